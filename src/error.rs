@@ -1,0 +1,35 @@
+//! Errors a user acts on. A `UsageError` means bad usage, input or configuration (exit 2); its message
+//! names the file, line and field at fault. Everything else that stops a command is exit 1 or, when the
+//! command itself reports a failure (gate regression, a model that never answered), an explicit outcome.
+
+use std::fmt::Display;
+use std::path::Path;
+
+/// Bad usage, input or configuration: exit code 2, before any request is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl UsageError {
+    pub fn new(msg: impl Display) -> Self {
+        UsageError(msg.to_string())
+    }
+
+    /// `FILE:LINE: what is wrong` — the shape SPEC §3 asks for.
+    pub fn at(path: &Path, line: usize, msg: impl Display) -> Self {
+        UsageError(format!("{}:{}: {}", path.display(), line, msg))
+    }
+
+    /// `FILE: what is wrong`, for problems that have no single line.
+    pub fn in_file(path: &Path, msg: impl Display) -> Self {
+        UsageError(format!("{}: {}", path.display(), msg))
+    }
+}
+
+/// Exit codes shared by every command (SPEC §1).
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INTERRUPTED: u8 = 130;
+}

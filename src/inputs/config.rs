@@ -1,0 +1,1 @@
+//! `evalrun.toml` (SPEC §2).

@@ -1,0 +1,7 @@
+//! What a run reads before it sends anything: configuration, eval set, rubric. Every problem is found
+//! here and reported as `FILE:LINE: …` (exit 2).
+
+pub mod config;
+pub mod evalset;
+pub mod rubric;
+pub mod secret;

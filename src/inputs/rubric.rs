@@ -1,0 +1,1 @@
+//! Rubrics (SPEC §4).

@@ -1,0 +1,1 @@
+//! Secrets whose Debug/Display redact.

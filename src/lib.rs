@@ -1,0 +1,17 @@
+//! evalrun: run an eval set through LLM endpoints under their rate limits, score the answers by rule
+//! checks and a judge model, compare models with honest statistics, and write a run directory.
+//!
+//! The modules follow the data: `inputs` → `provider` → `runner` → `score` → `stats` → `report`, with
+//! `records` (the JSONL vocabulary) at the bottom and `sim` (the endpoint simulator) standing apart.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod inputs;
+pub mod provider;
+pub mod records;
+pub mod report;
+pub mod runner;
+pub mod score;
+pub mod sim;
+pub mod stats;

@@ -1,0 +1,1 @@
+//! Endpoint clients: one file per wire protocol, plus the SSE decoder.

@@ -1,0 +1,215 @@
+//! The run's truth: one type per JSONL record file of SPEC §5.
+//!
+//! The runner writes these; `stats`, `report`, `gate` and `merge` only read them. Field names are the
+//! external contract (SPEC §5) — add fields, never rename one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request produced no (complete) answer. Serialised in snake_case, as SPEC §5 names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    RateLimited,
+    Server,
+    Timeout,
+    Auth,
+    BadRequest,
+    Protocol,
+    Network,
+    Truncated,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Server => "server",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Auth => "auth",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Network => "network",
+            ErrorKind::Truncated => "truncated",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `error` object of a response record. `message` never carries a secret (see `provider::redact`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// HTTP status, when an HTTP answer arrived.
+    pub status: Option<u16>,
+    /// Provider error code (Qianfan `error_code`, OpenAI `error.code`), as a string.
+    pub code: Option<String>,
+}
+
+/// One line of `responses.jsonl`: one (model, item, sample) answer, or the error that replaced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    pub model: String,
+    pub item_id: String,
+    pub sample: u32,
+    /// Text received — also on error (the part that arrived); null if nothing arrived.
+    pub output: Option<String>,
+    /// Hand-off to the network → first non-empty content fragment, of the attempt that produced this.
+    pub ttft_ms: Option<f64>,
+    /// Hand-off to the network → end of the stream.
+    pub total_ms: Option<f64>,
+    /// Time spent waiting on concurrency and rate limits before the final attempt was sent.
+    pub queue_ms: Option<f64>,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub finish_reason: Option<String>,
+    pub attempts: u32,
+    pub error: Option<ErrorInfo>,
+    pub cached: bool,
+}
+
+/// Outcome of one rule check on one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleOutcome {
+    pub pass: bool,
+    pub detail: String,
+}
+
+/// Where a dimension score came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScoreSource {
+    #[serde(rename = "rules")]
+    Rules,
+    #[serde(rename = "judge")]
+    Judge,
+    #[serde(rename = "rules+judge")]
+    RulesAndJudge,
+}
+
+/// One dimension's score for one answer. `score` is null when it could not be decided (no judge, judge error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    pub score: Option<f64>,
+    pub source: ScoreSource,
+    pub justification: Option<String>,
+    /// The highest score the rule outcomes allow (extension of SPEC §5), when a rule bounds this dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_cap: Option<f64>,
+}
+
+/// One line of `scores.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRecord {
+    pub model: String,
+    pub item_id: String,
+    pub sample: u32,
+    pub rules: BTreeMap<String, RuleOutcome>,
+    pub dimensions: BTreeMap<String, DimensionScore>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_metrics: Option<BTreeMap<String, f64>>,
+    pub judge_error: Option<String>,
+}
+
+/// GSB verdict from the candidate's side: Good (candidate better), Same, Bad (candidate worse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PairVerdict {
+    G,
+    S,
+    B,
+}
+
+impl PairVerdict {
+    /// The MT-Bench conservative rule (STATS.md §1.6): G only if the candidate wins in both
+    /// presentation orders, B only if it loses in both, otherwise S.
+    pub fn combine(first: PairVerdict, second: PairVerdict) -> PairVerdict {
+        match (first, second) {
+            (PairVerdict::G, PairVerdict::G) => PairVerdict::G,
+            (PairVerdict::B, PairVerdict::B) => PairVerdict::B,
+            _ => PairVerdict::S,
+        }
+    }
+}
+
+/// One line of `pairwise.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairRecord {
+    pub item_id: String,
+    pub candidate: String,
+    pub baseline: String,
+    pub verdict: PairVerdict,
+    pub first_order: Option<PairVerdict>,
+    pub second_order: Option<PairVerdict>,
+}
+
+/// What a judge call was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JudgeTask {
+    Grade,
+    Pair,
+}
+
+/// One line of `judgements.jsonl`: one judge call, parsed or not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgementRecord {
+    pub judge: String,
+    pub task: JudgeTask,
+    pub item_id: String,
+    /// The graded model (grade) or the candidate (pair).
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    pub sample: u32,
+    /// 1 = candidate shown first, 2 = baseline shown first (pair); the judge sample index (grade).
+    pub order: u32,
+    pub raw: Option<String>,
+    pub parsed: Option<serde_json::Value>,
+    pub parse_error: Option<String>,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub total_ms: Option<f64>,
+    pub error: Option<ErrorInfo>,
+}
+
+/// File names inside a run directory (SPEC §5).
+pub mod files {
+    pub const MANIFEST: &str = "manifest.json";
+    pub const RESPONSES: &str = "responses.jsonl";
+    pub const SCORES: &str = "scores.jsonl";
+    pub const JUDGEMENTS: &str = "judgements.jsonl";
+    pub const PAIRWISE: &str = "pairwise.jsonl";
+    pub const SUMMARY: &str = "summary.json";
+    pub const REPORT_MD: &str = "report.md";
+    pub const SUMMARY_CSV: &str = "summary.csv";
+    pub const CHARTS_DIR: &str = "charts";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gsb_rule_needs_both_orders_to_agree() {
+        use PairVerdict::*;
+        assert_eq!(PairVerdict::combine(G, G), G);
+        assert_eq!(PairVerdict::combine(B, B), B);
+        assert_eq!(PairVerdict::combine(G, B), S);
+        assert_eq!(PairVerdict::combine(G, S), S);
+        assert_eq!(PairVerdict::combine(S, S), S);
+    }
+
+    #[test]
+    fn error_kind_serialises_as_spec_names() {
+        let s = serde_json::to_string(&ErrorKind::RateLimited).unwrap();
+        assert_eq!(s, "\"rate_limited\"");
+        assert_eq!(ErrorKind::BadRequest.as_str(), "bad_request");
+    }
+}

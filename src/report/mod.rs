@@ -1,0 +1,1 @@
+//! Report formats, all rendered from one `Summary` (as hyperfine's `export/`).

@@ -1,0 +1,1 @@
+//! The runner: plans work units, schedules them under limits, retries, and appends records.

@@ -1,0 +1,1 @@
+//! Scoring: rule checks on each answer, and the dimension scores they decide or bound.

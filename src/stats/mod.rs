@@ -1,0 +1,3 @@
+//! Statistics of STATS.md, computed from the run records.
+
+pub mod summary;
