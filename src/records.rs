@@ -179,6 +179,31 @@ pub struct JudgementRecord {
     pub error: Option<ErrorInfo>,
 }
 
+/// Read a JSONL record file. A torn (unparseable) *last* line is ignored, as a kill mid-write leaves one
+/// (STATS.md §4, input hygiene); an unparseable line elsewhere is an error naming the file and line.
+/// A missing file reads as empty.
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<Vec<T>> {
+    use anyhow::Context;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(v) => out.push(v),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => anyhow::bail!("{}:{}: invalid record: {e}", path.display(), i + 1),
+        }
+    }
+    Ok(out)
+}
+
 /// File names inside a run directory (SPEC §5).
 pub mod files {
     pub const MANIFEST: &str = "manifest.json";
@@ -204,6 +229,19 @@ mod tests {
         assert_eq!(PairVerdict::combine(G, B), S);
         assert_eq!(PairVerdict::combine(G, S), S);
         assert_eq!(PairVerdict::combine(S, S), S);
+    }
+
+    #[test]
+    fn torn_last_line_is_ignored_but_a_torn_middle_line_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.jsonl");
+        let good = r#"{"item_id":"a","candidate":"c","baseline":"b","verdict":"G","first_order":"G","second_order":"G"}"#;
+        std::fs::write(&p, format!("{good}\n{good}\n{{\"item_id\":\"x")).unwrap();
+        let v: Vec<PairRecord> = read_jsonl(&p).unwrap();
+        assert_eq!(v.len(), 2);
+        std::fs::write(&p, format!("{good}\n{{\"item_id\n{good}\n")).unwrap();
+        let err = read_jsonl::<PairRecord>(&p).unwrap_err().to_string();
+        assert!(err.contains("r.jsonl:2:"), "{err}");
     }
 
     #[test]
