@@ -1,1 +1,401 @@
-//! `evalrun.toml` (SPEC §2).
+//! `evalrun.toml` (SPEC §2): the run defaults and the model table. Unknown keys are rejected with their
+//! line; environment variables are resolved — and a missing one reported — before any request is sent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::UsageError;
+use crate::inputs::secret::{Redactor, Secret};
+
+/// Qianfan v1's public base URL (PROTOCOLS.md §1.1); `QIANFAN_BASE_URL` overrides it, as in Baidu's SDK.
+pub const QIANFAN_DEFAULT_BASE_URL: &str = "https://aip.baidubce.com";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub run: RunDefaults,
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+    /// Where the file was read from (relative paths in `[run]` are resolved against its folder).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    pub evalset: Option<PathBuf>,
+    pub rubric: Option<PathBuf>,
+    pub judge: Option<String>,
+    pub baseline: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Qianfan v1: API key + secret key → access token (PROTOCOLS.md §1).
+    Qianfan,
+    /// Any OpenAI-compatible server, Qianfan v2 included.
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `/chat/completions` with messages.
+    #[default]
+    Chat,
+    /// Legacy `/completions`: prompt → completion, with `stop` (fine-tuned completion models).
+    Completions,
+}
+
+/// One `[models.NAME]` table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub api: Api,
+    /// Qianfan v1: the path segment after `…/wenxinworkshop/chat/` (known model names map to it).
+    pub endpoint: Option<String>,
+    pub base_url: Option<String>,
+    /// OpenAI-compatible: the `model` field of the request.
+    pub model: Option<String>,
+    /// Name of the environment variable holding the API key (never the key itself).
+    pub api_key_env: Option<String>,
+    /// Qianfan v1: name of the environment variable holding the secret key.
+    pub secret_key_env: Option<String>,
+    /// Requests per second (token bucket).
+    pub rps: Option<f64>,
+    /// Tokens per minute (prompt estimate + max output, corrected by usage).
+    pub tpm: Option<u64>,
+    /// Requests in flight for this model.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: f64,
+    /// Retries after the first attempt (so at most `retries + 1` attempts).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    pub price_input_per_1k: Option<f64>,
+    pub price_output_per_1k: Option<f64>,
+    pub currency: Option<String>,
+    /// Extra request-body parameters (`temperature`, `top_p`, `max_tokens`, `stop`, …), sent as given.
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Extra HTTP headers (e.g. Qianfan v2's `appid`).
+    #[serde(default)]
+    pub extra_headers: BTreeMap<String, String>,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+fn default_timeout_s() -> f64 {
+    120.0
+}
+fn default_retries() -> u32 {
+    5
+}
+
+/// A model ready to be called: its configuration plus resolved secrets and base URL.
+#[derive(Debug, Clone)]
+pub struct ResolvedModel {
+    pub name: String,
+    pub config: ModelConfig,
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub secret_key: Option<Secret>,
+}
+
+impl ResolvedModel {
+    /// Where requests go, for display (`models`, manifest, report): never carries a secret.
+    pub fn endpoint_display(&self) -> String {
+        match self.config.provider {
+            ProviderKind::Qianfan => format!(
+                "{}/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{}",
+                self.base_url.trim_end_matches('/'),
+                self.config.endpoint.as_deref().unwrap_or("?")
+            ),
+            ProviderKind::Openai => {
+                let path = match self.config.api {
+                    Api::Chat => "chat/completions",
+                    Api::Completions => "completions",
+                };
+                format!(
+                    "{}/{} (model {})",
+                    self.base_url.trim_end_matches('/'),
+                    path,
+                    self.config.model.as_deref().unwrap_or("?")
+                )
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Read and validate `evalrun.toml`. Errors name the file, line and key.
+    pub fn load(path: &Path) -> Result<Config, UsageError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            UsageError::in_file(
+                path,
+                format!("cannot read configuration: {e} (pass --config FILE, or create ./evalrun.toml)"),
+            )
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, UsageError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let mut msg = e.message().trim().to_string();
+            if let Some(hint) = line.and_then(|l| dotted_name_hint(text, l)) {
+                msg.push_str(&hint);
+            }
+            match line {
+                Some(l) => UsageError::at(path, l, msg),
+                None => UsageError::in_file(path, msg),
+            }
+        })?;
+        cfg.path = path.to_path_buf();
+        for (name, m) in &cfg.models {
+            m.validate()
+                .map_err(|msg| UsageError::in_file(path, format!("[models.{name}]: {msg}")))?;
+        }
+        Ok(cfg)
+    }
+
+    /// The folder relative paths in `[run]` are resolved against.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Look up a model by name, with an error listing the configured ones.
+    pub fn model(&self, name: &str) -> Result<&ModelConfig, UsageError> {
+        self.models.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.models.keys().map(String::as_str).collect();
+            UsageError::in_file(
+                &self.path,
+                format!(
+                    "unknown model `{name}`; configured models: {}",
+                    if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                ),
+            )
+        })
+    }
+
+    /// Resolve the named models: environment variables read now, so a missing one is reported before
+    /// any request is sent. Every secret read is added to `redactor`.
+    pub fn resolve(
+        &self,
+        names: &[String],
+        env: &dyn Fn(&str) -> Option<String>,
+        redactor: &mut Redactor,
+    ) -> Result<Vec<ResolvedModel>, UsageError> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let m = self.model(name)?;
+            let read = |var: &Option<String>, what: &str| -> Result<Option<Secret>, UsageError> {
+                let Some(var) = var else { return Ok(None) };
+                match env(var) {
+                    Some(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
+                    _ => Err(UsageError::in_file(
+                        &self.path,
+                        format!(
+                            "environment variable {var} is not set ({what} of model `{name}`); export it or change [models.{name}].{what}"
+                        ),
+                    )),
+                }
+            };
+            let api_key = read(&m.api_key_env, "api_key_env")?;
+            let secret_key = read(&m.secret_key_env, "secret_key_env")?;
+            for s in api_key.iter().chain(secret_key.iter()) {
+                redactor.add(s.expose());
+            }
+            let base_url = match (&m.base_url, m.provider) {
+                (Some(u), _) => u.clone(),
+                (None, ProviderKind::Qianfan) => env("QIANFAN_BASE_URL")
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| QIANFAN_DEFAULT_BASE_URL.to_string()),
+                (None, ProviderKind::Openai) => unreachable!("validated: openai models have base_url"),
+            };
+            out.push(ResolvedModel {
+                name: name.clone(),
+                config: m.clone(),
+                base_url,
+                api_key,
+                secret_key,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// TOML splits bare keys on dots, so `[models.ernie-4.0]` means model `ernie-4` with a sub-table `0`.
+/// Spot that on the failing line (or the table header above it) and say how to write it.
+fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let upto = line.min(lines.len());
+    let header = lines[..upto].iter().rev().map(|l| l.trim()).find(|l| l.starts_with('['))?;
+    let name = header.strip_prefix("[models.")?.strip_suffix(']')?;
+    if name.starts_with('"') || !name.contains('.') {
+        return None;
+    }
+    Some(format!(
+        " (TOML splits `{header}` at the dots: quote a model name that contains a dot, as [models.\"{name}\"])"
+    ))
+}
+
+impl ModelConfig {
+    fn validate(&self) -> Result<(), String> {
+        match self.provider {
+            ProviderKind::Openai => {
+                if self.base_url.is_none() {
+                    return Err("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")".into());
+                }
+                if self.model.is_none() {
+                    return Err("provider \"openai\" needs model (the `model` field sent to the server)".into());
+                }
+                if self.secret_key_env.is_some() {
+                    return Err("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only".into());
+                }
+            }
+            ProviderKind::Qianfan => {
+                if self.endpoint.is_none() {
+                    return Err("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)".into());
+                }
+                if self.api_key_env.is_none() || self.secret_key_env.is_none() {
+                    return Err("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)".into());
+                }
+                if self.api == Api::Completions {
+                    return Err("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only".into());
+                }
+            }
+        }
+        if let Some(rps) = self.rps {
+            if !(rps.is_finite() && rps > 0.0) {
+                return Err(format!("rps must be a positive number, got {rps}"));
+            }
+        }
+        if self.tpm == Some(0) {
+            return Err("tpm must be positive".into());
+        }
+        if self.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
+            return Err(format!("timeout_s must be positive, got {}", self.timeout_s));
+        }
+        for (k, p) in [("price_input_per_1k", self.price_input_per_1k), ("price_output_per_1k", self.price_output_per_1k)] {
+            if let Some(p) = p {
+                if !(p.is_finite() && p >= 0.0) {
+                    return Err(format!("{k} must be ≥ 0, got {p}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `max_tokens` / `max_output_tokens` from params, if set (used to estimate token-bucket charges).
+    pub fn max_output_tokens(&self) -> Option<u64> {
+        ["max_tokens", "max_output_tokens", "max_completion_tokens"]
+            .iter()
+            .find_map(|k| self.params.get(*k).and_then(|v| v.as_u64()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[run]
+evalset = "evalsets/oral_english.jsonl"
+judge = "ernie-4.0"
+
+[models."ernie-4.0"]
+provider = "qianfan"
+endpoint = "completions_pro"
+api_key_env = "QIANFAN_AK"
+secret_key_env = "QIANFAN_SK"
+rps = 1.0
+price_input_per_1k = 0.12
+price_output_per_1k = 0.12
+params = { temperature = 0.8, top_p = 0.8 }
+
+[models.my-vllm]
+provider = "openai"
+base_url = "http://127.0.0.1:8000/v1"
+model = "speed-sft"
+extra_headers = { appid = "app-123" }
+params = { stop = ["。"], max_tokens = 512 }
+"#;
+
+    #[test]
+    fn parses_the_spec_example() {
+        let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
+        assert_eq!(c.models.len(), 2);
+        let v = &c.models["my-vllm"];
+        assert_eq!(v.max_output_tokens(), Some(512));
+        assert_eq!(v.concurrency, 4);
+        assert_eq!(c.run.judge.as_deref(), Some("ernie-4.0"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = GOOD.replace("rps = 1.0", "rpz = 1.0");
+        let err = Config::parse(Path::new("evalrun.toml"), &text).unwrap_err().to_string();
+        assert!(err.starts_with("evalrun.toml:11:"), "{err}");
+        assert!(err.contains("rpz"), "{err}");
+    }
+
+    #[test]
+    fn unquoted_dotted_model_name_gets_a_hint() {
+        let text = GOOD.replace("[models.\"ernie-4.0\"]", "[models.ernie-4.0]");
+        let err = Config::parse(Path::new("evalrun.toml"), &text).unwrap_err().to_string();
+        assert!(err.contains("[models.\"ernie-4.0\"]"), "{err}");
+    }
+
+    #[test]
+    fn missing_env_var_is_named() {
+        let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
+        let mut r = Redactor::default();
+        let env = |k: &str| (k == "QIANFAN_AK").then(|| "ak-value".to_string());
+        let err = c.resolve(&["ernie-4.0".into()], &env, &mut r).unwrap_err().to_string();
+        assert!(err.contains("QIANFAN_SK"), "{err}");
+        assert!(!err.contains("ak-value"), "{err}");
+    }
+
+    #[test]
+    fn qianfan_base_url_env_overrides_default_only() {
+        let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
+        let mut r = Redactor::default();
+        let env = |k: &str| match k {
+            "QIANFAN_AK" | "QIANFAN_SK" => Some("secret-value".to_string()),
+            "QIANFAN_BASE_URL" => Some("http://127.0.0.1:9".to_string()),
+            _ => None,
+        };
+        let m = c.resolve(&["ernie-4.0".into()], &env, &mut r).unwrap();
+        assert_eq!(m[0].base_url, "http://127.0.0.1:9");
+        assert_eq!(r.scrub("x secret-value y"), "x *** y");
+    }
+
+    #[test]
+    fn unknown_model_lists_configured_ones() {
+        let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
+        let err = c.model("gpt-9").unwrap_err().to_string();
+        assert!(err.contains("unknown model `gpt-9`") && err.contains("ernie-4.0, my-vllm"), "{err}");
+    }
+
+    #[test]
+    fn openai_model_without_base_url_is_rejected() {
+        let text = "[models.x]\nprovider = \"openai\"\nmodel = \"m\"\n";
+        let err = Config::parse(Path::new("c.toml"), text).unwrap_err().to_string();
+        assert!(err.contains("[models.x]") && err.contains("base_url"), "{err}");
+    }
+}
