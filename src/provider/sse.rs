@@ -1,0 +1,211 @@
+//! A push decoder for Server-Sent Events (WHATWG HTML §9.2), shared by every provider.
+//!
+//! Bytes go in as they arrive (`push`), complete events come out. Lines end in LF, CRLF or CR; a CR at
+//! the end of a chunk waits for the next byte, so a CRLF split across reads is one terminator. Lines are
+//! decoded as UTF-8 only once complete, so a character split across reads is never mangled. Comments
+//! (`:`), `event:`, `id:` and `retry:` lines are understood; `data:` takes one optional space.
+//!
+//! Written here rather than taken from `eventsource-stream` because evalrun must tell a *complete* last
+//! event that lacks its blank line (accepted, as the OpenAI SDK does) from a body torn mid-line (an
+//! answer that is `truncated`) — the crate drops the first and cannot report the second.
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field, empty when absent.
+    pub event: String,
+    /// The `data:` lines joined by `\n`.
+    pub data: String,
+}
+
+/// How a body ended, from `SseDecoder::finish`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEnd {
+    /// A last event whose data lines were complete but had no blank line after them.
+    pub pending: Option<SseEvent>,
+    /// The body stopped in the middle of a line: those bytes (lossily decoded) never formed a line.
+    pub torn_line: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    buf: Vec<u8>,
+    data: String,
+    event: String,
+    has_data: bool,
+}
+
+impl SseDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feed the next bytes of the body; returns the events completed by them.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
+        self.buf.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        let mut start = 0;
+        let mut i = 0;
+        while i < self.buf.len() {
+            match self.buf[i] {
+                b'\n' => {
+                    let line = self.buf[start..i].to_vec();
+                    self.line(&line, &mut events);
+                    i += 1;
+                    start = i;
+                }
+                b'\r' => {
+                    if i + 1 == self.buf.len() {
+                        break; // wait: this CR may be the first half of a CRLF
+                    }
+                    let line = self.buf[start..i].to_vec();
+                    self.line(&line, &mut events);
+                    i += if self.buf[i + 1] == b'\n' { 2 } else { 1 };
+                    start = i;
+                }
+                _ => i += 1,
+            }
+        }
+        self.buf.drain(..start);
+        events
+    }
+
+    /// The body has ended: report a complete-but-undispatched event and any torn partial line.
+    pub fn finish(mut self) -> SseEnd {
+        let mut events = Vec::new();
+        let mut torn_line = None;
+        if self.buf.last() == Some(&b'\r') {
+            let line = self.buf[..self.buf.len() - 1].to_vec();
+            self.line(&line, &mut events);
+        } else if !self.buf.is_empty() {
+            torn_line = Some(String::from_utf8_lossy(&self.buf).into_owned());
+        }
+        let pending = events.pop().or_else(|| self.take_event());
+        SseEnd { pending, torn_line }
+    }
+
+    fn line(&mut self, raw: &[u8], events: &mut Vec<SseEvent>) {
+        let line = String::from_utf8_lossy(raw);
+        let line = line.strip_prefix('\u{feff}').unwrap_or(&line);
+        if line.is_empty() {
+            if let Some(e) = self.take_event() {
+                events.push(e);
+            }
+            return;
+        }
+        if line.starts_with(':') {
+            return; // comment / keep-alive
+        }
+        let (field, value) = match line.find(':') {
+            Some(p) => {
+                let v = &line[p + 1..];
+                (&line[..p], v.strip_prefix(' ').unwrap_or(v))
+            }
+            None => (line, ""),
+        };
+        match field {
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            "event" => self.event = value.to_string(),
+            _ => {} // id, retry and unknown fields do not affect the payload
+        }
+    }
+
+    fn take_event(&mut self) -> Option<SseEvent> {
+        let event = std::mem::take(&mut self.event);
+        if !self.has_data {
+            return None;
+        }
+        self.has_data = false;
+        Some(SseEvent {
+            event,
+            data: std::mem::take(&mut self.data),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decode_all(chunks: &[&[u8]]) -> (Vec<SseEvent>, SseEnd) {
+        let mut d = SseDecoder::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend(d.push(c));
+        }
+        (out, d.finish())
+    }
+
+    fn data(events: &[SseEvent]) -> Vec<&str> {
+        events.iter().map(|e| e.data.as_str()).collect()
+    }
+
+    /// A hostile but valid body: BOM, CRLF, a comment, `data:` without a space, `event:`/`id:` lines,
+    /// a multi-line event, multi-byte UTF-8, a lone CR terminator, and a final event with no blank line.
+    const AWKWARD: &[u8] = "\u{feff}: keep-alive\r\nid: 1\r\nevent: message\r\ndata:{\"a\":\"你好\"}\r\n\r\ndata: line1\ndata: line2\n\nretry: 10\rdata: 😀 end\r\rdata: [DONE]\n".as_bytes();
+
+    #[test]
+    fn awkward_body_decodes_to_the_expected_events() {
+        let (events, end) = decode_all(&[AWKWARD]);
+        assert_eq!(data(&events), ["{\"a\":\"你好\"}", "line1\nline2", "😀 end"]);
+        assert_eq!(events[0].event, "message");
+        assert_eq!(end.pending.map(|e| e.data), Some("[DONE]".to_string()));
+        assert_eq!(end.torn_line, None);
+    }
+
+    #[test]
+    fn torn_line_is_reported_not_dispatched() {
+        let (events, end) = decode_all(&[b"data: {\"x\":1}\n\ndata: {\"choi"]);
+        assert_eq!(data(&events), ["{\"x\":1}"]);
+        assert_eq!(end.pending, None);
+        assert_eq!(end.torn_line.as_deref(), Some("data: {\"choi"));
+    }
+
+    #[test]
+    fn crlf_split_across_reads_is_one_terminator() {
+        let (events, _) = decode_all(&[b"data: a\r", b"\n\r", b"\ndata: b\r\n\r\n"]);
+        assert_eq!(data(&events), ["a", "b"]);
+    }
+
+    #[test]
+    fn utf8_split_inside_a_character_survives() {
+        let body = "data: 孙悟空\n\n".as_bytes();
+        let (events, _) = decode_all(&[&body[..7], &body[7..8], &body[8..]]);
+        assert_eq!(data(&events), ["孙悟空"]);
+    }
+
+    proptest! {
+        /// Any chunking of the body gives exactly the events of the unchunked body.
+        #[test]
+        fn every_chunking_gives_the_same_events(cuts in proptest::collection::vec(0usize..AWKWARD.len(), 0..12)) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut prev = 0;
+            for c in cuts {
+                chunks.push(&AWKWARD[prev..c]);
+                prev = c;
+            }
+            chunks.push(&AWKWARD[prev..]);
+            let (events, end) = decode_all(&chunks);
+            let (want, want_end) = decode_all(&[AWKWARD]);
+            prop_assert_eq!(events, want);
+            prop_assert_eq!(end, want_end);
+        }
+    }
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let chunks: Vec<&[u8]> = AWKWARD.chunks(1).collect();
+        let (events, end) = decode_all(&chunks);
+        assert_eq!(events.len(), 3);
+        assert_eq!(end.pending.unwrap().data, "[DONE]");
+    }
+}
