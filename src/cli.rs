@@ -1,1 +1,166 @@
-//! Command-line interface (SPEC §1).
+//! Command-line interface (SPEC §1). `evalrun` with no subcommand means `evalrun run`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  evalrun demo                                   # the whole pipeline against the built-in simulator, no keys
+  evalrun --models ernie-4.0,ernie-speed,sft-e6  # = evalrun run --models …, settings from ./evalrun.toml
+  evalrun run --models a,b --judge none --evalset evalsets/oral_english.jsonl --out reports/runs/try1
+  evalrun models                                 # what is configured (never prints secrets)
+  evalrun check --evalset evalsets/oral_english.jsonl --rubric rubrics/oral_english.toml
+  evalrun report reports/runs/try1               # re-derive summary and reports from the records
+  evalrun sim --addr 127.0.0.1:8765              # serve the simulator for your own clients
+
+Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
+130 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "evalrun",
+    version,
+    about = "Evaluate LLM endpoints: run an eval set through each model under its rate limits, score the \
+             answers by rules and a judge, compare models with honest statistics, and write a report.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the eval set through each model, score, aggregate, write a run directory, print a summary.
+    #[command(after_help = "Example:\n  evalrun run --models ernie-4.0,ernie-speed --judge none --limit 10")]
+    Run(RunArgs),
+    /// Start the built-in simulator on a free loopback port and run the seed line-up end to end
+    /// (no keys, no network).
+    #[command(after_help = "Example:\n  evalrun demo --out /tmp/demo && less /tmp/demo/report.md")]
+    Demo(DemoArgs),
+    /// Serve the endpoint simulator in the foreground (Qianfan v1/v2 and OpenAI wire protocols).
+    #[command(after_help = "Example:\n  evalrun sim --addr 127.0.0.1:8765 --faults rate=5,tear=0.05")]
+    Sim(crate::sim::SimArgs),
+    /// Re-derive a run directory's summary and reports from its records alone, calling no endpoint.
+    #[command(after_help = "Example:\n  evalrun report reports/runs/2026-11-22T10:00:00Z")]
+    Report(ReportArgs),
+    /// Validate configuration, eval set and rubric without sending a request, and print the eval set's
+    /// make-up (categories, duplicates, lengths, turns, personas).
+    #[command(after_help = "Example:\n  evalrun check --evalset evalsets/roleplay.jsonl --rubric rubrics/roleplay.toml")]
+    Check(CheckArgs),
+    /// List the configured models with provider, endpoint, limits and prices (never secrets).
+    #[command(after_help = "Example:\n  evalrun models --config evalrun.toml")]
+    Models(ModelsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Models to run, comma-separated names from the configuration's [models.NAME] tables.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "A,B,…")]
+    pub models: Vec<String>,
+    /// Configuration file.
+    #[arg(long, value_name = "F", default_value = "evalrun.toml")]
+    pub config: PathBuf,
+    /// Eval set (JSONL); default: [run].evalset.
+    #[arg(long, value_name = "F")]
+    pub evalset: Option<PathBuf>,
+    /// Rubric (TOML); default: [run].rubric.
+    #[arg(long, value_name = "F")]
+    pub rubric: Option<PathBuf>,
+    /// Judge model; `none` = rule checks only. Default: [run].judge, else none.
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
+    /// Reference model for GSB and paired tests; default: [run].baseline, else the first of --models.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Run directory; default: reports/runs/<UTC timestamp>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out, doing only what is missing.
+    #[arg(long)]
+    pub resume: bool,
+    /// First N items only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only items whose index mod N = K−1 (split one run over CI jobs or machines).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Generations per (model, item).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub samples: u32,
+    /// Judge calls per graded answer, aggregated by median.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub judge_samples: u32,
+    /// Global cap on requests in flight (each model also has its own `concurrency`).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// Non-inferiority margin on the rubric scale.
+    #[arg(long, value_name = "δ", default_value_t = 0.1)]
+    pub margin: f64,
+    /// Stop sending once the spend (answers + judge) would pass X in the configured currency.
+    #[arg(long, value_name = "X")]
+    pub max_cost: Option<f64>,
+    /// Print requests, estimated tokens, cost and the minimum wall time the limits allow; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not read the response cache (still write it).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Run directory to write.
+    #[arg(long, value_name = "DIR", default_value = "reports/demo")]
+    pub out: PathBuf,
+    /// Simulated-time factor: 1.0 replays the seeds' real latencies; the demo default finishes fast.
+    #[arg(long, value_name = "X", default_value_t = 0.02)]
+    pub time_scale: f64,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Formats to write, comma-separated: md, csv, json.
+    #[arg(long, value_delimiter = ',', default_value = "md,csv,json")]
+    pub format: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Eval set; default: [run].evalset of the configuration.
+    #[arg(long, value_name = "F")]
+    pub evalset: Option<PathBuf>,
+    /// Rubric; default: [run].rubric of the configuration.
+    #[arg(long, value_name = "F")]
+    pub rubric: Option<PathBuf>,
+    /// Configuration; checked too when it exists.
+    #[arg(long, value_name = "F", default_value = "evalrun.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ModelsArgs {
+    /// Configuration file.
+    #[arg(long, value_name = "F", default_value = "evalrun.toml")]
+    pub config: PathBuf,
+}
+
+impl Cli {
+    /// The command to run: an explicit subcommand, or `run` with the top-level flags.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Run(self.run))
+    }
+}

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inputs;
+pub mod manifest;
 pub mod provider;
 pub mod records;
 pub mod report;

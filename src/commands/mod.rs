@@ -1,1 +1,45 @@
-//! One module per command.
+//! One module per command; `dispatch` runs the parsed command and returns its exit code.
+
+pub mod check;
+pub mod demo;
+pub mod finalize;
+pub mod models;
+pub mod report;
+pub mod run;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::error::exit;
+
+/// The process environment, as commands read it (tests pass their own).
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
+    match command {
+        Command::Run(args) => {
+            let plan = run::Plan::from_args(&args, &process_env, command_line)?;
+            runtime()?.block_on(run::execute(plan))
+        }
+        Command::Demo(args) => runtime()?.block_on(demo::run(args, command_line)),
+        Command::Sim(args) => {
+            runtime()?.block_on(crate::sim::run_foreground(args))?;
+            Ok(exit::SUCCESS)
+        }
+        Command::Report(args) => {
+            print!("{}", report::run(&args)?);
+            Ok(exit::SUCCESS)
+        }
+        Command::Check(args) => check::run(&args),
+        Command::Models(args) => {
+            print!("{}", models::run(&args, &process_env)?);
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

@@ -1,1 +1,213 @@
-//! The runner: plans work units, schedules them under limits, retries, and appends records.
+//! The runner: answers every (model, item, sample) unit under the limits, with retries, and hands each
+//! finished record to the store at once.
+//!
+//! Each model has its own pool of `concurrency` workers pulling units from a shared counter, so a slow
+//! or paused model never holds another model's slots. A worker waits, in order, for the model's
+//! pause (after a rate-limit answer), its `rps` bucket, its `tpm` bucket and the global `--concurrency`
+//! permit; that wait is `queue_ms`. The permit is held only while the request is in flight. Memory holds
+//! the plan (items) and counters, never the answers.
+
+pub mod limits;
+pub mod progress;
+pub mod retry;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
+use crate::inputs::config::ResolvedModel;
+use crate::inputs::evalset::Item;
+use crate::provider::{Attempt, Client, Prompt, RetryAdvice};
+use crate::records::{ErrorInfo, ResponseRecord, ScoreRecord};
+use limits::{estimate_tokens, ModelLimits};
+use progress::Progress;
+use store::{RecordFile, RecordSink};
+
+/// Scores one answer (`None` when the request failed) into its `scores.jsonl` record.
+pub type Scorer = Arc<dyn Fn(&ResponseRecord, &Item) -> ScoreRecord + Send + Sync>;
+
+/// A model to run, with its client.
+pub struct Endpoint {
+    pub model: ResolvedModel,
+    pub client: Client,
+}
+
+/// Everything the answering phase needs.
+pub struct Job {
+    pub endpoints: Vec<Endpoint>,
+    pub items: Arc<Vec<Item>>,
+    pub samples: u32,
+    pub global_concurrency: usize,
+    pub sink: RecordSink,
+    pub scorer: Scorer,
+    pub quiet: bool,
+}
+
+/// How one model fared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub answered: usize,
+    pub failed: usize,
+}
+
+/// Run every unit; returns the tally per model. Records are already on their way to disk.
+pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
+    let units_per_model = job.items.len() * job.samples as usize;
+    let progress = Arc::new(Progress::new(
+        (units_per_model * job.endpoints.len()) as u64,
+        "answers",
+        job.quiet,
+    ));
+    let global = Arc::new(Semaphore::new(job.global_concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let mut tallies = BTreeMap::new();
+    for endpoint in job.endpoints {
+        let name = endpoint.model.name.clone();
+        tallies.insert(name.clone(), Tally::default());
+        let shared = Arc::new(ModelRun {
+            limits: ModelLimits::new(endpoint.model.config.rps, endpoint.model.config.tpm),
+            endpoint,
+            next: AtomicUsize::new(0),
+        });
+        let workers = shared.endpoint.model.config.concurrency.min(units_per_model);
+        for _ in 0..workers {
+            let shared = shared.clone();
+            let ctx = WorkerCtx {
+                items: job.items.clone(),
+                samples: job.samples,
+                global: global.clone(),
+                sink: job.sink.clone(),
+                scorer: job.scorer.clone(),
+                progress: progress.clone(),
+            };
+            set.spawn(async move { (shared.endpoint.model.name.clone(), worker(shared, ctx).await) });
+        }
+    }
+    while let Some(res) = set.join_next().await {
+        let (name, t) = res.expect("worker task panicked");
+        let e = tallies.get_mut(&name).expect("tally per model");
+        e.answered += t.answered;
+        e.failed += t.failed;
+    }
+    progress.finish();
+    tallies
+}
+
+struct ModelRun {
+    endpoint: Endpoint,
+    limits: ModelLimits,
+    next: AtomicUsize,
+}
+
+struct WorkerCtx {
+    items: Arc<Vec<Item>>,
+    samples: u32,
+    global: Arc<Semaphore>,
+    sink: RecordSink,
+    scorer: Scorer,
+    progress: Arc<Progress>,
+}
+
+async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
+    let mut tally = Tally::default();
+    let units = ctx.items.len() * ctx.samples as usize;
+    loop {
+        let idx = run.next.fetch_add(1, Ordering::Relaxed);
+        if idx >= units {
+            return tally;
+        }
+        let item = &ctx.items[idx / ctx.samples as usize];
+        let sample = (idx % ctx.samples as usize) as u32;
+        let record = answer(&run, &ctx, item, sample).await;
+        let failed = record.error.is_some();
+        if failed {
+            tally.failed += 1;
+        } else {
+            tally.answered += 1;
+        }
+        ctx.progress.unit_done(failed, record.attempts.saturating_sub(1));
+        let score = (ctx.scorer)(&record, item);
+        ctx.sink.write(RecordFile::Responses, &record);
+        ctx.sink.write(RecordFile::Scores, &score);
+    }
+}
+
+/// Answer one unit: queue, send, retry as advised; the record describes the final attempt.
+async fn answer(run: &ModelRun, ctx: &WorkerCtx, item: &Item, sample: u32) -> ResponseRecord {
+    let cfg = &run.endpoint.model.config;
+    let prompt = Prompt {
+        system: item.system.as_deref(),
+        messages: &item.messages,
+    };
+    let texts: Vec<&str> = item
+        .system
+        .iter()
+        .map(String::as_str)
+        .chain(item.messages.iter().map(|m| m.content.as_str()))
+        .collect();
+    let estimate = estimate_tokens(&texts, cfg.max_output_tokens().unwrap_or(1024));
+    let max_attempts = cfg.retries.saturating_add(1);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let queued = Instant::now();
+        run.limits.ready(estimate).await;
+        let permit = ctx.global.acquire().await.expect("semaphore never closed");
+        let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
+        let attempt = run.endpoint.client.attempt(prompt).await;
+        drop(permit);
+        let Some(failure) = &attempt.failure else {
+            return record(run, item, sample, attempts, queue_ms, attempt);
+        };
+        let retry = match failure.advice {
+            RetryAdvice::Never => false,
+            RetryAdvice::Backoff | RetryAdvice::Reauth => attempts < max_attempts,
+        };
+        let wait = retry::backoff(attempts, failure.retry_after);
+        if failure.is_rate_limit() {
+            run.limits.pause(failure.retry_after.unwrap_or(wait));
+        }
+        if !retry {
+            return record(run, item, sample, attempts, queue_ms, attempt);
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn record(run: &ModelRun, item: &Item, sample: u32, attempts: u32, queue_ms: f64, a: Attempt) -> ResponseRecord {
+    let error = a.failure.map(|f| ErrorInfo {
+        kind: f.kind,
+        message: f.message,
+        status: f.status,
+        code: f.code,
+    });
+    let output = if a.output.is_empty() && error.is_some() {
+        None
+    } else {
+        Some(a.output)
+    };
+    ResponseRecord {
+        model: run.endpoint.model.name.clone(),
+        item_id: item.id.clone(),
+        sample,
+        output,
+        ttft_ms: a.ttft_ms.map(round_ms),
+        total_ms: a.total_ms.map(round_ms),
+        queue_ms: Some(round_ms(queue_ms)),
+        prompt_tokens: a.usage.prompt_tokens,
+        completion_tokens: a.usage.completion_tokens,
+        finish_reason: a.finish_reason,
+        attempts,
+        error,
+        cached: false,
+    }
+}
+
+/// Milliseconds to 0.001 ms: finer than any clock we read, and keeps the records readable.
+fn round_ms(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,114 @@
+//! `evalrun demo`: the built-in simulator on a free loopback port, the shipped eval set and rubric, the
+//! seed's line-up from the shipped `evalrun.toml` — the whole pipeline with no keys and no network.
+//! Everything it needs is compiled in, so it works from any folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::cli::DemoArgs;
+use crate::commands::run::{execute, Plan, PlanParts};
+use crate::inputs::config::Config;
+use crate::manifest::{FileRef, Simulated};
+
+const CONFIG: &str = include_str!("../../evalrun.toml");
+const EVALSET: &str = include_str!("../../evalsets/oral_english.jsonl");
+const RUBRIC: &str = include_str!("../../rubrics/oral_english.toml");
+/// The address the shipped `evalrun.toml` points at (`evalrun sim`'s default).
+const SIM_DEFAULT_ADDR: &str = "127.0.0.1:8765";
+
+pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
+    let server = crate::sim::start(crate::sim::SimConfig {
+        time_scale: args.time_scale,
+        ..Default::default()
+    })
+    .await
+    .context("could not start the simulator on a loopback port")?;
+    let addr = server.addr.to_string();
+    eprintln!("evalrun demo: simulated endpoints on http://{addr} (time scale {})", args.time_scale);
+
+    // The run directory keeps the exact inputs it ran on.
+    let inputs = args.out.join("inputs");
+    std::fs::create_dir_all(&inputs).with_context(|| format!("could not create {}", inputs.display()))?;
+    let config_text = CONFIG.replace(SIM_DEFAULT_ADDR, &addr);
+    let write = |name: &str, text: &str| -> Result<PathBuf> {
+        let p = inputs.join(name);
+        std::fs::write(&p, text).with_context(|| format!("could not write {}", p.display()))?;
+        Ok(p)
+    };
+    let config_path = write("evalrun.toml", &config_text)?;
+    let evalset_path = write("oral_english.jsonl", EVALSET)?;
+    let rubric_path = write("oral_english.toml", RUBRIC)?;
+    clear_previous_run(&args.out)?;
+
+    let config = Config::parse(&config_path, &config_text)?;
+    let models: Vec<String> = config.models.keys().filter(|m| m.as_str() != "judge").cloned().collect();
+    let models = order_line_up(models);
+    let env = |_: &str| None;
+    let plan = Plan::build(PlanParts {
+        config_ref: FileRef::of_bytes("evalrun.toml (embedded; simulator address filled in)", config_text.as_bytes()),
+        config,
+        evalset_path,
+        rubric_path,
+        model_names: models,
+        baseline: Some("ernie-speed".into()),
+        judge: None,
+        out: args.out.clone(),
+        samples: 1,
+        concurrency: 32,
+        margin: 0.1,
+        limit: None,
+        shard: None,
+        quiet: args.quiet,
+        simulated: Some(Simulated {
+            time_scale: args.time_scale,
+            note: format!(
+                "simulated endpoints: every answer, latency and fault comes from evalrun's built-in simulator \
+                 (time scale {}: latencies are {}× the seeds' real ones); prices are the seed's list prices",
+                args.time_scale, args.time_scale
+            ),
+        }),
+        command_line,
+        env: &env,
+    })?;
+    let code = execute(plan).await;
+    server.shutdown().await;
+    code
+}
+
+/// The seed's table order: flagship, base, then the fine-tuned variants.
+fn order_line_up(mut models: Vec<String>) -> Vec<String> {
+    let rank = |m: &str| match m {
+        "ernie-4.0" => 0,
+        "ernie-speed" => 1,
+        _ => 2,
+    };
+    models.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    models
+}
+
+/// The demo always writes a fresh run into its folder; only the files a run writes are removed.
+fn clear_previous_run(dir: &Path) -> Result<()> {
+    use crate::records::files;
+    for f in [
+        files::RESPONSES,
+        files::SCORES,
+        files::JUDGEMENTS,
+        files::PAIRWISE,
+        files::SUMMARY,
+        files::REPORT_MD,
+        files::SUMMARY_CSV,
+        files::MANIFEST,
+        crate::commands::run::ITEMS_FILE,
+    ] {
+        let p = dir.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("could not remove {}", p.display()))?;
+        }
+    }
+    let charts = dir.join(files::CHARTS_DIR);
+    if charts.is_dir() {
+        std::fs::remove_dir_all(&charts).with_context(|| format!("could not remove {}", charts.display()))?;
+    }
+    Ok(())
+}

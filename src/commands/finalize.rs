@@ -1,0 +1,205 @@
+//! Records → summary → every report. Used at the end of a run and by `evalrun report DIR`, so a
+//! finished run can always be re-derived from its files, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use crate::commands::run::ITEMS_FILE;
+use crate::manifest::Manifest;
+use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
+use crate::report::{self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase};
+use crate::stats::summary::Summary;
+use crate::stats::{summarize_dir, Prices, StatsConfig};
+
+/// Worst cases shown per model.
+const WORST_PER_MODEL: usize = 3;
+
+pub fn stats_config(m: &Manifest) -> StatsConfig {
+    StatsConfig {
+        models: m.models.iter().map(|e| e.name.clone()).collect(),
+        baseline: m.baseline.clone(),
+        margin: m.margin,
+        prices: m
+            .models
+            .iter()
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    Prices {
+                        input_per_1k: e.price_input_per_1k,
+                        output_per_1k: e.price_output_per_1k,
+                        currency: e.currency.clone(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Compute the summary from the run's records and write the requested formats (all when `None`).
+pub fn write_reports(dir: &Path, manifest: &Manifest, formats: Option<&[Format]>) -> Result<(Summary, ReportContext)> {
+    let summary = summarize_dir(&stats_config(manifest), dir)?;
+    let ctx = context(dir, manifest, &summary)?;
+    match formats {
+        None => report::write_all(dir, &summary, &ctx)?,
+        Some(f) => report::write(dir, &summary, &ctx, f)?,
+    }
+    Ok((summary, ctx))
+}
+
+/// The comfy-table summary for stdout.
+pub fn terminal_summary(dir: &Path, manifest: &Manifest) -> Result<String> {
+    let summary = summarize_dir(&stats_config(manifest), dir)?;
+    let ctx = context(dir, manifest, &summary)?;
+    Ok(report::terminal_table(&summary, &ctx))
+}
+
+fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext> {
+    let flagship = m
+        .models
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), e.price_input_per_1k? + e.price_output_per_1k?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(n, _)| n);
+    let mut notices = Vec::new();
+    if m.judge.is_none() {
+        notices.push(
+            "judge: none — judged dimensions are scored only where the rule checks decide them alone (e.g. \
+             prompt adherence when an answer is not strict JSON); other quality cells stay empty"
+                .to_string(),
+        );
+    }
+    if let Some(s) = &m.simulated {
+        notices.push(s.note.clone());
+    }
+    if let Some(sh) = &m.shard {
+        notices.push(format!("shard {sh} of the eval set only"));
+    }
+    let _ = summary;
+    Ok(ReportContext {
+        run_id: m.run_id.clone(),
+        started_utc: m.started_utc.clone(),
+        command_line: m.command_line.clone(),
+        evalset: NamedFile {
+            path: m.evalset.path.clone(),
+            items: Some(m.items),
+            sha256: m.evalset.sha256.clone(),
+        },
+        rubric: NamedFile {
+            path: m.rubric.path.clone(),
+            items: None,
+            sha256: m.rubric.sha256.clone(),
+        },
+        judge: m.judge.clone(),
+        models: m
+            .models
+            .iter()
+            .map(|e| ModelLine {
+                name: e.name.clone(),
+                provider: serde_json::to_value(e.provider)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                endpoint: e.endpoint.clone(),
+                price_input_per_1k: e.price_input_per_1k,
+                price_output_per_1k: e.price_output_per_1k,
+                currency: e.currency.clone(),
+            })
+            .collect(),
+        baseline: m.baseline.clone(),
+        flagship,
+        simulated: m.simulated.as_ref().map(|s| SimNotice { time_scale: s.time_scale }),
+        dimensions: m
+            .dimensions
+            .iter()
+            .map(|d| DimensionInfo {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                scale: (d.scale.0 as f64, d.scale.1 as f64),
+            })
+            .collect(),
+        worst_cases: worst_cases(dir, m)?,
+        notices,
+    })
+}
+
+/// The part of an `items.jsonl` line the report needs.
+#[derive(Deserialize)]
+struct StoredItem {
+    id: String,
+    #[serde(default)]
+    messages: Vec<StoredMessage>,
+}
+
+#[derive(Deserialize)]
+struct StoredMessage {
+    role: String,
+    content: String,
+}
+
+/// The line of a prompt that tells a reader what was asked: the last non-empty line of the last user
+/// turn that is not a bare `[section]` heading (for the tutor prompts, the student's last reply).
+fn key_line(item: &StoredItem) -> String {
+    let Some(last) = item.messages.iter().rev().find(|m| m.role == "user") else {
+        return String::new();
+    };
+    last.content
+        .lines()
+        .map(str::trim)
+        .rev()
+        .find(|l| !l.is_empty() && !(l.starts_with('[') && l.ends_with(']')))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The lowest-scored answers per model (below the scale's top), lowest first, then by item id.
+fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
+    let items: Vec<StoredItem> = read_jsonl(&dir.join(ITEMS_FILE))?;
+    let items: BTreeMap<String, StoredItem> = items.into_iter().map(|i| (i.id.clone(), i)).collect();
+    let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
+    let outputs: BTreeMap<(String, String, u32), String> = responses
+        .into_iter()
+        .filter_map(|r| Some(((r.model, r.item_id, r.sample), r.output?)))
+        .collect();
+    let scores: Vec<ScoreRecord> = read_jsonl(&dir.join(files::SCORES))?;
+    let top: BTreeMap<&str, f64> = m.dimensions.iter().map(|d| (d.id.as_str(), d.scale.1 as f64)).collect();
+    let mut out = Vec::new();
+    for model in m.models.iter().map(|e| &e.name) {
+        let mut cands: Vec<(f64, String, String, u32, Option<String>)> = Vec::new();
+        for s in scores.iter().filter(|s| &s.model == model) {
+            for (dim, d) in &s.dimensions {
+                if let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) {
+                    if score < *max {
+                        cands.push((score, s.item_id.clone(), dim.clone(), s.sample, d.justification.clone()));
+                    }
+                }
+            }
+        }
+        cands.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)));
+        let mut seen_items = std::collections::BTreeSet::new();
+        for (score, item_id, dim, sample, justification) in cands {
+            if seen_items.len() == WORST_PER_MODEL {
+                break;
+            }
+            if !seen_items.insert(item_id.clone()) {
+                continue;
+            }
+            out.push(WorstCase {
+                model: model.clone(),
+                prompt_key_line: items.get(&item_id).map(key_line).unwrap_or_default(),
+                answer: outputs
+                    .get(&(model.clone(), item_id.clone(), sample))
+                    .cloned()
+                    .unwrap_or_default(),
+                item_id,
+                dimension: dim,
+                score,
+                justification,
+            });
+        }
+    }
+    Ok(out)
+}

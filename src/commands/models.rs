@@ -1,0 +1,61 @@
+//! `evalrun models`: the configured models with provider, endpoint, limits and prices. Secrets are
+//! never printed: only the names of the environment variables, and whether they are set.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use crate::cli::ModelsArgs;
+use crate::error::UsageError;
+use crate::inputs::config::{Api, Config, ProviderKind};
+use crate::inputs::secret::Redactor;
+
+pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<String, UsageError> {
+    let config = Config::load(&args.config)?;
+    if config.models.is_empty() {
+        return Err(UsageError::in_file(&args.config, "no [models.NAME] tables"));
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "model", "provider", "endpoint", "limits", "price /1k in·out", "credentials",
+    ]);
+    for (name, m) in &config.models {
+        // Resolve without failing on missing variables: `models` reports, it does not refuse.
+        let names = vec![name.clone()];
+        let resolved = config.resolve(&names, &|k| env(k).or(Some("x".into())), &mut Redactor::default())?;
+        let provider = match (m.provider, m.api) {
+            (ProviderKind::Qianfan, _) => "qianfan v1",
+            (ProviderKind::Openai, Api::Chat) => "openai chat",
+            (ProviderKind::Openai, Api::Completions) => "openai completions",
+        };
+        let mut limits = vec![format!("concurrency {}", m.concurrency)];
+        if let Some(r) = m.rps {
+            limits.push(format!("{r} req/s"));
+        }
+        if let Some(t) = m.tpm {
+            limits.push(format!("{t} tok/min"));
+        }
+        limits.push(format!("timeout {}s, {} retries", m.timeout_s, m.retries));
+        let price = match (m.price_input_per_1k, m.price_output_per_1k) {
+            (None, None) => "–".to_string(),
+            (i, o) => format!(
+                "{} · {} {}",
+                i.map_or("–".into(), |v| v.to_string()),
+                o.map_or("–".into(), |v| v.to_string()),
+                m.currency.as_deref().unwrap_or("")
+            ),
+        };
+        let creds: Vec<String> = [&m.api_key_env, &m.secret_key_env]
+            .into_iter()
+            .flatten()
+            .map(|v| format!("{v} ({})", if env(v).is_some_and(|s| !s.is_empty()) { "set" } else { "NOT SET" }))
+            .collect();
+        table.add_row([
+            name.clone(),
+            provider.to_string(),
+            resolved[0].endpoint_display(),
+            limits.join(", "),
+            price.trim().to_string(),
+            if creds.is_empty() { "none".into() } else { creds.join(", ") },
+        ]);
+    }
+    Ok(format!("{table}\n"))
+}

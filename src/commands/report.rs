@@ -1,0 +1,23 @@
+//! `evalrun report DIR`: re-derive the summary and reports from a run directory's records alone.
+
+use anyhow::Result;
+
+use crate::cli::ReportArgs;
+use crate::commands::finalize;
+use crate::error::UsageError;
+use crate::manifest::Manifest;
+use crate::records::files;
+use crate::report::Format;
+
+pub fn run(args: &ReportArgs) -> Result<String> {
+    let manifest = Manifest::read(&args.dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    let formats: Vec<Format> = args
+        .format
+        .iter()
+        .map(|f| f.parse::<Format>().map_err(|e| UsageError::new(format!("--format: {e}"))))
+        .collect::<Result<_, _>>()?;
+    let (summary, ctx) = finalize::write_reports(&args.dir, &manifest, Some(&formats))?;
+    let mut out = crate::report::terminal_table(&summary, &ctx);
+    out.push_str(&format!("\nreport: {}\n", args.dir.join(files::REPORT_MD).display()));
+    Ok(out)
+}

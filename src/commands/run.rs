@@ -1,0 +1,374 @@
+//! `evalrun run`: flags and files → a validated `Plan` (every input error found here, exit 2, before
+//! any request) → answers under limits → scores → summary and reports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::cli::RunArgs;
+use crate::commands::finalize;
+use crate::error::{exit, UsageError};
+use crate::inputs::config::{Config, ResolvedModel};
+use crate::inputs::evalset::{self, Item};
+use crate::inputs::rubric::{self, Rubric};
+use crate::inputs::secret::Redactor;
+use crate::manifest::{utc_now, DimensionEntry, FileRef, Manifest, ModelEntry, Simulated};
+use crate::provider::Client;
+use crate::records::{files, ResponseRecord, ScoreRecord};
+use crate::runner::store::Store;
+use crate::runner::{self, Endpoint, Job};
+use crate::score;
+
+/// Rendered items are kept beside the records so a run directory is self-contained (reports quote the
+/// prompts; a later re-judge needs them).
+pub const ITEMS_FILE: &str = "items.jsonl";
+
+/// A validated run: nothing left to check before sending.
+pub struct Plan {
+    pub config_ref: FileRef,
+    pub evalset_ref: FileRef,
+    pub rubric_ref: FileRef,
+    pub items: Vec<Item>,
+    pub rubric: Rubric,
+    pub models: Vec<ResolvedModel>,
+    pub baseline: String,
+    pub judge: Option<String>,
+    pub out: PathBuf,
+    pub samples: u32,
+    pub concurrency: usize,
+    pub margin: f64,
+    pub limit: Option<usize>,
+    pub shard: Option<(usize, usize)>,
+    pub quiet: bool,
+    pub redactor: Redactor,
+    pub simulated: Option<Simulated>,
+    pub command_line: String,
+}
+
+/// Eval set and rubric, loaded, validated and rendered.
+pub struct Inputs {
+    pub evalset_path: PathBuf,
+    pub rubric_path: PathBuf,
+    pub items: Vec<Item>,
+    pub rubric: Rubric,
+}
+
+/// Load the eval set and the rubric and render every `vars` item through the rubric's templates.
+pub fn load_inputs(evalset_path: &Path, rubric_path: &Path) -> Result<Inputs, UsageError> {
+    let rubric = rubric::load(rubric_path)?;
+    let mut items = evalset::load(evalset_path)?;
+    for item in &mut items {
+        rubric
+            .render(item)
+            .map_err(|e| UsageError::at(evalset_path, item.line, e))?;
+    }
+    Ok(Inputs {
+        evalset_path: evalset_path.to_path_buf(),
+        rubric_path: rubric_path.to_path_buf(),
+        items,
+        rubric,
+    })
+}
+
+/// `--evalset` / `--rubric`, else the configuration's `[run]` entry (relative to the config's folder).
+pub fn input_path(flag: Option<&PathBuf>, from_config: Option<&PathBuf>, config: &Config, what: &str) -> Result<PathBuf, UsageError> {
+    match (flag, from_config) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(p)) if p.is_absolute() => Ok(p.clone()),
+        (None, Some(p)) => Ok(config.base_dir().join(p)),
+        (None, None) => Err(UsageError::new(format!(
+            "no {what}: pass --{what} FILE or set [run].{what} in {}",
+            config.path.display()
+        ))),
+    }
+}
+
+/// Flags that name work not available in this version: a clear error, never silently nothing.
+fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
+    let unavailable = |flag: &str, why: &str| Err(UsageError::new(format!("{flag} is not available in this version yet: {why}")));
+    if args.resume {
+        return unavailable("--resume", "start a new run with a new --out");
+    }
+    if args.max_cost.is_some() {
+        return unavailable("--max-cost", "use --limit N to bound a run's size");
+    }
+    if args.dry_run {
+        return unavailable("--dry-run", "`evalrun check` validates inputs without sending anything");
+    }
+    if args.no_cache {
+        return unavailable("--no-cache", "there is no response cache yet, so every request goes to the endpoint");
+    }
+    if args.judge_samples != 1 {
+        return unavailable("--judge-samples", "the judge has not landed; runs are scored by rule checks");
+    }
+    Ok(())
+}
+
+/// Parse `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), UsageError> {
+    let bad = || UsageError::new(format!("--shard {s}: expected K/N with 1 ≤ K ≤ N, e.g. 1/4"));
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+impl Plan {
+    /// Build the plan from command-line flags; `env` reads environment variables (tests pass their own).
+    pub fn from_args(args: &RunArgs, env: &dyn Fn(&str) -> Option<String>, command_line: String) -> Result<Plan, UsageError> {
+        refuse_unavailable(args)?;
+        let config = Config::load(&args.config)?;
+        let evalset_path = input_path(args.evalset.as_ref(), config.run.evalset.as_ref(), &config, "evalset")?;
+        let rubric_path = input_path(args.rubric.as_ref(), config.run.rubric.as_ref(), &config, "rubric")?;
+        let judge = args.judge.clone().or_else(|| config.run.judge.clone()).filter(|j| j != "none");
+        if let Some(j) = &judge {
+            let origin = if args.judge.is_some() { "--judge".to_string() } else { format!("[run].judge in {}", config.path.display()) };
+            return Err(UsageError::new(format!(
+                "{origin} = {j}: the judge is not available in this version yet; pass --judge none to score by rule checks"
+            )));
+        }
+        let config_ref = FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
+        let out = args.out.clone().unwrap_or_else(default_out_dir);
+        let baseline = args.baseline.clone().or_else(|| config.run.baseline.clone());
+        Plan::build(PlanParts {
+            config,
+            config_ref,
+            evalset_path,
+            rubric_path,
+            model_names: args.models.clone(),
+            baseline,
+            judge,
+            out,
+            samples: args.samples,
+            concurrency: args.concurrency,
+            margin: args.margin,
+            limit: args.limit,
+            shard: args.shard.as_deref().map(parse_shard).transpose()?,
+            quiet: args.quiet,
+            simulated: None,
+            command_line,
+            env,
+        })
+    }
+
+    pub fn build(p: PlanParts<'_>) -> Result<Plan, UsageError> {
+        if p.model_names.is_empty() {
+            return Err(UsageError::new("--models: name at least one model"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &p.model_names {
+            if !seen.insert(m) {
+                return Err(UsageError::new(format!("--models: `{m}` is listed twice")));
+            }
+            p.config.model(m)?;
+        }
+        if p.samples == 0 {
+            return Err(UsageError::new("--samples must be at least 1"));
+        }
+        if p.concurrency == 0 {
+            return Err(UsageError::new("--concurrency must be at least 1"));
+        }
+        if !(p.margin.is_finite() && p.margin >= 0.0) {
+            return Err(UsageError::new(format!("--margin must be ≥ 0, got {}", p.margin)));
+        }
+        let baseline = p.baseline.unwrap_or_else(|| p.model_names[0].clone());
+        if !p.model_names.contains(&baseline) {
+            return Err(UsageError::new(format!(
+                "baseline `{baseline}` is not one of --models ({}); add it or pick another with --baseline",
+                p.model_names.join(", ")
+            )));
+        }
+        let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
+        let mut items = inputs.items;
+        if let Some((k, n)) = p.shard {
+            items = items.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, it)| it).collect();
+        }
+        if let Some(limit) = p.limit {
+            items.truncate(limit);
+        }
+        if items.is_empty() {
+            return Err(UsageError::in_file(&p.evalset_path, "no items to run (after --limit/--shard)"));
+        }
+        if p.out.join(files::RESPONSES).metadata().map(|m| m.len() > 0).unwrap_or(false) {
+            return Err(UsageError::new(format!(
+                "{} already holds a run; choose a new --out",
+                p.out.display()
+            )));
+        }
+        let mut redactor = Redactor::default();
+        let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
+        let hash = |path: &Path| FileRef::of(path).map_err(|e| UsageError::new(format!("{e:#}")));
+        Ok(Plan {
+            config_ref: p.config_ref,
+            evalset_ref: hash(&p.evalset_path)?,
+            rubric_ref: hash(&p.rubric_path)?,
+            items,
+            rubric: inputs.rubric,
+            models,
+            baseline,
+            judge: p.judge,
+            out: p.out,
+            samples: p.samples,
+            concurrency: p.concurrency,
+            margin: p.margin,
+            limit: p.limit,
+            shard: p.shard,
+            quiet: p.quiet,
+            redactor,
+            simulated: p.simulated,
+            command_line: p.command_line,
+        })
+    }
+
+    fn manifest(&self, started: String) -> Manifest {
+        Manifest {
+            tool: "evalrun".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            run_id: self
+                .out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| started.clone()),
+            command_line: self.command_line.clone(),
+            started_utc: started,
+            finished_utc: None,
+            config: self.config_ref.clone(),
+            evalset: self.evalset_ref.clone(),
+            rubric: self.rubric_ref.clone(),
+            items: self.items.len(),
+            models: self.models.iter().map(ModelEntry::of).collect(),
+            baseline: Some(self.baseline.clone()),
+            judge: self.judge.clone(),
+            samples: self.samples,
+            judge_samples: 1,
+            limit: self.limit,
+            shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
+            margin: self.margin,
+            dimensions: self
+                .rubric
+                .dimensions
+                .iter()
+                .map(|d| DimensionEntry {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    scale: d.scale,
+                })
+                .collect(),
+            simulated: self.simulated.clone(),
+        }
+    }
+}
+
+/// The parts a plan is built from, whether they come from flags (`run`) or are assembled (`demo`).
+pub struct PlanParts<'a> {
+    pub config: Config,
+    pub config_ref: FileRef,
+    pub evalset_path: PathBuf,
+    pub rubric_path: PathBuf,
+    pub model_names: Vec<String>,
+    pub baseline: Option<String>,
+    pub judge: Option<String>,
+    pub out: PathBuf,
+    pub samples: u32,
+    pub concurrency: usize,
+    pub margin: f64,
+    pub limit: Option<usize>,
+    pub shard: Option<(usize, usize)>,
+    pub quiet: bool,
+    pub simulated: Option<Simulated>,
+    pub command_line: String,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+fn default_out_dir() -> PathBuf {
+    // RFC 3339 with ':' replaced, so the folder name is valid on every file system.
+    PathBuf::from("reports/runs").join(utc_now().replace(':', "-"))
+}
+
+/// Send everything, score it, write summary and reports. Returns the exit code.
+pub async fn execute(plan: Plan) -> Result<u8> {
+    let started = utc_now();
+    std::fs::create_dir_all(&plan.out).with_context(|| format!("could not create run directory {}", plan.out.display()))?;
+    let mut manifest = plan.manifest(started);
+    manifest.write(&plan.out)?;
+    write_items(&plan.out, &plan.items)?;
+
+    let mut endpoints = Vec::with_capacity(plan.models.len());
+    for m in &plan.models {
+        endpoints.push(Endpoint {
+            client: Client::new(m, plan.redactor.clone()).map_err(|e| UsageError::new(format!("{e:#}")))?,
+            model: m.clone(),
+        });
+    }
+    let store = Store::open(&plan.out)?;
+    let rubric = Arc::new(plan.rubric);
+    let scorer: runner::Scorer = Arc::new(move |resp: &ResponseRecord, item: &Item| {
+        let output = if resp.error.is_none() { resp.output.as_deref() } else { None };
+        let (rules, dimensions) = score::score_answer(&rubric, item, output);
+        ScoreRecord {
+            model: resp.model.clone(),
+            item_id: resp.item_id.clone(),
+            sample: resp.sample,
+            rules,
+            dimensions,
+            reference_metrics: None,
+            judge_error: None,
+        }
+    });
+    let tallies = runner::answer_all(Job {
+        endpoints,
+        items: Arc::new(plan.items),
+        samples: plan.samples,
+        global_concurrency: plan.concurrency,
+        sink: store.sink(),
+        scorer,
+        quiet: plan.quiet,
+    })
+    .await;
+    store.close()?;
+
+    manifest.finished_utc = Some(utc_now());
+    manifest.write(&plan.out)?;
+    finalize::write_reports(&plan.out, &manifest, None)?;
+    print!("{}", finalize::terminal_summary(&plan.out, &manifest)?);
+    println!("\nreport: {}", plan.out.join(files::REPORT_MD).display());
+
+    let dead: Vec<&String> = tallies.iter().filter(|(_, t)| t.answered == 0 && t.failed > 0).map(|(n, _)| n).collect();
+    if !dead.is_empty() {
+        eprintln!(
+            "evalrun: every request of {} failed; see the errors in {}",
+            dead.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            plan.out.join(files::RESPONSES).display()
+        );
+        return Ok(exit::FAILURE);
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn write_items(dir: &Path, items: &[Item]) -> Result<()> {
+    let mut text = String::new();
+    for it in items {
+        text.push_str(&serde_json::to_string(it)?);
+        text.push('\n');
+    }
+    let path = dir.join(ITEMS_FILE);
+    std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(parse_shard("1/2").unwrap(), (1, 2));
+        assert!(parse_shard("0/2").is_err());
+        assert!(parse_shard("3/2").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+}

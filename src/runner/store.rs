@@ -1,0 +1,155 @@
+//! The run directory's record files, owned by one writer thread. Every record is serialised to one
+//! line and written with a single `write_all` of the whole line (newline included) as soon as it
+//! arrives, so a kill at any moment leaves complete lines plus at most one torn last line, which the
+//! readers ignore (`records::read_jsonl`).
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::records::files;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFile {
+    Responses,
+    Scores,
+    Judgements,
+    Pairwise,
+}
+
+impl RecordFile {
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordFile::Responses => files::RESPONSES,
+            RecordFile::Scores => files::SCORES,
+            RecordFile::Judgements => files::JUDGEMENTS,
+            RecordFile::Pairwise => files::PAIRWISE,
+        }
+    }
+    const ALL: [RecordFile; 4] = [
+        RecordFile::Responses,
+        RecordFile::Scores,
+        RecordFile::Judgements,
+        RecordFile::Pairwise,
+    ];
+}
+
+/// A cheap, cloneable handle that sends records to the writer.
+#[derive(Clone)]
+pub struct RecordSink {
+    tx: mpsc::Sender<(RecordFile, String)>,
+}
+
+impl RecordSink {
+    pub fn write<T: Serialize>(&self, file: RecordFile, record: &T) {
+        let mut line = serde_json::to_string(record).expect("records serialise");
+        line.push('\n');
+        // The writer only stops after every sink is dropped, so this cannot fail while we hold one.
+        let _ = self.tx.send((file, line));
+    }
+}
+
+pub struct Store {
+    sink: Option<RecordSink>,
+    writer: Option<JoinHandle<Result<()>>>,
+}
+
+impl Store {
+    /// Create (or append to) the record files in `dir`. All four files are created up front, so an
+    /// unwritable directory fails before any request is sent.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create run directory {}", dir.display()))?;
+        let mut handles = Vec::new();
+        for f in RecordFile::ALL {
+            let path = dir.join(f.name());
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("could not create {}", path.display()))?;
+            handles.push((f, path, file));
+        }
+        let (tx, rx) = mpsc::channel::<(RecordFile, String)>();
+        let writer = std::thread::Builder::new()
+            .name("evalrun-writer".into())
+            .spawn(move || write_loop(rx, handles))?;
+        Ok(Store {
+            sink: Some(RecordSink { tx }),
+            writer: Some(writer),
+        })
+    }
+
+    pub fn sink(&self) -> RecordSink {
+        self.sink.clone().expect("store open")
+    }
+
+    /// Drop our sink, wait for every queued record to reach disk, and report a write error if any.
+    pub fn close(mut self) -> Result<()> {
+        self.sink.take();
+        match self.writer.take() {
+            Some(h) => h.join().map_err(|_| anyhow::anyhow!("record writer panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+fn write_loop(rx: mpsc::Receiver<(RecordFile, String)>, mut files: Vec<(RecordFile, PathBuf, File)>) -> Result<()> {
+    let mut first_error = None;
+    for (which, line) in rx {
+        let (_, path, file) = files.iter_mut().find(|(f, _, _)| *f == which).expect("all files open");
+        if let Err(e) = file.write_all(line.as_bytes()) {
+            // Keep draining so senders never block; report the first failure at close.
+            first_error.get_or_insert_with(|| anyhow::anyhow!("could not write {}: {e}", path.display()));
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{read_jsonl, PairRecord, PairVerdict};
+
+    #[test]
+    fn records_reach_disk_as_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let sink = store.sink();
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let sink = sink.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        sink.write(
+                            RecordFile::Pairwise,
+                            &PairRecord {
+                                item_id: format!("{t}-{i}"),
+                                candidate: "c".into(),
+                                baseline: "b".into(),
+                                verdict: PairVerdict::S,
+                                first_order: Some(PairVerdict::G),
+                                second_order: Some(PairVerdict::B),
+                            },
+                        );
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        drop(sink);
+        store.close().unwrap();
+        let v: Vec<PairRecord> = read_jsonl(&dir.path().join(files::PAIRWISE)).unwrap();
+        assert_eq!(v.len(), 200);
+        assert!(dir.path().join(files::RESPONSES).exists());
+    }
+}
