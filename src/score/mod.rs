@@ -10,6 +10,8 @@ pub mod length;
 pub mod rules;
 pub mod text;
 
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
