@@ -37,21 +37,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the eval set through each model, score, aggregate, write a run directory, print a summary.
-    #[command(after_help = "Example:\n  evalrun run --models ernie-4.0,ernie-speed --judge none --limit 10")]
+    #[command(
+        after_help = "Example:\n  evalrun run --models ernie-4.0,ernie-speed --judge none --limit 10"
+    )]
     Run(RunArgs),
     /// Start the built-in simulator on a free loopback port and run the seed line-up end to end
     /// (no keys, no network).
     #[command(after_help = "Example:\n  evalrun demo --out /tmp/demo && less /tmp/demo/report.md")]
     Demo(DemoArgs),
     /// Serve the endpoint simulator in the foreground (Qianfan v1/v2 and OpenAI wire protocols).
-    #[command(after_help = "Example:\n  evalrun sim --addr 127.0.0.1:8765 --faults rate=5,tear=0.05")]
+    #[command(
+        after_help = "Example:\n  evalrun sim --addr 127.0.0.1:8765 --faults rate=5,tear=0.05"
+    )]
     Sim(crate::sim::SimArgs),
     /// Re-derive a run directory's summary and reports from its records alone, calling no endpoint.
     #[command(after_help = "Example:\n  evalrun report reports/runs/2026-11-22T10:00:00Z")]
     Report(ReportArgs),
     /// Validate configuration, eval set and rubric without sending a request, and print the eval set's
     /// make-up (categories, duplicates, lengths, turns, personas).
-    #[command(after_help = "Example:\n  evalrun check --evalset evalsets/roleplay.jsonl --rubric rubrics/roleplay.toml")]
+    #[command(
+        after_help = "Example:\n  evalrun check --evalset evalsets/roleplay.jsonl --rubric rubrics/roleplay.toml"
+    )]
     Check(CheckArgs),
     /// List the configured models with provider, endpoint, limits and prices (never secrets).
     #[command(after_help = "Example:\n  evalrun models --config evalrun.toml")]

@@ -17,7 +17,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::SUCCESS);
             }
             eprintln!("evalrun: {err:#}");
-            let usage = err.chain().any(|e| e.downcast_ref::<UsageError>().is_some());
+            let usage = err
+                .chain()
+                .any(|e| e.downcast_ref::<UsageError>().is_some());
             ExitCode::from(if usage { exit::USAGE } else { exit::FAILURE })
         }
     }

@@ -46,7 +46,8 @@ pub struct FileRef {
 
 impl FileRef {
     pub fn of(path: &Path) -> Result<FileRef> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         Ok(FileRef::of_bytes(&path.display().to_string(), &bytes))
     }
 
@@ -126,8 +127,13 @@ impl Manifest {
 
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join(files::MANIFEST);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{} is not a run directory (no {})", dir.display(), files::MANIFEST))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{} is not a run directory (no {})",
+                dir.display(),
+                files::MANIFEST
+            )
+        })?;
         serde_json::from_str(&text).with_context(|| format!("{}: invalid manifest", path.display()))
     }
 }

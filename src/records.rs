@@ -182,7 +182,9 @@ pub struct JudgementRecord {
 /// Read a JSONL record file. A torn (unparseable) *last* line is ignored, as a kill mid-write leaves one
 /// (STATS.md §4, input hygiene); an unparseable line elsewhere is an error naming the file and line.
 /// A missing file reads as empty.
-pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<Vec<T>> {
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<T>> {
     use anyhow::Context;
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,

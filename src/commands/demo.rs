@@ -25,11 +25,15 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     .await
     .context("could not start the simulator on a loopback port")?;
     let addr = server.addr.to_string();
-    eprintln!("evalrun demo: simulated endpoints on http://{addr} (time scale {})", args.time_scale);
+    eprintln!(
+        "evalrun demo: simulated endpoints on http://{addr} (time scale {})",
+        args.time_scale
+    );
 
     // The run directory keeps the exact inputs it ran on.
     let inputs = args.out.join("inputs");
-    std::fs::create_dir_all(&inputs).with_context(|| format!("could not create {}", inputs.display()))?;
+    std::fs::create_dir_all(&inputs)
+        .with_context(|| format!("could not create {}", inputs.display()))?;
     let config_text = CONFIG.replace(SIM_DEFAULT_ADDR, &addr);
     let write = |name: &str, text: &str| -> Result<PathBuf> {
         let p = inputs.join(name);
@@ -42,7 +46,12 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     clear_previous_run(&args.out)?;
 
     let config = Config::parse(&config_path, &config_text)?;
-    let models: Vec<String> = config.models.keys().filter(|m| m.as_str() != "judge").cloned().collect();
+    let models: Vec<String> = config
+        .models
+        .keys()
+        .filter(|m| m.as_str() != "judge")
+        .cloned()
+        .collect();
     let models = order_line_up(models);
     let env = |_: &str| None;
     let plan = Plan::build(PlanParts {
@@ -103,12 +112,14 @@ fn clear_previous_run(dir: &Path) -> Result<()> {
     ] {
         let p = dir.join(f);
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("could not remove {}", p.display()))?;
+            std::fs::remove_file(&p)
+                .with_context(|| format!("could not remove {}", p.display()))?;
         }
     }
     let charts = dir.join(files::CHARTS_DIR);
     if charts.is_dir() {
-        std::fs::remove_dir_all(&charts).with_context(|| format!("could not remove {}", charts.display()))?;
+        std::fs::remove_dir_all(&charts)
+            .with_context(|| format!("could not remove {}", charts.display()))?;
     }
     Ok(())
 }

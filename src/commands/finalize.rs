@@ -10,7 +10,9 @@ use serde::Deserialize;
 use crate::commands::run::ITEMS_FILE;
 use crate::manifest::Manifest;
 use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
-use crate::report::{self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase};
+use crate::report::{
+    self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase,
+};
 use crate::stats::summary::Summary;
 use crate::stats::{summarize_dir, Prices, StatsConfig};
 
@@ -40,7 +42,11 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
 }
 
 /// Compute the summary from the run's records and write the requested formats (all when `None`).
-pub fn write_reports(dir: &Path, manifest: &Manifest, formats: Option<&[Format]>) -> Result<(Summary, ReportContext)> {
+pub fn write_reports(
+    dir: &Path,
+    manifest: &Manifest,
+    formats: Option<&[Format]>,
+) -> Result<(Summary, ReportContext)> {
     let summary = summarize_dir(&stats_config(manifest), dir)?;
     let ctx = context(dir, manifest, &summary)?;
     match formats {
@@ -61,7 +67,12 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
     let flagship = m
         .models
         .iter()
-        .filter_map(|e| Some((e.name.clone(), e.price_input_per_1k? + e.price_output_per_1k?)))
+        .filter_map(|e| {
+            Some((
+                e.name.clone(),
+                e.price_input_per_1k? + e.price_output_per_1k?,
+            ))
+        })
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(n, _)| n);
     let mut notices = Vec::new();
@@ -111,7 +122,9 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
             .collect(),
         baseline: m.baseline.clone(),
         flagship,
-        simulated: m.simulated.as_ref().map(|s| SimNotice { time_scale: s.time_scale }),
+        simulated: m.simulated.as_ref().map(|s| SimNotice {
+            time_scale: s.time_scale,
+        }),
         dimensions: m
             .dimensions
             .iter()
@@ -158,14 +171,19 @@ fn key_line(item: &StoredItem) -> String {
 /// The lowest-scored answers per model (below the scale's top), lowest first, then by item id.
 fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
     let items: Vec<StoredItem> = read_jsonl(&dir.join(ITEMS_FILE))?;
-    let items: BTreeMap<String, StoredItem> = items.into_iter().map(|i| (i.id.clone(), i)).collect();
+    let items: BTreeMap<String, StoredItem> =
+        items.into_iter().map(|i| (i.id.clone(), i)).collect();
     let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
     let outputs: BTreeMap<(String, String, u32), String> = responses
         .into_iter()
         .filter_map(|r| Some(((r.model, r.item_id, r.sample), r.output?)))
         .collect();
     let scores: Vec<ScoreRecord> = read_jsonl(&dir.join(files::SCORES))?;
-    let top: BTreeMap<&str, f64> = m.dimensions.iter().map(|d| (d.id.as_str(), d.scale.1 as f64)).collect();
+    let top: BTreeMap<&str, f64> = m
+        .dimensions
+        .iter()
+        .map(|d| (d.id.as_str(), d.scale.1 as f64))
+        .collect();
     let mut out = Vec::new();
     for model in m.models.iter().map(|e| &e.name) {
         let mut cands: Vec<(f64, String, String, u32, Option<String>)> = Vec::new();
@@ -173,12 +191,22 @@ fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
             for (dim, d) in &s.dimensions {
                 if let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) {
                     if score < *max {
-                        cands.push((score, s.item_id.clone(), dim.clone(), s.sample, d.justification.clone()));
+                        cands.push((
+                            score,
+                            s.item_id.clone(),
+                            dim.clone(),
+                            s.sample,
+                            d.justification.clone(),
+                        ));
                     }
                 }
             }
         }
-        cands.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)));
+        cands.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
         let mut seen_items = std::collections::BTreeSet::new();
         for (score, item_id, dim, sample, justification) in cands {
             if seen_items.len() == WORST_PER_MODEL {

@@ -15,12 +15,21 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
     }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "model", "provider", "endpoint", "limits", "price /1k in·out", "credentials",
+        "model",
+        "provider",
+        "endpoint",
+        "limits",
+        "price /1k in·out",
+        "credentials",
     ]);
     for (name, m) in &config.models {
         // Resolve without failing on missing variables: `models` reports, it does not refuse.
         let names = vec![name.clone()];
-        let resolved = config.resolve(&names, &|k| env(k).or(Some("x".into())), &mut Redactor::default())?;
+        let resolved = config.resolve(
+            &names,
+            &|k| env(k).or(Some("x".into())),
+            &mut Redactor::default(),
+        )?;
         let provider = match (m.provider, m.api) {
             (ProviderKind::Qianfan, _) => "qianfan v1",
             (ProviderKind::Openai, Api::Chat) => "openai chat",
@@ -46,7 +55,16 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
         let creds: Vec<String> = [&m.api_key_env, &m.secret_key_env]
             .into_iter()
             .flatten()
-            .map(|v| format!("{v} ({})", if env(v).is_some_and(|s| !s.is_empty()) { "set" } else { "NOT SET" }))
+            .map(|v| {
+                format!(
+                    "{v} ({})",
+                    if env(v).is_some_and(|s| !s.is_empty()) {
+                        "set"
+                    } else {
+                        "NOT SET"
+                    }
+                )
+            })
             .collect();
         table.add_row([
             name.clone(),
@@ -54,7 +72,11 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
             resolved[0].endpoint_display(),
             limits.join(", "),
             price.trim().to_string(),
-            if creds.is_empty() { "none".into() } else { creds.join(", ") },
+            if creds.is_empty() {
+                "none".into()
+            } else {
+                creds.join(", ")
+            },
         ]);
     }
     Ok(format!("{table}\n"))

@@ -14,10 +14,16 @@ pub fn run(args: &ReportArgs) -> Result<String> {
     let formats: Vec<Format> = args
         .format
         .iter()
-        .map(|f| f.parse::<Format>().map_err(|e| UsageError::new(format!("--format: {e}"))))
+        .map(|f| {
+            f.parse::<Format>()
+                .map_err(|e| UsageError::new(format!("--format: {e}")))
+        })
         .collect::<Result<_, _>>()?;
     let (summary, ctx) = finalize::write_reports(&args.dir, &manifest, Some(&formats))?;
     let mut out = crate::report::terminal_table(&summary, &ctx);
-    out.push_str(&format!("\nreport: {}\n", args.dir.join(files::REPORT_MD).display()));
+    out.push_str(&format!(
+        "\nreport: {}\n",
+        args.dir.join(files::REPORT_MD).display()
+    ));
     Ok(out)
 }

@@ -73,7 +73,12 @@ pub fn load_inputs(evalset_path: &Path, rubric_path: &Path) -> Result<Inputs, Us
 }
 
 /// `--evalset` / `--rubric`, else the configuration's `[run]` entry (relative to the config's folder).
-pub fn input_path(flag: Option<&PathBuf>, from_config: Option<&PathBuf>, config: &Config, what: &str) -> Result<PathBuf, UsageError> {
+pub fn input_path(
+    flag: Option<&PathBuf>,
+    from_config: Option<&PathBuf>,
+    config: &Config,
+    what: &str,
+) -> Result<PathBuf, UsageError> {
     match (flag, from_config) {
         (Some(p), _) => Ok(p.clone()),
         (None, Some(p)) if p.is_absolute() => Ok(p.clone()),
@@ -87,7 +92,11 @@ pub fn input_path(flag: Option<&PathBuf>, from_config: Option<&PathBuf>, config:
 
 /// Flags that name work not available in this version: a clear error, never silently nothing.
 fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
-    let unavailable = |flag: &str, why: &str| Err(UsageError::new(format!("{flag} is not available in this version yet: {why}")));
+    let unavailable = |flag: &str, why: &str| {
+        Err(UsageError::new(format!(
+            "{flag} is not available in this version yet: {why}"
+        )))
+    };
     if args.resume {
         return unavailable("--resume", "start a new run with a new --out");
     }
@@ -95,22 +104,38 @@ fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
         return unavailable("--max-cost", "use --limit N to bound a run's size");
     }
     if args.dry_run {
-        return unavailable("--dry-run", "`evalrun check` validates inputs without sending anything");
+        return unavailable(
+            "--dry-run",
+            "`evalrun check` validates inputs without sending anything",
+        );
     }
     if args.no_cache {
-        return unavailable("--no-cache", "there is no response cache yet, so every request goes to the endpoint");
+        return unavailable(
+            "--no-cache",
+            "there is no response cache yet, so every request goes to the endpoint",
+        );
     }
     if args.judge_samples != 1 {
-        return unavailable("--judge-samples", "the judge has not landed; runs are scored by rule checks");
+        return unavailable(
+            "--judge-samples",
+            "the judge has not landed; runs are scored by rule checks",
+        );
     }
     Ok(())
 }
 
 /// Parse `K/N` (1 ≤ K ≤ N).
 pub fn parse_shard(s: &str) -> Result<(usize, usize), UsageError> {
-    let bad = || UsageError::new(format!("--shard {s}: expected K/N with 1 ≤ K ≤ N, e.g. 1/4"));
+    let bad = || {
+        UsageError::new(format!(
+            "--shard {s}: expected K/N with 1 ≤ K ≤ N, e.g. 1/4"
+        ))
+    };
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if n == 0 || k == 0 || k > n {
         return Err(bad());
     }
@@ -119,21 +144,47 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), UsageError> {
 
 impl Plan {
     /// Build the plan from command-line flags; `env` reads environment variables (tests pass their own).
-    pub fn from_args(args: &RunArgs, env: &dyn Fn(&str) -> Option<String>, command_line: String) -> Result<Plan, UsageError> {
+    pub fn from_args(
+        args: &RunArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        command_line: String,
+    ) -> Result<Plan, UsageError> {
         refuse_unavailable(args)?;
         let config = Config::load(&args.config)?;
-        let evalset_path = input_path(args.evalset.as_ref(), config.run.evalset.as_ref(), &config, "evalset")?;
-        let rubric_path = input_path(args.rubric.as_ref(), config.run.rubric.as_ref(), &config, "rubric")?;
-        let judge = args.judge.clone().or_else(|| config.run.judge.clone()).filter(|j| j != "none");
+        let evalset_path = input_path(
+            args.evalset.as_ref(),
+            config.run.evalset.as_ref(),
+            &config,
+            "evalset",
+        )?;
+        let rubric_path = input_path(
+            args.rubric.as_ref(),
+            config.run.rubric.as_ref(),
+            &config,
+            "rubric",
+        )?;
+        let judge = args
+            .judge
+            .clone()
+            .or_else(|| config.run.judge.clone())
+            .filter(|j| j != "none");
         if let Some(j) = &judge {
-            let origin = if args.judge.is_some() { "--judge".to_string() } else { format!("[run].judge in {}", config.path.display()) };
+            let origin = if args.judge.is_some() {
+                "--judge".to_string()
+            } else {
+                format!("[run].judge in {}", config.path.display())
+            };
             return Err(UsageError::new(format!(
                 "{origin} = {j}: the judge is not available in this version yet; pass --judge none to score by rule checks"
             )));
         }
-        let config_ref = FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
+        let config_ref =
+            FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
-        let baseline = args.baseline.clone().or_else(|| config.run.baseline.clone());
+        let baseline = args
+            .baseline
+            .clone()
+            .or_else(|| config.run.baseline.clone());
         Plan::build(PlanParts {
             config,
             config_ref,
@@ -173,7 +224,10 @@ impl Plan {
             return Err(UsageError::new("--concurrency must be at least 1"));
         }
         if !(p.margin.is_finite() && p.margin >= 0.0) {
-            return Err(UsageError::new(format!("--margin must be ≥ 0, got {}", p.margin)));
+            return Err(UsageError::new(format!(
+                "--margin must be ≥ 0, got {}",
+                p.margin
+            )));
         }
         let baseline = p.baseline.unwrap_or_else(|| p.model_names[0].clone());
         if !p.model_names.contains(&baseline) {
@@ -185,15 +239,28 @@ impl Plan {
         let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
         let mut items = inputs.items;
         if let Some((k, n)) = p.shard {
-            items = items.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, it)| it).collect();
+            items = items
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % n == k - 1)
+                .map(|(_, it)| it)
+                .collect();
         }
         if let Some(limit) = p.limit {
             items.truncate(limit);
         }
         if items.is_empty() {
-            return Err(UsageError::in_file(&p.evalset_path, "no items to run (after --limit/--shard)"));
+            return Err(UsageError::in_file(
+                &p.evalset_path,
+                "no items to run (after --limit/--shard)",
+            ));
         }
-        if p.out.join(files::RESPONSES).metadata().map(|m| m.len() > 0).unwrap_or(false) {
+        if p.out
+            .join(files::RESPONSES)
+            .metadata()
+            .map(|m| m.len() > 0)
+            .unwrap_or(false)
+        {
             return Err(UsageError::new(format!(
                 "{} already holds a run; choose a new --out",
                 p.out.display()
@@ -292,7 +359,8 @@ fn default_out_dir() -> PathBuf {
 /// Send everything, score it, write summary and reports. Returns the exit code.
 pub async fn execute(plan: Plan) -> Result<u8> {
     let started = utc_now();
-    std::fs::create_dir_all(&plan.out).with_context(|| format!("could not create run directory {}", plan.out.display()))?;
+    std::fs::create_dir_all(&plan.out)
+        .with_context(|| format!("could not create run directory {}", plan.out.display()))?;
     let mut manifest = plan.manifest(started);
     manifest.write(&plan.out)?;
     write_items(&plan.out, &plan.items)?;
@@ -300,14 +368,19 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     let mut endpoints = Vec::with_capacity(plan.models.len());
     for m in &plan.models {
         endpoints.push(Endpoint {
-            client: Client::new(m, plan.redactor.clone()).map_err(|e| UsageError::new(format!("{e:#}")))?,
+            client: Client::new(m, plan.redactor.clone())
+                .map_err(|e| UsageError::new(format!("{e:#}")))?,
             model: m.clone(),
         });
     }
     let store = Store::open(&plan.out)?;
     let rubric = Arc::new(plan.rubric);
     let scorer: runner::Scorer = Arc::new(move |resp: &ResponseRecord, item: &Item| {
-        let output = if resp.error.is_none() { resp.output.as_deref() } else { None };
+        let output = if resp.error.is_none() {
+            resp.output.as_deref()
+        } else {
+            None
+        };
         let (rules, dimensions) = score::score_answer(&rubric, item, output);
         ScoreRecord {
             model: resp.model.clone(),
@@ -337,11 +410,18 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     print!("{}", finalize::terminal_summary(&plan.out, &manifest)?);
     println!("\nreport: {}", plan.out.join(files::REPORT_MD).display());
 
-    let dead: Vec<&String> = tallies.iter().filter(|(_, t)| t.answered == 0 && t.failed > 0).map(|(n, _)| n).collect();
+    let dead: Vec<&String> = tallies
+        .iter()
+        .filter(|(_, t)| t.answered == 0 && t.failed > 0)
+        .map(|(n, _)| n)
+        .collect();
     if !dead.is_empty() {
         eprintln!(
             "evalrun: every request of {} failed; see the errors in {}",
-            dead.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            dead.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             plan.out.join(files::RESPONSES).display()
         );
         return Ok(exit::FAILURE);
@@ -358,7 +438,6 @@ fn write_items(dir: &Path, items: &[Item]) -> Result<()> {
     let path = dir.join(ITEMS_FILE);
     std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -142,7 +142,9 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| {
             UsageError::in_file(
                 path,
-                format!("cannot read configuration: {e} (pass --config FILE, or create ./evalrun.toml)"),
+                format!(
+                    "cannot read configuration: {e} (pass --config FILE, or create ./evalrun.toml)"
+                ),
             )
         })?;
         Config::parse(path, &text)
@@ -183,7 +185,11 @@ impl Config {
                 &self.path,
                 format!(
                     "unknown model `{name}`; configured models: {}",
-                    if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             )
         })
@@ -222,7 +228,9 @@ impl Config {
                 (None, ProviderKind::Qianfan) => env("QIANFAN_BASE_URL")
                     .filter(|v| !v.is_empty())
                     .unwrap_or_else(|| QIANFAN_DEFAULT_BASE_URL.to_string()),
-                (None, ProviderKind::Openai) => unreachable!("validated: openai models have base_url"),
+                (None, ProviderKind::Openai) => {
+                    unreachable!("validated: openai models have base_url")
+                }
             };
             out.push(ResolvedModel {
                 name: name.clone(),
@@ -241,7 +249,11 @@ impl Config {
 fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let upto = line.min(lines.len());
-    let header = lines[..upto].iter().rev().map(|l| l.trim()).find(|l| l.starts_with('['))?;
+    let header = lines[..upto]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))?;
     let name = header.strip_prefix("[models.")?.strip_suffix(']')?;
     if name.starts_with('"') || !name.contains('.') {
         return None;
@@ -256,10 +268,16 @@ impl ModelConfig {
         match self.provider {
             ProviderKind::Openai => {
                 if self.base_url.is_none() {
-                    return Err("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")".into());
+                    return Err(
+                        "provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")"
+                            .into(),
+                    );
                 }
                 if self.model.is_none() {
-                    return Err("provider \"openai\" needs model (the `model` field sent to the server)".into());
+                    return Err(
+                        "provider \"openai\" needs model (the `model` field sent to the server)"
+                            .into(),
+                    );
                 }
                 if self.secret_key_env.is_some() {
                     return Err("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only".into());
@@ -289,9 +307,15 @@ impl ModelConfig {
             return Err("concurrency must be at least 1".into());
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
-            return Err(format!("timeout_s must be positive, got {}", self.timeout_s));
+            return Err(format!(
+                "timeout_s must be positive, got {}",
+                self.timeout_s
+            ));
         }
-        for (k, p) in [("price_input_per_1k", self.price_input_per_1k), ("price_output_per_1k", self.price_output_per_1k)] {
+        for (k, p) in [
+            ("price_input_per_1k", self.price_input_per_1k),
+            ("price_output_per_1k", self.price_output_per_1k),
+        ] {
             if let Some(p) = p {
                 if !(p.is_finite() && p >= 0.0) {
                     return Err(format!("{k} must be ≥ 0, got {p}"));
@@ -349,7 +373,9 @@ params = { stop = ["。"], max_tokens = 512 }
     #[test]
     fn unknown_key_names_key_and_line() {
         let text = GOOD.replace("rps = 1.0", "rpz = 1.0");
-        let err = Config::parse(Path::new("evalrun.toml"), &text).unwrap_err().to_string();
+        let err = Config::parse(Path::new("evalrun.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("evalrun.toml:11:"), "{err}");
         assert!(err.contains("rpz"), "{err}");
     }
@@ -357,7 +383,9 @@ params = { stop = ["。"], max_tokens = 512 }
     #[test]
     fn unquoted_dotted_model_name_gets_a_hint() {
         let text = GOOD.replace("[models.\"ernie-4.0\"]", "[models.ernie-4.0]");
-        let err = Config::parse(Path::new("evalrun.toml"), &text).unwrap_err().to_string();
+        let err = Config::parse(Path::new("evalrun.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[models.\"ernie-4.0\"]"), "{err}");
     }
 
@@ -366,7 +394,10 @@ params = { stop = ["。"], max_tokens = 512 }
         let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
         let mut r = Redactor::default();
         let env = |k: &str| (k == "QIANFAN_AK").then(|| "ak-value".to_string());
-        let err = c.resolve(&["ernie-4.0".into()], &env, &mut r).unwrap_err().to_string();
+        let err = c
+            .resolve(&["ernie-4.0".into()], &env, &mut r)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("QIANFAN_SK"), "{err}");
         assert!(!err.contains("ak-value"), "{err}");
     }
@@ -389,13 +420,21 @@ params = { stop = ["。"], max_tokens = 512 }
     fn unknown_model_lists_configured_ones() {
         let c = Config::parse(Path::new("evalrun.toml"), GOOD).unwrap();
         let err = c.model("gpt-9").unwrap_err().to_string();
-        assert!(err.contains("unknown model `gpt-9`") && err.contains("ernie-4.0, my-vllm"), "{err}");
+        assert!(
+            err.contains("unknown model `gpt-9`") && err.contains("ernie-4.0, my-vllm"),
+            "{err}"
+        );
     }
 
     #[test]
     fn openai_model_without_base_url_is_rejected() {
         let text = "[models.x]\nprovider = \"openai\"\nmodel = \"m\"\n";
-        let err = Config::parse(Path::new("c.toml"), text).unwrap_err().to_string();
-        assert!(err.contains("[models.x]") && err.contains("base_url"), "{err}");
+        let err = Config::parse(Path::new("c.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[models.x]") && err.contains("base_url"),
+            "{err}"
+        );
     }
 }

@@ -80,7 +80,14 @@ fn scrub_params(text: &str) -> String {
                 out.push_str(&key);
                 out.push_str("***");
                 let end = stripped
-                    .find(|c: char| c == '&' || c == ' ' || c == '"' || c == '\'' || c == ')' || c.is_whitespace())
+                    .find(|c: char| {
+                        c == '&'
+                            || c == ' '
+                            || c == '"'
+                            || c == '\''
+                            || c == ')'
+                            || c.is_whitespace()
+                    })
                     .unwrap_or(stripped.len());
                 rest = &stripped[end..];
                 continue 'outer;
@@ -129,6 +136,9 @@ mod tests {
     #[test]
     fn redactor_leaves_ordinary_text_alone() {
         let r = Redactor::default();
-        assert_eq!(r.scrub("你好 world, token counts 12"), "你好 world, token counts 12");
+        assert_eq!(
+            r.scrub("你好 world, token counts 12"),
+            "你好 world, token counts 12"
+        );
     }
 }

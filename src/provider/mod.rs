@@ -99,11 +99,20 @@ pub(crate) enum Chunk {
 /// A wire protocol: how to build the request and how to read what comes back.
 pub(crate) trait Wire {
     /// Build the streaming request for `prompt`.
-    fn request(&self, http: &reqwest::Client, prompt: Prompt<'_>) -> Result<reqwest::RequestBuilder, Failure>;
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        prompt: Prompt<'_>,
+    ) -> Result<reqwest::RequestBuilder, Failure>;
     /// Read one SSE event's data.
     fn event(&self, data: &str) -> Chunk;
     /// Read a non-2xx answer.
-    fn error_answer(&self, status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> Failure;
+    fn error_answer(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &str,
+    ) -> Failure;
     /// Read a whole JSON body that came instead of a stream (an error in a 200 body, or a server that
     /// ignored `stream`).
     fn json_answer(&self, body: &str) -> Chunk;
@@ -171,14 +180,19 @@ impl Client {
         };
         let t0 = Instant::now();
         let deadline = tokio::time::Instant::from_std(t0 + self.timeouts.total);
-        let first_deadline = tokio::time::Instant::from_std(t0 + self.timeouts.first_token).min(deadline);
+        let first_deadline =
+            tokio::time::Instant::from_std(t0 + self.timeouts.first_token).min(deadline);
         let ms = |t: Instant| t.duration_since(t0).as_secs_f64() * 1000.0;
 
         let response = match tokio::time::timeout_at(first_deadline, request.send()).await {
             Err(_) => {
                 return failed(
                     Attempt::default(),
-                    Failure::new(ErrorKind::Timeout, RetryAdvice::Backoff, "no response headers before the first-token timeout"),
+                    Failure::new(
+                        ErrorKind::Timeout,
+                        RetryAdvice::Backoff,
+                        "no response headers before the first-token timeout",
+                    ),
                 )
             }
             Ok(Err(e)) => return failed(Attempt::default(), self.transport_failure(&e)),
@@ -209,7 +223,12 @@ impl Client {
                     f.status.get_or_insert(status);
                     return failed(attempt, f);
                 }
-                Chunk::Data { text, finish_reason, usage, .. } => {
+                Chunk::Data {
+                    text,
+                    finish_reason,
+                    usage,
+                    ..
+                } => {
                     attempt.ttft_ms = (!text.is_empty()).then(|| ms(now));
                     attempt.total_ms = Some(ms(now));
                     attempt.output = text;
@@ -277,13 +296,24 @@ impl Client {
     }
 
     /// Apply one event to the attempt; `Some` when the attempt is finished (end marker or failure).
-    fn apply(&self, attempt: &mut Attempt, data: &str, arrived: Instant, ms: impl Fn(Instant) -> f64) -> Option<Attempt> {
+    fn apply(
+        &self,
+        attempt: &mut Attempt,
+        data: &str,
+        arrived: Instant,
+        ms: impl Fn(Instant) -> f64,
+    ) -> Option<Attempt> {
         match self.wire.event(data) {
             Chunk::Failure(mut f) => {
                 f.message = self.redactor.scrub(&f.message);
                 Some(failed(std::mem::take(attempt), f))
             }
-            Chunk::Data { text, finish_reason, usage, end } => {
+            Chunk::Data {
+                text,
+                finish_reason,
+                usage,
+                end,
+            } => {
                 if !text.is_empty() {
                     attempt.ttft_ms.get_or_insert_with(|| ms(arrived));
                     attempt.output.push_str(&text);
@@ -304,7 +334,11 @@ impl Client {
     }
 
     fn transport_failure(&self, e: &reqwest::Error) -> Failure {
-        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Network
+        };
         Failure::new(kind, RetryAdvice::Backoff, self.scrubbed(e))
     }
 

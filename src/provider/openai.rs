@@ -32,7 +32,12 @@ impl OpenAi {
             model: m.config.model.clone().unwrap_or_default(),
             api: m.config.api,
             api_key: m.api_key.clone(),
-            headers: m.config.extra_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            headers: m
+                .config
+                .extra_headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             params: m.config.params.clone(),
         }
     }
@@ -65,7 +70,8 @@ impl OpenAi {
             }
         }
         body.insert("stream".into(), json!(true));
-        body.entry("stream_options").or_insert(json!({"include_usage": true}));
+        body.entry("stream_options")
+            .or_insert(json!({"include_usage": true}));
         Value::Object(body)
     }
 }
@@ -93,7 +99,11 @@ fn completion_prompt(prompt: Prompt<'_>) -> String {
 }
 
 impl Wire for OpenAi {
-    fn request(&self, http: &reqwest::Client, prompt: Prompt<'_>) -> Result<reqwest::RequestBuilder, Failure> {
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        prompt: Prompt<'_>,
+    ) -> Result<reqwest::RequestBuilder, Failure> {
         let mut req = http.post(&self.url).json(&self.body(prompt));
         if let Some(key) = &self.api_key {
             req = req.bearer_auth(key.expose());
@@ -125,7 +135,12 @@ impl Wire for OpenAi {
             }
         };
         if let Some(err) = v.get("error") {
-            return Chunk::Failure(api_error(err, None, ErrorKind::Server, RetryAdvice::Backoff));
+            return Chunk::Failure(api_error(
+                err,
+                None,
+                ErrorKind::Server,
+                RetryAdvice::Backoff,
+            ));
         }
         let choice = v.get("choices").and_then(|c| c.get(0));
         let text = choice
@@ -148,7 +163,12 @@ impl Wire for OpenAi {
         }
     }
 
-    fn error_answer(&self, status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> Failure {
+    fn error_answer(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &str,
+    ) -> Failure {
         let (kind, mut advice) = match status {
             429 => (ErrorKind::RateLimited, RetryAdvice::Backoff),
             408 => (ErrorKind::Timeout, RetryAdvice::Backoff),
@@ -165,7 +185,11 @@ impl Wire for OpenAi {
         let mut f = match parsed.as_ref().and_then(|v| v.get("error")) {
             Some(err) => api_error(err, Some(status), kind, advice),
             None => {
-                let mut f = Failure::new(kind, advice, format!("HTTP {status}: {}", snippet(body, 300)));
+                let mut f = Failure::new(
+                    kind,
+                    advice,
+                    format!("HTTP {status}: {}", snippet(body, 300)),
+                );
                 f.status = Some(status);
                 f
             }
@@ -190,7 +214,12 @@ impl Wire for OpenAi {
             }
         };
         if let Some(err) = v.get("error") {
-            return Chunk::Failure(api_error(err, None, ErrorKind::Server, RetryAdvice::Backoff));
+            return Chunk::Failure(api_error(
+                err,
+                None,
+                ErrorKind::Server,
+                RetryAdvice::Backoff,
+            ));
         }
         let choice = v.get("choices").and_then(|c| c.get(0));
         let text = choice
@@ -212,7 +241,10 @@ impl Wire for OpenAi {
             None => Chunk::Failure(Failure::new(
                 ErrorKind::Protocol,
                 RetryAdvice::Never,
-                format!("JSON answer without choices[0] content: {}", snippet(body, 300)),
+                format!(
+                    "JSON answer without choices[0] content: {}",
+                    snippet(body, 300)
+                ),
             )),
         }
     }
@@ -247,7 +279,12 @@ fn api_error(err: &Value, status: Option<u16>, kind: ErrorKind, advice: RetryAdv
 /// `retry-after-ms`, else `retry-after` in seconds (an HTTP date is ignored), as the OpenAI SDK reads
 /// them; a wait over 120 s is not honoured (the SDK then does not retry; evalrun uses its own backoff).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok());
+    let get = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+    };
     let d = get("retry-after-ms")
         .map(|ms| ms / 1000.0)
         .or_else(|| get("retry-after"))?;
@@ -265,15 +302,23 @@ mod tests {
             "[models.m]\nprovider = \"openai\"\napi = \"{api}\"\nbase_url = \"http://h/v1/\"\nmodel = \"x\"\nparams = {{ temperature = 0.5, stop = [\"。\"] }}\n"
         );
         let c = Config::parse(Path::new("c.toml"), &text).unwrap();
-        let m = c.resolve(&["m".into()], &|_| None, &mut Default::default()).unwrap();
+        let m = c
+            .resolve(&["m".into()], &|_| None, &mut Default::default())
+            .unwrap();
         OpenAi::new(&m[0])
     }
 
     #[test]
     fn chat_body_carries_system_messages_params_and_usage_request() {
         let w = wire("chat");
-        let msgs = [crate::inputs::evalset::Message { role: Role::User, content: "hi".into() }];
-        let b = w.body(Prompt { system: Some("sys"), messages: &msgs });
+        let msgs = [crate::inputs::evalset::Message {
+            role: Role::User,
+            content: "hi".into(),
+        }];
+        let b = w.body(Prompt {
+            system: Some("sys"),
+            messages: &msgs,
+        });
         assert_eq!(w.url, "http://h/v1/chat/completions");
         assert_eq!(b["messages"][0]["role"], "system");
         assert_eq!(b["messages"][1]["content"], "hi");
@@ -285,8 +330,14 @@ mod tests {
     #[test]
     fn completions_body_sends_prompt_and_stop() {
         let w = wire("completions");
-        let msgs = [crate::inputs::evalset::Message { role: Role::User, content: "写一句祝福 ->".into() }];
-        let b = w.body(Prompt { system: None, messages: &msgs });
+        let msgs = [crate::inputs::evalset::Message {
+            role: Role::User,
+            content: "写一句祝福 ->".into(),
+        }];
+        let b = w.body(Prompt {
+            system: None,
+            messages: &msgs,
+        });
         assert_eq!(w.url, "http://h/v1/completions");
         assert_eq!(b["prompt"], "写一句祝福 ->");
         assert_eq!(b["stop"][0], "。");
@@ -299,7 +350,16 @@ mod tests {
         let c = w.event(r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#);
         assert!(matches!(c, Chunk::Data { ref text, end: false, .. } if text.is_empty()));
         let c = w.event(r#"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#);
-        assert!(matches!(c, Chunk::Data { usage: Some(Usage { prompt_tokens: Some(7), completion_tokens: Some(3) }), .. }));
+        assert!(matches!(
+            c,
+            Chunk::Data {
+                usage: Some(Usage {
+                    prompt_tokens: Some(7),
+                    completion_tokens: Some(3)
+                }),
+                ..
+            }
+        ));
         assert!(matches!(w.event("[DONE]"), Chunk::Data { end: true, .. }));
     }
 
@@ -307,7 +367,9 @@ mod tests {
     fn error_inside_stream_is_a_failure() {
         let w = wire("chat");
         let c = w.event(r#"{"error":{"message":"overloaded","code":"server_error"}}"#);
-        assert!(matches!(c, Chunk::Failure(ref f) if f.message == "overloaded" && f.code.as_deref() == Some("server_error")));
+        assert!(
+            matches!(c, Chunk::Failure(ref f) if f.message == "overloaded" && f.code.as_deref() == Some("server_error"))
+        );
     }
 
     #[test]
@@ -315,12 +377,30 @@ mod tests {
         let w = wire("chat");
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "2".parse().unwrap());
-        let f = w.error_answer(429, &h, r#"{"error":{"message":"slow down","type":"rate_limit","code":"rate_limit_exceeded"}}"#);
-        assert_eq!((f.kind, f.advice, f.retry_after), (ErrorKind::RateLimited, RetryAdvice::Backoff, Some(Duration::from_secs(2))));
-        let f = w.error_answer(429, &Default::default(), r#"{"error":{"message":"pay","code":"insufficient_quota"}}"#);
+        let f = w.error_answer(
+            429,
+            &h,
+            r#"{"error":{"message":"slow down","type":"rate_limit","code":"rate_limit_exceeded"}}"#,
+        );
+        assert_eq!(
+            (f.kind, f.advice, f.retry_after),
+            (
+                ErrorKind::RateLimited,
+                RetryAdvice::Backoff,
+                Some(Duration::from_secs(2))
+            )
+        );
+        let f = w.error_answer(
+            429,
+            &Default::default(),
+            r#"{"error":{"message":"pay","code":"insufficient_quota"}}"#,
+        );
         assert_eq!(f.advice, RetryAdvice::Never);
         let f = w.error_answer(404, &Default::default(), "not json");
-        assert_eq!((f.kind, f.advice, f.status), (ErrorKind::BadRequest, RetryAdvice::Never, Some(404)));
+        assert_eq!(
+            (f.kind, f.advice, f.status),
+            (ErrorKind::BadRequest, RetryAdvice::Never, Some(404))
+        );
         assert!(f.message.contains("not json"));
         let f = w.error_answer(503, &Default::default(), "");
         assert_eq!(f.advice, RetryAdvice::Backoff);

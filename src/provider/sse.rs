@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn awkward_body_decodes_to_the_expected_events() {
         let (events, end) = decode_all(&[AWKWARD]);
-        assert_eq!(data(&events), ["{\"a\":\"你好\"}", "line1\nline2", "😀 end"]);
+        assert_eq!(
+            data(&events),
+            ["{\"a\":\"你好\"}", "line1\nline2", "😀 end"]
+        );
         assert_eq!(events[0].event, "message");
         assert_eq!(end.pending.map(|e| e.data), Some("[DONE]".to_string()));
         assert_eq!(end.torn_line, None);

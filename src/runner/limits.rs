@@ -80,7 +80,8 @@ pub fn estimate_tokens(texts: &[&str], max_output: u64) -> u64 {
     let mut other = 0u64;
     for t in texts {
         for c in t.chars() {
-            if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF) {
+            if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+            {
                 cjk += 1;
             } else {
                 other += 1;

@@ -73,7 +73,12 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
             endpoint,
             next: AtomicUsize::new(0),
         });
-        let workers = shared.endpoint.model.config.concurrency.min(units_per_model);
+        let workers = shared
+            .endpoint
+            .model
+            .config
+            .concurrency
+            .min(units_per_model);
         for _ in 0..workers {
             let shared = shared.clone();
             let ctx = WorkerCtx {
@@ -84,7 +89,12 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
                 scorer: job.scorer.clone(),
                 progress: progress.clone(),
             };
-            set.spawn(async move { (shared.endpoint.model.name.clone(), worker(shared, ctx).await) });
+            set.spawn(async move {
+                (
+                    shared.endpoint.model.name.clone(),
+                    worker(shared, ctx).await,
+                )
+            });
         }
     }
     while let Some(res) = set.join_next().await {
@@ -129,7 +139,8 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
         } else {
             tally.answered += 1;
         }
-        ctx.progress.unit_done(failed, record.attempts.saturating_sub(1));
+        ctx.progress
+            .unit_done(failed, record.attempts.saturating_sub(1));
         let score = (ctx.scorer)(&record, item);
         ctx.sink.write(RecordFile::Responses, &record);
         ctx.sink.write(RecordFile::Scores, &score);
@@ -178,7 +189,14 @@ async fn answer(run: &ModelRun, ctx: &WorkerCtx, item: &Item, sample: u32) -> Re
     }
 }
 
-fn record(run: &ModelRun, item: &Item, sample: u32, attempts: u32, queue_ms: f64, a: Attempt) -> ResponseRecord {
+fn record(
+    run: &ModelRun,
+    item: &Item,
+    sample: u32,
+    attempts: u32,
+    queue_ms: f64,
+    a: Attempt,
+) -> ResponseRecord {
     let error = a.failure.map(|f| ErrorInfo {
         kind: f.kind,
         message: f.message,

@@ -9,7 +9,9 @@ const CAP: Duration = Duration::from_secs(20);
 
 /// Wait before attempt `attempt + 1` (`attempt` counts from 1).
 pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = BASE.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(CAP);
+    let exp = BASE
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(CAP);
     let jittered = exp.mul_f64(unit_random());
     match retry_after {
         Some(ra) => ra + jittered / 4,

@@ -63,7 +63,8 @@ impl Store {
     /// Create (or append to) the record files in `dir`. All four files are created up front, so an
     /// unwritable directory fails before any request is sent.
     pub fn open(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir).with_context(|| format!("could not create run directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create run directory {}", dir.display()))?;
         let mut handles = Vec::new();
         for f in RecordFile::ALL {
             let path = dir.join(f.name());
@@ -92,19 +93,28 @@ impl Store {
     pub fn close(mut self) -> Result<()> {
         self.sink.take();
         match self.writer.take() {
-            Some(h) => h.join().map_err(|_| anyhow::anyhow!("record writer panicked"))?,
+            Some(h) => h
+                .join()
+                .map_err(|_| anyhow::anyhow!("record writer panicked"))?,
             None => Ok(()),
         }
     }
 }
 
-fn write_loop(rx: mpsc::Receiver<(RecordFile, String)>, mut files: Vec<(RecordFile, PathBuf, File)>) -> Result<()> {
+fn write_loop(
+    rx: mpsc::Receiver<(RecordFile, String)>,
+    mut files: Vec<(RecordFile, PathBuf, File)>,
+) -> Result<()> {
     let mut first_error = None;
     for (which, line) in rx {
-        let (_, path, file) = files.iter_mut().find(|(f, _, _)| *f == which).expect("all files open");
+        let (_, path, file) = files
+            .iter_mut()
+            .find(|(f, _, _)| *f == which)
+            .expect("all files open");
         if let Err(e) = file.write_all(line.as_bytes()) {
             // Keep draining so senders never block; report the first failure at close.
-            first_error.get_or_insert_with(|| anyhow::anyhow!("could not write {}: {e}", path.display()));
+            first_error
+                .get_or_insert_with(|| anyhow::anyhow!("could not write {}: {e}", path.display()));
         }
     }
     match first_error {

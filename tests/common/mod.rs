@@ -1,0 +1,248 @@
+//! Test support: a scripted OpenAI-compatible server on 127.0.0.1 (a real HTTP server, chosen
+//! behaviour per prompt) and the real `evalrun` binary run with a cleared environment, so no host
+//! variable (an API key!) can leak into a test.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+/// What the server does for a prompt containing a given marker.
+#[derive(Clone, Debug)]
+pub enum Behaviour {
+    /// Stream this answer in small deltas (tidy SSE).
+    Answer(String),
+    /// Stream this answer as awkward SSE: CRLF, comments, `data:` without a space, events split
+    /// mid-character across writes.
+    AwkwardAnswer(String),
+    /// Stream part of the answer, then end the body without `[DONE]` — the first `n` times; then answer.
+    TearThenAnswer { times: usize, answer: String },
+    /// Answer HTTP 429 with Retry-After the first `n` times; then answer.
+    RateLimitThenAnswer { times: usize, answer: String },
+    /// Always answer this status with an OpenAI error body.
+    Status(u16),
+    /// Stream the answer slowly: `delay` between deltas.
+    Slow { answer: String, delay: Duration },
+}
+
+#[derive(Default)]
+struct ServerState {
+    script: Vec<(String, Behaviour)>,
+    requests: AtomicUsize,
+    per_marker: Mutex<BTreeMap<String, usize>>,
+    auth_headers: Mutex<Vec<String>>,
+}
+
+pub struct ScriptedServer {
+    pub addr: SocketAddr,
+    state: Arc<ServerState>,
+}
+
+impl ScriptedServer {
+    /// Start on an ephemeral port. `script` pairs a marker (a substring of the last user message) with
+    /// a behaviour; a prompt matching no marker gets a strict-JSON tutor answer.
+    pub fn start(script: Vec<(&str, Behaviour)>) -> ScriptedServer {
+        let state = Arc::new(ServerState {
+            script: script.into_iter().map(|(k, b)| (k.to_string(), b)).collect(),
+            ..Default::default()
+        });
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .with_state(state.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        ScriptedServer { addr, state }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Chat requests received so far.
+    pub fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// Authorization headers received (to check the bearer key is sent).
+    pub fn auth_headers(&self) -> Vec<String> {
+        self.state.auth_headers.lock().unwrap().clone()
+    }
+}
+
+pub const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+
+async fn chat(State(st): State<Arc<ServerState>>, headers: HeaderMap, body: Bytes) -> Response {
+    st.requests.fetch_add(1, Ordering::SeqCst);
+    if let Some(a) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        st.auth_headers.lock().unwrap().push(a.to_string());
+    }
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let last = req["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let found = st.script.iter().find(|(k, _)| last.contains(k.as_str())).cloned();
+    let (marker, behaviour) = found.unwrap_or_else(|| (String::new(), Behaviour::Answer(GOOD_ANSWER.to_string())));
+    let seen = {
+        let mut m = st.per_marker.lock().unwrap();
+        let e = m.entry(marker).or_insert(0);
+        *e += 1;
+        *e
+    };
+    match behaviour {
+        Behaviour::Answer(a) => stream(tidy_events(&a), true, Duration::ZERO),
+        Behaviour::AwkwardAnswer(a) => stream(awkward_chunks(&a), true, Duration::from_millis(1)),
+        Behaviour::TearThenAnswer { times, answer } if seen <= times => {
+            let events = tidy_events(&answer);
+            let half = events.len() / 2;
+            let mut torn: Vec<Bytes> = events.into_iter().take(half).collect();
+            torn.push(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"cut"));
+            stream(torn, false, Duration::ZERO)
+        }
+        Behaviour::TearThenAnswer { answer, .. } => stream(tidy_events(&answer), true, Duration::ZERO),
+        Behaviour::RateLimitThenAnswer { times, answer } if seen <= times => {
+            let mut r = error_response(429, "rate_limit_exceeded", "Rate limit reached, slow down");
+            r.headers_mut().insert("retry-after", "0.05".parse().unwrap());
+            r
+        }
+        Behaviour::RateLimitThenAnswer { answer, .. } => stream(tidy_events(&answer), true, Duration::ZERO),
+        Behaviour::Status(s) => error_response(s, "test_error", &format!("scripted status {s}")),
+        Behaviour::Slow { answer, delay } => stream(tidy_events(&answer), true, delay),
+    }
+}
+
+fn error_response(status: u16, code: &str, message: &str) -> Response {
+    let body = json!({"error": {"message": message, "type": "test", "code": code}});
+    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response()
+}
+
+/// Role-only first chunk, content in deltas of a few characters, a finish chunk, a usage chunk.
+fn tidy_events(answer: &str) -> Vec<Bytes> {
+    let mut out = vec![event(&json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))];
+    let chars: Vec<char> = answer.chars().collect();
+    for piece in chars.chunks(7) {
+        let s: String = piece.iter().collect();
+        out.push(event(&json!({"choices": [{"index": 0, "delta": {"content": s}}]})));
+    }
+    out.push(event(&json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
+    out.push(event(&json!({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": chars.len() / 2}})));
+    out
+}
+
+fn event(v: &Value) -> Bytes {
+    Bytes::from(format!("data: {v}\n\n"))
+}
+
+/// The same deltas as hostile SSE bytes, cut at arbitrary byte positions (inside UTF-8 characters).
+fn awkward_chunks(answer: &str) -> Vec<Bytes> {
+    let mut body = String::from(": keep-alive\r\n\r\n");
+    for (i, e) in tidy_events(answer).iter().enumerate() {
+        let line = std::str::from_utf8(e).unwrap().trim_end();
+        let payload = line.strip_prefix("data: ").unwrap();
+        if i % 2 == 0 {
+            body.push_str(&format!("id: {i}\r\ndata:{payload}\r\n\r\n"));
+        } else {
+            body.push_str(&format!("event: message\ndata: {payload}\n\n"));
+        }
+    }
+    let bytes = body.into_bytes();
+    bytes.chunks(5).map(Bytes::copy_from_slice).collect()
+}
+
+fn stream(chunks: Vec<Bytes>, done: bool, delay: Duration) -> Response {
+    let mut chunks = chunks;
+    if done {
+        chunks.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    }
+    let s = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>)).then(move |c| async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        c
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(s))
+        .unwrap()
+}
+
+use futures_util::StreamExt as _;
+
+/// A temporary folder with the files of a test.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// The real binary, run in this folder with an empty environment.
+    pub fn evalrun(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_evalrun"));
+        c.env_clear().current_dir(self.path());
+        c
+    }
+}
+
+/// Path of a file shipped in the repository.
+pub fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Read a JSONL file into JSON values.
+pub fn jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad line {l}: {e}", path.display())))
+        .collect()
+}
+
+/// An `evalrun.toml` with OpenAI-compatible models `names` all pointing at `base_url`.
+pub fn openai_config(base_url: &str, names: &[&str], extra: &str) -> String {
+    let mut s = String::new();
+    for n in names {
+        s.push_str(&format!(
+            "[models.{n}]\nprovider = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"{n}\"\nretries = 3\ntimeout_s = 10\nprice_input_per_1k = 0.01\nprice_output_per_1k = 0.02\ncurrency = \"CNY\"\n{extra}\n"
+        ));
+    }
+    s
+}
