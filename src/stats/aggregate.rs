@@ -23,8 +23,8 @@ use super::summary::{
 use super::wilcoxon::signed_rank;
 use super::{ALPHA, CONFIDENCE, POWER, RESAMPLES, SCHEMA, SEED, Z_80, Z_975};
 
-/// What the statistics need from the configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the statistics need from the configuration. `Default` has no models and SPEC's margin of 0.1.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatsConfig {
     /// Models in report order. Every one appears in `models` even without records; models found only in
     /// the records are added after them (with a warning).
@@ -37,11 +37,25 @@ pub struct StatsConfig {
     pub prices: BTreeMap<String, Prices>,
 }
 
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            models: Vec::new(),
+            baseline: None,
+            margin: 0.1,
+            prices: BTreeMap::new(),
+        }
+    }
+}
+
 /// A model's prices per 1,000 tokens (SPEC §2).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prices {
+    /// `price_input_per_1k`: per 1,000 prompt tokens.
     pub input_per_1k: Option<f64>,
+    /// `price_output_per_1k`: per 1,000 completion tokens.
     pub output_per_1k: Option<f64>,
+    /// e.g. `"CNY"`; copied into the summary.
     pub currency: Option<String>,
 }
 
@@ -147,6 +161,7 @@ pub struct SummaryBuilder<'a> {
 }
 
 impl<'a> SummaryBuilder<'a> {
+    /// An empty builder; the configured models are registered first, in report order.
     pub fn new(cfg: &'a StatsConfig) -> Self {
         let mut models = Interner::default();
         for m in &cfg.models {
@@ -166,6 +181,7 @@ impl<'a> SummaryBuilder<'a> {
         }
     }
 
+    /// One `responses.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
     pub fn add_response(&mut self, r: ResponseRecord) {
         let key = (self.models.id(&r.model), r.item_id, r.sample);
         let facts = ResponseFacts {
@@ -181,6 +197,7 @@ impl<'a> SummaryBuilder<'a> {
         }
     }
 
+    /// One `scores.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
     pub fn add_score(&mut self, s: ScoreRecord) {
         let key = (self.models.id(&s.model), s.item_id, s.sample);
         let facts = ScoreFacts {
@@ -200,6 +217,7 @@ impl<'a> SummaryBuilder<'a> {
         }
     }
 
+    /// One `pairwise.jsonl` line; a repeated (candidate, baseline, item_id) replaces the earlier one.
     pub fn add_pair(&mut self, p: PairRecord) {
         let key = (
             self.models.id(&p.candidate),
@@ -334,7 +352,7 @@ impl<'a> SummaryBuilder<'a> {
             }
         }
 
-        let gsb = self.gsb(baseline.as_deref(), baseline_id, &mut warnings);
+        let gsb = self.gsb(&order, baseline.as_deref(), baseline_id, &mut warnings);
 
         Summary {
             schema: SCHEMA.to_owned(),
@@ -473,6 +491,12 @@ impl<'a> SummaryBuilder<'a> {
             }
         }
         errors.error_rate = ratio(errors.n_errors as f64, errors.n_responses as f64);
+        if errors.n_responses > 0 && errors.n_errors == errors.n_responses {
+            warnings.push(format!(
+                "model {name}: every one of its {} responses is an error",
+                errors.n_responses
+            ));
+        }
         let latency = LatencyStats {
             ttft_ms: distribution(&ttft),
             total_ms: distribution(&total),
@@ -554,8 +578,10 @@ impl<'a> SummaryBuilder<'a> {
         }
     }
 
+    /// GSB per candidate against the run's baseline; `models` are the ids reported under `models`.
     fn gsb(
         &self,
+        models: &[u32],
         baseline: Option<&str>,
         baseline_id: Option<u32>,
         warnings: &mut Vec<String>,
@@ -582,6 +608,11 @@ impl<'a> SummaryBuilder<'a> {
         };
         for (c, lines) in per_candidate {
             let name = self.models.name(c).to_owned();
+            if !models.contains(&c) {
+                warnings.push(format!(
+                    "gsb {name}: pairwise lines name a candidate that has no other records and is not configured"
+                ));
+            }
             let stats = gsb_stats(baseline, &lines);
             if stats.n_verdict_rule_mismatch > 0 {
                 warnings.push(format!(
@@ -1038,6 +1069,67 @@ mod tests {
         assert!((r["json_strict"].wilson95_low.unwrap() - 0.3755346297625252).abs() < 1e-12);
         assert_eq!((r["length_range"].n, r["length_range"].passed), (1, 0));
         assert!(s.models["m"].dimensions.is_empty());
+    }
+
+    #[test]
+    fn degenerate_inputs_give_nulls_and_warnings() {
+        // One-off check: these records written as a run directory pass scripts/verify_stats.py.
+        use PairVerdict::*;
+        let mut scores = Vec::new();
+        let mut responses = Vec::new();
+        for item in ["a", "b", "c"] {
+            let y = (item == "a").then_some(3.0);
+            scores.push(score("base", item, 0, &[("x", Some(2.0)), ("y", y)]));
+            scores.push(score("c1", item, 0, &[("x", Some(2.0)), ("y", Some(1.0))]));
+            let mut r = resp("c2", item, 0, 1.0, 2.0);
+            r.error = Some(ErrorInfo {
+                kind: ErrorKind::Auth,
+                message: "denied".into(),
+                status: Some(401),
+                code: None,
+            });
+            responses.push(r);
+        }
+        let pairs = vec![
+            pair("a", "c1", S, G, B),
+            pair("b", "c1", S, S, S),
+            pair("a", "c3", B, B, B),
+        ];
+        let s = summarize(&cfg(&["base", "c1", "c2"]), responses, scores, pairs);
+        // Every difference zero: z = 0, p = 1 (STATS.md §4.2); a constant d has sd 0 and a point CI.
+        let x = &s.paired["c1"]["x"];
+        assert_eq!(
+            (x.wilcoxon_z, x.wilcoxon_p, x.n_zero),
+            (Some(0.0), Some(1.0), 3)
+        );
+        assert_eq!((x.ci95_low, x.non_inferior), (Some(0.0), Some(true)));
+        // One pair: no sd, no interval, no non-inferiority verdict; the test itself is defined.
+        let y = &s.paired["c1"]["y"];
+        assert_eq!((y.n_pairs, y.mean_diff, y.sd_diff), (1, Some(-2.0), None));
+        assert_eq!((y.ci95_low, y.mde80, y.non_inferior), (None, None, None));
+        assert_eq!(y.wilcoxon_z, Some(-1.0));
+        // No scores at all for c2: present, empty.
+        assert_eq!(s.paired["c2"]["x"].n_pairs, 0);
+        assert_eq!(s.models["c2"].dimensions["x"].mean, None);
+        // All ties in GSB: win rate 0.5, p = 1, the decisive-share statistics undefined.
+        let g = &s.gsb["c1"];
+        assert_eq!((g.win_rate, g.sign_test_p), (Some(0.5), Some(1.0)));
+        assert_eq!(
+            (g.wilson95_low, g.win_rate_ci95_low, g.mde80_win_rate),
+            (None, None, None)
+        );
+        assert_eq!(g.n_order_disagree, 1);
+        assert!(s.gsb.contains_key("c3"));
+        for w in [
+            "model c2: every one of its 3 responses is an error",
+            "gsb c3: pairwise lines name a candidate",
+        ] {
+            assert!(
+                s.warnings.iter().any(|x| x.starts_with(w)),
+                "{w}: {:?}",
+                s.warnings
+            );
+        }
     }
 
     #[test]

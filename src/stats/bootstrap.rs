@@ -95,6 +95,15 @@ mod tests {
         let (lo, hi) = mean_ci(&values, 42, 2000, 0.95).unwrap();
         assert!((lo - 3.7).abs() < 1e-12, "{lo}");
         assert!((hi - 7.3).abs() < 1e-12, "{hi}");
+        // Same script, v.boot_ci(x, 42, 2000) and v.boot_ci(x, 7, 500, 0.9) for the x below:
+        // (0.9772727272727273, 2.409090909090909) and (1.043181818181818, 2.3181818181818183).
+        let x = [1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 1.5, 2.5, 0.0, -1.0, 2.25];
+        let (lo, hi) = mean_ci(&x, 42, 2000, 0.95).unwrap();
+        assert!((lo - 0.9772727272727273).abs() < 1e-12, "{lo}");
+        assert!((hi - 2.409090909090909).abs() < 1e-12, "{hi}");
+        let (lo, hi) = mean_ci(&x, 7, 500, 0.9).unwrap();
+        assert!((lo - 1.043181818181818).abs() < 1e-12, "{lo}");
+        assert!((hi - 2.3181818181818183).abs() < 1e-12, "{hi}");
     }
 
     #[test]
