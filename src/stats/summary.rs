@@ -117,6 +117,10 @@ pub struct ErrorStats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostStats {
     pub currency: Option<String>,
+    /// The configured price per 1k prompt tokens, so that `total` can be recomputed from the records.
+    pub price_input_per_1k: Option<f64>,
+    /// The configured price per 1k completion tokens.
+    pub price_output_per_1k: Option<f64>,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     /// Total cost; null when the model has no prices configured.
