@@ -34,6 +34,16 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// The role's name on the wire (`user`, `assistant`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
 /// One chat turn. System text is kept apart, in `Item::system` (Qianfan v1 takes it as a field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -478,12 +488,12 @@ fn parse_messages(value: &Value) -> LineResult<(Option<String>, Vec<Message>)> {
         if role != expected {
             return missing_turn(format!(
                 "{at}roles out of order: expected {} here, found {} (turns alternate user/assistant, starting with user)",
-                role_name(expected),
-                role_name(role)
+                expected.as_str(),
+                role.as_str()
             ));
         }
         if is_blank(content) {
-            return empty_turn(format!("{at}empty {} turn", role_name(role)));
+            return empty_turn(format!("{at}empty {} turn", role.as_str()));
         }
         chat.push(Message {
             role,
@@ -497,13 +507,6 @@ fn parse_messages(value: &Value) -> LineResult<(Option<String>, Vec<Message>)> {
             list.len() - 1
         )),
         Some(_) => Ok((system, chat)),
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
     }
 }
 
