@@ -12,7 +12,7 @@
 //! | `{"prompt", "completion"}` | one user turn; `completion` is the reference |
 //! | `{"id", "vars": {…}}` | no messages yet; the rubric's template renders them |
 //!
-//! Objects may also carry `category`, `reference` and `meta`. The loader is strict on purpose: an unknown
+//! Objects may also carry `category`, `reference` and `meta` (and `system` beside `prompt` or `vars`). The loader is strict on purpose: an unknown
 //! field (a typo such as `"promt"`), a wrong type, an empty turn or a gap in a conversation is an error
 //! naming the line, because a silently skipped field changes what is measured.
 //!

@@ -1199,8 +1199,8 @@ mod tests {
     }
 }
 
-/// The eval sets shipped in `evalsets/`: they load, their make-up is what their READMEs (and the final
-/// report) claim, and `check` finds nothing wrong with them.
+/// The eval sets shipped in `evalsets/`: they load, their make-up is the planned one (seed 000's mix,
+/// eight personas, every length-demand shape), and `check` finds nothing wrong with them.
 #[cfg(test)]
 mod shipped {
     use super::*;
