@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod evalset;
+pub mod makeup;
 pub mod rubric;
 pub mod secret;
