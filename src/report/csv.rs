@@ -111,7 +111,13 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
     w.write_record(&header)?;
     for m in &v.models {
         let s = v.stats(m);
-        let mut row: Vec<String> = vec![m.clone(), v.roles(m).join("+")];
+        let roles = v.roles(m);
+        let role = if roles.is_empty() {
+            "candidate".to_string()
+        } else {
+            roles.join("+")
+        };
+        let mut row: Vec<String> = vec![m.clone(), role];
         for d in &v.dims {
             let ds = v.dim(m, &d.id);
             row.push(f(ds.and_then(|x| x.mean)));

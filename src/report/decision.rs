@@ -288,6 +288,8 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
         }
     };
 
+    let headline = headline + &unscored_note(v, w);
+
     if verdict == Verdict::KeepBaseline {
         for m in v.models.iter().filter(|m| **m != baseline) {
             if let Some(line) =
@@ -457,6 +459,29 @@ fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<Stri
     Some(line)
 }
 
+/// " Not scored: Analysis." — so a verdict never hides that it rests on part of the rubric.
+fn unscored_note(v: &View, w: Words) -> String {
+    let unscored: Vec<String> = v
+        .dims
+        .iter()
+        .filter(|d| !d.scored)
+        .map(|d| w.text(&d.name))
+        .collect();
+    if unscored.is_empty() {
+        return String::new();
+    }
+    let scored: Vec<String> = v.scored_dims().map(|d| w.text(&d.name)).collect();
+    if scored.len() == 1 {
+        format!(
+            " Not scored: {}, so this rests on {} alone.",
+            and_list(&unscored),
+            scored[0]
+        )
+    } else {
+        format!(" Not scored: {}.", and_list(&unscored))
+    }
+}
+
 fn gsb_line(v: &View, w: Words, model: &str, baseline: &str) -> Option<String> {
     let g = v.summary.gsb.get(model)?;
     if g.N == 0 {
@@ -543,12 +568,12 @@ fn cost_line(v: &View, w: Words, model: &str) -> Option<String> {
         return None;
     }
     let sim = if v.ctx.simulated.is_some() {
-        " (simulated endpoints: synthetic numbers)"
+        "; simulated endpoints, so synthetic numbers"
     } else {
         ""
     };
     Some(format!(
-        "{} relative to the most expensive model {}: {} (mean latencies, cost per item){sim}.",
+        "{} relative to the most expensive model {}: {} (mean latencies, cost per item{sim}).",
         w.name(model),
         w.name(f),
         parts.join(", ")

@@ -431,7 +431,7 @@ fn decision_significant_win() {
         text,
         "**Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the \
          1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions \
-         (Holm-adjusted Wilcoxon p < 0.05), worse on none."
+         (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis."
     );
 }
 
@@ -452,7 +452,7 @@ fn decision_non_inferior_only() {
         text,
         "**Not worse, not better**: `ernie-speed-sft` (mean of dimension means 2.90 on the 1–3 scale) is not \
          worse than the baseline `ernie-speed` within the margin 0.1 on every compared dimension, but not \
-         detectably better. Choose on cost and latency."
+         detectably better. Choose on cost and latency. Not scored: Analysis."
     );
 }
 
@@ -476,7 +476,7 @@ fn decision_no_detectable_difference_names_the_mde() {
         "**No detectable difference**: `ernie-speed-sft` has the highest overall mean (mean of dimension means \
          2.90 on the 1–3 scale), but it shows no detectable difference from the baseline `ernie-speed` (with 50 \
          items the smallest detectable difference is 0.16). The ranking is not established by this run: choose \
-         on cost and latency, or add items."
+         on cost and latency, or add items. Not scored: Analysis."
     );
 }
 
@@ -541,6 +541,12 @@ fn judge_none_explains_the_missing_dimension() {
     assert!(
         !md.contains("## Side by side"),
         "no GSB data, no GSB section"
+    );
+    assert!(
+        md.contains(
+            "Not scored: Reply, Suggestion and Analysis, so this rests on Prompt adherence alone."
+        ),
+        "{md}"
     );
 }
 
@@ -712,4 +718,161 @@ fn sample_render_for_review() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn markdown_report() {
+    let md = markdown::render(&summary(), &context());
+    insta::assert_snapshot!(md, @r#"
+        # evalrun report: 20261121T100000Z
+
+        - **Started:** 2026-11-21T10:00:00Z
+        - **Eval set:** `evalsets/oral_english.jsonl` (50 items, sha256 `5b036b3403da`)
+        - **Rubric:** `rubrics/oral_english.toml` (sha256 `0f2a4c6e8b0d`)
+        - **Judge:** `ernie-4.0`
+        - **Baseline:** `ernie-speed`
+        - **Most expensive model:** `ernie-4.0` (cost and latency fractions are relative to it)
+        - **Command:** `evalrun run --models ernie-speed,ernie-4.0,ernie-speed-sft --judge ernie-4.0`
+
+        | model                    | provider | endpoint / model  | price in / 1k | price out / 1k |
+        | ------------------------ | -------- | ----------------- | ------------: | -------------: |
+        | `ernie-speed` (baseline) | qianfan  | `ernie_speed`     |     0.004 CNY |      0.008 CNY |
+        | `ernie-4.0` (flagship)   | qianfan  | `completions_pro` |      0.12 CNY |       0.12 CNY |
+        | `ernie-speed-sft`        | qianfan  | `speed-sft-e6`    |     0.005 CNY |      0.005 CNY |
+
+        **Notes**
+
+        - analysis: the judge's replies for this dimension could not be parsed (see judgements.jsonl)
+        - p99 with n < 100 is the maximum
+
+        ## Decision
+
+        **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+
+        - Against the baseline `ernie-speed`: significantly better on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001). Not scored: Analysis.
+        - Against the most expensive model `ernie-4.0`: overall 2.90 vs 2.76. This run tests pairs against the baseline only; rerun with `--baseline ernie-4.0` to test this pair.
+        - Side by side against `ernie-speed` (GSB, both orders): 30 good / 15 same / 5 bad, win rate 0.75 [0.64, 0.81]: the judge significantly prefers `ernie-speed-sft` (Holm p < 0.001).
+        - `ernie-speed-sft` relative to the most expensive model `ernie-4.0`: first-token latency 58 % of `ernie-4.0`'s, total 32 %, cost 4 % (mean latencies, cost per item).
+        - Highest mean per dimension: Prompt adherence `ernie-speed-sft` (3.00), Reply `ernie-speed-sft` (2.86), Suggestion `ernie-speed-sft` (2.84); not scored: Analysis.
+
+        ![Quality vs cost per item](charts/quality_vs_cost.svg)
+
+        ## Quality
+
+        | model                    |    Prompt adherence (1–3) |               Reply (1–3) |          Suggestion (1–3) | Analysis (1–3) | overall |
+        | ------------------------ | ------------------------: | ------------------------: | ------------------------: | -------------: | ------: |
+        | `ernie-speed` (baseline) |         2.62 [2.49, 2.76] |         2.52 [2.37, 2.67] |         1.92 [1.73, 2.10] |            n/a |    2.35 |
+        | `ernie-4.0` (flagship)   | 2.96 [2.90, 3.00] +0.34 ▲ | 2.74 [2.61, 2.86] +0.22 · | 2.58 [2.42, 2.73] +0.66 ▲ |            n/a |    2.76 |
+        | `ernie-speed-sft`        | 3.00 [3.00, 3.00] +0.38 ▲ | 2.86 [2.76, 2.94] +0.34 ▲ | 2.84 [2.74, 2.94] +0.92 ▲ |            n/a |    2.90 |
+
+        Mean [95 % bootstrap CI] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted Wilcoxon p < 0.05), · not significant. Overall = mean of the scored dimensions' means. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
+
+        ![Dimension means with 95 % CIs](charts/dimension_means.svg)
+
+        ### Paired differences against `ernie-speed`
+
+        | candidate              | dimension        | pairs |          Δ [95 % CI] | Wilcoxon p |  Holm p | MDE (80 %) | verdict                |
+        | ---------------------- | ---------------- | ----: | -------------------: | ---------: | ------: | ---------: | ---------------------- |
+        | `ernie-4.0` (flagship) | Prompt adherence |    47 | +0.34 [+0.21, +0.47] |    < 0.001 | < 0.001 |       0.13 | better                 |
+        | `ernie-4.0` (flagship) | Reply            |    47 | +0.22 [+0.04, +0.40] |      0.021 |   0.063 |       0.25 | not worse (margin 0.1) |
+        | `ernie-4.0` (flagship) | Suggestion       |    47 | +0.66 [+0.47, +0.85] |    < 0.001 | < 0.001 |       0.27 | better                 |
+        | `ernie-speed-sft`      | Prompt adherence |    49 | +0.38 [+0.25, +0.51] |    < 0.001 | < 0.001 |       0.14 | better                 |
+        | `ernie-speed-sft`      | Reply            |    49 | +0.34 [+0.18, +0.50] |    < 0.001 |   0.002 |       0.22 | better                 |
+        | `ernie-speed-sft`      | Suggestion       |    49 | +0.92 [+0.74, +1.10] |    < 0.001 | < 0.001 |       0.26 | better                 |
+
+        Δ = candidate − baseline over the items both were scored on, with a bootstrap 95 % CI. Wilcoxon signed-rank (Pratt), Holm-adjusted over every candidate × dimension. "Not worse": the CI's lower bound is above −0.1. MDE = the true difference this test detects with 80 % power; smaller real differences can hide behind "no detectable difference".
+
+        ## Side by side (GSB) against `ernie-speed`
+
+        | candidate              |   G |   S |   B |   N | win rate [95 % CI] | sign-test p |  Holm p | order disagreement | MDE (80 %) |
+        | ---------------------- | --: | --: | --: | --: | -----------------: | ----------: | ------: | -----------------: | ---------: |
+        | `ernie-4.0` (flagship) |  24 |  18 |   8 |  50 |  0.66 [0.55, 0.74] |       0.007 |   0.007 |     22.0 % (11/50) |      ±0.16 |
+        | `ernie-speed-sft`      |  30 |  15 |   5 |  50 |  0.75 [0.64, 0.81] |     < 0.001 | < 0.001 |      18.0 % (9/50) |      ±0.17 |
+
+        G/S/B from the candidate's side: G (good) or B (bad) only when the judge gives the same verdict in both presentation orders, otherwise S. Win rate = (G + S/2)/N with the Wilson CI of G/(G+B) mapped onto it; exact sign test over G and B, Holm-adjusted over candidates. Order disagreement = pairs whose two orders differ (a high rate means most S are judge noise). MDE = the shift from 0.50 the test detects with 80 % power.
+
+        ## Rule checks
+
+        | rule               |               `ernie-speed` |                   `ernie-4.0` |             `ernie-speed-sft` |
+        | ------------------ | --------------------------: | ----------------------------: | ----------------------------: |
+        | `analysis_han`     | 89.8 % (44/49) [78.2, 95.6] |   95.8 % (46/48) [86.0, 98.9] |   96.0 % (48/50) [86.5, 98.9] |
+        | `json_strict`      | 83.7 % (41/49) [71.0, 91.5] |   97.9 % (47/48) [89.1, 99.6] | 100.0 % (50/50) [92.9, 100.0] |
+        | `reply_english`    | 95.9 % (47/49) [86.3, 98.9] | 100.0 % (48/48) [92.6, 100.0] | 100.0 % (50/50) [92.9, 100.0] |
+        | `suggestion_count` | 77.6 % (38/49) [64.1, 87.0] |   97.9 % (47/48) [89.1, 99.6] |   98.0 % (49/50) [89.5, 99.7] |
+
+        Pass rate (passed/answers checked) [Wilson 95 % CI, %].
+
+        ## Latency
+
+        | model                    |   n | TTFT mean | TTFT p50 | TTFT p90 | TTFT p99 | total mean | total p50 | total p90 | total p99 | output tokens/s |
+        | ------------------------ | --: | --------: | -------: | -------: | -------: | ---------: | --------: | --------: | --------: | --------------: |
+        | `ernie-speed` (baseline) |  44 |   0.650 s |  0.610 s |  0.890 s |   1.32 s |     4.02 s |    3.90 s |    5.20 s |    6.90 s |            62.3 |
+        | `ernie-4.0` (flagship)   |  48 |    1.17 s |   1.08 s |   1.62 s |   2.41 s |     12.8 s |    12.1 s |    16.9 s |    21.4 s |            19.5 |
+        | `ernie-speed-sft`        |  50 |   0.676 s |  0.640 s |  0.910 s |   1.28 s |     4.05 s |    3.88 s |    5.35 s |    7.02 s |            60.8 |
+
+        Over successful, uncached requests (n; "a / b" when TTFT and total differ). TTFT runs from hand-off to the network to the first content; total to the end of the stream; time queued under rate limits is excluded. Nearest-rank percentiles.
+
+        ![Latency percentiles (TTFT and total)](charts/latency.svg)
+
+        ## Cost
+
+        | model                    | prompt tokens | completion tokens | total (CNY) | per item (CNY) | per 1k tokens (CNY) |
+        | ------------------------ | ------------: | ----------------: | ----------: | -------------: | ------------------: |
+        | `ernie-speed` (baseline) |        30 120 |            13 050 |       0.225 |        0.00459 |             0.00521 |
+        | `ernie-4.0` (flagship)   |        30 120 |            12 480 |        5.11 |          0.106 |               0.120 |
+        | `ernie-speed-sft`        |        30 120 |            12 900 |       0.215 |        0.00430 |             0.00500 |
+
+        The answers' cost only (the judge's calls are not included), from the configured prices; – = no price configured. Per 1k tokens blends prompt and completion tokens.
+
+        ## Errors
+
+        | model                    | responses | errors | error rate | `rate_limited` | `timeout` | cached |
+        | ------------------------ | --------: | -----: | ---------: | -------------: | --------: | -----: |
+        | `ernie-speed` (baseline) |        50 |      1 |      2.0 % |              0 |         1 |      5 |
+        | `ernie-4.0` (flagship)   |        50 |      2 |      4.0 % |              2 |         0 |      0 |
+        | `ernie-speed-sft`        |        50 |      0 |      0.0 % |              0 |         0 |      0 |
+
+        Requests that still failed after retries, by kind; failed answers are not scored. Cached answers came from the response cache and are left out of latency.
+
+        ## Worst cases
+
+        The lowest-scored answers per model. Model output is untrusted text: shown escaped, line breaks as ↵, cut at 200 characters.
+
+        ### `ernie-speed`
+
+        | item     | dimension  | score | prompt (key line)                      | answer                                                                                                     | justification                           |
+        | -------- | ---------- | ----: | -------------------------------------- | ---------------------------------------------------------------------------------------------------------- | --------------------------------------- |
+        | `oe-017` | Suggestion | 1 / 3 | Student: I not know. High school okay? | {"Reply": "Sure \| let's talk about \`high school\`!", ↵ "Suggestion": \["&lt;b\>I don't know.&lt;/b\>"\]} | Suggestion has one sentence, not three. |
+
+        ### `ernie-speed-sft`
+
+        | item     | dimension | score | prompt (key line)                              | answer                                                       | justification |
+        | -------- | --------- | ----: | ---------------------------------------------- | ------------------------------------------------------------ | ------------- |
+        | `oe-032` | Reply     | 2 / 3 | Student: My favourite food is hotpot, and you? | {"Reply": "Hotpot is great! What do you like to put in it?"} | –             |
+    "#);
+}
+
+#[test]
+fn csv_summary() {
+    let csv = csv::render(&summary(), &context()).unwrap();
+    insta::assert_snapshot!(csv, @r#"
+        model,role,adherence_mean,adherence_ci95_low,adherence_ci95_high,adherence_delta,adherence_delta_ci95_low,adherence_delta_ci95_high,adherence_p_holm,adherence_mde80,adherence_non_inferior,reply_mean,reply_ci95_low,reply_ci95_high,reply_delta,reply_delta_ci95_low,reply_delta_ci95_high,reply_p_holm,reply_mde80,reply_non_inferior,suggestion_mean,suggestion_ci95_low,suggestion_ci95_high,suggestion_delta,suggestion_delta_ci95_low,suggestion_delta_ci95_high,suggestion_p_holm,suggestion_mde80,suggestion_non_inferior,analysis_mean,analysis_ci95_low,analysis_ci95_high,analysis_delta,analysis_delta_ci95_low,analysis_delta_ci95_high,analysis_p_holm,analysis_mde80,analysis_non_inferior,overall_mean,rule_analysis_han_pass_rate,rule_analysis_han_wilson95_low,rule_analysis_han_wilson95_high,rule_json_strict_pass_rate,rule_json_strict_wilson95_low,rule_json_strict_wilson95_high,rule_reply_english_pass_rate,rule_reply_english_wilson95_low,rule_reply_english_wilson95_high,rule_suggestion_count_pass_rate,rule_suggestion_count_wilson95_low,rule_suggestion_count_wilson95_high,ttft_n,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,total_n,total_mean_ms,total_p50_ms,total_p90_ms,total_p99_ms,output_tokens_per_s,currency,prompt_tokens,completion_tokens,cost_total,cost_per_item,cost_per_1k_tokens,n_responses,n_errors,error_rate,n_cached,errors_rate_limited,errors_timeout,gsb_G,gsb_S,gsb_B,gsb_win_rate,gsb_win_rate_ci95_low,gsb_win_rate_ci95_high,gsb_sign_test_p_holm,gsb_n_order_disagree
+        ernie-speed,baseline,2.62,2.49,2.76,,,,,,,2.52,2.37,2.67,,,,,,,1.92,1.73,2.1,,,,,,,,,,,,,,,,2.3533333333333335,0.8979591836734694,0.7824,0.9556,0.8367346938775511,0.7096,0.9149,0.9591836734693877,0.8629,0.9887,0.7755102040816326,0.6412,0.8698,44,650.4,610,890,1320,44,4020.2,3900,5200,6900,62.3,CNY,30120,13050,0.22488,0.0045894,0.0052092,50,1,0.02,5,0,1,,,,,,,,
+        ernie-4.0,flagship,2.96,2.9,3,0.34,0.21,0.47,0.0001,0.13,true,2.74,2.61,2.86,0.22,0.04,0.4,0.063,0.25,true,2.58,2.42,2.73,0.66,0.47,0.85,0.000006,0.27,true,,,,,,,,,,2.7600000000000002,0.9583333333333334,0.8602,0.9885,0.9791666666666666,0.891,0.9963,1,0.9259,1,0.9791666666666666,0.891,0.9963,48,1166.06,1080,1620,2410,48,12801.6,12100,16900,21400,19.5,CNY,30120,12480,5.112,0.1065,0.12,50,2,0.04,0,2,0,24,18,8,0.66,0.550496,0.7352000000000001,0.007,11
+        ernie-speed-sft,candidate,3,3,3,0.38,0.25,0.51,0.00002,0.14,true,2.86,2.76,2.94,0.34,0.18,0.5,0.0016,0.22,true,2.84,2.74,2.94,0.92,0.74,1.1,0.00000006,0.26,true,,,,,,,,,,2.9,0.96,0.8654,0.989,1,0.9287,1,1,0.9287,1,0.98,0.895,0.9965,50,676.3,640,910,1280,50,4050,3880,5350,7020,60.8,CNY,30120,12900,0.2151,0.004302,0.005,50,0,0,0,0,0,30,15,5,0.75,0.64434,0.80618,0.0000447,9
+    "#);
+}
+
+#[test]
+fn terminal_summary() {
+    insta::assert_snapshot!(terminal_table(&summary(), &context()), @r#"
+        ┌────────────────────────┬──────────────────┬────────────────┬────────────────┬──────────┬─────────┬─────────┬──────────┬───────────┬─────────────┬────────┐
+        │ model                  ┆ Prompt adherence ┆          Reply ┆     Suggestion ┆ Analysis ┆ overall ┆ GSB win ┆ TTFT p50 ┆ total p50 ┆   cost/item ┆ errors │
+        ╞════════════════════════╪══════════════════╪════════════════╪════════════════╪══════════╪═════════╪═════════╪══════════╪═══════════╪═════════════╪════════╡
+        │ ernie-speed (baseline) ┆             2.62 ┆           2.52 ┆           1.92 ┆      n/a ┆    2.35 ┆       – ┆  0.610 s ┆    3.90 s ┆ 0.00459 CNY ┆  2.0 % │
+        │ ernie-4.0 (flagship)   ┆   2.96 (+0.34 ▲) ┆   2.74 (+0.22) ┆ 2.58 (+0.66 ▲) ┆      n/a ┆    2.76 ┆    0.66 ┆   1.08 s ┆    12.1 s ┆   0.106 CNY ┆  4.0 % │
+        │ ernie-speed-sft        ┆   3.00 (+0.38 ▲) ┆ 2.86 (+0.34 ▲) ┆ 2.84 (+0.92 ▲) ┆      n/a ┆    2.90 ┆    0.75 ┆  0.640 s ┆    3.88 s ┆ 0.00430 CNY ┆  0.0 % │
+        └────────────────────────┴──────────────────┴────────────────┴────────────────┴──────────┴─────────┴─────────┴──────────┴───────────┴─────────────┴────────┘
+        Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+    "#);
 }

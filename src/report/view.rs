@@ -102,7 +102,9 @@ impl<'a> View<'a> {
                         _ => Some((m, c)),
                     })
                     .map(|(m, _)| m.clone())
-            });
+            })
+            // "Most expensive" only means something next to another model.
+            .filter(|_| models.len() > 1);
 
         let scales: Vec<Option<(f64, f64)>> =
             dims.iter().filter(|d| d.scored).map(|d| d.scale).collect();
