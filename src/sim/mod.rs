@@ -1,2 +1,201 @@
-//! The endpoint simulator: a loopback HTTP server speaking the Qianfan and OpenAI wire protocols.
-//! It imports nothing from the rest of evalrun, so a client test against it proves the protocol.
+//! The endpoint simulator: a loopback HTTP server speaking the Qianfan v1, Qianfan v2 and
+//! OpenAI-compatible wire protocols exactly as the real SDKs expect (`PROTOCOLS.md` §5). It is
+//! the test double of every integration test, `evalrun sim` and `evalrun demo`.
+//!
+//! It imports nothing from the rest of evalrun, so a test in which evalrun's client and this
+//! server agree proves something about the protocol, not about shared code (`DESIGN.md` §8).
+//!
+//! # Routes
+//!
+//! | route | protocol |
+//! | --- | --- |
+//! | `POST /oauth/2.0/token?grant_type=client_credentials&client_id=AK&client_secret=SK` | access token `24.…`, `expires_in` 2592000; bad credentials → HTTP 401 `{"error":"invalid_client","error_description":"unknown client id" \| "Client authentication failed"}` |
+//! | `POST /rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{endpoint}?access_token=T` | Qianfan v1 chat, stream and not |
+//! | `POST /v1/chat/completions` | OpenAI chat, stream and not |
+//! | `POST /v1/completions` | OpenAI legacy prompt → completion (`stop`, `max_tokens` default 16) |
+//! | `POST /v2/chat/completions` | Qianfan v2 (OpenAI shape; `appid` header ignored) |
+//! | `GET /sim/stats` | [`SimStats`] as JSON |
+//! | `GET /sim/models` | [`models`] as JSON |
+//!
+//! **Qianfan v1.** The token comes from the query: missing or unknown → `error_code` 110 "Access
+//! token invalid or no longer valid"; expired (`expire_every`) → 111 "Access token expired". An
+//! unknown endpoint → 3 "Unsupported openapi method". The body is checked as PROTOCOLS §1.3 says
+//! (unknown fields ignored) → 336002 (not JSON) / 336003 with the real service's messages where
+//! known ("the length of messages must be an odd number", "message content can not be empty",
+//! "the max length of current question is N"). Errors are HTTP 200 +
+//! `Content-Type: application/json` `{"error_code","error_msg","id"}`, also when `stream: true`.
+//! A non-stream answer is one JSON object (`id, object, created, result, is_truncated,
+//! need_clear_history, finish_reason, usage`); a stream is `text/event-stream`, chunked, one
+//! `data: {json}\n\n` event per token with `sentence_id` from 0 and `is_end: true` on the last,
+//! then the body ends (no `[DONE]`).
+//!
+//! **OpenAI / v2.** Any bearer key is accepted unless credentials are configured, then it must be
+//! the API key (else 401 `invalid_api_key`). Errors: `{"error":{"message","type","code"}}` with
+//! 400 (`invalid_argument`), 404 (`model_not_found`), 429 (`rate_limit_exceeded`, with
+//! `Retry-After` seconds and `retry-after-ms`), 500, 503. v2 also checks v1's odd/alternating
+//! conversation rule and adds `id` to errors and `need_clear_history` to choices. A stream is a
+//! role-only first chunk (`delta: {"role":"assistant","content":""}`), one content chunk per
+//! token, a `finish_reason` chunk, a `choices: []` usage chunk when
+//! `stream_options.include_usage`, then `data: [DONE]`.
+//!
+//! Every chat answer (and chat error) carries `X-Ratelimit-Limit-Requests` (per minute),
+//! `X-Ratelimit-Remaining-Requests`, `X-Ratelimit-Limit-Tokens` and
+//! `X-Ratelimit-Remaining-Tokens` (3000 and 300000 when no limit is configured).
+//!
+//! # Models
+//!
+//! | profile | v1 segment(s) | OpenAI / v2 ids | behaviour |
+//! | --- | --- | --- | --- |
+//! | `ernie-4.0` | `completions_pro` | `ernie-4.0`, `ernie-4.0-8k`, `ernie-bot-4` | decent but long Replies, often ```json fenced; slow (1.17 s first token, ~12.8 s total) |
+//! | `ernie-3.5` | `completions` | `ernie-3.5`, `ernie-3.5-8k`, `ernie-bot` | between 4.0 and Speed (not in the seeds) |
+//! | `ernie-speed` | `ernie_speed`, `ernie-speed-128k` | `ernie-speed`, `ernie-speed-8k`, `ernie-speed-128k` | the sloppy base model of seed 000 §1 (0.72 s first token) |
+//! | `ernie-lite` | `ernie-lite-8k`, `eb-instant` | `ernie-lite`, `ernie-lite-8k`, `eb-instant` | sloppier still (not in the seeds) |
+//! | `sft-full-e3-lr3e-5` | `sft_full_e3_lr3e5` | same as profile | full-update fine-tunes: mostly clean (0.68 s / ~4.2 s) |
+//! | `sft-full-e3-lr6e-5` | `sft_full_e3_lr6e5` | same | |
+//! | `sft-full-e6-lr3e-5` | `sft_full_e6_lr3e5` | same | the best, as in the seed |
+//! | `sft-lora-e3-lr3e-4` | `sft_lora_e3_lr3e4` | same | LoRA fine-tunes: a little behind full update |
+//! | `sft-lora-e3-lr6e-4` | `sft_lora_e3_lr6e4` | same | |
+//! | `sft-lora-e6-lr3e-4` | `sft_lora_e6_lr3e4` | same | |
+//!
+//! Further names (e.g. a real deployment's segment `rfthglwm_english0512`) can be mapped to a
+//! profile with [`SimConfig::aliases`] / `--alias NAME=PROFILE`.
+//!
+//! Each profile has one table of behaviour rates (`profiles.rs`, `Behaviour`): prose before the
+//! JSON, ```json fences, `[学生回复]` continuations, Reply over 30 words, Chinese in English
+//! fields, teacher-voiced Suggestions, an Analysis that explains the Reply, uncorrected
+//! grammar, no reminder for off-topic or Chinese replies, multi-line JSON. Otherwise an answer is
+//! good: strict JSON, a short Reply, three student-voiced Suggestions, a Chinese Analysis that
+//! corrects errors, "Please try to use English in your response." for Chinese. Tutor prompts are
+//! recognised by "你是一位英文口语老师" (`tutor.rs`). Prompts that ask for "N字" get Chinese text of
+//! about that length (times the profile's `length_bias`); legacy prompts ending in `->` get a
+//! Chinese story of sentences ending in "。"; anything else gets generic text.
+//!
+//! Everything is deterministic: answers, latencies and faults are hashes of the configured seed,
+//! the profile, the request (system, messages, `seed`) and how often that same request was seen
+//! before (so repeated samples differ while a fresh server replays the same sequence).
+//! Latency: a log-normal time to first token around the profile's mean, then a log-normal gap
+//! per token; every delay is multiplied by [`SimConfig::time_scale`].
+//!
+//! # Faults: the `--faults` SPEC
+//!
+//! A comma-separated list of `KEY=VALUE` items; `MODEL:KEY=VALUE` sets a key for one model only
+//! (MODEL is any of its names; it overrides the global value). Example:
+//! `rate=5,rate_code=336501,expire_every=20,tear=0.05,error500=0.02,stall=0.01,ernie-4.0:rate=1`.
+//!
+//! | key | value | effect |
+//! | --- | --- | --- |
+//! | `rate` | requests/s | per-model token bucket (burst `max(1, rate)`, real time, not scaled); above it v1 answers `rate_code` as HTTP 200 JSON, OpenAI 429 + `Retry-After` |
+//! | `rate_code` | `336501` (default) or `18` | v1 code for `rate` ("Rate limit reached for RPM" / "Open api qps request limit reached") |
+//! | `tpm` | tokens/minute | rolling-minute budget of prompt + completion tokens; above it v1 336502, OpenAI 429 |
+//! | `retry_after` | seconds | fixed `Retry-After` (default: time until the limit admits, rounded up, ≥ 1) |
+//! | `expire_every` | N (global only) | each access token serves N chat calls, then answers 111 until refreshed |
+//! | `error500` | probability | HTTP 500 (v1 body `error_code` 336000; OpenAI `server_error`) |
+//! | `overload` | probability | v1 336100 as HTTP 200 JSON; OpenAI 503 |
+//! | `tear` | probability | the body breaks off in the middle of an event (or of a non-stream body) and the connection is aborted: never reaches `is_end` / `[DONE]` |
+//! | `cut` | probability | a stream ends cleanly after a whole event but before `is_end` / `[DONE]` |
+//! | `stall` | probability | a pause of `stall_ms` before a token in the middle of the answer |
+//! | `stall_ms` | milliseconds | stall length (default 30000; scaled by `time_scale`) |
+//!
+//! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
+//! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
+
+mod answer;
+mod faults;
+mod openai;
+mod profiles;
+mod qianfan;
+mod rng;
+mod serve;
+mod server;
+mod stats;
+mod text;
+mod tutor;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+pub use faults::{FaultSet, FaultSpecError, Faults};
+pub use profiles::{models, ModelInfo};
+pub use server::{banner, run_foreground, start, SimArgs, SimServer};
+pub use stats::{AuthStats, FaultCounts, ModelStats, RouteStats, SimStats};
+
+use serve::{lock, AppState};
+
+/// How a simulator behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Multiplies every delay (time to first token, token gaps, stalls); 0 = answer at once.
+    pub time_scale: f64,
+    /// Faults to inject (see the module doc for the SPEC syntax).
+    pub faults: Faults,
+    /// The accepted (API key, secret key) pair; `None` accepts any non-empty pair. The API key is
+    /// also the bearer key the OpenAI routes then require.
+    pub credentials: Option<(String, String)>,
+    /// Seed of every deterministic choice.
+    pub seed: u64,
+    /// Extra names → profile: `(v1 segment or model id, profile name)`.
+    pub aliases: Vec<(String, String)>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            time_scale: 1.0,
+            faults: Faults::default(),
+            credentials: None,
+            seed: 0,
+            aliases: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Checks the time scale and that every alias names a profile.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
+            return Err(format!(
+                "time scale must be a number >= 0, got {}",
+                self.time_scale
+            ));
+        }
+        for (alias, target) in &self.aliases {
+            if profiles::by_any_name(target).is_none() {
+                return Err(format!("alias `{alias}`: unknown profile `{target}`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The simulator's routes, shared by `evalrun sim`, `evalrun demo` and the tests.
+/// An invalid time scale is treated as 0.
+pub fn app(mut cfg: SimConfig) -> Router {
+    if !(cfg.time_scale.is_finite() && cfg.time_scale >= 0.0) {
+        cfg.time_scale = 0.0;
+    }
+    router(Arc::new(AppState::new(cfg)))
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/oauth/2.0/token", post(qianfan::token).get(qianfan::token))
+        .route(
+            "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{endpoint}",
+            post(qianfan::chat),
+        )
+        .route("/v1/chat/completions", post(openai::chat))
+        .route("/v1/completions", post(openai::legacy))
+        .route("/v2/chat/completions", post(openai::chat_v2))
+        .route(
+            "/sim/stats",
+            get(
+                |axum::extract::State(st): axum::extract::State<Arc<AppState>>| async move {
+                    Json(lock(&st.stats).clone())
+                },
+            ),
+        )
+        .route("/sim/models", get(|| async { Json(models()) }))
+        .with_state(state)
+}

@@ -1,0 +1,629 @@
+//! The decision summary: which model to ship and how sure that is, in plain words (STATS.md §0, §1.5).
+//!
+//! A difference is called better or worse only when the Holm-adjusted Wilcoxon p is below `alpha`;
+//! "not worse" only when the paired CI clears the non-inferiority margin; everything else is "no
+//! detectable difference", always with the smallest difference the run could have detected.
+
+use super::text::{and_list, code, esc, p_eq, pct, pct_rounded, signed};
+use super::view::{scale_label, Sig, View};
+
+/// How the best model stands against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Significantly better on at least one dimension, worse on none.
+    Win,
+    /// Significantly better on some dimensions and worse on others.
+    TradeOff,
+    /// Highest overall mean, yet significantly worse on some dimension and better on none.
+    Worse,
+    /// Not worse within the margin on every compared dimension, better on none.
+    NonInferior,
+    /// Neither a significant difference nor non-inferiority on every dimension.
+    NoDifference,
+    /// The baseline has the highest overall quality.
+    KeepBaseline,
+    /// Several models but no paired comparison (no baseline, or no pairs).
+    Untested,
+    /// One model only.
+    Alone,
+    /// No dimension was scored.
+    NoQuality,
+}
+
+/// How a candidate stands on one dimension.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Status {
+    Better {
+        diff: f64,
+        p: f64,
+    },
+    Worse {
+        diff: f64,
+        p: f64,
+    },
+    NonInferior {
+        diff: f64,
+        lo: f64,
+        hi: f64,
+    },
+    NoDifference {
+        diff: f64,
+        n: usize,
+        mde: Option<f64>,
+    },
+    NoData,
+}
+
+pub(crate) struct Decision {
+    /// The situation the headline words; the tests pin it, the formats print only the words.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub verdict: Verdict,
+    pub headline: String,
+    /// Supporting sentences, one bullet each.
+    pub details: Vec<String>,
+}
+
+/// Markdown (code spans, bold, escaping) or plain text for the terminal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Words {
+    pub md: bool,
+}
+
+impl Words {
+    fn name(self, s: &str) -> String {
+        if self.md {
+            code(s)
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn bold(self, s: &str) -> String {
+        if self.md {
+            format!("**{s}**")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn text(self, s: &str) -> String {
+        if self.md {
+            esc(s)
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub(crate) fn decide(v: &View, w: Words) -> Decision {
+    let mut details = Vec::new();
+    let best = v.best_overall();
+
+    let Some(best) = best else {
+        let why = match &v.ctx.judge {
+            None => {
+                " (judge: none, and every dimension of this rubric needs the judge)".to_string()
+            }
+            Some(_) => String::new(),
+        };
+        return Decision {
+            verdict: Verdict::NoQuality,
+            headline: format!(
+                "{}{why}: compare the rule pass rates, cost and latency below.",
+                w.bold("No quality dimension was scored in this run")
+            ),
+            details,
+        };
+    };
+
+    let quality = overall_phrase(v, &best);
+    if v.models.len() == 1 {
+        return Decision {
+            verdict: Verdict::Alone,
+            headline: format!(
+                "{} was the only model run ({quality}): there is nothing to compare it with.",
+                w.name(&best)
+            ),
+            details,
+        };
+    }
+
+    let Some(baseline) = v.baseline.clone() else {
+        details.extend(best_per_dimension(v, w));
+        return Decision {
+            verdict: Verdict::Untested,
+            headline: format!(
+                "{} has the highest overall quality ({quality}), but this run has no baseline, so no \
+                 difference between models was tested.",
+                w.name(&best)
+            ),
+            details,
+        };
+    };
+    let base_label = if v.is_flagship(&baseline) {
+        format!(
+            "the baseline {} (also the most expensive model)",
+            w.name(&baseline)
+        )
+    } else {
+        format!("the baseline {}", w.name(&baseline))
+    };
+
+    let (verdict, headline) = if best == baseline {
+        let ups: Vec<String> = v
+            .models
+            .iter()
+            .filter(|m| **m != baseline)
+            .filter_map(|m| {
+                let better: Vec<String> = v
+                    .scored_dims()
+                    .filter(|d| matches!(status(v, m, &d.id), Status::Better { .. }))
+                    .map(|d| w.text(&d.name))
+                    .collect();
+                (!better.is_empty()).then(|| {
+                    format!(
+                        "{} is significantly better on {} only",
+                        w.name(m),
+                        and_list(&better)
+                    )
+                })
+            })
+            .collect();
+        let tail = if ups.is_empty() {
+            "no candidate is significantly better on any dimension.".to_string()
+        } else {
+            format!("{}.", ups.join("; "))
+        };
+        (
+            Verdict::KeepBaseline,
+            format!(
+                "{}: it has the highest overall quality ({quality}); {tail}",
+                w.bold(&format!("Keep {base_label}"))
+            ),
+        )
+    } else {
+        let st: Vec<(String, Status)> = v
+            .scored_dims()
+            .map(|d| (d.name.clone(), status(v, &best, &d.id)))
+            .collect();
+        let compared = st
+            .iter()
+            .filter(|(_, s)| !matches!(s, Status::NoData))
+            .count();
+        let n_better = st
+            .iter()
+            .filter(|(_, s)| matches!(s, Status::Better { .. }))
+            .count();
+        let n_worse = st
+            .iter()
+            .filter(|(_, s)| matches!(s, Status::Worse { .. }))
+            .count();
+        let n_nodiff = st
+            .iter()
+            .filter(|(_, s)| matches!(s, Status::NoDifference { .. }))
+            .count();
+        let names = |pred: fn(&Status) -> bool| -> Vec<String> {
+            st.iter()
+                .filter(|(_, s)| pred(s))
+                .map(|(n, _)| w.text(n))
+                .collect()
+        };
+        let nodiff_mde = mde_phrase(
+            &st.iter()
+                .filter_map(|(_, s)| match s {
+                    Status::NoDifference { n, mde, .. } => Some((*n, *mde)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        );
+        let b = w.name(&best);
+        if compared == 0 {
+            (
+                Verdict::Untested,
+                format!(
+                    "{b} has the highest overall quality ({quality}), but no item was scored for both it \
+                     and {base_label}, so the difference was not tested."
+                ),
+            )
+        } else if n_better > 0 && n_worse == 0 {
+            let rest = if n_nodiff > 0 {
+                format!(
+                    "; no detectable difference on {} ({nodiff_mde})",
+                    and_list(&names(|s| matches!(s, Status::NoDifference { .. })))
+                )
+            } else {
+                String::new()
+            };
+            (
+                Verdict::Win,
+                format!(
+                    "{}: it has the highest overall quality ({quality}) and is significantly better than \
+                     {base_label} on {n_better} of {compared} compared dimensions (Holm-adjusted Wilcoxon \
+                     p < {}), worse on none{rest}.",
+                    w.bold(&format!("Ship {b}")),
+                    v.summary.params.alpha
+                ),
+            )
+        } else if n_better > 0 {
+            (
+                Verdict::TradeOff,
+                format!(
+                    "{}: {b} has the highest overall quality ({quality}); against {base_label} it is \
+                     significantly better on {} but significantly worse on {}. Decide which matters more.",
+                    w.bold("Trade-off"),
+                    and_list(&names(|s| matches!(s, Status::Better { .. }))),
+                    and_list(&names(|s| matches!(s, Status::Worse { .. })))
+                ),
+            )
+        } else if n_worse > 0 {
+            (
+                Verdict::Worse,
+                format!(
+                    "{}: {b} has the highest overall quality ({quality}) but is significantly worse than \
+                     {base_label} on {} and better on none.",
+                    w.bold("No clear winner"),
+                    and_list(&names(|s| matches!(s, Status::Worse { .. })))
+                ),
+            )
+        } else if n_nodiff == 0 {
+            (
+                Verdict::NonInferior,
+                format!(
+                    "{}: {b} ({quality}) is not worse than {base_label} within the margin {} on every \
+                     compared dimension, but not detectably better. Choose on cost and latency.",
+                    w.bold("Not worse, not better"),
+                    v.summary.params.margin
+                ),
+            )
+        } else {
+            (
+                Verdict::NoDifference,
+                format!(
+                    "{}: {b} has the highest overall mean ({quality}), but it shows no detectable \
+                     difference from {base_label} ({nodiff_mde}). The ranking is not established by \
+                     this run: choose on cost and latency, or add items.",
+                    w.bold("No detectable difference")
+                ),
+            )
+        }
+    };
+
+    let headline = headline + &unscored_note(v, w);
+
+    if verdict == Verdict::KeepBaseline {
+        for m in v.models.iter().filter(|m| **m != baseline) {
+            if let Some(line) =
+                against_baseline(v, w, m, &format!("{} against the baseline", w.name(m)))
+            {
+                details.push(line);
+            }
+        }
+    } else if let Some(line) = against_baseline(v, w, &best, &format!("Against {base_label}")) {
+        details.push(line);
+    }
+    if let Some(f) = v.flagship.as_deref() {
+        if f != best && f != baseline {
+            details.push(format!(
+                "Against the most expensive model {}: overall {} vs {}. This run tests pairs against the \
+                 baseline only; rerun with {} to test this pair.",
+                w.name(f),
+                num2(v.overall(&best)),
+                num2(v.overall(f)),
+                w.name(&format!("--baseline {f}"))
+            ));
+        }
+    }
+    if best != baseline {
+        details.extend(gsb_line(v, w, &best, &baseline));
+    }
+    details.extend(cost_line(v, w, &best));
+    details.extend(error_line(v, w, &best));
+    details.extend(best_per_dimension(v, w));
+
+    Decision {
+        verdict,
+        headline,
+        details,
+    }
+}
+
+fn status(v: &View, model: &str, dim: &str) -> Status {
+    let Some(p) = v.paired(model, dim) else {
+        return Status::NoData;
+    };
+    let Some(diff) = p.mean_diff.filter(|_| p.n_pairs > 0) else {
+        return Status::NoData;
+    };
+    match v.sig(p) {
+        Sig::Better => Status::Better {
+            diff,
+            p: p.wilcoxon_p_holm.unwrap_or(f64::NAN),
+        },
+        Sig::Worse => Status::Worse {
+            diff,
+            p: p.wilcoxon_p_holm.unwrap_or(f64::NAN),
+        },
+        Sig::NotSignificant => match (p.non_inferior, p.ci95_low, p.ci95_high) {
+            (Some(true), Some(lo), Some(hi)) => Status::NonInferior { diff, lo, hi },
+            _ => Status::NoDifference {
+                diff,
+                n: p.n_pairs,
+                mde: p.mde80,
+            },
+        },
+    }
+}
+
+/// "with 50 items the smallest detectable difference is 0.16" (STATS.md §0, §4.6).
+pub(crate) fn mde_phrase(cases: &[(usize, Option<f64>)]) -> String {
+    let range = |lo: String, hi: String| if lo == hi { lo } else { format!("{lo}–{hi}") };
+    let n_lo = cases.iter().map(|c| c.0).min().unwrap_or(0);
+    let n_hi = cases.iter().map(|c| c.0).max().unwrap_or(0);
+    let items = range(n_lo.to_string(), n_hi.to_string());
+    let noun = if n_hi == 1 { "item" } else { "items" };
+    let mdes: Vec<f64> = cases.iter().filter_map(|c| c.1).collect();
+    if mdes.is_empty() {
+        return format!(
+            "with {items} {noun} there are too few to estimate the smallest detectable difference"
+        );
+    }
+    let lo = mdes.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = mdes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "with {items} {noun} the smallest detectable difference is {}",
+        range(format!("{lo:.2}"), format!("{hi:.2}"))
+    )
+}
+
+fn overall_phrase(v: &View, model: &str) -> String {
+    let o = num2(v.overall(model));
+    if v.overall_rescaled {
+        format!("mean of dimension means {o}, each rescaled to 0–1")
+    } else if let Some(scale) = v.common_scale() {
+        format!(
+            "mean of dimension means {o} on the {} scale",
+            scale_label(scale)
+        )
+    } else {
+        format!("mean of dimension means {o}")
+    }
+}
+
+fn num2(x: Option<f64>) -> String {
+    super::text::num(x, 2)
+}
+
+/// One candidate's dimensions against the baseline, grouped by outcome.
+fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<String> {
+    let mut better = Vec::new();
+    let mut worse = Vec::new();
+    let mut noninf = Vec::new();
+    let mut nodiff = Vec::new();
+    let mut nodiff_cases = Vec::new();
+    for d in v.scored_dims() {
+        let name = w.text(&d.name);
+        match status(v, model, &d.id) {
+            Status::Better { diff, p } => {
+                better.push(format!("{name} ({}, Holm p {})", signed(diff, 2), p_eq(p)))
+            }
+            Status::Worse { diff, p } => {
+                worse.push(format!("{name} ({}, Holm p {})", signed(diff, 2), p_eq(p)))
+            }
+            Status::NonInferior { diff, lo, hi } => noninf.push(format!(
+                "{name} ({}, 95 % CI [{}, {}])",
+                signed(diff, 2),
+                signed(lo, 2),
+                signed(hi, 2)
+            )),
+            Status::NoDifference { diff, n, mde } => {
+                nodiff.push(format!("{name} ({})", signed(diff, 2)));
+                nodiff_cases.push((n, mde));
+            }
+            Status::NoData => {}
+        }
+    }
+    let mut parts = Vec::new();
+    if !better.is_empty() {
+        parts.push(format!("significantly better on {}", and_list(&better)));
+    }
+    if !worse.is_empty() {
+        parts.push(format!("significantly worse on {}", and_list(&worse)));
+    }
+    if !noninf.is_empty() {
+        parts.push(format!(
+            "not worse within the margin {} on {}",
+            v.summary.params.margin,
+            and_list(&noninf)
+        ));
+    }
+    if !nodiff.is_empty() {
+        parts.push(format!(
+            "no detectable difference on {} ({})",
+            and_list(&nodiff),
+            mde_phrase(&nodiff_cases)
+        ));
+    }
+    let unscored: Vec<String> = v
+        .dims
+        .iter()
+        .filter(|d| !d.scored)
+        .map(|d| w.text(&d.name))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let mut line = format!("{label}: {}.", parts.join("; "));
+    if !unscored.is_empty() {
+        line.push_str(&format!(" Not scored: {}.", and_list(&unscored)));
+    }
+    Some(line)
+}
+
+/// " Not scored: Analysis." — so a verdict never hides that it rests on part of the rubric.
+fn unscored_note(v: &View, w: Words) -> String {
+    let unscored: Vec<String> = v
+        .dims
+        .iter()
+        .filter(|d| !d.scored)
+        .map(|d| w.text(&d.name))
+        .collect();
+    if unscored.is_empty() {
+        return String::new();
+    }
+    let scored: Vec<String> = v.scored_dims().map(|d| w.text(&d.name)).collect();
+    if scored.len() == 1 {
+        format!(
+            " Not scored: {}, so this rests on {} alone.",
+            and_list(&unscored),
+            scored[0]
+        )
+    } else {
+        format!(" Not scored: {}.", and_list(&unscored))
+    }
+}
+
+fn gsb_line(v: &View, w: Words, model: &str, baseline: &str) -> Option<String> {
+    let g = v.summary.gsb.get(model)?;
+    if g.N == 0 {
+        return None;
+    }
+    let alpha = v.summary.params.alpha;
+    let ci = match (g.win_rate_ci95_low, g.win_rate_ci95_high) {
+        (Some(lo), Some(hi)) => format!(" [{lo:.2}, {hi:.2}]"),
+        _ => String::new(),
+    };
+    let verdict = match (g.sign_test_p_holm, g.win_rate) {
+        (Some(p), Some(wr)) if p < alpha && wr > 0.5 => {
+            format!(
+                "the judge significantly prefers {} (Holm p {})",
+                w.name(model),
+                p_eq(p)
+            )
+        }
+        (Some(p), Some(wr)) if p < alpha && wr < 0.5 => {
+            format!(
+                "the judge significantly prefers {} (Holm p {})",
+                w.name(baseline),
+                p_eq(p)
+            )
+        }
+        (p, _) => {
+            let mde = g
+                .mde80_win_rate
+                .map(|m| {
+                    format!(
+                        "; with {} pairs the smallest detectable shift from 0.50 is ±{m:.2}",
+                        g.N
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "no significant preference (Holm p {}{mde})",
+                p.map(p_eq).unwrap_or_else(|| "–".into())
+            )
+        }
+    };
+    Some(format!(
+        "Side by side against {} (GSB, both orders): {} good / {} same / {} bad, win rate {}{ci}: {verdict}.",
+        w.name(baseline),
+        g.G,
+        g.S,
+        g.B,
+        g.win_rate.map(|x| format!("{x:.2}")).unwrap_or_else(|| "–".into()),
+    ))
+}
+
+/// Seed 000 §4's shape: latency and cost as fractions of the most expensive model's.
+fn cost_line(v: &View, w: Words, model: &str) -> Option<String> {
+    let f = v.flagship.as_deref()?;
+    let m = v.stats(model);
+    if f == model {
+        let per_item = m.cost.per_item?;
+        return Some(
+            format!(
+                "{} is itself the most expensive model: {} {} per item.",
+                w.name(model),
+                super::text::money(Some(per_item)),
+                m.cost.currency.clone().unwrap_or_default()
+            )
+            .replace("  ", " "),
+        );
+    }
+    let fs = v.stats(f);
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(pct_rounded(a / b)),
+        _ => None,
+    };
+    let mut parts = Vec::new();
+    if let Some(r) = ratio(m.latency.ttft_ms.mean, fs.latency.ttft_ms.mean) {
+        parts.push(format!("first-token latency {r} of {}'s", w.name(f)));
+    }
+    if let Some(r) = ratio(m.latency.total_ms.mean, fs.latency.total_ms.mean) {
+        parts.push(format!("total {r}"));
+    }
+    if let Some(r) = ratio(m.cost.per_item, fs.cost.per_item) {
+        parts.push(format!("cost {r}"));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let sim = if v.ctx.simulated.is_some() {
+        "; simulated endpoints, so synthetic numbers"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{} relative to the most expensive model {}: {} (mean latencies, cost per item{sim}).",
+        w.name(model),
+        w.name(f),
+        parts.join(", ")
+    ))
+}
+
+fn error_line(v: &View, w: Words, model: &str) -> Option<String> {
+    let e = &v.stats(model).errors;
+    if e.n_errors == 0 {
+        return None;
+    }
+    let kinds: Vec<String> = e.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    Some(format!(
+        "{} failed {} of {} requests ({}): {}. Failed answers are not scored.",
+        w.name(model),
+        e.n_errors,
+        e.n_responses,
+        pct(e.error_rate),
+        kinds.join(", ")
+    ))
+}
+
+fn best_per_dimension(v: &View, w: Words) -> Option<String> {
+    let mut parts = Vec::new();
+    for d in v.scored_dims() {
+        if let Some(m) = v.best_in(&d.id) {
+            parts.push(format!(
+                "{} {} ({})",
+                w.text(&d.name),
+                w.name(&m),
+                num2(v.mean(&m, &d.id))
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let unscored: Vec<String> = v
+        .dims
+        .iter()
+        .filter(|d| !d.scored)
+        .map(|d| w.text(&d.name))
+        .collect();
+    let tail = if unscored.is_empty() {
+        String::new()
+    } else {
+        format!("; not scored: {}", and_list(&unscored))
+    };
+    Some(format!(
+        "Highest mean per dimension: {}{tail}.",
+        parts.join(", ")
+    ))
+}

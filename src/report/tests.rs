@@ -1,0 +1,878 @@
+//! Every format pinned on one realistic run (seed 000's line-up: a cheap base model as the baseline, the
+//! flagship, and a fine-tuned cheap model), plus the decision's wording in each situation.
+
+use std::collections::BTreeMap;
+
+use crate::stats::summary::*;
+
+use super::decision::{decide, Verdict, Words};
+use super::view::View;
+use super::*;
+
+fn dim(n: usize, mean: f64, lo: f64, hi: f64, sd: f64) -> DimensionStats {
+    DimensionStats {
+        n_items: n,
+        n_scores: n,
+        n_null: 0,
+        mean: Some(mean),
+        sd: Some(sd),
+        se: Some(sd / (n as f64).sqrt()),
+        ci95_low: Some(lo),
+        ci95_high: Some(hi),
+    }
+}
+
+fn null_dim(n_null: usize) -> DimensionStats {
+    DimensionStats {
+        n_items: 0,
+        n_scores: 0,
+        n_null,
+        mean: None,
+        sd: None,
+        se: None,
+        ci95_low: None,
+        ci95_high: None,
+    }
+}
+
+fn rule(passed: usize, n: usize, lo: f64, hi: f64) -> RuleStats {
+    RuleStats {
+        n,
+        passed,
+        pass_rate: Some(passed as f64 / n as f64),
+        wilson95_low: Some(lo),
+        wilson95_high: Some(hi),
+    }
+}
+
+fn dist(n: usize, mean: f64, p50: f64, p90: f64, p99: f64) -> Distribution {
+    Distribution {
+        n,
+        mean: Some(mean),
+        p50: Some(p50),
+        p90: Some(p90),
+        p99: Some(p99),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn paired(
+    n: usize,
+    diff: f64,
+    lo: f64,
+    hi: f64,
+    p: f64,
+    p_holm: f64,
+    mde: f64,
+    margin: f64,
+) -> PairedStats {
+    let sd = mde * (n as f64).sqrt() / 2.8016;
+    PairedStats {
+        n_pairs: n,
+        mean_diff: Some(diff),
+        sd_diff: Some(sd),
+        se_diff: Some(sd / (n as f64).sqrt()),
+        ci95_low: Some(lo),
+        ci95_high: Some(hi),
+        n_pos: 0,
+        n_neg: 0,
+        n_zero: 0,
+        wilcoxon_r_plus: None,
+        wilcoxon_z: None,
+        wilcoxon_p: Some(p),
+        wilcoxon_p_holm: Some(p_holm),
+        mde80: Some(mde),
+        non_inferior: Some(lo > -margin),
+    }
+}
+
+fn empty_paired() -> PairedStats {
+    PairedStats {
+        n_pairs: 0,
+        mean_diff: None,
+        sd_diff: None,
+        se_diff: None,
+        ci95_low: None,
+        ci95_high: None,
+        n_pos: 0,
+        n_neg: 0,
+        n_zero: 0,
+        wilcoxon_r_plus: None,
+        wilcoxon_z: None,
+        wilcoxon_p: None,
+        wilcoxon_p_holm: None,
+        mde80: None,
+        non_inferior: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gsb(
+    g: usize,
+    s: usize,
+    b: usize,
+    p: f64,
+    p_holm: f64,
+    wilson: (f64, f64),
+    disagree: usize,
+) -> GsbStats {
+    let n = g + s + b;
+    let d = g + b;
+    let map = |x: f64| 0.5 + d as f64 / n as f64 * (x - 0.5);
+    GsbStats {
+        baseline: "ernie-speed".into(),
+        G: g,
+        S: s,
+        B: b,
+        N: n,
+        win_rate: Some((g as f64 + 0.5 * s as f64) / n as f64),
+        sign_test_p: Some(p),
+        sign_test_p_holm: Some(p_holm),
+        decisive_win_share: Some(g as f64 / d as f64),
+        wilson95_low: Some(wilson.0),
+        wilson95_high: Some(wilson.1),
+        win_rate_ci95_low: Some(map(wilson.0)),
+        win_rate_ci95_high: Some(map(wilson.1)),
+        mde80_win_rate: Some(0.5 * 2.8016 * (d as f64).sqrt() / n as f64),
+        n_both_orders: n,
+        n_order_disagree: disagree,
+        n_verdict_rule_mismatch: 0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn model(
+    dims: [DimensionStats; 4],
+    rules: [RuleStats; 4],
+    ttft: Distribution,
+    total: Distribution,
+    errors: (usize, usize, usize, &[(&str, usize)]),
+    tokens: (u64, u64),
+    cost: (f64, f64, f64),
+    tps: f64,
+) -> ModelStats {
+    let ids = ["adherence", "reply", "suggestion", "analysis"];
+    let rule_ids = [
+        "json_strict",
+        "suggestion_count",
+        "reply_english",
+        "analysis_han",
+    ];
+    ModelStats {
+        dimensions: ids.iter().map(|s| s.to_string()).zip(dims).collect(),
+        rules: rule_ids.iter().map(|s| s.to_string()).zip(rules).collect(),
+        latency: LatencyStats {
+            ttft_ms: ttft,
+            total_ms: total,
+        },
+        errors: ErrorStats {
+            n_responses: errors.0,
+            n_errors: errors.1,
+            error_rate: Some(errors.1 as f64 / errors.0 as f64),
+            n_cached: errors.2,
+            by_kind: errors.3.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        },
+        cost: CostStats {
+            currency: Some("CNY".into()),
+            prompt_tokens: tokens.0,
+            completion_tokens: tokens.1,
+            total: Some(cost.0),
+            per_item: Some(cost.1),
+            per_1k_tokens: Some(cost.2),
+        },
+        output_tokens_per_s: Some(tps),
+    }
+}
+
+pub(super) fn summary() -> Summary {
+    let margin = 0.1;
+    let mut models = BTreeMap::new();
+    models.insert(
+        "ernie-speed".to_string(),
+        model(
+            [
+                dim(49, 2.62, 2.49, 2.76, 0.49),
+                dim(49, 2.52, 2.37, 2.67, 0.54),
+                dim(49, 1.92, 1.73, 2.10, 0.67),
+                null_dim(49),
+            ],
+            [
+                rule(41, 49, 0.7096, 0.9149),
+                rule(38, 49, 0.6412, 0.8698),
+                rule(47, 49, 0.8629, 0.9887),
+                rule(44, 49, 0.7824, 0.9556),
+            ],
+            dist(44, 650.4, 610.0, 890.0, 1320.0),
+            dist(44, 4020.2, 3900.0, 5200.0, 6900.0),
+            (50, 1, 5, &[("timeout", 1)]),
+            (30120, 13050),
+            (0.22488, 0.0045894, 0.0052092),
+            62.3,
+        ),
+    );
+    models.insert(
+        "ernie-4.0".to_string(),
+        model(
+            [
+                dim(48, 2.96, 2.90, 3.00, 0.20),
+                dim(48, 2.74, 2.61, 2.86, 0.44),
+                dim(48, 2.58, 2.42, 2.73, 0.54),
+                null_dim(48),
+            ],
+            [
+                rule(47, 48, 0.891, 0.9963),
+                rule(47, 48, 0.891, 0.9963),
+                rule(48, 48, 0.9259, 1.0),
+                rule(46, 48, 0.8602, 0.9885),
+            ],
+            dist(48, 1166.06, 1080.0, 1620.0, 2410.0),
+            dist(48, 12801.6, 12100.0, 16900.0, 21400.0),
+            (50, 2, 0, &[("rate_limited", 2)]),
+            (30120, 12480),
+            (5.112, 0.1065, 0.12),
+            19.5,
+        ),
+    );
+    models.insert(
+        "ernie-speed-sft".to_string(),
+        model(
+            [
+                dim(50, 3.00, 3.00, 3.00, 0.0),
+                dim(50, 2.86, 2.76, 2.94, 0.35),
+                dim(50, 2.84, 2.74, 2.94, 0.37),
+                null_dim(50),
+            ],
+            [
+                rule(50, 50, 0.9287, 1.0),
+                rule(49, 50, 0.895, 0.9965),
+                rule(50, 50, 0.9287, 1.0),
+                rule(48, 50, 0.8654, 0.989),
+            ],
+            dist(50, 676.3, 640.0, 910.0, 1280.0),
+            dist(50, 4050.0, 3880.0, 5350.0, 7020.0),
+            (50, 0, 0, &[]),
+            (30120, 12900),
+            (0.2151, 0.004302, 0.005),
+            60.8,
+        ),
+    );
+
+    let mut paired_map = BTreeMap::new();
+    paired_map.insert(
+        "ernie-4.0".to_string(),
+        BTreeMap::from([
+            (
+                "adherence".to_string(),
+                paired(47, 0.34, 0.21, 0.47, 0.00002, 0.0001, 0.13, margin),
+            ),
+            (
+                "reply".to_string(),
+                paired(47, 0.22, 0.04, 0.40, 0.021, 0.063, 0.25, margin),
+            ),
+            (
+                "suggestion".to_string(),
+                paired(47, 0.66, 0.47, 0.85, 0.000001, 0.000006, 0.27, margin),
+            ),
+            ("analysis".to_string(), empty_paired()),
+        ]),
+    );
+    paired_map.insert(
+        "ernie-speed-sft".to_string(),
+        BTreeMap::from([
+            (
+                "adherence".to_string(),
+                paired(49, 0.38, 0.25, 0.51, 0.000004, 0.00002, 0.14, margin),
+            ),
+            (
+                "reply".to_string(),
+                paired(49, 0.34, 0.18, 0.50, 0.0004, 0.0016, 0.22, margin),
+            ),
+            (
+                "suggestion".to_string(),
+                paired(49, 0.92, 0.74, 1.10, 0.00000001, 0.00000006, 0.26, margin),
+            ),
+            ("analysis".to_string(), empty_paired()),
+        ]),
+    );
+
+    let gsb_map = BTreeMap::from([
+        (
+            "ernie-4.0".to_string(),
+            gsb(24, 18, 8, 0.0070, 0.0070, (0.5789, 0.8675), 11),
+        ),
+        (
+            "ernie-speed-sft".to_string(),
+            gsb(30, 15, 5, 0.0000224, 0.0000447, (0.7062, 0.9374), 9),
+        ),
+    ]);
+
+    Summary {
+        schema: "evalrun-stats/1".into(),
+        params: Params {
+            baseline: Some("ernie-speed".into()),
+            seed: 42,
+            resamples: 2000,
+            confidence: 0.95,
+            alpha: 0.05,
+            power: 0.8,
+            item_score: "mean of non-null sample scores".into(),
+            bootstrap: "percentile, items, SplitMix64".into(),
+            wilcoxon: WilcoxonParams {
+                zero_method: "pratt".into(),
+                method: "asymptotic".into(),
+                correction: false,
+                tie_correction: true,
+                diff_decimals: 9,
+            },
+            sign_test: "exact binomial".into(),
+            holm_families: vec!["wilcoxon".into(), "sign_test".into()],
+            percentiles: "nearest-rank".into(),
+            latency_population: "error == null and cached == false".into(),
+            mde: "(z + z_beta) * sd / sqrt(n)".into(),
+            margin,
+        },
+        warnings: vec!["p99 with n < 100 is the maximum".into()],
+        models,
+        paired: paired_map,
+        gsb: gsb_map,
+    }
+}
+
+pub(super) fn context() -> ReportContext {
+    let line = |name: &str, endpoint: &str, pin: f64, pout: f64| ModelLine {
+        name: name.into(),
+        provider: "qianfan".into(),
+        endpoint: endpoint.into(),
+        price_input_per_1k: Some(pin),
+        price_output_per_1k: Some(pout),
+        currency: Some("CNY".into()),
+    };
+    let dim = |id: &str, name: &str| DimensionInfo {
+        id: id.into(),
+        name: name.into(),
+        scale: (1.0, 3.0),
+    };
+    ReportContext {
+        run_id: "20261121T100000Z".into(),
+        started_utc: "2026-11-21T10:00:00Z".into(),
+        command_line: "evalrun run --models ernie-speed,ernie-4.0,ernie-speed-sft --judge ernie-4.0".into(),
+        evalset: NamedFile {
+            path: "evalsets/oral_english.jsonl".into(),
+            items: Some(50),
+            sha256: "5b036b3403da612f9c1e0a7d2b4f6e8a1c3d5f7092b4d6e8f0a2c4e6b8d0f2a4".into(),
+        },
+        rubric: NamedFile {
+            path: "rubrics/oral_english.toml".into(),
+            items: None,
+            sha256: "0f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a".into(),
+        },
+        judge: Some("ernie-4.0".into()),
+        models: vec![
+            line("ernie-speed", "ernie_speed", 0.004, 0.008),
+            line("ernie-4.0", "completions_pro", 0.12, 0.12),
+            line("ernie-speed-sft", "speed-sft-e6", 0.005, 0.005),
+        ],
+        baseline: Some("ernie-speed".into()),
+        flagship: Some("ernie-4.0".into()),
+        simulated: None,
+        dimensions: vec![
+            dim("adherence", "Prompt adherence"),
+            dim("reply", "Reply"),
+            dim("suggestion", "Suggestion"),
+            dim("analysis", "Analysis"),
+        ],
+        worst_cases: vec![
+            WorstCase {
+                model: "ernie-speed".into(),
+                item_id: "oe-017".into(),
+                dimension: "suggestion".into(),
+                score: 1.0,
+                prompt_key_line: "Student: I not know. High school okay?".into(),
+                answer: "{\"Reply\": \"Sure | let's talk about `high school`!\",\n \"Suggestion\": [\"<b>I don't know.</b>\"]}"
+                    .into(),
+                justification: Some("Suggestion has one sentence, not three.".into()),
+            },
+            WorstCase {
+                model: "ernie-speed-sft".into(),
+                item_id: "oe-032".into(),
+                dimension: "reply".into(),
+                score: 2.0,
+                prompt_key_line: "Student: My favourite food is hotpot, and you?".into(),
+                answer: "{\"Reply\": \"Hotpot is great! What do you like to put in it?\"}".into(),
+                justification: None,
+            },
+        ],
+        notices: vec![
+            "analysis: the judge's replies for this dimension could not be parsed (see judgements.jsonl)".into(),
+        ],
+    }
+}
+
+fn headline(summary: &Summary, ctx: &ReportContext) -> (Verdict, String) {
+    let v = View::new(summary, ctx);
+    let d = decide(&v, Words { md: true });
+    (d.verdict, d.headline)
+}
+
+/// Rewrite the fine-tuned model's paired results.
+fn set_sft_paired(s: &mut Summary, f: impl Fn(&mut PairedStats)) {
+    for (id, p) in s.paired.get_mut("ernie-speed-sft").unwrap().iter_mut() {
+        if id != "analysis" {
+            f(p);
+        }
+    }
+}
+
+#[test]
+fn decision_significant_win() {
+    let (verdict, text) = headline(&summary(), &context());
+    assert_eq!(verdict, Verdict::Win);
+    assert_eq!(
+        text,
+        "**Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the \
+         1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions \
+         (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis."
+    );
+}
+
+#[test]
+fn decision_non_inferior_only() {
+    let mut s = summary();
+    set_sft_paired(&mut s, |p| {
+        p.mean_diff = Some(0.02);
+        p.ci95_low = Some(-0.06);
+        p.ci95_high = Some(0.10);
+        p.wilcoxon_p = Some(0.41);
+        p.wilcoxon_p_holm = Some(1.0);
+        p.non_inferior = Some(true);
+    });
+    let (verdict, text) = headline(&s, &context());
+    assert_eq!(verdict, Verdict::NonInferior);
+    assert_eq!(
+        text,
+        "**Not worse, not better**: `ernie-speed-sft` (mean of dimension means 2.90 on the 1–3 scale) is not \
+         worse than the baseline `ernie-speed` within the margin 0.1 on every compared dimension, but not \
+         detectably better. Choose on cost and latency. Not scored: Analysis."
+    );
+}
+
+#[test]
+fn decision_no_detectable_difference_names_the_mde() {
+    let mut s = summary();
+    set_sft_paired(&mut s, |p| {
+        p.n_pairs = 50;
+        p.mean_diff = Some(0.04);
+        p.ci95_low = Some(-0.12);
+        p.ci95_high = Some(0.20);
+        p.wilcoxon_p = Some(0.52);
+        p.wilcoxon_p_holm = Some(1.0);
+        p.mde80 = Some(0.158);
+        p.non_inferior = Some(false);
+    });
+    let (verdict, text) = headline(&s, &context());
+    assert_eq!(verdict, Verdict::NoDifference);
+    assert_eq!(
+        text,
+        "**No detectable difference**: `ernie-speed-sft` has the highest overall mean (mean of dimension means \
+         2.90 on the 1–3 scale), but it shows no detectable difference from the baseline `ernie-speed` (with 50 \
+         items the smallest detectable difference is 0.16). The ranking is not established by this run: choose \
+         on cost and latency, or add items. Not scored: Analysis."
+    );
+}
+
+#[test]
+fn decision_keeps_the_baseline_when_it_is_best() {
+    let mut s = summary();
+    for m in ["ernie-4.0", "ernie-speed-sft"] {
+        for (id, p) in s.paired.get_mut(m).unwrap().iter_mut() {
+            if id != "analysis" {
+                p.mean_diff = Some(-0.5);
+                p.wilcoxon_p_holm = Some(0.001);
+            }
+        }
+        for d in s.models.get_mut(m).unwrap().dimensions.values_mut() {
+            d.mean = d.mean.map(|x| x - 0.9);
+        }
+    }
+    let (verdict, text) = headline(&s, &context());
+    assert_eq!(verdict, Verdict::KeepBaseline);
+    assert!(
+        text.starts_with("**Keep the baseline `ernie-speed`**"),
+        "{text}"
+    );
+}
+
+#[test]
+fn decision_cost_and_latency_use_the_flagship_fractions() {
+    let v_summary = summary();
+    let ctx = context();
+    let v = View::new(&v_summary, &ctx);
+    let d = decide(&v, Words { md: true });
+    let line = d
+        .details
+        .iter()
+        .find(|l| l.contains("relative to the most expensive"))
+        .expect("cost line");
+    assert!(
+        line.contains("first-token latency 58 % of `ernie-4.0`'s, total 32 %, cost 4 %"),
+        "{line}"
+    );
+}
+
+#[test]
+fn judge_none_explains_the_missing_dimension() {
+    let mut s = summary();
+    s.gsb.clear();
+    for m in s.models.values_mut() {
+        for (id, d) in m.dimensions.iter_mut() {
+            if id != "adherence" {
+                *d = null_dim(50);
+            }
+        }
+    }
+    let mut ctx = context();
+    ctx.judge = None;
+    let md = markdown::render(&s, &ctx);
+    assert!(md.contains("- **Judge:** none (rule checks only)"), "{md}");
+    assert!(
+        md.contains("n/a: Reply, Suggestion and Analysis have no score for any model because this run has no judge"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("## Side by side"),
+        "no GSB data, no GSB section"
+    );
+    assert!(
+        md.contains(
+            "Not scored: Reply, Suggestion and Analysis, so this rests on Prompt adherence alone."
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn no_scored_dimension_is_said_plainly() {
+    let mut s = summary();
+    for m in s.models.values_mut() {
+        for d in m.dimensions.values_mut() {
+            *d = null_dim(50);
+        }
+    }
+    let mut ctx = context();
+    ctx.judge = None;
+    let (verdict, text) = headline(&s, &ctx);
+    assert_eq!(verdict, Verdict::NoQuality);
+    assert!(
+        text.starts_with("**No quality dimension was scored in this run** (judge: none"),
+        "{text}"
+    );
+    assert!(!charts::available(&s, &ctx).contains(&charts::ChartKind::DimensionMeans));
+}
+
+#[test]
+fn worst_case_answers_cannot_break_the_table() {
+    let md = markdown::render(&summary(), &context());
+    let row = md
+        .lines()
+        .find(|l| l.contains("oe-017"))
+        .expect("worst case row");
+    // 6 columns: 7 unescaped pipes.
+    let unescaped = row
+        .match_indices('|')
+        .filter(|(i, _)| !row[..*i].ends_with('\\'))
+        .count();
+    assert_eq!(unescaped, 7, "{row}");
+    assert!(
+        row.contains("Sure \\| let's talk about \\`high school\\`!"),
+        "{row}"
+    );
+    assert!(row.contains("&lt;b\\>"), "{row}");
+    assert!(!row.contains("<b>"), "{row}");
+}
+
+#[test]
+fn json_is_pretty_deterministic_and_round_trips() {
+    let s = summary();
+    let a = summary_json(&s).unwrap();
+    assert_eq!(
+        summary_json(&s.clone()).unwrap(),
+        a,
+        "same summary, same bytes"
+    );
+    assert!(a.ends_with(b"}\n"));
+    assert!(a.starts_with(b"{\n  \"schema\": \"evalrun-stats/1\",\n"));
+    // serde_json parses floats to within 1 ULP unless its `float_roundtrip` feature is on, so a
+    // parse → re-serialise cycle is compared by value, not by bytes.
+    let back: Summary = serde_json::from_slice(&a).unwrap();
+    let b = summary_json(&back).unwrap();
+    let (va, vb): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&a).unwrap(),
+        serde_json::from_slice(&b).unwrap(),
+    );
+    assert!(close(&va, &vb), "summary.json does not round-trip");
+}
+
+fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Number(x), Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs())
+        }
+        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y)),
+        (Object(x), Object(y)) => {
+            x.keys().eq(y.keys()) && x.values().zip(y.values()).all(|(x, y)| close(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn write_all_creates_every_file_and_removes_stale_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let (s, ctx) = (summary(), context());
+    write_all(&run, &s, &ctx).unwrap();
+    for f in [
+        "report.md",
+        "summary.csv",
+        "summary.json",
+        "charts/quality_vs_cost.svg",
+        "charts/dimension_means.svg",
+        "charts/latency.svg",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("](charts/latency.svg)"));
+    assert_eq!(
+        std::fs::read(run.join("summary.json")).unwrap(),
+        summary_json(&s).unwrap()
+    );
+
+    // A re-render without cost data drops the quality-vs-cost chart and its link.
+    let mut s2 = s.clone();
+    for m in s2.models.values_mut() {
+        m.cost.per_item = None;
+    }
+    write_all(&run, &s2, &ctx).unwrap();
+    assert!(!run.join("charts/quality_vs_cost.svg").exists());
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(!md.contains("quality_vs_cost"));
+}
+
+#[test]
+fn write_all_names_the_file_it_cannot_create() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("summary.csv")).unwrap();
+    let err = write_all(dir.path(), &summary(), &context()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.starts_with("could not create report file '"), "{msg}");
+    assert!(msg.contains("summary.csv"), "{msg}");
+    assert_eq!(
+        std::fs::read(dir.path().join("report.md")).unwrap(),
+        b"",
+        "nothing rendered before all files exist"
+    );
+}
+
+#[test]
+fn charts_carry_readable_text_labels() {
+    let (s, ctx) = (summary(), context());
+    for kind in charts::ChartKind::ALL {
+        let svg = charts::render(kind, &s, &ctx).unwrap();
+        assert!(svg.starts_with("<svg"), "{kind:?}");
+        assert!(svg.contains("<text"), "{kind:?}");
+        assert!(
+            svg.contains("ernie-speed-sft"),
+            "{kind:?} lacks a model label"
+        );
+    }
+    let dims = charts::render(charts::ChartKind::DimensionMeans, &s, &ctx).unwrap();
+    assert!(dims.contains(">\nPrompt adherence\n<") || dims.contains("Prompt adherence"));
+    assert!(
+        !dims.contains(">\nAnalysis\n<"),
+        "unscored dimension is not drawn"
+    );
+}
+
+#[test]
+fn format_names_parse() {
+    assert_eq!("md".parse::<Format>().unwrap(), Format::Markdown);
+    assert_eq!("CSV".parse::<Format>().unwrap(), Format::Csv);
+    assert!("html"
+        .parse::<Format>()
+        .unwrap_err()
+        .to_string()
+        .contains("expected md, csv, json or charts"));
+}
+
+/// Renders the fixture into `EVALRUN_SAMPLE_DIR` for a look by eye (skipped when unset).
+#[test]
+fn sample_render_for_review() {
+    if let Ok(dir) = std::env::var("EVALRUN_SAMPLE_DIR") {
+        write_all(std::path::Path::new(&dir), &summary(), &context()).unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("terminal.txt"),
+            terminal_table(&summary(), &context()),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn markdown_report() {
+    let md = markdown::render(&summary(), &context());
+    insta::assert_snapshot!(md, @r#"
+        # evalrun report: 20261121T100000Z
+
+        - **Started:** 2026-11-21T10:00:00Z
+        - **Eval set:** `evalsets/oral_english.jsonl` (50 items, sha256 `5b036b3403da`)
+        - **Rubric:** `rubrics/oral_english.toml` (sha256 `0f2a4c6e8b0d`)
+        - **Judge:** `ernie-4.0`
+        - **Baseline:** `ernie-speed`
+        - **Most expensive model:** `ernie-4.0` (cost and latency fractions are relative to it)
+        - **Command:** `evalrun run --models ernie-speed,ernie-4.0,ernie-speed-sft --judge ernie-4.0`
+
+        | model                    | provider | endpoint / model  | price in / 1k | price out / 1k |
+        | ------------------------ | -------- | ----------------- | ------------: | -------------: |
+        | `ernie-speed` (baseline) | qianfan  | `ernie_speed`     |     0.004 CNY |      0.008 CNY |
+        | `ernie-4.0` (flagship)   | qianfan  | `completions_pro` |      0.12 CNY |       0.12 CNY |
+        | `ernie-speed-sft`        | qianfan  | `speed-sft-e6`    |     0.005 CNY |      0.005 CNY |
+
+        **Notes**
+
+        - analysis: the judge's replies for this dimension could not be parsed (see judgements.jsonl)
+        - p99 with n < 100 is the maximum
+
+        ## Decision
+
+        **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+
+        - Against the baseline `ernie-speed`: significantly better on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001). Not scored: Analysis.
+        - Against the most expensive model `ernie-4.0`: overall 2.90 vs 2.76. This run tests pairs against the baseline only; rerun with `--baseline ernie-4.0` to test this pair.
+        - Side by side against `ernie-speed` (GSB, both orders): 30 good / 15 same / 5 bad, win rate 0.75 [0.64, 0.81]: the judge significantly prefers `ernie-speed-sft` (Holm p < 0.001).
+        - `ernie-speed-sft` relative to the most expensive model `ernie-4.0`: first-token latency 58 % of `ernie-4.0`'s, total 32 %, cost 4 % (mean latencies, cost per item).
+        - Highest mean per dimension: Prompt adherence `ernie-speed-sft` (3.00), Reply `ernie-speed-sft` (2.86), Suggestion `ernie-speed-sft` (2.84); not scored: Analysis.
+
+        ![Quality vs cost per item](charts/quality_vs_cost.svg)
+
+        ## Quality
+
+        | model                    |    Prompt adherence (1–3) |               Reply (1–3) |          Suggestion (1–3) | Analysis (1–3) | overall |
+        | ------------------------ | ------------------------: | ------------------------: | ------------------------: | -------------: | ------: |
+        | `ernie-speed` (baseline) |         2.62 [2.49, 2.76] |         2.52 [2.37, 2.67] |         1.92 [1.73, 2.10] |            n/a |    2.35 |
+        | `ernie-4.0` (flagship)   | 2.96 [2.90, 3.00] +0.34 ▲ | 2.74 [2.61, 2.86] +0.22 · | 2.58 [2.42, 2.73] +0.66 ▲ |            n/a |    2.76 |
+        | `ernie-speed-sft`        | 3.00 [3.00, 3.00] +0.38 ▲ | 2.86 [2.76, 2.94] +0.34 ▲ | 2.84 [2.74, 2.94] +0.92 ▲ |            n/a |    2.90 |
+
+        Mean [95 % bootstrap CI] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted Wilcoxon p < 0.05), · not significant. Overall = mean of the scored dimensions' means. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
+
+        ![Dimension means with 95 % CIs](charts/dimension_means.svg)
+
+        ### Paired differences against `ernie-speed`
+
+        | candidate              | dimension        | pairs |          Δ [95 % CI] | Wilcoxon p |  Holm p | MDE (80 %) | verdict                |
+        | ---------------------- | ---------------- | ----: | -------------------: | ---------: | ------: | ---------: | ---------------------- |
+        | `ernie-4.0` (flagship) | Prompt adherence |    47 | +0.34 [+0.21, +0.47] |    < 0.001 | < 0.001 |       0.13 | better                 |
+        | `ernie-4.0` (flagship) | Reply            |    47 | +0.22 [+0.04, +0.40] |      0.021 |   0.063 |       0.25 | not worse (margin 0.1) |
+        | `ernie-4.0` (flagship) | Suggestion       |    47 | +0.66 [+0.47, +0.85] |    < 0.001 | < 0.001 |       0.27 | better                 |
+        | `ernie-speed-sft`      | Prompt adherence |    49 | +0.38 [+0.25, +0.51] |    < 0.001 | < 0.001 |       0.14 | better                 |
+        | `ernie-speed-sft`      | Reply            |    49 | +0.34 [+0.18, +0.50] |    < 0.001 |   0.002 |       0.22 | better                 |
+        | `ernie-speed-sft`      | Suggestion       |    49 | +0.92 [+0.74, +1.10] |    < 0.001 | < 0.001 |       0.26 | better                 |
+
+        Δ = candidate − baseline over the items both were scored on, with a bootstrap 95 % CI. Wilcoxon signed-rank (Pratt), Holm-adjusted over every candidate × dimension. "Not worse": the CI's lower bound is above −0.1. MDE = the true difference this test detects with 80 % power; smaller real differences can hide behind "no detectable difference".
+
+        ## Side by side (GSB) against `ernie-speed`
+
+        | candidate              |   G |   S |   B |   N | win rate [95 % CI] | sign-test p |  Holm p | order disagreement | MDE (80 %) |
+        | ---------------------- | --: | --: | --: | --: | -----------------: | ----------: | ------: | -----------------: | ---------: |
+        | `ernie-4.0` (flagship) |  24 |  18 |   8 |  50 |  0.66 [0.55, 0.74] |       0.007 |   0.007 |     22.0 % (11/50) |      ±0.16 |
+        | `ernie-speed-sft`      |  30 |  15 |   5 |  50 |  0.75 [0.64, 0.81] |     < 0.001 | < 0.001 |      18.0 % (9/50) |      ±0.17 |
+
+        G/S/B from the candidate's side: G (good) or B (bad) only when the judge gives the same verdict in both presentation orders, otherwise S. Win rate = (G + S/2)/N with the Wilson CI of G/(G+B) mapped onto it; exact sign test over G and B, Holm-adjusted over candidates. Order disagreement = pairs whose two orders differ (a high rate means most S are judge noise). MDE = the shift from 0.50 the test detects with 80 % power.
+
+        ## Rule checks
+
+        | rule               |               `ernie-speed` |                   `ernie-4.0` |             `ernie-speed-sft` |
+        | ------------------ | --------------------------: | ----------------------------: | ----------------------------: |
+        | `analysis_han`     | 89.8 % (44/49) [78.2, 95.6] |   95.8 % (46/48) [86.0, 98.9] |   96.0 % (48/50) [86.5, 98.9] |
+        | `json_strict`      | 83.7 % (41/49) [71.0, 91.5] |   97.9 % (47/48) [89.1, 99.6] | 100.0 % (50/50) [92.9, 100.0] |
+        | `reply_english`    | 95.9 % (47/49) [86.3, 98.9] | 100.0 % (48/48) [92.6, 100.0] | 100.0 % (50/50) [92.9, 100.0] |
+        | `suggestion_count` | 77.6 % (38/49) [64.1, 87.0] |   97.9 % (47/48) [89.1, 99.6] |   98.0 % (49/50) [89.5, 99.7] |
+
+        Pass rate (passed/answers checked) [Wilson 95 % CI, %].
+
+        ## Latency
+
+        | model                    |   n | TTFT mean | TTFT p50 | TTFT p90 | TTFT p99 | total mean | total p50 | total p90 | total p99 | output tokens/s |
+        | ------------------------ | --: | --------: | -------: | -------: | -------: | ---------: | --------: | --------: | --------: | --------------: |
+        | `ernie-speed` (baseline) |  44 |   0.650 s |  0.610 s |  0.890 s |   1.32 s |     4.02 s |    3.90 s |    5.20 s |    6.90 s |            62.3 |
+        | `ernie-4.0` (flagship)   |  48 |    1.17 s |   1.08 s |   1.62 s |   2.41 s |     12.8 s |    12.1 s |    16.9 s |    21.4 s |            19.5 |
+        | `ernie-speed-sft`        |  50 |   0.676 s |  0.640 s |  0.910 s |   1.28 s |     4.05 s |    3.88 s |    5.35 s |    7.02 s |            60.8 |
+
+        Over successful, uncached requests (n; "a / b" when TTFT and total differ). TTFT runs from hand-off to the network to the first content; total to the end of the stream; time queued under rate limits is excluded. Nearest-rank percentiles.
+
+        ![Latency percentiles (TTFT and total)](charts/latency.svg)
+
+        ## Cost
+
+        | model                    | prompt tokens | completion tokens | total (CNY) | per item (CNY) | per 1k tokens (CNY) |
+        | ------------------------ | ------------: | ----------------: | ----------: | -------------: | ------------------: |
+        | `ernie-speed` (baseline) |        30 120 |            13 050 |       0.225 |        0.00459 |             0.00521 |
+        | `ernie-4.0` (flagship)   |        30 120 |            12 480 |        5.11 |          0.106 |               0.120 |
+        | `ernie-speed-sft`        |        30 120 |            12 900 |       0.215 |        0.00430 |             0.00500 |
+
+        The answers' cost only (the judge's calls are not included), from the configured prices; – = no price configured. Per 1k tokens blends prompt and completion tokens.
+
+        ## Errors
+
+        | model                    | responses | errors | error rate | `rate_limited` | `timeout` | cached |
+        | ------------------------ | --------: | -----: | ---------: | -------------: | --------: | -----: |
+        | `ernie-speed` (baseline) |        50 |      1 |      2.0 % |              0 |         1 |      5 |
+        | `ernie-4.0` (flagship)   |        50 |      2 |      4.0 % |              2 |         0 |      0 |
+        | `ernie-speed-sft`        |        50 |      0 |      0.0 % |              0 |         0 |      0 |
+
+        Requests that still failed after retries, by kind; failed answers are not scored. Cached answers came from the response cache and are left out of latency.
+
+        ## Worst cases
+
+        The lowest-scored answers per model. Model output is untrusted text: shown escaped, line breaks as ↵, cut at 200 characters.
+
+        ### `ernie-speed`
+
+        | item     | dimension  | score | prompt (key line)                      | answer                                                                                                     | justification                           |
+        | -------- | ---------- | ----: | -------------------------------------- | ---------------------------------------------------------------------------------------------------------- | --------------------------------------- |
+        | `oe-017` | Suggestion | 1 / 3 | Student: I not know. High school okay? | {"Reply": "Sure \| let's talk about \`high school\`!", ↵ "Suggestion": \["&lt;b\>I don't know.&lt;/b\>"\]} | Suggestion has one sentence, not three. |
+
+        ### `ernie-speed-sft`
+
+        | item     | dimension | score | prompt (key line)                              | answer                                                       | justification |
+        | -------- | --------- | ----: | ---------------------------------------------- | ------------------------------------------------------------ | ------------- |
+        | `oe-032` | Reply     | 2 / 3 | Student: My favourite food is hotpot, and you? | {"Reply": "Hotpot is great! What do you like to put in it?"} | –             |
+    "#);
+}
+
+#[test]
+fn csv_summary() {
+    let csv = csv::render(&summary(), &context()).unwrap();
+    insta::assert_snapshot!(csv, @r#"
+        model,role,adherence_mean,adherence_ci95_low,adherence_ci95_high,adherence_delta,adherence_delta_ci95_low,adherence_delta_ci95_high,adherence_p_holm,adherence_mde80,adherence_non_inferior,reply_mean,reply_ci95_low,reply_ci95_high,reply_delta,reply_delta_ci95_low,reply_delta_ci95_high,reply_p_holm,reply_mde80,reply_non_inferior,suggestion_mean,suggestion_ci95_low,suggestion_ci95_high,suggestion_delta,suggestion_delta_ci95_low,suggestion_delta_ci95_high,suggestion_p_holm,suggestion_mde80,suggestion_non_inferior,analysis_mean,analysis_ci95_low,analysis_ci95_high,analysis_delta,analysis_delta_ci95_low,analysis_delta_ci95_high,analysis_p_holm,analysis_mde80,analysis_non_inferior,overall_mean,rule_analysis_han_pass_rate,rule_analysis_han_wilson95_low,rule_analysis_han_wilson95_high,rule_json_strict_pass_rate,rule_json_strict_wilson95_low,rule_json_strict_wilson95_high,rule_reply_english_pass_rate,rule_reply_english_wilson95_low,rule_reply_english_wilson95_high,rule_suggestion_count_pass_rate,rule_suggestion_count_wilson95_low,rule_suggestion_count_wilson95_high,ttft_n,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,total_n,total_mean_ms,total_p50_ms,total_p90_ms,total_p99_ms,output_tokens_per_s,currency,prompt_tokens,completion_tokens,cost_total,cost_per_item,cost_per_1k_tokens,n_responses,n_errors,error_rate,n_cached,errors_rate_limited,errors_timeout,gsb_G,gsb_S,gsb_B,gsb_win_rate,gsb_win_rate_ci95_low,gsb_win_rate_ci95_high,gsb_sign_test_p_holm,gsb_n_order_disagree
+        ernie-speed,baseline,2.62,2.49,2.76,,,,,,,2.52,2.37,2.67,,,,,,,1.92,1.73,2.1,,,,,,,,,,,,,,,,2.3533333333333335,0.8979591836734694,0.7824,0.9556,0.8367346938775511,0.7096,0.9149,0.9591836734693877,0.8629,0.9887,0.7755102040816326,0.6412,0.8698,44,650.4,610,890,1320,44,4020.2,3900,5200,6900,62.3,CNY,30120,13050,0.22488,0.0045894,0.0052092,50,1,0.02,5,0,1,,,,,,,,
+        ernie-4.0,flagship,2.96,2.9,3,0.34,0.21,0.47,0.0001,0.13,true,2.74,2.61,2.86,0.22,0.04,0.4,0.063,0.25,true,2.58,2.42,2.73,0.66,0.47,0.85,0.000006,0.27,true,,,,,,,,,,2.7600000000000002,0.9583333333333334,0.8602,0.9885,0.9791666666666666,0.891,0.9963,1,0.9259,1,0.9791666666666666,0.891,0.9963,48,1166.06,1080,1620,2410,48,12801.6,12100,16900,21400,19.5,CNY,30120,12480,5.112,0.1065,0.12,50,2,0.04,0,2,0,24,18,8,0.66,0.550496,0.7352000000000001,0.007,11
+        ernie-speed-sft,candidate,3,3,3,0.38,0.25,0.51,0.00002,0.14,true,2.86,2.76,2.94,0.34,0.18,0.5,0.0016,0.22,true,2.84,2.74,2.94,0.92,0.74,1.1,0.00000006,0.26,true,,,,,,,,,,2.9,0.96,0.8654,0.989,1,0.9287,1,1,0.9287,1,0.98,0.895,0.9965,50,676.3,640,910,1280,50,4050,3880,5350,7020,60.8,CNY,30120,12900,0.2151,0.004302,0.005,50,0,0,0,0,0,30,15,5,0.75,0.64434,0.80618,0.0000447,9
+    "#);
+}
+
+#[test]
+fn terminal_summary() {
+    insta::assert_snapshot!(terminal_table(&summary(), &context()), @r#"
+        ┌────────────────────────┬──────────────────┬────────────────┬────────────────┬──────────┬─────────┬─────────┬──────────┬───────────┬─────────────┬────────┐
+        │ model                  ┆ Prompt adherence ┆          Reply ┆     Suggestion ┆ Analysis ┆ overall ┆ GSB win ┆ TTFT p50 ┆ total p50 ┆   cost/item ┆ errors │
+        ╞════════════════════════╪══════════════════╪════════════════╪════════════════╪══════════╪═════════╪═════════╪══════════╪═══════════╪═════════════╪════════╡
+        │ ernie-speed (baseline) ┆             2.62 ┆           2.52 ┆           1.92 ┆      n/a ┆    2.35 ┆       – ┆  0.610 s ┆    3.90 s ┆ 0.00459 CNY ┆  2.0 % │
+        │ ernie-4.0 (flagship)   ┆   2.96 (+0.34 ▲) ┆   2.74 (+0.22) ┆ 2.58 (+0.66 ▲) ┆      n/a ┆    2.76 ┆    0.66 ┆   1.08 s ┆    12.1 s ┆   0.106 CNY ┆  4.0 % │
+        │ ernie-speed-sft        ┆   3.00 (+0.38 ▲) ┆ 2.86 (+0.34 ▲) ┆ 2.84 (+0.92 ▲) ┆      n/a ┆    2.90 ┆    0.75 ┆  0.640 s ┆    3.88 s ┆ 0.00430 CNY ┆  0.0 % │
+        └────────────────────────┴──────────────────┴────────────────┴────────────────┴──────────┴─────────┴─────────┴──────────┴───────────┴─────────────┴────────┘
+        Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+    "#);
+}

@@ -1,0 +1,428 @@
+//! Fault injection: the `--faults SPEC` language, its per-model resolution, and the per-model rate
+//! limiter. The syntax is documented in the module doc of `sim` (`mod.rs`).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use super::profiles;
+
+/// One set of fault settings; `None` = not set here (inherit, or off).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultSet {
+    /// `rate=R`: requests per second per model (token bucket, burst `max(1, R)`).
+    pub rate: Option<f64>,
+    /// `tpm=N`: tokens (prompt + completion) per rolling minute per model.
+    pub tpm: Option<u64>,
+    /// `rate_code=18|336501`: the Qianfan v1 error code for a request-rate rejection.
+    pub rate_code: Option<i64>,
+    /// `retry_after=S`: the `Retry-After` seconds on a 429 (default: until the limit admits).
+    pub retry_after: Option<u64>,
+    /// `expire_every=N` (global only): an access token serves N chat calls, then answers 111.
+    pub expire_every: Option<u64>,
+    /// `error500=P`: HTTP 500.
+    pub error500: Option<f64>,
+    /// `overload=P`: Qianfan 336100 (HTTP 200 JSON) / OpenAI HTTP 503.
+    pub overload: Option<f64>,
+    /// `tear=P`: the body breaks off mid-event (the connection is aborted).
+    pub tear: Option<f64>,
+    /// `cut=P`: a stream ends cleanly after a whole event but before `is_end` / `[DONE]`.
+    pub cut: Option<f64>,
+    /// `stall=P`: a long pause in the middle of the answer.
+    pub stall: Option<f64>,
+    /// `stall_ms=MS`: its length (default 30000; scaled by `time_scale` like every delay).
+    pub stall_ms: Option<u64>,
+}
+
+/// Global fault settings plus per-model overrides (keys: canonical profile names).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    pub all: FaultSet,
+    pub per_model: BTreeMap<String, FaultSet>,
+}
+
+/// A `--faults` string that does not parse; the message names the item at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--faults: {0}")]
+pub struct FaultSpecError(String);
+
+pub(crate) const DEFAULT_STALL_MS: u64 = 30_000;
+pub(crate) const DEFAULT_RATE_CODE: i64 = 336501;
+/// The limits advertised when none is configured (the Qianfan SDK's own mock sends these).
+pub(crate) const DEFAULT_RPM: u64 = 3000;
+pub(crate) const DEFAULT_TPM: u64 = 300_000;
+
+const KEYS: &[&str] = &[
+    "rate",
+    "tpm",
+    "rate_code",
+    "retry_after",
+    "expire_every",
+    "error500",
+    "overload",
+    "tear",
+    "cut",
+    "stall",
+    "stall_ms",
+];
+
+fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
+    match v.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(FaultSpecError(format!(
+            "`{item}`: expected a probability between 0 and 1"
+        ))),
+    }
+}
+
+fn count(item: &str, v: &str) -> Result<u64, FaultSpecError> {
+    v.parse::<u64>()
+        .map_err(|_| FaultSpecError(format!("`{item}`: expected a whole number")))
+}
+
+impl FaultSet {
+    fn set(&mut self, item: &str, key: &str, v: &str) -> Result<(), FaultSpecError> {
+        match key {
+            "rate" => match v.parse::<f64>() {
+                Ok(r) if r > 0.0 && r.is_finite() => self.rate = Some(r),
+                _ => {
+                    return Err(FaultSpecError(format!(
+                        "`{item}`: expected requests per second > 0"
+                    )))
+                }
+            },
+            "tpm" => self.tpm = Some(count(item, v)?.max(1)),
+            "rate_code" => match v {
+                "18" | "336501" => self.rate_code = Some(count(item, v)? as i64),
+                _ => {
+                    return Err(FaultSpecError(format!(
+                        "`{item}`: rate_code is 18 or 336501"
+                    )))
+                }
+            },
+            "retry_after" => self.retry_after = Some(count(item, v)?),
+            "expire_every" => self.expire_every = Some(count(item, v)?.max(1)),
+            "error500" => self.error500 = Some(prob(item, v)?),
+            "overload" => self.overload = Some(prob(item, v)?),
+            "tear" => self.tear = Some(prob(item, v)?),
+            "cut" => self.cut = Some(prob(item, v)?),
+            "stall" => self.stall = Some(prob(item, v)?),
+            "stall_ms" => self.stall_ms = Some(count(item, v)?),
+            _ => {
+                return Err(FaultSpecError(format!(
+                    "unknown key in `{item}` (known: {})",
+                    KEYS.join(", ")
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Fields set here win over `base`.
+    fn over(&self, base: &FaultSet) -> FaultSet {
+        FaultSet {
+            rate: self.rate.or(base.rate),
+            tpm: self.tpm.or(base.tpm),
+            rate_code: self.rate_code.or(base.rate_code),
+            retry_after: self.retry_after.or(base.retry_after),
+            expire_every: self.expire_every.or(base.expire_every),
+            error500: self.error500.or(base.error500),
+            overload: self.overload.or(base.overload),
+            tear: self.tear.or(base.tear),
+            cut: self.cut.or(base.cut),
+            stall: self.stall.or(base.stall),
+            stall_ms: self.stall_ms.or(base.stall_ms),
+        }
+    }
+
+    fn items(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut push = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push(format!("{k}={v}"));
+            }
+        };
+        push("rate", self.rate.map(|v| v.to_string()));
+        push("tpm", self.tpm.map(|v| v.to_string()));
+        push("rate_code", self.rate_code.map(|v| v.to_string()));
+        push("retry_after", self.retry_after.map(|v| v.to_string()));
+        push("expire_every", self.expire_every.map(|v| v.to_string()));
+        push("error500", self.error500.map(|v| v.to_string()));
+        push("overload", self.overload.map(|v| v.to_string()));
+        push("tear", self.tear.map(|v| v.to_string()));
+        push("cut", self.cut.map(|v| v.to_string()));
+        push("stall", self.stall.map(|v| v.to_string()));
+        push("stall_ms", self.stall_ms.map(|v| v.to_string()));
+        out
+    }
+}
+
+impl Faults {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    /// The settings in force for one profile: its overrides over the global ones.
+    pub fn for_model(&self, profile: &str) -> FaultSet {
+        match self.per_model.get(profile) {
+            Some(m) => m.over(&self.all),
+            None => self.all.clone(),
+        }
+    }
+}
+
+impl FromStr for Faults {
+    type Err = FaultSpecError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let mut f = Faults::default();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (target, kv) = match item.split_once(':') {
+                Some((m, kv)) => (Some(m.trim()), kv),
+                None => (None, item),
+            };
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| FaultSpecError(format!("`{item}`: expected KEY=VALUE")))?;
+            let (k, v) = (k.trim(), v.trim());
+            match target {
+                None => f.all.set(item, k, v)?,
+                Some(m) => {
+                    if k == "expire_every" {
+                        return Err(FaultSpecError(format!(
+                            "`{item}`: expire_every applies to access tokens, not to one model"
+                        )));
+                    }
+                    let p = profiles::by_any_name(m)
+                        .ok_or_else(|| FaultSpecError(format!("`{item}`: unknown model `{m}`")))?;
+                    f.per_model
+                        .entry(p.name.to_string())
+                        .or_default()
+                        .set(item, k, v)?;
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+impl fmt::Display for Faults {
+    /// The canonical SPEC string (parses back to the same value).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items = self.all.items();
+        for (m, set) in &self.per_model {
+            items.extend(set.items().into_iter().map(|i| format!("{m}:{i}")));
+        }
+        if items.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&items.join(","))
+        }
+    }
+}
+
+/// What a chat answer advertises in its `X-Ratelimit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateInfo {
+    pub limit_requests: u64,
+    pub remaining_requests: u64,
+    pub limit_tokens: u64,
+    pub remaining_tokens: u64,
+}
+
+/// Why a request was refused by the limiter, and when to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Requests(Duration),
+    Tokens(Duration),
+}
+
+/// One model's limits, in real (unscaled) time: a token bucket for requests per second, and
+/// rolling one-minute windows for the request count (headers) and tokens (`tpm`).
+#[derive(Debug, Default)]
+pub(crate) struct Limiter {
+    bucket: f64,
+    last: Option<Instant>,
+    minute: VecDeque<Instant>,
+    tokens: VecDeque<(Instant, u64)>,
+    token_sum: u64,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+impl Limiter {
+    fn expire(&mut self, now: Instant) {
+        while self
+            .minute
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
+        {
+            self.minute.pop_front();
+        }
+        while let Some((t, n)) = self.tokens.front().copied() {
+            if now.duration_since(t) < MINUTE {
+                break;
+            }
+            self.tokens.pop_front();
+            self.token_sum -= n;
+        }
+    }
+
+    /// Admit one request under `rate` requests/s, or say how long until one would be admitted.
+    pub(crate) fn admit_request(&mut self, now: Instant, rate: Option<f64>) -> Result<(), Refusal> {
+        self.expire(now);
+        if let Some(rate) = rate {
+            let burst = rate.max(1.0);
+            self.bucket = match self.last {
+                None => burst,
+                Some(t) => (self.bucket + now.duration_since(t).as_secs_f64() * rate).min(burst),
+            };
+            self.last = Some(now);
+            if self.bucket < 1.0 {
+                let wait = (1.0 - self.bucket) / rate;
+                return Err(Refusal::Requests(Duration::from_secs_f64(wait)));
+            }
+            self.bucket -= 1.0;
+        }
+        self.minute.push_back(now);
+        Ok(())
+    }
+
+    /// Charge `n` tokens under `tpm`, or say how long until they would fit.
+    pub(crate) fn admit_tokens(
+        &mut self,
+        now: Instant,
+        tpm: Option<u64>,
+        n: u64,
+    ) -> Result<(), Refusal> {
+        self.expire(now);
+        if let Some(tpm) = tpm {
+            if self.token_sum + n > tpm && self.token_sum > 0 {
+                // Wait until enough old charges leave the window.
+                let mut freed = 0;
+                let mut wait = MINUTE;
+                for (t, m) in &self.tokens {
+                    freed += m;
+                    if self.token_sum - freed + n <= tpm {
+                        wait = MINUTE.saturating_sub(now.duration_since(*t));
+                        break;
+                    }
+                }
+                return Err(Refusal::Tokens(wait));
+            }
+        }
+        self.tokens.push_back((now, n));
+        self.token_sum += n;
+        Ok(())
+    }
+
+    pub(crate) fn info(&mut self, now: Instant, set: &FaultSet) -> RateInfo {
+        self.expire(now);
+        let limit_requests = set
+            .rate
+            .map(|r| ((r * 60.0).round() as u64).max(1))
+            .unwrap_or(DEFAULT_RPM);
+        let limit_tokens = set.tpm.unwrap_or(DEFAULT_TPM);
+        RateInfo {
+            limit_requests,
+            remaining_requests: limit_requests.saturating_sub(self.minute.len() as u64),
+            limit_tokens,
+            remaining_tokens: limit_tokens.saturating_sub(self.token_sum),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let f: Faults =
+            "rate=5,rate_code=336501,expire_every=20,tear=0.05,error500=0.02,stall=0.01"
+                .parse()
+                .unwrap();
+        assert_eq!(f.all.rate, Some(5.0));
+        assert_eq!(f.all.rate_code, Some(336501));
+        assert_eq!(f.all.expire_every, Some(20));
+        assert_eq!(f.all.tear, Some(0.05));
+        assert_eq!(f.all.error500, Some(0.02));
+        assert_eq!(f.all.stall, Some(0.01));
+        assert!(f.per_model.is_empty());
+    }
+
+    #[test]
+    fn per_model_overrides_resolve_any_name() {
+        let f: Faults = "tear=0.1, ernie_speed:tear=0.5, ERNIE-4.0-8K:rate=1"
+            .parse()
+            .unwrap();
+        assert_eq!(f.for_model("ernie-speed").tear, Some(0.5));
+        assert_eq!(f.for_model("ernie-4.0").rate, Some(1.0));
+        assert_eq!(f.for_model("ernie-4.0").tear, Some(0.1));
+        assert_eq!(f.for_model("sft-full-e6-lr3e-5").tear, Some(0.1));
+        let again: Faults = f.to_string().parse().unwrap();
+        assert_eq!(again, f);
+    }
+
+    #[test]
+    fn rejects_bad_items_with_the_item_named() {
+        for (spec, needle) in [
+            ("tear=2", "`tear=2`"),
+            ("bogus=1", "unknown key"),
+            ("rate", "KEY=VALUE"),
+            ("nosuch:tear=0.1", "unknown model"),
+            ("ernie-speed:expire_every=3", "access tokens"),
+            ("rate_code=17", "18 or 336501"),
+            ("rate=0", "> 0"),
+        ] {
+            let e = spec.parse::<Faults>().unwrap_err().to_string();
+            assert!(e.contains(needle), "{spec}: {e}");
+        }
+        assert_eq!("".parse::<Faults>().unwrap(), Faults::none());
+        assert_eq!(Faults::none().to_string(), "none");
+    }
+
+    #[test]
+    fn token_bucket_admits_the_burst_then_refuses() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(l.admit_request(t0, Some(5.0)).is_ok());
+        }
+        match l.admit_request(t0, Some(5.0)) {
+            Err(Refusal::Requests(w)) => assert!((w.as_secs_f64() - 0.2).abs() < 1e-6),
+            other => panic!("{other:?}"),
+        }
+        assert!(l
+            .admit_request(t0 + Duration::from_millis(210), Some(5.0))
+            .is_ok());
+        let info = l.info(
+            t0,
+            &FaultSet {
+                rate: Some(5.0),
+                ..FaultSet::default()
+            },
+        );
+        assert_eq!(info.limit_requests, 300);
+        assert_eq!(info.remaining_requests, 294);
+    }
+
+    #[test]
+    fn tpm_window() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        assert!(l.admit_tokens(t0, Some(100), 60).is_ok());
+        assert!(matches!(
+            l.admit_tokens(t0, Some(100), 60),
+            Err(Refusal::Tokens(_))
+        ));
+        assert!(l
+            .admit_tokens(t0 + Duration::from_secs(61), Some(100), 60)
+            .is_ok());
+        // A single request larger than the limit is admitted into an empty window.
+        let mut l = Limiter::default();
+        assert!(l.admit_tokens(t0, Some(10), 60).is_ok());
+    }
+}

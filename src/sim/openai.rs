@@ -1,0 +1,568 @@
+//! OpenAI-compatible routes: `POST /v1/chat/completions`, `POST /v1/completions` (legacy
+//! prompt → completion) and Qianfan v2's `POST /v2/chat/completions` (PROTOCOLS §2, §3, §5).
+//! Errors are `{"error":{"message","type","code"}}` with a 4xx/5xx status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::answer::{Ask, Finish};
+use super::faults::{FaultSet, Refusal};
+use super::profiles::Profile;
+use super::serve::{
+    add_rate_headers, event_stream_response, json_response, lock, piece_offsets, plan, shape, sse,
+    timed_body, unix_now, whole_body, AppState, Failure, Frame,
+};
+
+pub(crate) const CHAT_ROUTE: &str = "POST /v1/chat/completions";
+pub(crate) const LEGACY_ROUTE: &str = "POST /v1/completions";
+pub(crate) const V2_ROUTE: &str = "POST /v2/chat/completions";
+
+/// Which of the three routes is being served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Chat,
+    Legacy,
+    V2,
+}
+
+impl Flavor {
+    fn route(self) -> &'static str {
+        match self {
+            Flavor::Chat => CHAT_ROUTE,
+            Flavor::Legacy => LEGACY_ROUTE,
+            Flavor::V2 => V2_ROUTE,
+        }
+    }
+}
+
+pub(crate) async fn chat(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response<Body> {
+    handle(&st, Flavor::Chat, &headers, &raw).await
+}
+
+pub(crate) async fn legacy(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response<Body> {
+    handle(&st, Flavor::Legacy, &headers, &raw).await
+}
+
+pub(crate) async fn chat_v2(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response<Body> {
+    handle(&st, Flavor::V2, &headers, &raw).await
+}
+
+fn error(
+    st: &AppState,
+    flavor: Flavor,
+    status: StatusCode,
+    kind: &str,
+    code: &str,
+    message: &str,
+) -> Response<Body> {
+    st.count_route(flavor.route(), false);
+    let mut body =
+        json!({"error": {"message": message, "type": kind, "code": code, "param": null}});
+    if flavor == Flavor::V2 {
+        body["id"] = json!(st.new_id("as-"));
+    }
+    json_response(status, &body)
+}
+
+fn bad_request(st: &AppState, flavor: Flavor, message: &str) -> Response<Body> {
+    error(
+        st,
+        flavor,
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "invalid_argument",
+        message,
+    )
+}
+
+fn rate_limited(
+    st: &AppState,
+    flavor: Flavor,
+    set: &FaultSet,
+    wait: Duration,
+    tokens: bool,
+) -> Response<Body> {
+    let message = match (flavor, tokens) {
+        (Flavor::V2, false) => "rpm_rate_limit_exceeded",
+        (Flavor::V2, true) => "tpm_rate_limit_exceeded",
+        (_, false) => "Rate limit reached for requests",
+        (_, true) => "Rate limit reached for tokens",
+    };
+    let kind = if tokens { "tokens" } else { "requests" };
+    let mut r = error(
+        st,
+        flavor,
+        StatusCode::TOO_MANY_REQUESTS,
+        kind,
+        "rate_limit_exceeded",
+        message,
+    );
+    let secs = set
+        .retry_after
+        .unwrap_or_else(|| wait.as_secs_f64().ceil() as u64)
+        .max(1);
+    let ms = set
+        .retry_after
+        .map_or(wait.as_millis() as u64, |s| s * 1000)
+        .max(1);
+    let h = r.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    h.insert("retry-after-ms", HeaderValue::from(ms));
+    r
+}
+
+/// A validated request.
+struct Request {
+    model: String,
+    system: Option<String>,
+    /// (role, text) for chat; empty for legacy.
+    messages: Vec<(String, String)>,
+    /// The text answered: last user message or the legacy prompt.
+    prompt: String,
+    stream: bool,
+    include_usage: bool,
+    stop: Vec<String>,
+    max_tokens: Option<usize>,
+    seed: Option<i64>,
+}
+
+fn text_of(content: &Value) -> Option<String> {
+    match content {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => Some(String::new()),
+        Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        _ => None,
+    }
+}
+
+fn check_number(body: &Value, key: &str, lo: f64, hi: f64) -> Result<(), String> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) => match v.as_f64() {
+            Some(x) if (lo..=hi).contains(&x) => Ok(()),
+            _ => Err(format!("`{key}` must be a number between {lo} and {hi}")),
+        },
+    }
+}
+
+/// Everything but the model, which is resolved first (404 before 400, as OpenAI does).
+fn parse(body: &Value, flavor: Flavor, model: String) -> Result<Request, String> {
+    let stream = match body.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("`stream` must be a boolean".into()),
+    };
+    let include_usage = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    check_number(body, "temperature", 0.0, 2.0)?;
+    check_number(body, "top_p", 0.0, 1.0)?;
+    match body.get("n") {
+        None | Some(Value::Null) => {}
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(_) => return Err("`n` other than 1 is not supported by the simulator".into()),
+    }
+    let max_tokens = match body
+        .get("max_completion_tokens")
+        .or_else(|| body.get("max_tokens"))
+    {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => Some(n as usize),
+            _ => return Err("`max_tokens` must be a positive integer".into()),
+        },
+    };
+    let stop = match body.get("stop") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) if a.len() <= 4 && a.iter().all(Value::is_string) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => return Err("`stop` must be a string or a list of at most 4 strings".into()),
+    };
+    let seed = body.get("seed").and_then(Value::as_i64);
+    let mut req = Request {
+        model,
+        system: None,
+        messages: Vec::new(),
+        prompt: String::new(),
+        stream,
+        include_usage,
+        stop,
+        max_tokens,
+        seed,
+    };
+    if flavor == Flavor::Legacy {
+        req.prompt = match body.get("prompt") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(a)) if a.len() == 1 && a[0].is_string() => {
+                a[0].as_str().unwrap_or_default().to_string()
+            }
+            _ => return Err("`prompt` must be a string (one prompt per request)".into()),
+        };
+        // OpenAI's legacy default, which surprises people: 16 tokens.
+        req.max_tokens = Some(req.max_tokens.unwrap_or(16));
+        return Ok(req);
+    }
+    let list = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+        .ok_or("`messages` must be a non-empty list")?;
+    let mut system = Vec::new();
+    for (i, m) in list.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
+        if ![
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+            "function",
+        ]
+        .contains(&role)
+        {
+            return Err(format!("invalid role in message {i}"));
+        }
+        let text = text_of(m.get("content").unwrap_or(&Value::Null))
+            .ok_or_else(|| format!("invalid content in message {i}"))?;
+        if role == "system" || role == "developer" {
+            system.push(text);
+        } else {
+            req.messages.push((role.to_string(), text));
+        }
+    }
+    if req.messages.is_empty() {
+        return Err("`messages` must contain a user message".into());
+    }
+    if flavor == Flavor::V2 {
+        // Qianfan v2 keeps v1's conversation rule (its SDK mock's check_messages_v2).
+        if req.messages.len() % 2 != 1 {
+            return Err("the length of messages must be an odd number".into());
+        }
+        for (i, (role, _)) in req.messages.iter().enumerate() {
+            let want = if i % 2 == 0 { "user" } else { "assistant" };
+            if role != want {
+                return Err(format!("invalid role in message {i}"));
+            }
+        }
+    }
+    req.system = (!system.is_empty()).then(|| system.join("\n"));
+    req.prompt = req
+        .messages
+        .iter()
+        .rev()
+        .find(|(r, _)| r == "user")
+        .map(|(_, c)| c.clone())
+        .unwrap_or_default();
+    Ok(req)
+}
+
+fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
+    match &st.cfg.credentials {
+        None => true,
+        Some((ak, _)) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|k| k.trim() == ak),
+    }
+}
+
+async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) -> Response<Body> {
+    let start = Instant::now();
+    st.count_request(flavor.route());
+    if !authorized(st, headers) {
+        return error(
+            st,
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            "Incorrect API key provided.",
+        );
+    }
+    let body: Value = match serde_json::from_slice(raw) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return bad_request(st, flavor, "the request body must be a JSON object"),
+    };
+    let Some(model) = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return bad_request(st, flavor, "you must provide a model parameter");
+    };
+    let Some(p) = st.resolve_model(&model) else {
+        return error(
+            st,
+            flavor,
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "model_not_found",
+            &format!("The model `{model}` does not exist or you do not have access to it."),
+        );
+    };
+    lock(&st.stats).model(p.name).requests += 1;
+    let set = st.faults_for(p);
+    if let Err(Refusal::Requests(w) | Refusal::Tokens(w)) = st.admit_request(p) {
+        let mut r = rate_limited(st, flavor, &set, w, false);
+        add_rate_headers(&mut r, st.rate_info(p));
+        return r;
+    }
+    let req = match parse(&body, flavor, model) {
+        Ok(r) => r,
+        Err(msg) => {
+            lock(&st.stats).model(p.name).invalid += 1;
+            let mut r = bad_request(st, flavor, &msg);
+            add_rate_headers(&mut r, st.rate_info(p));
+            return r;
+        }
+    };
+    let mut r = answer(st, flavor, p, &set, &req, start);
+    add_rate_headers(&mut r, st.rate_info(p));
+    r
+}
+
+fn finish_name(f: Finish) -> &'static str {
+    match f {
+        Finish::Normal | Finish::Stop => "stop",
+        Finish::Length => "length",
+    }
+}
+
+fn answer(
+    st: &AppState,
+    flavor: Flavor,
+    p: &'static Profile,
+    set: &FaultSet,
+    req: &Request,
+    start: Instant,
+) -> Response<Body> {
+    let canonical = if flavor == Flavor::Legacy {
+        json!({"prompt": req.prompt, "seed": req.seed}).to_string()
+    } else {
+        json!({"system": req.system, "messages": req.messages, "seed": req.seed}).to_string()
+    };
+    let input_text = format!(
+        "{}{}{}",
+        req.system.as_deref().unwrap_or(""),
+        req.messages
+            .iter()
+            .map(|(_, c)| c.as_str())
+            .collect::<String>(),
+        if flavor == Flavor::Legacy {
+            req.prompt.as_str()
+        } else {
+            ""
+        }
+    );
+    let ask = Ask {
+        profile: p,
+        system: req.system.as_deref(),
+        prompt: &req.prompt,
+        input_text: &input_text,
+        legacy: flavor == Flavor::Legacy,
+        stop: &req.stop,
+        max_tokens: req.max_tokens,
+        key: st.request_key(p, &canonical),
+    };
+    let planned = match plan(st, &ask, req.stream) {
+        Ok(pl) => pl,
+        Err(Failure::Tokens(w)) => return rate_limited(st, flavor, set, w, true),
+        Err(Failure::Error500) => {
+            return error(
+                st,
+                flavor,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "The server had an error while processing your request.",
+            )
+        }
+        Err(Failure::Overload) => {
+            return error(
+                st,
+                flavor,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "overloaded",
+                "The server is overloaded, please try again later.",
+            )
+        }
+    };
+    st.count_route(flavor.route(), true);
+    let gen = &planned.gen;
+    let id = match flavor {
+        Flavor::Chat => st.new_id("chatcmpl-"),
+        Flavor::Legacy => st.new_id("cmpl-"),
+        Flavor::V2 => st.new_id("as-"),
+    };
+    let created = unix_now();
+    let usage = json!({
+        "prompt_tokens": gen.prompt_tokens,
+        "completion_tokens": gen.completion_tokens(),
+        "total_tokens": gen.prompt_tokens + gen.completion_tokens(),
+    });
+    let finish = finish_name(gen.finish);
+    let object = if flavor == Flavor::Legacy {
+        "text_completion"
+    } else {
+        "chat.completion.chunk"
+    };
+    if !req.stream {
+        let choice = if flavor == Flavor::Legacy {
+            json!({"text": gen.text(), "index": 0, "logprobs": null, "finish_reason": finish})
+        } else {
+            let mut c = json!({
+                "index": 0,
+                "message": {"role": "assistant", "content": gen.text()},
+                "logprobs": null,
+                "finish_reason": finish,
+            });
+            if flavor == Flavor::V2 {
+                c["need_clear_history"] = json!(false);
+            }
+            c
+        };
+        let body = json!({
+            "id": id,
+            "object": if flavor == Flavor::Legacy { "text_completion" } else { "chat.completion" },
+            "created": created,
+            "model": req.model,
+            "choices": [choice],
+            "usage": usage,
+        });
+        return whole_body(
+            st,
+            start,
+            &planned,
+            Bytes::from(body.to_string()),
+            "application/json",
+        );
+    }
+    let chunk = |choices: Value| {
+        let mut c = json!({
+            "id": id,
+            "object": object,
+            "created": created,
+            "model": req.model,
+            "choices": choices,
+        });
+        if req.include_usage {
+            c["usage"] = Value::Null;
+        }
+        c
+    };
+    let content_choice = |piece: &str, finish: Option<&str>| {
+        if flavor == Flavor::Legacy {
+            json!([{"text": piece, "index": 0, "logprobs": null, "finish_reason": finish}])
+        } else if let Some(f) = finish {
+            json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": f}])
+        } else {
+            json!([{"index": 0, "delta": {"content": piece}, "logprobs": null, "finish_reason": null}])
+        }
+    };
+    let mut frames = Vec::with_capacity(gen.pieces.len() + 4);
+    if flavor != Flavor::Legacy {
+        // Role first, with empty content: a client must not take it for the first token.
+        frames.push(Frame {
+            at: Duration::ZERO,
+            data: sse(&chunk(json!([{
+                "index": 0,
+                "delta": {"role": "assistant", "content": ""},
+                "logprobs": null,
+                "finish_reason": null,
+            }]))),
+        });
+    }
+    let offsets = piece_offsets(gen);
+    for (piece, at) in gen.pieces.iter().zip(&offsets) {
+        frames.push(Frame {
+            at: *at,
+            data: sse(&chunk(content_choice(piece, None))),
+        });
+    }
+    let end = offsets.last().copied().unwrap_or(gen.ttft);
+    frames.push(Frame {
+        at: end,
+        data: sse(&chunk(content_choice("", Some(finish)))),
+    });
+    if req.include_usage {
+        let mut u = chunk(json!([]));
+        u["usage"] = usage;
+        frames.push(Frame {
+            at: end,
+            data: sse(&u),
+        });
+    }
+    frames.push(Frame {
+        at: end,
+        data: Bytes::from_static(b"data: [DONE]\n\n"),
+    });
+    let (frames, abort) = shape(frames, &planned.faults);
+    event_stream_response(timed_body(st, start, frames, abort))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v2_keeps_the_odd_rule_but_v1_openai_does_not() {
+        let body = json!({"messages": [
+            {"role": "system", "content": "s"},
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+        ]});
+        assert!(parse(&body, Flavor::Chat, "m".into()).is_ok());
+        let e = parse(&body, Flavor::V2, "m".into()).err().unwrap();
+        assert_eq!(e, "the length of messages must be an odd number");
+    }
+
+    #[test]
+    fn content_parts_and_system_are_joined() {
+        let body = json!({"messages": [
+            {"role": "system", "content": "persona"},
+            {"role": "user", "content": [{"type": "text", "text": "hello"}]},
+        ], "stop": "。"});
+        let r = parse(&body, Flavor::Chat, "m".into()).unwrap();
+        assert_eq!(r.system.as_deref(), Some("persona"));
+        assert_eq!(r.prompt, "hello");
+        assert_eq!(r.stop, vec!["。".to_string()]);
+    }
+
+    #[test]
+    fn legacy_defaults_to_16_tokens() {
+        let r = parse(&json!({"prompt": "x ->"}), Flavor::Legacy, "m".into()).unwrap();
+        assert_eq!(r.max_tokens, Some(16));
+        assert!(parse(&json!({"prompt": ["a", "b"]}), Flavor::Legacy, "m".into()).is_err());
+    }
+}

@@ -1,0 +1,377 @@
+//! The simulated model line-up (seed 000's experiment) and, per model, one table of behaviour rates
+//! and one of latency. All numbers live here so they can be calibrated against the rubric in one
+//! place.
+
+use serde::{Deserialize, Serialize};
+
+/// How often a profile shows each failure mode of seed 000 §1 on the spoken-English tutor task.
+/// Each rate is the probability, decided per request by a hash, that the behaviour appears when it
+/// can (e.g. `no_reminder` only where the student went off topic or answered in Chinese).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Behaviour {
+    /// An English prose paragraph before the JSON (§1 problem 1).
+    pub prose_before: f64,
+    /// The JSON wrapped in a ```json fence (ERNIE-4.0's habit in §3.1.2).
+    pub fence: f64,
+    /// The model keeps going: `[学生回复]` plus an invented student line and another JSON.
+    pub continuation: f64,
+    /// `Reply` longer than 30 words (§1 problem 3, example 3).
+    pub long_reply: f64,
+    /// Chinese inside an English field (`Reply` or a `Suggestion`).
+    pub chinese_in_english: f64,
+    /// Suggestions voiced by the teacher instead of the student (problem 3, example 1).
+    pub teacher_suggestions: f64,
+    /// `Analysis` explains the Reply/Suggestions instead of the student's sentence (example 2).
+    pub analysis_explains_reply: f64,
+    /// A misspelled, ungrammatical or terse student line is praised, not corrected (problem 4).
+    pub grammar_uncorrected: f64,
+    /// An off-topic or Chinese student line gets no reminder (problem 2).
+    pub no_reminder: f64,
+    /// Multi-line JSON (one key per line) rather than one line.
+    pub pretty_json: f64,
+}
+
+/// Latency of one answer: time to the first token, then a gap before each further token.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Latency {
+    /// Mean time to first token, in milliseconds.
+    pub ttft_ms: f64,
+    /// Mean gap between tokens, in milliseconds.
+    pub per_token_ms: f64,
+    /// Log-space spread of the time to first token (mean-preserving log-normal).
+    pub ttft_sigma: f64,
+    /// Log-space spread of each token gap.
+    pub token_sigma: f64,
+}
+
+/// One simulated model.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Profile {
+    /// Canonical name (also its OpenAI-compatible model id).
+    pub name: &'static str,
+    pub display_name: &'static str,
+    /// Qianfan v1 path segment after `.../wenxinworkshop/chat/`; the first is the primary one.
+    pub v1_endpoints: &'static [&'static str],
+    /// Model ids accepted on `/v1/chat/completions`, `/v1/completions` and `/v2/chat/completions`.
+    pub openai_names: &'static [&'static str],
+    /// Input limit in characters (system + messages), PROTOCOLS §1.2.
+    pub max_input_chars: usize,
+    /// For prompts that ask for "N字": produced length / requested length, before jitter.
+    pub length_bias: f64,
+    pub behaviour: Behaviour,
+    pub latency: Latency,
+}
+
+/// Public description of a simulated model: what a client needs to address it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Canonical profile name, e.g. `ernie-speed` or `sft-full-e6-lr3e-5`.
+    pub name: String,
+    /// Human name, e.g. `ERNIE-Speed-8K`.
+    pub display_name: String,
+    /// Primary Qianfan v1 endpoint segment, e.g. `ernie_speed`.
+    pub v1_endpoint: String,
+    /// Further v1 segments served by the same profile, e.g. `ernie-speed-128k`.
+    pub v1_aliases: Vec<String>,
+    /// OpenAI-compatible / Qianfan v2 model ids, e.g. `ernie-speed`, `ernie-speed-8k`.
+    pub openai_names: Vec<String>,
+}
+
+const SLOPPY_BASE: Behaviour = Behaviour {
+    prose_before: 0.12,
+    fence: 0.10,
+    continuation: 0.08,
+    long_reply: 0.25,
+    chinese_in_english: 0.05,
+    teacher_suggestions: 0.40,
+    analysis_explains_reply: 0.30,
+    grammar_uncorrected: 0.70,
+    no_reminder: 0.80,
+    pretty_json: 0.7,
+};
+
+/// Latency of ERNIE-Speed and its fine-tunes: seed 000 §4.3 (SFT first token 0.683 s, total
+/// 4.163 s) and seed 002 (Speed-SFT 0.72 s first token). A typical tutor answer is ~115 pieces,
+/// so (4.16 − 0.68) s / 115 ≈ 30 ms per token.
+const SPEED_LATENCY: Latency = Latency {
+    ttft_ms: 683.0,
+    per_token_ms: 30.0,
+    ttft_sigma: 0.25,
+    token_sigma: 0.35,
+};
+
+const fn sft(
+    prose_fence: f64,
+    long_reply: f64,
+    teacher_suggestions: f64,
+    analysis_explains_reply: f64,
+    grammar_uncorrected: f64,
+    no_reminder: f64,
+) -> Behaviour {
+    Behaviour {
+        prose_before: prose_fence / 2.0,
+        fence: prose_fence,
+        continuation: 0.0,
+        long_reply,
+        chinese_in_english: prose_fence / 2.0,
+        teacher_suggestions,
+        analysis_explains_reply,
+        grammar_uncorrected,
+        no_reminder,
+        pretty_json: 0.3,
+    }
+}
+
+/// The line-up. Behaviour rates are first guesses ordered as seed 000 §3.3.2's table (ERNIE-Speed
+/// sloppy; ERNIE-4.0 decent but long and fenced; full-update SFT cleanest, E6/LR3e-5 best on
+/// Analysis; LoRA slightly behind). Calibrate them against the rubric, not by feel.
+pub(crate) static PROFILES: &[Profile] = &[
+    Profile {
+        name: "ernie-4.0",
+        display_name: "ERNIE-4.0-8K",
+        v1_endpoints: &["completions_pro"],
+        openai_names: &["ernie-4.0", "ernie-4.0-8k", "ernie-bot-4"],
+        max_input_chars: 20000,
+        length_bias: 1.05,
+        behaviour: Behaviour {
+            prose_before: 0.02,
+            fence: 0.60,
+            continuation: 0.0,
+            long_reply: 0.35,
+            chinese_in_english: 0.01,
+            teacher_suggestions: 0.25,
+            analysis_explains_reply: 0.20,
+            grammar_uncorrected: 0.35,
+            no_reminder: 0.35,
+            pretty_json: 1.0,
+        },
+        // Seed 000 §4.3: first token 1.166 s, total 12.80 s; answers ~130 pieces →
+        // (12.8 − 1.17) s / 130 ≈ 90 ms per token.
+        latency: Latency {
+            ttft_ms: 1166.0,
+            per_token_ms: 90.0,
+            ttft_sigma: 0.25,
+            token_sigma: 0.35,
+        },
+    },
+    Profile {
+        name: "ernie-3.5",
+        display_name: "ERNIE-3.5-8K",
+        v1_endpoints: &["completions"],
+        openai_names: &["ernie-3.5", "ernie-3.5-8k", "ernie-bot"],
+        max_input_chars: 20000,
+        length_bias: 1.1,
+        behaviour: Behaviour {
+            prose_before: 0.05,
+            fence: 0.40,
+            continuation: 0.02,
+            long_reply: 0.30,
+            chinese_in_english: 0.02,
+            teacher_suggestions: 0.30,
+            analysis_explains_reply: 0.25,
+            grammar_uncorrected: 0.50,
+            no_reminder: 0.50,
+            pretty_json: 1.0,
+        },
+        // Not in the seeds: between ERNIE-4.0 and ERNIE-Speed.
+        latency: Latency {
+            ttft_ms: 900.0,
+            per_token_ms: 50.0,
+            ttft_sigma: 0.25,
+            token_sigma: 0.35,
+        },
+    },
+    Profile {
+        name: "ernie-speed",
+        display_name: "ERNIE-Speed-8K",
+        v1_endpoints: &["ernie_speed", "ernie-speed-128k"],
+        openai_names: &["ernie-speed", "ernie-speed-8k", "ernie-speed-128k"],
+        max_input_chars: 11200,
+        length_bias: 1.35,
+        behaviour: SLOPPY_BASE,
+        latency: Latency {
+            ttft_ms: 720.0,
+            ..SPEED_LATENCY
+        },
+    },
+    Profile {
+        name: "ernie-lite",
+        display_name: "ERNIE-Lite-8K",
+        v1_endpoints: &["ernie-lite-8k", "eb-instant"],
+        openai_names: &["ernie-lite", "ernie-lite-8k", "eb-instant"],
+        max_input_chars: 11200,
+        length_bias: 1.4,
+        behaviour: Behaviour {
+            teacher_suggestions: 0.5,
+            grammar_uncorrected: 0.8,
+            ..SLOPPY_BASE
+        },
+        // Not in the seeds: a little faster than ERNIE-Speed.
+        latency: Latency {
+            ttft_ms: 500.0,
+            per_token_ms: 20.0,
+            ..SPEED_LATENCY
+        },
+    },
+    Profile {
+        name: "sft-full-e3-lr3e-5",
+        display_name: "ERNIE-Speed SFT full E3 LR3e-5",
+        v1_endpoints: &["sft_full_e3_lr3e5"],
+        openai_names: &["sft-full-e3-lr3e-5"],
+        max_input_chars: 11200,
+        length_bias: 1.0,
+        behaviour: sft(0.0, 0.05, 0.07, 0.06, 0.25, 0.10),
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-full-e3-lr6e-5",
+        display_name: "ERNIE-Speed SFT full E3 LR6e-5",
+        v1_endpoints: &["sft_full_e3_lr6e5"],
+        openai_names: &["sft-full-e3-lr6e-5"],
+        max_input_chars: 11200,
+        length_bias: 1.0,
+        behaviour: sft(0.0, 0.04, 0.06, 0.05, 0.22, 0.08),
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-full-e6-lr3e-5",
+        display_name: "ERNIE-Speed SFT full E6 LR3e-5",
+        v1_endpoints: &["sft_full_e6_lr3e5"],
+        openai_names: &["sft-full-e6-lr3e-5"],
+        max_input_chars: 11200,
+        length_bias: 0.98,
+        behaviour: sft(0.0, 0.04, 0.07, 0.03, 0.15, 0.06),
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-lora-e3-lr3e-4",
+        display_name: "ERNIE-Speed SFT LoRA E3 LR3e-4",
+        v1_endpoints: &["sft_lora_e3_lr3e4"],
+        openai_names: &["sft-lora-e3-lr3e-4"],
+        max_input_chars: 11200,
+        length_bias: 1.05,
+        behaviour: sft(0.02, 0.05, 0.08, 0.06, 0.22, 0.10),
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-lora-e3-lr6e-4",
+        display_name: "ERNIE-Speed SFT LoRA E3 LR6e-4",
+        v1_endpoints: &["sft_lora_e3_lr6e4"],
+        openai_names: &["sft-lora-e3-lr6e-4"],
+        max_input_chars: 11200,
+        length_bias: 1.05,
+        behaviour: sft(0.04, 0.07, 0.09, 0.05, 0.22, 0.12),
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-lora-e6-lr3e-4",
+        display_name: "ERNIE-Speed SFT LoRA E6 LR3e-4",
+        v1_endpoints: &["sft_lora_e6_lr3e4"],
+        openai_names: &["sft-lora-e6-lr3e-4"],
+        max_input_chars: 11200,
+        length_bias: 1.05,
+        behaviour: sft(0.0, 0.06, 0.12, 0.04, 0.18, 0.14),
+        latency: SPEED_LATENCY,
+    },
+];
+
+/// The profile behind a v1 endpoint segment (case-sensitive, as a URL path is).
+pub(crate) fn by_v1_endpoint(segment: &str) -> Option<&'static Profile> {
+    PROFILES.iter().find(|p| p.v1_endpoints.contains(&segment))
+}
+
+/// The profile behind an OpenAI/v2 model id or a canonical name (case-insensitive).
+pub(crate) fn by_model_name(name: &str) -> Option<&'static Profile> {
+    let lower = name.to_ascii_lowercase();
+    PROFILES
+        .iter()
+        .find(|p| p.name == lower || p.openai_names.contains(&lower.as_str()))
+}
+
+/// The profile for any of its names: canonical, OpenAI id or v1 segment.
+pub(crate) fn by_any_name(name: &str) -> Option<&'static Profile> {
+    by_model_name(name).or_else(|| by_v1_endpoint(name))
+}
+
+impl Profile {
+    pub(crate) fn info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.name.to_string(),
+            display_name: self.display_name.to_string(),
+            v1_endpoint: self.v1_endpoints[0].to_string(),
+            v1_aliases: self.v1_endpoints[1..]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            openai_names: self.openai_names.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Every simulated model with the names that address it.
+pub fn models() -> Vec<ModelInfo> {
+    PROFILES.iter().map(Profile::info).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_and_segments_are_unique() {
+        let mut seen = HashSet::new();
+        for p in PROFILES {
+            assert!(seen.insert(p.name), "{}", p.name);
+            for s in p.v1_endpoints {
+                assert!(seen.insert(s), "{s}");
+            }
+        }
+        let mut ids = HashSet::new();
+        for p in PROFILES {
+            assert!(
+                p.openai_names.contains(&p.name),
+                "{} lacks its own id",
+                p.name
+            );
+            for n in p.openai_names {
+                assert!(ids.insert(*n), "{n}");
+                assert_eq!(*n, n.to_ascii_lowercase());
+            }
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(by_v1_endpoint("completions_pro").unwrap().name, "ernie-4.0");
+        assert_eq!(by_v1_endpoint("ernie_speed").unwrap().name, "ernie-speed");
+        assert_eq!(by_model_name("ERNIE-Speed-8K").unwrap().name, "ernie-speed");
+        assert_eq!(by_model_name("ernie-4.0-8k").unwrap().name, "ernie-4.0");
+        assert_eq!(
+            by_any_name("sft_full_e6_lr3e5").unwrap().name,
+            "sft-full-e6-lr3e-5"
+        );
+        assert!(by_v1_endpoint("nope").is_none());
+    }
+
+    #[test]
+    fn rates_are_probabilities() {
+        for p in PROFILES {
+            let b = p.behaviour;
+            for r in [
+                b.prose_before,
+                b.fence,
+                b.continuation,
+                b.long_reply,
+                b.chinese_in_english,
+                b.teacher_suggestions,
+                b.analysis_explains_reply,
+                b.grammar_uncorrected,
+                b.no_reminder,
+                b.pretty_json,
+            ] {
+                assert!((0.0..=1.0).contains(&r), "{}: {r}", p.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Shared machinery of the chat routes: server state (access tokens, limiters, repeat counts,
+//! counters), the answer pipeline (limits → generation → faults), and the timed response body.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use super::answer::{generate, Ask, Generation};
+use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
+use super::profiles::Profile;
+use super::rng::{chance, hash64, hex_digest, Rng};
+use super::stats::SimStats;
+use super::SimConfig;
+
+/// Locks a mutex even if a panicking request poisoned it: counters stay usable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Debug, Default)]
+struct TokenState {
+    calls: u64,
+    expired: bool,
+}
+
+#[derive(Debug, Default)]
+struct Tokens {
+    by_token: HashMap<String, TokenState>,
+    clients: HashSet<String>,
+}
+
+/// The outcome of an access-token check on a v1 chat call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenCheck {
+    Valid,
+    Unknown,
+    Expired,
+    /// Expired by `expire_every` on this very call (counted as an injected fault).
+    ExpiredNow,
+}
+
+pub(crate) struct AppState {
+    pub cfg: SimConfig,
+    pub stats: Mutex<SimStats>,
+    tokens: Mutex<Tokens>,
+    limiters: Mutex<HashMap<&'static str, Limiter>>,
+    repeats: Mutex<HashMap<u64, u64>>,
+    ids: AtomicU64,
+}
+
+impl AppState {
+    pub(crate) fn new(cfg: SimConfig) -> Self {
+        AppState {
+            cfg,
+            stats: Mutex::new(SimStats::default()),
+            tokens: Mutex::new(Tokens::default()),
+            limiters: Mutex::new(HashMap::new()),
+            repeats: Mutex::new(HashMap::new()),
+            ids: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn faults_for(&self, p: &Profile) -> FaultSet {
+        self.cfg.faults.for_model(p.name)
+    }
+
+    /// A fresh id such as `as-k3j9x0q2mf`, deterministic in the order ids are asked for.
+    pub(crate) fn new_id(&self, prefix: &str) -> String {
+        let n = self.ids.fetch_add(1, Ordering::Relaxed);
+        let mut rng = Rng::new(hash64(&[
+            &self.cfg.seed.to_le_bytes(),
+            &n.to_le_bytes(),
+            b"id",
+        ]));
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let s: String = (0..10)
+            .map(|_| alphabet[rng.below(alphabet.len())] as char)
+            .collect();
+        format!("{prefix}{s}")
+    }
+
+    pub(crate) fn issue_token(&self, client_id: &str) -> String {
+        let n = self.ids.fetch_add(1, Ordering::Relaxed);
+        let hex = hex_digest(&[
+            &self.cfg.seed.to_le_bytes(),
+            &n.to_le_bytes(),
+            client_id.as_bytes(),
+        ]);
+        let token = format!(
+            "24.{}.2592000.{}.282335-{}",
+            &hex[..32],
+            unix_now(),
+            10_000_000 + n % 90_000_000
+        );
+        let refresh = {
+            let mut t = lock(&self.tokens);
+            t.by_token.insert(token.clone(), TokenState::default());
+            !t.clients.insert(client_id.to_string())
+        };
+        let mut s = lock(&self.stats);
+        s.auth.tokens_issued += 1;
+        if refresh {
+            s.auth.token_refreshes += 1;
+        }
+        token
+    }
+
+    /// Checks an access token and counts the call against it (`expire_every`).
+    pub(crate) fn check_token(&self, token: Option<&str>) -> TokenCheck {
+        let Some(token) = token else {
+            return TokenCheck::Unknown;
+        };
+        let mut t = lock(&self.tokens);
+        let Some(state) = t.by_token.get_mut(token) else {
+            return TokenCheck::Unknown;
+        };
+        if state.expired {
+            return TokenCheck::Expired;
+        }
+        if let Some(n) = self.cfg.faults.all.expire_every {
+            if state.calls >= n {
+                state.expired = true;
+                return TokenCheck::ExpiredNow;
+            }
+        }
+        state.calls += 1;
+        TokenCheck::Valid
+    }
+
+    /// The request's hash: the configured seed, the profile, the canonical request text and
+    /// how many times this same request was seen before (so repeated samples differ, yet a fresh
+    /// server replays the same sequence).
+    pub(crate) fn request_key(&self, p: &Profile, canonical: &str) -> u64 {
+        let base = hash64(&[
+            &self.cfg.seed.to_le_bytes(),
+            p.name.as_bytes(),
+            canonical.as_bytes(),
+        ]);
+        let n = {
+            let mut r = lock(&self.repeats);
+            let e = r.entry(base).or_insert(0);
+            *e += 1;
+            *e - 1
+        };
+        hash64(&[&base.to_le_bytes(), &n.to_le_bytes()])
+    }
+
+    pub(crate) fn admit_request(&self, p: &'static Profile) -> Result<(), Refusal> {
+        let set = self.faults_for(p);
+        let r = lock(&self.limiters)
+            .entry(p.name)
+            .or_default()
+            .admit_request(std::time::Instant::now(), set.rate);
+        if r.is_err() {
+            lock(&self.stats).model(p.name).rate_limited += 1;
+        }
+        r
+    }
+
+    fn admit_tokens(&self, p: &'static Profile, n: u64) -> Result<(), Refusal> {
+        let set = self.faults_for(p);
+        let r = lock(&self.limiters)
+            .entry(p.name)
+            .or_default()
+            .admit_tokens(std::time::Instant::now(), set.tpm, n);
+        if r.is_err() {
+            lock(&self.stats).model(p.name).tpm_limited += 1;
+        }
+        r
+    }
+
+    pub(crate) fn rate_info(&self, p: &'static Profile) -> RateInfo {
+        let set = self.faults_for(p);
+        lock(&self.limiters)
+            .entry(p.name)
+            .or_default()
+            .info(std::time::Instant::now(), &set)
+    }
+
+    pub(crate) fn count_route(&self, route: &str, ok: bool) {
+        let mut s = lock(&self.stats);
+        let r = s.route(route);
+        if ok {
+            r.ok += 1;
+        } else {
+            r.errors += 1;
+        }
+    }
+
+    pub(crate) fn count_request(&self, route: &str) {
+        lock(&self.stats).route(route).requests += 1;
+    }
+
+    pub(crate) fn scale(&self, d: Duration) -> Duration {
+        d.mul_f64(self.cfg.time_scale)
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Why the pipeline did not produce an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    Tokens(Duration),
+    Error500,
+    Overload,
+}
+
+/// Faults that shape a started answer, as indices into the answer's frames.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct FaultPlan {
+    pub tear: bool,
+    pub cut: bool,
+    pub stall: Option<Duration>,
+    /// A hash for choosing where in the body the fault lands.
+    pub pos_key: u64,
+}
+
+/// A planned answer: the generation plus the faults to apply while delivering it.
+pub(crate) struct Planned {
+    pub gen: Generation,
+    pub faults: FaultPlan,
+}
+
+/// Token limit, server faults and stream faults for one admitted, valid request.
+pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
+    let p = ask.profile;
+    let gen = generate(ask);
+    if let Err(Refusal::Tokens(w) | Refusal::Requests(w)) =
+        st.admit_tokens(p, gen.prompt_tokens + gen.completion_tokens())
+    {
+        return Err(Failure::Tokens(w));
+    }
+    let set = st.faults_for(p);
+    let key = ask.key;
+    if chance(key, "fault:error500", set.error500.unwrap_or(0.0)) {
+        lock(&st.stats).model(p.name).faults.error500 += 1;
+        return Err(Failure::Error500);
+    }
+    if chance(key, "fault:overload", set.overload.unwrap_or(0.0)) {
+        lock(&st.stats).model(p.name).faults.overload += 1;
+        return Err(Failure::Overload);
+    }
+    let mut faults = FaultPlan {
+        pos_key: hash64(&[&key.to_le_bytes(), b"fault:pos"]),
+        ..FaultPlan::default()
+    };
+    if chance(key, "fault:tear", set.tear.unwrap_or(0.0)) {
+        faults.tear = true;
+    } else if stream && chance(key, "fault:cut", set.cut.unwrap_or(0.0)) {
+        faults.cut = true;
+    }
+    if chance(key, "fault:stall", set.stall.unwrap_or(0.0)) {
+        faults.stall = Some(Duration::from_millis(
+            set.stall_ms.unwrap_or(DEFAULT_STALL_MS),
+        ));
+    }
+    let mut s = lock(&st.stats);
+    let m = s.model(p.name);
+    m.answered += 1;
+    if stream {
+        m.streamed += 1;
+    }
+    m.prompt_tokens += gen.prompt_tokens;
+    m.completion_tokens += gen.completion_tokens();
+    m.faults.tear += u64::from(faults.tear);
+    m.faults.cut += u64::from(faults.cut);
+    m.faults.stall += u64::from(faults.stall.is_some());
+    Ok(Planned { gen, faults })
+}
+
+/// One piece of a response body, due at an offset from the request's arrival (unscaled).
+pub(crate) struct Frame {
+    pub at: Duration,
+    pub data: Bytes,
+}
+
+/// Applies the fault plan to a frame list: a stall shifts every frame from a chosen one on; a
+/// tear keeps the frames before a chosen one plus half of it and then aborts the connection; a
+/// cut ends the body cleanly before a chosen frame (never after the last).
+pub(crate) fn shape(mut frames: Vec<Frame>, faults: &FaultPlan) -> (Vec<Frame>, bool) {
+    let mut rng = Rng::new(faults.pos_key);
+    let n = frames.len();
+    if let Some(stall) = faults.stall {
+        let from = if n > 1 { 1 + rng.below(n - 1) } else { 0 };
+        for f in &mut frames[from..] {
+            f.at += stall;
+        }
+    }
+    if faults.tear && n > 0 {
+        let at = rng.below(n);
+        frames.truncate(at + 1);
+        let last = frames.last_mut().expect("at least one frame");
+        let half = last.data.len() / 2;
+        last.data = last.data.slice(..half.max(1).min(last.data.len()));
+        return (frames, true);
+    }
+    if faults.cut && n > 1 {
+        let at = 1 + rng.below(n - 1);
+        frames.truncate(at);
+    }
+    (frames, false)
+}
+
+/// A chunked body that sends each frame as its own chunk at its (scaled) time, and aborts the
+/// connection at the end when `abort` is set (the client sees a body that ends prematurely).
+pub(crate) fn timed_body(st: &AppState, start: Instant, frames: Vec<Frame>, abort: bool) -> Body {
+    let scaled: Vec<(Instant, Bytes)> = frames
+        .into_iter()
+        .map(|f| (start + st.scale(f.at), f.data))
+        .collect();
+    let steps = scaled
+        .into_iter()
+        .map(Some)
+        .chain(abort.then_some(None))
+        .collect::<Vec<_>>()
+        .into_iter();
+    let stream = futures_util::stream::unfold(steps, |mut it| async move {
+        match it.next()? {
+            Some((due, data)) => {
+                tokio::time::sleep_until(due).await;
+                Some((Ok::<Bytes, std::io::Error>(data), it))
+            }
+            None => Some((Err(std::io::Error::other("simulated tear")), it)),
+        }
+    });
+    Body::from_stream(stream)
+}
+
+pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Body::from(value.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+pub(crate) fn event_stream_response(body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+pub(crate) fn add_rate_headers(r: &mut Response<Body>, info: RateInfo) {
+    let h = r.headers_mut();
+    for (name, v) in [
+        ("x-ratelimit-limit-requests", info.limit_requests),
+        ("x-ratelimit-remaining-requests", info.remaining_requests),
+        ("x-ratelimit-limit-tokens", info.limit_tokens),
+        ("x-ratelimit-remaining-tokens", info.remaining_tokens),
+    ] {
+        h.insert(name, HeaderValue::from(v));
+    }
+}
+
+/// `data: {json}\n\n`: the only SSE line shape the Qianfan SDK accepts.
+pub(crate) fn sse(value: &serde_json::Value) -> Bytes {
+    Bytes::from(format!("data: {value}\n\n"))
+}
+
+/// Offsets of each piece: time to first token, then the gaps.
+pub(crate) fn piece_offsets(gen: &Generation) -> Vec<Duration> {
+    let mut at = gen.ttft;
+    let mut out = Vec::with_capacity(gen.pieces.len());
+    for i in 0..gen.pieces.len() {
+        if i > 0 {
+            at += gen.gaps[i - 1];
+        }
+        out.push(at);
+    }
+    out
+}
+
+impl AppState {
+    /// The profile behind a v1 endpoint segment: built-in segments, then configured aliases.
+    pub(crate) fn resolve_v1(&self, segment: &str) -> Option<&'static Profile> {
+        super::profiles::by_v1_endpoint(segment).or_else(|| self.resolve_alias(segment))
+    }
+
+    /// The profile behind an OpenAI / v2 model id: built-in names, then configured aliases.
+    pub(crate) fn resolve_model(&self, name: &str) -> Option<&'static Profile> {
+        super::profiles::by_model_name(name).or_else(|| self.resolve_alias(name))
+    }
+
+    fn resolve_alias(&self, name: &str) -> Option<&'static Profile> {
+        self.cfg
+            .aliases
+            .iter()
+            .find(|(alias, _)| alias == name)
+            .and_then(|(_, target)| super::profiles::by_any_name(target))
+    }
+}
+
+/// Non-stream delivery: the whole body after the answer's total time (plus any stall); a tear
+/// sends half of it and aborts.
+pub(crate) fn whole_body(
+    st: &AppState,
+    start: Instant,
+    planned: &Planned,
+    body: Bytes,
+    content_type: &'static str,
+) -> Response<Body> {
+    let mut at = planned.gen.total();
+    if let Some(s) = planned.faults.stall {
+        at += s;
+    }
+    let (data, abort) = if planned.faults.tear {
+        (body.slice(..body.len() / 2), true)
+    } else {
+        (body, false)
+    };
+    let mut r = Response::new(timed_body(st, start, vec![Frame { at, data }], abort));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(n: usize) -> Vec<Frame> {
+        (0..n)
+            .map(|i| Frame {
+                at: Duration::from_millis(i as u64 * 10),
+                data: Bytes::from(format!("data: {i}\n\n")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tear_keeps_half_a_frame_and_aborts() {
+        for k in 0..20 {
+            let (f, abort) = shape(
+                frames(5),
+                &FaultPlan {
+                    tear: true,
+                    pos_key: k,
+                    ..FaultPlan::default()
+                },
+            );
+            assert!(abort);
+            assert!(!f.last().unwrap().data.ends_with(b"\n\n"));
+        }
+    }
+
+    #[test]
+    fn cut_drops_at_least_the_last_frame() {
+        for k in 0..20 {
+            let (f, abort) = shape(
+                frames(5),
+                &FaultPlan {
+                    cut: true,
+                    pos_key: k,
+                    ..FaultPlan::default()
+                },
+            );
+            assert!(!abort);
+            assert!((1..5).contains(&f.len()));
+        }
+    }
+
+    #[test]
+    fn stall_shifts_later_frames() {
+        let (f, _) = shape(
+            frames(5),
+            &FaultPlan {
+                stall: Some(Duration::from_secs(9)),
+                pos_key: 3,
+                ..FaultPlan::default()
+            },
+        );
+        assert_eq!(f[0].at, Duration::ZERO);
+        assert!(f[4].at >= Duration::from_secs(9));
+    }
+}

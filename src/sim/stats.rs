@@ -1,0 +1,101 @@
+//! Counters that tests and benchmarks read back (`GET /sim/stats`, [`super::SimServer::stats`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Requests per route.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteStats {
+    pub requests: u64,
+    /// Answered with content (HTTP 200 and no error body).
+    pub ok: u64,
+    /// Answered with an error (an error body, any status).
+    pub errors: u64,
+}
+
+/// Faults the simulator injected, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCounts {
+    /// Calls refused with 111 because `expire_every` expired their token.
+    pub token_expired: u64,
+    pub error500: u64,
+    pub overload: u64,
+    pub tear: u64,
+    pub cut: u64,
+    pub stall: u64,
+}
+
+impl FaultCounts {
+    pub fn total(&self) -> u64 {
+        self.token_expired + self.error500 + self.overload + self.tear + self.cut + self.stall
+    }
+}
+
+/// Per simulated model (canonical profile name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelStats {
+    /// Chat/completion requests that reached this model (after the access-token check).
+    pub requests: u64,
+    /// Answers started (stream or not), including ones later torn or cut by a fault.
+    pub answered: u64,
+    /// Of those, streamed.
+    pub streamed: u64,
+    pub prompt_tokens: u64,
+    /// Completion tokens of the answers started (as reported in `usage`).
+    pub completion_tokens: u64,
+    /// Refused by the requests-per-second limit (`rate`).
+    pub rate_limited: u64,
+    /// Refused by the tokens-per-minute limit (`tpm`).
+    pub tpm_limited: u64,
+    /// Refused as invalid (336003 / HTTP 400).
+    pub invalid: u64,
+    pub faults: FaultCounts,
+}
+
+/// The OAuth side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthStats {
+    /// Access tokens handed out.
+    pub tokens_issued: u64,
+    /// Of those, to a client id that already had one (a refresh).
+    pub token_refreshes: u64,
+    /// Token requests with a wrong API key or secret key.
+    pub bad_credentials: u64,
+    /// Chat calls with a missing or unknown token (110).
+    pub unknown_token: u64,
+    /// Chat calls with an expired token (111).
+    pub expired_token: u64,
+}
+
+/// Everything counted since the server started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Keyed by route pattern, e.g. `POST /v1/chat/completions`.
+    pub routes: BTreeMap<String, RouteStats>,
+    pub models: BTreeMap<String, ModelStats>,
+    pub auth: AuthStats,
+}
+
+impl SimStats {
+    /// Faults injected over all models.
+    pub fn faults_total(&self) -> u64 {
+        self.models.values().map(|m| m.faults.total()).sum()
+    }
+
+    /// Requests refused by a rate or token limit over all models.
+    pub fn rate_limited_total(&self) -> u64 {
+        self.models
+            .values()
+            .map(|m| m.rate_limited + m.tpm_limited)
+            .sum()
+    }
+
+    pub(crate) fn route(&mut self, route: &str) -> &mut RouteStats {
+        self.routes.entry(route.to_string()).or_default()
+    }
+
+    pub(crate) fn model(&mut self, model: &str) -> &mut ModelStats {
+        self.models.entry(model.to_string()).or_default()
+    }
+}
