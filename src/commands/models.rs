@@ -14,7 +14,7 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
         return Err(UsageError::in_file(&args.config, "no [models.NAME] tables"));
     }
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+    table.load_style(UTF8_FULL_CONDENSED).force_no_tty().set_header([
         "model",
         "provider",
         "endpoint",

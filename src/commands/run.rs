@@ -1,7 +1,6 @@
 //! `evalrun run`: flags and files → a validated `Plan` (every input error found here, exit 2, before
 //! any request) → answers under limits → scores → summary and reports.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -171,26 +171,21 @@ fn dimension_from_rules(
             rule_cap,
         };
     }
-    match (rule_cap, why) {
-        (Some(cap), Some(w)) if cap <= dim.min_score() => DimensionScore {
-            score: Some(cap),
-            source: ScoreSource::Rules,
-            justification: Some(format!("decided by rules at {}: {w}", fmt_score(cap))),
-            rule_cap,
+    // A judged dimension is never scored from rules alone, not even when a cap pins it at the scale
+    // minimum: a mean over only the answers the rules happen to decide would be a biased sample. The
+    // bound is kept in `rule_cap` for the judge (`combine_with_judge`) and for readers.
+    DimensionScore {
+        score: None,
+        source: if has_caps {
+            ScoreSource::RulesAndJudge
+        } else {
+            ScoreSource::Judge
         },
-        (cap, why) => DimensionScore {
-            score: None,
-            source: if has_caps {
-                ScoreSource::RulesAndJudge
-            } else {
-                ScoreSource::Judge
-            },
-            justification: why.map(|w| {
-                let c = fmt_score(cap.unwrap_or(dim.max_score()));
-                format!("rules cap it at {c}: {w}; the judge decides within that")
-            }),
-            rule_cap: cap,
-        },
+        justification: why.map(|w| {
+            let c = fmt_score(rule_cap.unwrap_or(dim.max_score()));
+            format!("rules cap it at {c}: {w}; the judge decides within that")
+        }),
+        rule_cap,
     }
 }
 
