@@ -101,15 +101,29 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
 
     let Some(best) = best else {
         let why = match &v.ctx.judge {
-            None => {
-                " (judge: none, and every dimension of this rubric needs the judge)".to_string()
-            }
-            Some(_) => String::new(),
+            None => " (judge: none, and every dimension of this rubric needs the judge)",
+            Some(_) => "",
         };
+        let mut below = Vec::new();
+        if v.models.iter().any(|m| !v.stats(m).rules.is_empty()) {
+            below.push("rule pass rates".to_string());
+        }
+        if v.models.iter().any(|m| v.stats(m).cost.per_item.is_some()) {
+            below.push("cost".to_string());
+        }
+        if v.models.iter().any(|m| v.stats(m).latency.total_ms.n > 0) {
+            below.push("latency".to_string());
+        }
+        let next = if below.is_empty() {
+            "see the errors below.".to_string()
+        } else {
+            format!("compare the {} below.", and_list(&below))
+        };
+        details.extend(all_failed(v, w));
         return Decision {
             verdict: Verdict::NoQuality,
             headline: format!(
-                "{}{why}: compare the rule pass rates, cost and latency below.",
+                "{}{why}: {next}",
                 w.bold("No quality dimension was scored in this run")
             ),
             details,
@@ -318,6 +332,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     }
     details.extend(cost_line(v, w, &best));
     details.extend(error_line(v, w, &best));
+    details.extend(all_failed(v, w));
     details.extend(best_per_dimension(v, w));
 
     Decision {
@@ -594,6 +609,27 @@ fn error_line(v: &View, w: Words, model: &str) -> Option<String> {
         pct(e.error_rate),
         kinds.join(", ")
     ))
+}
+
+/// Models whose every request failed: the run is broken for them, whatever the rest says.
+fn all_failed(v: &View, w: Words) -> Vec<String> {
+    v.models
+        .iter()
+        .filter(|m| {
+            let e = &v.stats(m).errors;
+            e.n_responses > 0 && e.n_errors == e.n_responses
+        })
+        .map(|m| {
+            let e = &v.stats(m).errors;
+            let kinds: Vec<String> = e.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            format!(
+                "{}: every request to {} failed ({}); check its configuration and credentials.",
+                w.bold("Broken"),
+                w.name(m),
+                kinds.join(", ")
+            )
+        })
+        .collect()
 }
 
 fn best_per_dimension(v: &View, w: Words) -> Option<String> {

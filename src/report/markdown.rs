@@ -191,6 +191,26 @@ fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         return;
     }
     let _ = writeln!(out, "## Quality\n");
+    let unscored: Vec<String> = v
+        .dims
+        .iter()
+        .filter(|d| !d.scored)
+        .map(|d| esc(&d.name))
+        .collect();
+    let why = if v.ctx.judge.is_none() {
+        "this run has no judge (`judge: none`) and only the judge scores it"
+    } else {
+        "every score was null (see the notes above and `judgements.jsonl`)"
+    };
+    if v.scored_dims().next().is_none() {
+        let verb = if unscored.len() == 1 { "has" } else { "have" };
+        let _ = writeln!(
+            out,
+            "No dimension was scored: {} {verb} no score for any model because {why}.\n",
+            super::text::and_list(&unscored)
+        );
+        return;
+    }
     let mut cols = vec![("model".to_string(), Align::Left)];
     for d in &v.dims {
         let name = match d.scale {
@@ -244,7 +264,7 @@ fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         _ => " over the items each model was scored on".to_string(),
     };
     let mut legend = format!("Mean [95 % bootstrap CI]{over}.");
-    if let Some(b) = &v.baseline {
+    if let Some(b) = v.baseline.as_ref().filter(|_| !v.summary.paired.is_empty()) {
         let _ = write!(
             legend,
             " Δ = paired mean difference against the baseline {}: ▲ better, ▼ worse (Holm-adjusted Wilcoxon \
@@ -264,18 +284,7 @@ fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
             " Overall = mean of the scored dimensions' means{rescaled}."
         );
     }
-    let unscored: Vec<String> = v
-        .dims
-        .iter()
-        .filter(|d| !d.scored)
-        .map(|d| esc(&d.name))
-        .collect();
     if !unscored.is_empty() {
-        let why = if v.ctx.judge.is_none() {
-            "this run has no judge (`judge: none`) and only the judge scores it"
-        } else {
-            "every score was null (see the notes above and `judgements.jsonl`)"
-        };
         let (verb, noun) = if unscored.len() == 1 {
             ("has", "it")
         } else {

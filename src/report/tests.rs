@@ -876,3 +876,98 @@ fn terminal_summary() {
         Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
     "#);
 }
+
+#[test]
+fn a_bare_run_renders_without_empty_sections() {
+    // One model, no prices, every request failed: no quality, no latency, no cost, no rules.
+    let mut s = summary();
+    s.models.retain(|k, _| k == "ernie-speed");
+    s.paired.clear();
+    s.gsb.clear();
+    let m = s.models.get_mut("ernie-speed").unwrap();
+    m.dimensions.values_mut().for_each(|d| *d = null_dim(50));
+    m.rules.clear();
+    let empty = Distribution {
+        n: 0,
+        mean: None,
+        p50: None,
+        p90: None,
+        p99: None,
+    };
+    m.latency = LatencyStats {
+        ttft_ms: empty.clone(),
+        total_ms: empty,
+    };
+    m.cost = CostStats {
+        currency: None,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total: None,
+        per_item: None,
+        per_1k_tokens: None,
+    };
+    m.output_tokens_per_s = None;
+    m.errors = ErrorStats {
+        n_responses: 50,
+        n_errors: 50,
+        error_rate: Some(1.0),
+        n_cached: 0,
+        by_kind: BTreeMap::from([("auth".to_string(), 50)]),
+    };
+    let mut ctx = context();
+    ctx.models.truncate(1);
+    ctx.flagship = None;
+    ctx.worst_cases.clear();
+
+    assert!(charts::available(&s, &ctx).is_empty());
+    let md = markdown::render(&s, &ctx);
+    for absent in [
+        "## Side by side",
+        "## Rule checks",
+        "## Latency",
+        "## Cost",
+        "## Worst cases",
+        "![",
+        "### Paired",
+    ] {
+        assert!(!md.contains(absent), "{absent} should be left out:\n{md}");
+    }
+    assert!(md.contains("## Errors"), "{md}");
+    assert!(
+        md.contains("every request to `ernie-speed` failed (auth 50)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("No dimension was scored: Prompt adherence"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**No quality dimension was scored in this run**"),
+        "{md}"
+    );
+    csv::render(&s, &ctx).unwrap();
+    terminal_table(&s, &ctx);
+
+    let dir = tempfile::tempdir().unwrap();
+    write_all(dir.path(), &s, &ctx).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("charts"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn free_and_priced_models_share_a_linear_cost_axis() {
+    let mut s = summary();
+    let m = s.models.get_mut("ernie-speed").unwrap();
+    m.cost.total = Some(0.0);
+    m.cost.per_item = Some(0.0);
+    let svg = charts::render(charts::ChartKind::QualityVsCost, &s, &context()).unwrap();
+    assert!(
+        !svg.contains("log scale"),
+        "a zero cost cannot sit on a log axis"
+    );
+    assert!(svg.contains("ernie-speed (baseline)"));
+}
