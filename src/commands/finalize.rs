@@ -163,9 +163,14 @@ fn key_line(item: &StoredItem) -> String {
         .lines()
         .map(str::trim)
         .rev()
-        .find(|l| !l.is_empty() && !(l.starts_with('[') && l.ends_with(']')))
+        .find(|l| !l.is_empty() && !is_heading(l))
         .unwrap_or("")
         .to_string()
+}
+
+/// A bare `[section]` heading such as the tutor prompts' `[开场白]`.
+fn is_heading(line: &str) -> bool {
+    line.starts_with('[') && line.ends_with(']')
 }
 
 /// The lowest-scored answers per model (below the scale's top), lowest first, then by item id.

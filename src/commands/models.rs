@@ -14,14 +14,17 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
         return Err(UsageError::in_file(&args.config, "no [models.NAME] tables"));
     }
     let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).force_no_tty().set_header([
-        "model",
-        "provider",
-        "endpoint",
-        "limits",
-        "price /1k in·out",
-        "credentials",
-    ]);
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_header([
+            "model",
+            "provider",
+            "endpoint",
+            "limits",
+            "price /1k in·out",
+            "credentials",
+        ]);
     for (name, m) in &config.models {
         // Resolve without failing on missing variables: `models` reports, it does not refuse.
         let names = vec![name.clone()];

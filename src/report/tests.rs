@@ -174,6 +174,8 @@ fn model(
         },
         cost: CostStats {
             currency: Some("CNY".into()),
+            price_input_per_1k: None,
+            price_output_per_1k: None,
             prompt_tokens: tokens.0,
             completion_tokens: tokens.1,
             total: Some(cost.0),
@@ -900,6 +902,8 @@ fn a_bare_run_renders_without_empty_sections() {
     };
     m.cost = CostStats {
         currency: None,
+        price_input_per_1k: None,
+        price_output_per_1k: None,
         prompt_tokens: 0,
         completion_tokens: 0,
         total: None,

@@ -171,17 +171,17 @@ fn fenced_json_is_extractable_but_caps_adherence_at_1() {
     let a = &dims["adherence"];
     assert_eq!(
         (a.score, a.rule_cap, a.source),
-        (Some(1.0), Some(1.0), ScoreSource::Rules)
+        (None, Some(1.0), ScoreSource::RulesAndJudge)
     );
     let j = a.justification.as_deref().unwrap();
     assert!(
         j.starts_with(
-            "decided by rules at 1: json_strict failed (the JSON object is inside a ``` fence)"
+            "rules cap it at 1: json_strict failed (the JSON object is inside a ``` fence)"
         ),
         "{j}"
     );
     assert!(
-        j.ends_with("rubric: 1分：不是严格按照prompt要求的json格式输出，或者出现中文"),
+        j.contains("rubric: 1分：不是严格按照prompt要求的json格式输出，或者出现中文"),
         "{j}"
     );
     // Other dimensions are untouched.
@@ -212,8 +212,11 @@ fn prose_wrapped_continuation_fails_strict_and_the_invented_turns() {
     assert!(pass(&rules, "suggestion_count_3"));
     // The opening template asks for no Analysis.
     assert!(!rules.contains_key("analysis_present") && !rules.contains_key("analysis_chinese"));
-    assert_eq!(dims["adherence"].score, Some(1.0));
-    assert_eq!(dims["adherence"].source, ScoreSource::Rules);
+    assert_eq!(
+        (dims["adherence"].score, dims["adherence"].rule_cap),
+        (None, Some(1.0))
+    );
+    assert_eq!(dims["adherence"].source, ScoreSource::RulesAndJudge);
 }
 
 #[test]
@@ -250,7 +253,7 @@ fn over_long_reply_caps_adherence_at_2_and_leaves_it_to_the_judge() {
 }
 
 #[test]
-fn chinese_in_reply_decides_adherence_at_1() {
+fn chinese_in_reply_caps_adherence_at_1() {
     let r = oral_english();
     let (rules, dims) = score_answer(&r, &item(&r, "turn", "chinese"), Some(CHINESE_REPLY));
     assert!(pass(&rules, "json_strict"));
@@ -267,7 +270,7 @@ fn chinese_in_reply_decides_adherence_at_1() {
     let a = &dims["adherence"];
     assert_eq!(
         (a.score, a.rule_cap, a.source),
-        (Some(1.0), Some(1.0), ScoreSource::Rules)
+        (None, Some(1.0), ScoreSource::RulesAndJudge)
     );
     assert!(a
         .justification
@@ -305,7 +308,7 @@ fn uncorrected_grammar_caps_analysis_at_2() {
 }
 
 #[test]
-fn suggestion_as_a_string_decides_suggestion_at_1() {
+fn suggestion_as_a_string_caps_suggestion_at_1() {
     let r = oral_english();
     let out = r#"{"Reply": "Nice!", "Suggestion": "I agree. Me too. Sounds good.", "Analysis": "回答正确。"}"#;
     let (rules, dims) = score_answer(&r, &item(&r, "turn", "terse"), Some(out));
@@ -315,7 +318,10 @@ fn suggestion_as_a_string_decides_suggestion_at_1() {
     );
     assert!(pass(&rules, "suggestion_english_only"));
     let s = &dims["suggestion"];
-    assert_eq!((s.score, s.source), (Some(1.0), ScoreSource::Rules));
+    assert_eq!(
+        (s.score, s.rule_cap, s.source),
+        (None, Some(1.0), ScoreSource::RulesAndJudge)
+    );
     assert_eq!(dims["adherence"].rule_cap, None);
 }
 
@@ -337,8 +343,14 @@ fn no_json_fails_every_field_rule_with_a_reason() {
     }
     assert_eq!(detail(&rules, "reply_english_only"), "no JSON object");
     assert!(pass(&rules, "no_invented_student_turn"));
-    assert_eq!(dims["adherence"].score, Some(1.0));
-    assert_eq!(dims["suggestion"].score, Some(1.0));
+    assert_eq!(
+        (dims["adherence"].score, dims["adherence"].rule_cap),
+        (None, Some(1.0))
+    );
+    assert_eq!(
+        (dims["suggestion"].score, dims["suggestion"].rule_cap),
+        (None, Some(1.0))
+    );
 }
 
 #[test]

@@ -55,7 +55,10 @@ impl ScriptedServer {
     /// a behaviour; a prompt matching no marker gets a strict-JSON tutor answer.
     pub fn start(script: Vec<(&str, Behaviour)>) -> ScriptedServer {
         let state = Arc::new(ServerState {
-            script: script.into_iter().map(|(k, b)| (k.to_string(), b)).collect(),
+            script: script
+                .into_iter()
+                .map(|(k, b)| (k.to_string(), b))
+                .collect(),
             ..Default::default()
         });
         let app = Router::new()
@@ -63,7 +66,11 @@ impl ScriptedServer {
             .with_state(state.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
@@ -103,8 +110,13 @@ async fn chat(State(st): State<Arc<ServerState>>, headers: HeaderMap, body: Byte
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
         .to_string();
-    let found = st.script.iter().find(|(k, _)| last.contains(k.as_str())).cloned();
-    let (marker, behaviour) = found.unwrap_or_else(|| (String::new(), Behaviour::Answer(GOOD_ANSWER.to_string())));
+    let found = st
+        .script
+        .iter()
+        .find(|(k, _)| last.contains(k.as_str()))
+        .cloned();
+    let (marker, behaviour) =
+        found.unwrap_or_else(|| (String::new(), Behaviour::Answer(GOOD_ANSWER.to_string())));
     let seen = {
         let mut m = st.per_marker.lock().unwrap();
         let e = m.entry(marker).or_insert(0);
@@ -118,16 +130,23 @@ async fn chat(State(st): State<Arc<ServerState>>, headers: HeaderMap, body: Byte
             let events = tidy_events(&answer);
             let half = events.len() / 2;
             let mut torn: Vec<Bytes> = events.into_iter().take(half).collect();
-            torn.push(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"cut"));
+            torn.push(Bytes::from_static(
+                b"data: {\"choices\":[{\"delta\":{\"content\":\"cut",
+            ));
             stream(torn, false, Duration::ZERO)
         }
-        Behaviour::TearThenAnswer { answer, .. } => stream(tidy_events(&answer), true, Duration::ZERO),
-        Behaviour::RateLimitThenAnswer { times, answer } if seen <= times => {
+        Behaviour::TearThenAnswer { answer, .. } => {
+            stream(tidy_events(&answer), true, Duration::ZERO)
+        }
+        Behaviour::RateLimitThenAnswer { times, .. } if seen <= times => {
             let mut r = error_response(429, "rate_limit_exceeded", "Rate limit reached, slow down");
-            r.headers_mut().insert("retry-after", "0.05".parse().unwrap());
+            r.headers_mut()
+                .insert("retry-after", "0.05".parse().unwrap());
             r
         }
-        Behaviour::RateLimitThenAnswer { answer, .. } => stream(tidy_events(&answer), true, Duration::ZERO),
+        Behaviour::RateLimitThenAnswer { answer, .. } => {
+            stream(tidy_events(&answer), true, Duration::ZERO)
+        }
         Behaviour::Status(s) => error_response(s, "test_error", &format!("scripted status {s}")),
         Behaviour::Slow { answer, delay } => stream(tidy_events(&answer), true, delay),
     }
@@ -140,13 +159,19 @@ fn error_response(status: u16, code: &str, message: &str) -> Response {
 
 /// Role-only first chunk, content in deltas of a few characters, a finish chunk, a usage chunk.
 fn tidy_events(answer: &str) -> Vec<Bytes> {
-    let mut out = vec![event(&json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))];
+    let mut out = vec![event(
+        &json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
+    )];
     let chars: Vec<char> = answer.chars().collect();
     for piece in chars.chunks(7) {
         let s: String = piece.iter().collect();
-        out.push(event(&json!({"choices": [{"index": 0, "delta": {"content": s}}]})));
+        out.push(event(
+            &json!({"choices": [{"index": 0, "delta": {"content": s}}]}),
+        ));
     }
-    out.push(event(&json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
+    out.push(event(
+        &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+    ));
     out.push(event(&json!({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": chars.len() / 2}})));
     out
 }
@@ -176,12 +201,14 @@ fn stream(chunks: Vec<Bytes>, done: bool, delay: Duration) -> Response {
     if done {
         chunks.push(Bytes::from_static(b"data: [DONE]\n\n"));
     }
-    let s = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>)).then(move |c| async move {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        c
-    });
+    let s = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>)).then(
+        move |c| async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            c
+        },
+    );
     Response::builder()
         .header("content-type", "text/event-stream")
         .body(Body::from_stream(s))
@@ -197,7 +224,9 @@ pub struct TestDir {
 
 impl TestDir {
     pub fn new() -> TestDir {
-        TestDir { dir: tempfile::tempdir().unwrap() }
+        TestDir {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -232,7 +261,10 @@ pub fn jsonl(path: &Path) -> Vec<Value> {
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad line {l}: {e}", path.display())))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{}: bad line {l}: {e}", path.display()))
+        })
         .collect()
 }
 
