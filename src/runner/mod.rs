@@ -68,11 +68,7 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     for endpoint in job.endpoints {
         let name = endpoint.model.name.clone();
         tallies.insert(name.clone(), Tally::default());
-        let shared = Arc::new(ModelRun {
-            limits: ModelLimits::new(endpoint.model.config.rps, endpoint.model.config.tpm),
-            endpoint,
-            next: AtomicUsize::new(0),
-        });
+        let shared = Arc::new(ModelRun::new(endpoint));
         let workers = shared
             .endpoint
             .model
@@ -107,10 +103,21 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     tallies
 }
 
-struct ModelRun {
-    endpoint: Endpoint,
-    limits: ModelLimits,
+/// One model's shared state while a run is in flight: its client, its limits, and the next unit to take.
+pub struct ModelRun {
+    pub endpoint: Endpoint,
+    pub limits: ModelLimits,
     next: AtomicUsize,
+}
+
+impl ModelRun {
+    pub fn new(endpoint: Endpoint) -> ModelRun {
+        ModelRun {
+            limits: ModelLimits::new(endpoint.model.config.rps, endpoint.model.config.tpm),
+            endpoint,
+            next: AtomicUsize::new(0),
+        }
+    }
 }
 
 struct WorkerCtx {
@@ -132,7 +139,12 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
         }
         let item = &ctx.items[idx / ctx.samples as usize];
         let sample = (idx % ctx.samples as usize) as u32;
-        let record = answer(&run, &ctx, item, sample).await;
+        let prompt = Prompt {
+            system: item.system.as_deref(),
+            messages: &item.messages,
+        };
+        let called = call(&run, &ctx.global, prompt).await;
+        let record = record(&run, item, sample, called);
         let failed = record.error.is_some();
         if failed {
             tally.failed += 1;
@@ -147,18 +159,23 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
     }
 }
 
-/// Answer one unit: queue, send, retry as advised; the record describes the final attempt.
-async fn answer(run: &ModelRun, ctx: &WorkerCtx, item: &Item, sample: u32) -> ResponseRecord {
+/// The outcome of `call`: the final attempt, how many attempts it took, and the queue time before it.
+#[derive(Debug, Clone)]
+pub struct Called {
+    pub attempt: Attempt,
+    pub attempts: u32,
+    pub queue_ms: f64,
+}
+
+/// Send `prompt` to the model under its limits and the global cap, retrying as the failure advises
+/// (backoff with full jitter, `Retry-After` honoured, a rate-limit answer pausing the whole model).
+/// Answers and judge calls both come through here, so they share limits, retries and timing.
+pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Called {
     let cfg = &run.endpoint.model.config;
-    let prompt = Prompt {
-        system: item.system.as_deref(),
-        messages: &item.messages,
-    };
-    let texts: Vec<&str> = item
+    let texts: Vec<&str> = prompt
         .system
-        .iter()
-        .map(String::as_str)
-        .chain(item.messages.iter().map(|m| m.content.as_str()))
+        .into_iter()
+        .chain(prompt.messages.iter().map(|m| m.content.as_str()))
         .collect();
     let estimate = estimate_tokens(&texts, cfg.max_output_tokens().unwrap_or(1024));
     let max_attempts = cfg.retries.saturating_add(1);
@@ -167,12 +184,16 @@ async fn answer(run: &ModelRun, ctx: &WorkerCtx, item: &Item, sample: u32) -> Re
         attempts += 1;
         let queued = Instant::now();
         run.limits.ready(estimate).await;
-        let permit = ctx.global.acquire().await.expect("semaphore never closed");
+        let permit = global.acquire().await.expect("semaphore never closed");
         let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
         let attempt = run.endpoint.client.attempt(prompt).await;
         drop(permit);
         let Some(failure) = &attempt.failure else {
-            return record(run, item, sample, attempts, queue_ms, attempt);
+            return Called {
+                attempt,
+                attempts,
+                queue_ms,
+            };
         };
         let retry = match failure.advice {
             RetryAdvice::Never => false,
@@ -183,20 +204,22 @@ async fn answer(run: &ModelRun, ctx: &WorkerCtx, item: &Item, sample: u32) -> Re
             run.limits.pause(failure.retry_after.unwrap_or(wait));
         }
         if !retry {
-            return record(run, item, sample, attempts, queue_ms, attempt);
+            return Called {
+                attempt,
+                attempts,
+                queue_ms,
+            };
         }
         tokio::time::sleep(wait).await;
     }
 }
 
-fn record(
-    run: &ModelRun,
-    item: &Item,
-    sample: u32,
-    attempts: u32,
-    queue_ms: f64,
-    a: Attempt,
-) -> ResponseRecord {
+fn record(run: &ModelRun, item: &Item, sample: u32, called: Called) -> ResponseRecord {
+    let Called {
+        attempt: a,
+        attempts,
+        queue_ms,
+    } = called;
     let error = a.failure.map(|f| ErrorInfo {
         kind: f.kind,
         message: f.message,
