@@ -78,8 +78,8 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
     let mut notices = Vec::new();
     if m.judge.is_none() {
         notices.push(
-            "judge: none — judged dimensions are scored only where the rule checks decide them alone (e.g. \
-             prompt adherence when an answer is not strict JSON); other quality cells stay empty"
+            "judge: none — dimensions that need the judge are not scored; the rule checks below still run, and \
+             the bound each puts on a dimension is kept as rule_cap in scores.jsonl"
                 .to_string(),
         );
     }

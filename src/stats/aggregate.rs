@@ -353,6 +353,7 @@ impl<'a> SummaryBuilder<'a> {
         }
 
         let gsb = self.gsb(&order, baseline.as_deref(), baseline_id, &mut warnings);
+        fold_small_sample_warnings(&mut warnings);
 
         Summary {
             schema: SCHEMA.to_owned(),
@@ -831,6 +832,43 @@ fn params(baseline: Option<String>, margin: f64) -> Params {
     }
 }
 
+/// One "p99 with n < 100" line per model is noise when every model ran the same items: fold the lines
+/// that say the same thing into one naming the models.
+fn fold_small_sample_warnings(warnings: &mut Vec<String>) {
+    const MARK: &str = ": p99 with n < 100 is the maximum (";
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut first_at = None;
+    let mut kept = Vec::with_capacity(warnings.len());
+    for w in warnings.drain(..) {
+        let parsed = w
+            .strip_prefix("model ")
+            .and_then(|rest| rest.split_once(MARK))
+            .map(|(model, detail)| (model.to_string(), detail.trim_end_matches(')').to_string()));
+        match parsed {
+            Some((model, detail)) => {
+                first_at.get_or_insert(kept.len());
+                match groups.iter_mut().find(|(d, _)| *d == detail) {
+                    Some((_, models)) => models.push(model),
+                    None => groups.push((detail, vec![model])),
+                }
+            }
+            None => kept.push(w),
+        }
+    }
+    let folded = groups
+        .into_iter()
+        .map(|(detail, models)| match models.as_slice() {
+            [one] => format!("model {one}{MARK}{detail})"),
+            many => format!(
+                "p99 with n < 100 is the maximum ({detail}) for models {}",
+                many.join(", ")
+            ),
+        });
+    let at = first_at.unwrap_or(kept.len());
+    kept.splice(at..at, folded);
+    *warnings = kept;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1069,6 +1107,27 @@ mod tests {
         assert!((r["json_strict"].wilson95_low.unwrap() - 0.3755346297625252).abs() < 1e-12);
         assert_eq!((r["length_range"].n, r["length_range"].passed), (1, 0));
         assert!(s.models["m"].dimensions.is_empty());
+    }
+
+    #[test]
+    fn small_sample_warnings_fold_across_models() {
+        let mut w = vec![
+            "a first".to_string(),
+            "model x: p99 with n < 100 is the maximum (ttft_ms n = 50)".to_string(),
+            "model y: p99 with n < 100 is the maximum (ttft_ms n = 50)".to_string(),
+            "model z: p99 with n < 100 is the maximum (ttft_ms n = 7)".to_string(),
+            "a last".to_string(),
+        ];
+        fold_small_sample_warnings(&mut w);
+        assert_eq!(
+            w,
+            [
+                "a first",
+                "p99 with n < 100 is the maximum (ttft_ms n = 50) for models x, y",
+                "model z: p99 with n < 100 is the maximum (ttft_ms n = 7)",
+                "a last"
+            ]
+        );
     }
 
     #[test]
