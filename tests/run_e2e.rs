@@ -454,3 +454,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn report_rederives_summary_byte_for_byte_from_the_records() {
+    let script = vec![("FENCED", Behaviour::Answer(FENCED.into())), ("LONG", Behaviour::Answer(LONG.into()))];
+    let case = Case::new(script, &["STRICT", "FENCED", "LONG", "CHINESE"], &["a", "b"], "");
+    let out = case.run("a,b", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run = case.dir.path().join("out");
+    let before = std::fs::read(run.join("summary.json")).unwrap();
+    let md_before = std::fs::read_to_string(run.join("report.md")).unwrap();
+    std::fs::remove_file(run.join("summary.json")).unwrap();
+    std::fs::remove_file(run.join("report.md")).unwrap();
+    let again = case.dir.evalrun().args(["report", "out"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(run.join("report.md")).unwrap(), md_before);
+    assert_eq!(case.server.requests(), 8, "report calls no endpoint");
+
+    let bad = case.dir.evalrun().args(["report", "out", "--format", "pdf"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("pdf"), "{}", stderr(&bad));
+    let missing = case.dir.evalrun().args(["report", "nowhere"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("not a run directory"), "{}", stderr(&missing));
+}
