@@ -110,6 +110,7 @@ mod server;
 mod stats;
 mod text;
 mod tutor;
+mod wire;
 
 use std::sync::Arc;
 
@@ -170,7 +171,9 @@ impl SimConfig {
 }
 
 /// The simulator's routes, shared by `evalrun sim`, `evalrun demo` and the tests.
-/// An invalid time scale is treated as 0.
+/// An invalid time scale is treated as 0. Prefer [`start`] / [`run_foreground`] to serving this
+/// yourself: they also set `TCP_NODELAY` (honest time to first token) and send header names in
+/// the case Baidu's SDK looks for (`wire.rs`).
 pub fn app(mut cfg: SimConfig) -> Router {
     if !(cfg.time_scale.is_finite() && cfg.time_scale >= 0.0) {
         cfg.time_scale = 0.0;
