@@ -17,6 +17,8 @@
 //! | `GET /sim/stats` | [`SimStats`] as JSON |
 //! | `GET /sim/models` | [`models`] as JSON |
 //!
+//! Any other path answers 404 with an OpenAI-shaped error naming the path (a wrong base URL).
+//!
 //! **Qianfan v1.** The token comes from the query: missing or unknown → `error_code` 110 "Access
 //! token invalid or no longer valid"; expired (`expire_every`) → 111 "Access token expired". An
 //! unknown endpoint → 3 "Unsupported openapi method". The body is checked as PROTOCOLS §1.3 says
@@ -200,5 +202,15 @@ fn router(state: Arc<AppState>) -> Router {
             ),
         )
         .route("/sim/models", get(|| async { Json(models()) }))
+        .fallback(|uri: axum::http::Uri| async move {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                Json(serde_json::json!({"error": {
+                    "message": format!("the simulator has no route {}", uri.path()),
+                    "type": "invalid_request_error",
+                    "code": "not_found",
+                }})),
+            )
+        })
         .with_state(state)
 }
