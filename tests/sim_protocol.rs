@@ -754,3 +754,31 @@ async fn serve_for_manual_sdk_checks() {
     println!("{}", serde_json::to_string_pretty(&s.stats()).unwrap());
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn unknown_path_is_a_json_404_and_models_are_listed() {
+    let s = start(fast()).await.unwrap();
+    let c = reqwest::Client::new();
+    let r = c
+        .post(format!("{}/v1/v1/chat/completions", s.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/v1/v1/chat/completions"));
+    let models: Vec<evalrun::sim::ModelInfo> = c
+        .get(format!("{}/sim/models", s.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models, evalrun::sim::models());
+    assert!(models.iter().any(|m| m.v1_endpoint == "sft_full_e6_lr3e5"));
+    s.shutdown().await;
+}

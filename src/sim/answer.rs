@@ -302,3 +302,55 @@ mod tests {
         assert!((mean_ttft - 1.166).abs() < 0.06, "{mean_ttft}");
     }
 }
+
+#[cfg(test)]
+mod calibration {
+    use super::*;
+    use crate::sim::profiles::by_model_name;
+
+    /// Mean (ttft, total) in seconds over seed-000-like tutor turns.
+    fn mean_latency(profile: &str) -> (f64, f64) {
+        let lines = [
+            "Yes, very fun!",
+            "I prioritize tasks and maintain a strict schedule, teacher.",
+            "当然，这非常令人兴奋，而结果完全出乎意料！",
+            "I not know \"adventure\". High school okay.",
+            "Yes, my brthday is on August 15th. I never 4get it.",
+            "Sounds intriguing. How does it enhance task management?",
+        ];
+        let p = by_model_name(profile).unwrap();
+        let (mut ttft, mut total, mut n) = (0.0, 0.0, 0.0);
+        for (i, line) in lines.iter().enumerate() {
+            let prompt = format!(
+                "你是一位英文口语老师，要和【中国高中水平】的英语学生进行口语练习。\n[主题介绍]\n两位同学对一场激动人心的篮球比赛进行回顾和分析。\n\n[对话历史]\nteacher: That was an amazing basketball game, wasn't it?\nstudent: {line}\n"
+            );
+            for k in 0..100u64 {
+                let g = generate(&Ask {
+                    profile: p,
+                    system: None,
+                    prompt: &prompt,
+                    input_text: &prompt,
+                    legacy: false,
+                    stop: &[],
+                    max_tokens: None,
+                    key: k * 31 + i as u64,
+                });
+                ttft += g.ttft.as_secs_f64();
+                total += g.total().as_secs_f64();
+                n += 1.0;
+            }
+        }
+        (ttft / n, total / n)
+    }
+
+    /// Seed 000 §4.3: ERNIE-4.0 1.17 s / 12.8 s; the E6 full-update fine-tune 0.68 s / 4.16 s.
+    #[test]
+    fn tutor_latency_matches_the_seed_table() {
+        let (ttft, total) = mean_latency("ernie-4.0");
+        assert!((ttft - 1.166).abs() < 0.1, "ernie-4.0 ttft {ttft}");
+        assert!((total / 12.80 - 1.0).abs() < 0.1, "ernie-4.0 total {total}");
+        let (ttft, total) = mean_latency("sft-full-e6-lr3e-5");
+        assert!((ttft - 0.683).abs() < 0.06, "sft ttft {ttft}");
+        assert!((total / 4.163 - 1.0).abs() < 0.1, "sft total {total}");
+    }
+}

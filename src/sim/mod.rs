@@ -17,6 +17,8 @@
 //! | `GET /sim/stats` | [`SimStats`] as JSON |
 //! | `GET /sim/models` | [`models`] as JSON |
 //!
+//! Any other path answers 404 with an OpenAI-shaped error naming the path (a wrong base URL).
+//!
 //! **Qianfan v1.** The token comes from the query: missing or unknown → `error_code` 110 "Access
 //! token invalid or no longer valid"; expired (`expire_every`) → 111 "Access token expired". An
 //! unknown endpoint → 3 "Unsupported openapi method". The body is checked as PROTOCOLS §1.3 says
@@ -110,6 +112,7 @@ mod server;
 mod stats;
 mod text;
 mod tutor;
+mod wire;
 
 use std::sync::Arc;
 
@@ -170,7 +173,9 @@ impl SimConfig {
 }
 
 /// The simulator's routes, shared by `evalrun sim`, `evalrun demo` and the tests.
-/// An invalid time scale is treated as 0.
+/// An invalid time scale is treated as 0. Prefer [`start`] / [`run_foreground`] to serving this
+/// yourself: they also set `TCP_NODELAY` (honest time to first token) and send header names in
+/// the case Baidu's SDK looks for (`wire.rs`).
 pub fn app(mut cfg: SimConfig) -> Router {
     if !(cfg.time_scale.is_finite() && cfg.time_scale >= 0.0) {
         cfg.time_scale = 0.0;
@@ -197,5 +202,15 @@ fn router(state: Arc<AppState>) -> Router {
             ),
         )
         .route("/sim/models", get(|| async { Json(models()) }))
+        .fallback(|uri: axum::http::Uri| async move {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                Json(serde_json::json!({"error": {
+                    "message": format!("the simulator has no route {}", uri.path()),
+                    "type": "invalid_request_error",
+                    "code": "not_found",
+                }})),
+            )
+        })
         .with_state(state)
 }

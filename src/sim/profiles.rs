@@ -91,11 +91,12 @@ const SLOPPY_BASE: Behaviour = Behaviour {
 };
 
 /// Latency of ERNIE-Speed and its fine-tunes: seed 000 §4.3 (SFT first token 0.683 s, total
-/// 4.163 s) and seed 002 (Speed-SFT 0.72 s first token). A typical tutor answer is ~115 pieces,
-/// so (4.16 − 0.68) s / 115 ≈ 30 ms per token.
+/// 4.163 s) and seed 002 (Speed-SFT 0.72 s first token). A typical fine-tune tutor answer is
+/// ~110 pieces, so (4.16 − 0.68) s / 110 ≈ 32 ms per token (checked by `answer.rs`'s
+/// calibration test).
 const SPEED_LATENCY: Latency = Latency {
     ttft_ms: 683.0,
-    per_token_ms: 30.0,
+    per_token_ms: 32.0,
     ttft_sigma: 0.25,
     token_sigma: 0.35,
 };
@@ -145,11 +146,11 @@ pub(crate) static PROFILES: &[Profile] = &[
             no_reminder: 0.35,
             pretty_json: 1.0,
         },
-        // Seed 000 §4.3: first token 1.166 s, total 12.80 s; answers ~130 pieces →
-        // (12.8 − 1.17) s / 130 ≈ 90 ms per token.
+        // Seed 000 §4.3: first token 1.166 s, total 12.80 s; its tutor answers are ~125 pieces →
+        // (12.8 − 1.17) s / 125 ≈ 94 ms per token (checked by `answer.rs`'s calibration test).
         latency: Latency {
             ttft_ms: 1166.0,
-            per_token_ms: 90.0,
+            per_token_ms: 94.0,
             ttft_sigma: 0.25,
             token_sigma: 0.35,
         },

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::answer::{Ask, Finish};
-use super::faults::{Refusal, DEFAULT_RATE_CODE};
+use super::faults::DEFAULT_RATE_CODE;
 use super::profiles::Profile;
 use super::serve::{
     add_rate_headers, event_stream_response, json_response, lock, piece_offsets, plan, shape, sse,
@@ -231,14 +231,13 @@ pub(crate) async fn chat(
             lock(&st.stats).auth.unknown_token += 1;
             return v1_error(&st, 110, "Access token invalid or no longer valid");
         }
-        check @ (TokenCheck::Expired | TokenCheck::ExpiredNow) => {
+        TokenCheck::Expired => {
             let mut s = lock(&st.stats);
             s.auth.expired_token += 1;
             if let Some(p) = profile {
                 s.model(p.name).faults.token_expired += 1;
             }
             drop(s);
-            let _ = check;
             return v1_error(&st, 111, "Access token expired");
         }
     }
@@ -246,7 +245,7 @@ pub(crate) async fn chat(
         return v1_error(&st, 3, "Unsupported openapi method");
     };
     lock(&st.stats).model(p.name).requests += 1;
-    if let Err(Refusal::Requests(_) | Refusal::Tokens(_)) = st.admit_request(p) {
+    if st.admit_request(p).is_err() {
         let code = st.faults_for(p).rate_code.unwrap_or(DEFAULT_RATE_CODE);
         let msg = if code == 18 {
             "Open api qps request limit reached"

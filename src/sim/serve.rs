@@ -40,9 +40,8 @@ struct Tokens {
 pub(crate) enum TokenCheck {
     Valid,
     Unknown,
+    /// Expired by `expire_every` (on this call or an earlier one).
     Expired,
-    /// Expired by `expire_every` on this very call (counted as an injected fault).
-    ExpiredNow,
 }
 
 pub(crate) struct AppState {
@@ -126,7 +125,7 @@ impl AppState {
         if let Some(n) = self.cfg.faults.all.expire_every {
             if state.calls >= n {
                 state.expired = true;
-                return TokenCheck::ExpiredNow;
+                return TokenCheck::Expired;
             }
         }
         state.calls += 1;

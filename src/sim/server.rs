@@ -14,6 +14,7 @@ use super::profiles::PROFILES;
 use super::qianfan::chat_path;
 use super::serve::{lock, AppState};
 use super::stats::SimStats;
+use super::wire::SimListener;
 use super::{router, SimConfig};
 
 /// A simulator serving in this process.
@@ -69,7 +70,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<SimServer> {
     let app = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(SimListener(listener), app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
@@ -182,10 +183,64 @@ pub async fn run_foreground(args: SimArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("{}", banner(addr, &cfg));
     let state = Arc::new(AppState::new(cfg));
-    axum::serve(listener, router(state))
+    axum::serve(SimListener(listener), router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    #[test]
+    fn flags_parse_into_a_config() {
+        let cli = Cli::try_parse_from([
+            "sim",
+            "--time-scale",
+            "0.02",
+            "--faults",
+            "rate=5,ernie-speed:tear=0.1",
+            "--ak",
+            "a",
+            "--sk",
+            "b",
+            "--alias",
+            "rfthglwm_english0512=sft-full-e6-lr3e-5",
+        ])
+        .unwrap();
+        assert_eq!(cli.sim.addr, "127.0.0.1:8765".parse().unwrap());
+        let cfg = cli.sim.config().unwrap();
+        assert_eq!(cfg.time_scale, 0.02);
+        assert_eq!(cfg.faults.for_model("ernie-speed").tear, Some(0.1));
+        assert_eq!(cfg.credentials, Some(("a".into(), "b".into())));
+        assert_eq!(cfg.aliases[0].0, "rfthglwm_english0512");
+        assert!(Cli::try_parse_from(["sim", "--faults", "tear=7"]).is_err());
+        assert!(Cli::try_parse_from(["sim", "--ak", "a"]).is_err());
+        let bad = Cli::try_parse_from(["sim", "--alias", "x=nope"]).unwrap();
+        assert!(bad.sim.config().is_err());
+    }
+
+    #[test]
+    fn banner_lists_every_model_and_a_config_snippet() {
+        let b = banner("127.0.0.1:8765".parse().unwrap(), &SimConfig::default());
+        for p in PROFILES {
+            assert!(
+                b.contains(p.name) && b.contains(p.v1_endpoints[0]),
+                "{}",
+                p.name
+            );
+        }
+        assert!(b.contains("base_url = \"http://127.0.0.1:8765/v1\""));
+        assert!(b.contains("/v2/chat/completions"));
+    }
 }
