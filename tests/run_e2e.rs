@@ -457,8 +457,16 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn report_rederives_summary_byte_for_byte_from_the_records() {
-    let script = vec![("FENCED", Behaviour::Answer(FENCED.into())), ("LONG", Behaviour::Answer(LONG.into()))];
-    let case = Case::new(script, &["STRICT", "FENCED", "LONG", "CHINESE"], &["a", "b"], "");
+    let script = vec![
+        ("FENCED", Behaviour::Answer(FENCED.into())),
+        ("LONG", Behaviour::Answer(LONG.into())),
+    ];
+    let case = Case::new(
+        script,
+        &["STRICT", "FENCED", "LONG", "CHINESE"],
+        &["a", "b"],
+        "",
+    );
     let out = case.run("a,b", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let run = case.dir.path().join("out");
@@ -469,13 +477,73 @@ fn report_rederives_summary_byte_for_byte_from_the_records() {
     let again = case.dir.evalrun().args(["report", "out"]).output().unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
-    assert_eq!(std::fs::read_to_string(run.join("report.md")).unwrap(), md_before);
+    assert_eq!(
+        std::fs::read_to_string(run.join("report.md")).unwrap(),
+        md_before
+    );
     assert_eq!(case.server.requests(), 8, "report calls no endpoint");
 
-    let bad = case.dir.evalrun().args(["report", "out", "--format", "pdf"]).output().unwrap();
+    let bad = case
+        .dir
+        .evalrun()
+        .args(["report", "out", "--format", "pdf"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("pdf"), "{}", stderr(&bad));
-    let missing = case.dir.evalrun().args(["report", "nowhere"]).output().unwrap();
+    let missing = case
+        .dir
+        .evalrun()
+        .args(["report", "nowhere"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("not a run directory"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("not a run directory"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn legacy_completions_api_sends_prompt_and_stop_and_reads_text_deltas() {
+    let server = ScriptedServer::start(vec![]);
+    let dir = TestDir::new();
+    dir.write(
+        "evalrun.toml",
+        &format!(
+            "[models.ft]\nprovider = \"openai\"\napi = \"completions\"\nbase_url = \"{}\"\nmodel = \"ft-greetings\"\nparams = {{ stop = [\"。\"], max_tokens = 64 }}\n",
+            server.base_url()
+        ),
+    );
+    dir.write(
+        "set.jsonl",
+        "{\"prompt\": \"写一句新年祝福 ->\", \"completion\": \"新年快乐，万事如意\"}\n",
+    );
+    let out = dir
+        .evalrun()
+        .args([
+            "--models",
+            "ft",
+            "--judge",
+            "none",
+            "--evalset",
+            "set.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+            "--rubric",
+        ])
+        .arg(repo_file("rubrics/oral_english.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = &jsonl(&dir.path().join("out/responses.jsonl"))[0];
+    assert_eq!(r["output"], "新年快乐，万事如意");
+    assert_eq!(r["item_id"], "line-1");
+    let body = &server.completion_bodies()[0];
+    assert_eq!(body["prompt"], "写一句新年祝福 ->");
+    assert_eq!(body["stop"][0], "。");
+    assert_eq!(body["max_tokens"], 64);
+    assert!(body.get("messages").is_none());
 }

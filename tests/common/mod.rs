@@ -43,6 +43,7 @@ struct ServerState {
     requests: AtomicUsize,
     per_marker: Mutex<BTreeMap<String, usize>>,
     auth_headers: Mutex<Vec<String>>,
+    bodies: Mutex<Vec<Value>>,
 }
 
 pub struct ScriptedServer {
@@ -63,6 +64,7 @@ impl ScriptedServer {
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
+            .route("/v1/completions", post(completions))
             .with_state(state.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -88,6 +90,11 @@ impl ScriptedServer {
     /// Chat requests received so far.
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// Request bodies received by the legacy completions route.
+    pub fn completion_bodies(&self) -> Vec<Value> {
+        self.state.bodies.lock().unwrap().clone()
     }
 
     /// Authorization headers received (to check the bearer key is sent).
@@ -150,6 +157,29 @@ async fn chat(State(st): State<Arc<ServerState>>, headers: HeaderMap, body: Byte
         Behaviour::Status(s) => error_response(s, "test_error", &format!("scripted status {s}")),
         Behaviour::Slow { answer, delay } => stream(tidy_events(&answer), true, delay),
     }
+}
+
+/// Legacy `/v1/completions`: streams `text` deltas, stopping where the request's first `stop` string
+/// would appear in the canned completion.
+async fn completions(State(st): State<Arc<ServerState>>, body: Bytes) -> Response {
+    st.requests.fetch_add(1, Ordering::SeqCst);
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    st.bodies.lock().unwrap().push(req.clone());
+    let full = "新年快乐，万事如意。愿你来年心想事成！";
+    let text = match req["stop"].get(0).and_then(Value::as_str) {
+        Some(stop) => full.split(stop).next().unwrap_or(full).to_string(),
+        None => full.to_string(),
+    };
+    let mut events: Vec<Bytes> = text
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(3)
+        .map(|c| event(&json!({"choices": [{"index": 0, "text": c.iter().collect::<String>()}]})))
+        .collect();
+    events.push(event(
+        &json!({"choices": [{"index": 0, "text": "", "finish_reason": "stop"}]}),
+    ));
+    stream(events, true, Duration::ZERO)
 }
 
 fn error_response(status: u16, code: &str, message: &str) -> Response {
