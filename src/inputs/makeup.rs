@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::evalset::{self, Item, LineError, LineErrorKind, Role};
+use super::evalset::{self, Item, LineError, LineErrorKind, Parsed, Role};
 
 /// Two prompts whose normalised character 3-gram sets have at least this Jaccard similarity are
 /// near-duplicates.
@@ -43,6 +43,12 @@ pub enum FindingKind {
     CategoryNotInTarget,
     /// Items without a category while a target distribution is given.
     Uncategorised,
+    /// The rubric cannot use the item: its `vars` do not render through the rubric's template, or a
+    /// `length_range` rule cannot read its `meta.length` (the rule would fail on every answer).
+    RubricMismatch,
+    /// A rule that has nothing to check on some items: a `length_range` rule that finds no length in
+    /// the rule, the item's `meta.length` or its prompt is left out there.
+    RuleSkipped,
 }
 
 impl FindingKind {
@@ -55,6 +61,7 @@ impl FindingKind {
                 | FindingKind::EmptyTurn
                 | FindingKind::MissingTurn
                 | FindingKind::DuplicatePrompt
+                | FindingKind::RubricMismatch
         )
     }
 }
@@ -157,6 +164,13 @@ impl Makeup {
         &self.warnings
     }
 
+    /// Add a finding made outside this module (the rubric's view of the items, in `check`), keeping
+    /// the findings in line order.
+    pub fn add(&mut self, finding: Finding) {
+        self.push(finding);
+        self.sort_findings();
+    }
+
     fn push(&mut self, finding: Finding) {
         if finding.kind.is_problem() {
             self.problems.push(finding);
@@ -175,7 +189,12 @@ impl Makeup {
 /// Parse eval-set text leniently and describe it: the rejected lines become problems (their messages are
 /// the loader's, naming the field), and the lines that loaded are analysed as by [`analyze`].
 pub fn analyze_text(text: &str, target: Option<&BTreeMap<String, f64>>) -> Makeup {
-    let parsed = evalset::parse_lenient(text);
+    analyze_parsed(&evalset::parse_lenient(text), target)
+}
+
+/// [`analyze_text`] for text already parsed with [`evalset::parse_lenient`] (the caller keeps the
+/// items, e.g. to check them against a rubric).
+pub fn analyze_parsed(parsed: &Parsed, target: Option<&BTreeMap<String, f64>>) -> Makeup {
     let mut makeup = analyze(&parsed.items, target);
     makeup.rejected_lines = parsed.errors.len();
     for error in &parsed.errors {
