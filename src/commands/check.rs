@@ -31,14 +31,13 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         None
     };
-    let from_config =
-        |flag: Option<&PathBuf>, pick: fn(&Config) -> Option<&PathBuf>, what: &str| match (
-            &config, flag,
-        ) {
-            (_, Some(p)) => Ok(Some(p.clone())),
-            (Some(c), None) => input_path(None, pick(c), c, what).map(Some),
-            (None, None) => Ok(None),
-        };
+    let from_config = |flag: Option<&PathBuf>,
+                       pick: fn(&Config) -> Option<&PathBuf>,
+                       what: &str| match (&config, flag) {
+        (_, Some(p)) => Ok(Some(p.clone())),
+        (Some(c), None) => input_path(None, pick(c), c, what).map(Some),
+        (None, None) => Ok(None),
+    };
     let evalset_path = from_config(args.evalset.as_ref(), |c| c.run.evalset.as_ref(), "evalset")?
         .ok_or_else(|| {
         UsageError::new("no eval set: pass --evalset FILE (or --config with [run].evalset)")

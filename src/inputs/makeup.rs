@@ -1446,8 +1446,14 @@ mod shipped {
         }
     }
 
+    /// Every length demand is in `meta` in a shape the `length_range` rule reads (`{"max"}`,
+    /// `{"min"}`, `{"min","max"}`, a number N for "about N" at the rule's ±20 %), except sentence
+    /// counts, which no rule checks (`meta.sentences`, beside `length`, so the rule leaves them out);
+    /// and every reference answer keeps its item's demand.
     #[test]
     fn length_control_bounds_match_categories_and_references() {
+        use crate::inputs::rubric::DEFAULT_LENGTH_TOLERANCE;
+        use crate::score::length::bound_from_meta;
         let items = load(&shipped("length_control.jsonl")).unwrap();
         let categories = count_by(items.iter().map(|i| i.category.as_deref().unwrap()));
         assert_eq!(
@@ -1462,23 +1468,29 @@ mod shipped {
         );
         let mut references = 0;
         for item in &items {
-            let length = &item.meta.as_ref().unwrap()["length"];
-            let mut keys: Vec<&str> = length
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
-            keys.sort_unstable();
-            let expected: &[&str] = match item.category.as_deref().unwrap() {
-                "max" => &["max"],
-                "min" => &["min"],
-                "approx" => &["target", "tolerance"],
-                "range" => &["max", "min"],
-                "sentences" => &["sentences"],
-                other => panic!("{}: unknown category {other}", item.id),
+            let meta = item.meta.as_ref().unwrap();
+            let length = meta.get("length");
+            let category = item.category.as_deref().unwrap();
+            let keys = |v: &Value| -> Vec<String> {
+                let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+                k.sort_unstable();
+                k
             };
-            assert_eq!(keys, expected, "{}", item.id);
+            match category {
+                "max" => assert_eq!(keys(length.unwrap()), ["max"], "{}", item.id),
+                "min" => assert_eq!(keys(length.unwrap()), ["min"], "{}", item.id),
+                "range" => assert_eq!(keys(length.unwrap()), ["max", "min"], "{}", item.id),
+                "approx" => assert!(length.unwrap().is_u64(), "{}", item.id),
+                "sentences" => {
+                    assert!(length.is_none(), "{}", item.id);
+                    assert!(meta["sentences"].is_u64(), "{}", item.id);
+                }
+                other => panic!("{}: unknown category {other}", item.id),
+            }
+            let bound = match bound_from_meta(Some(meta), DEFAULT_LENGTH_TOLERANCE) {
+                Some(b) => Some(b.unwrap_or_else(|e| panic!("{}: {e}", item.id))),
+                None => None,
+            };
             let Some(reference) = &item.reference else {
                 continue;
             };
@@ -1488,22 +1500,20 @@ mod shipped {
             let han = reference
                 .chars()
                 .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-                .count() as f64;
-            let all = reference.chars().filter(|c| *c != '\n').count() as f64;
-            let bound = |k: &str| length.get(k).and_then(Value::as_f64);
-            if let Some(max) = bound("max") {
-                assert!(all <= max, "{}: {all} > {max}", item.id);
-            }
-            if let Some(min) = bound("min") {
-                assert!(han >= min, "{}: {han} < {min}", item.id);
-            }
-            if let (Some(t), Some(tol)) = (bound("target"), bound("tolerance")) {
+                .count();
+            let all = reference.chars().filter(|c| *c != '\n').count();
+            if let Some(bound) = &bound {
                 for n in [han, all] {
-                    assert!((n - t).abs() <= t * tol, "{}: {n} vs {t}±{tol}", item.id);
+                    assert!(
+                        bound.contains(n),
+                        "{}: {n} not in {}",
+                        item.id,
+                        bound.describe_range()
+                    );
                 }
             }
-            if let Some(s) = bound("sentences") {
-                let ends = reference.chars().filter(|c| "。！？".contains(*c)).count() as f64;
+            if let Some(s) = meta.get("sentences").and_then(Value::as_u64) {
+                let ends = reference.chars().filter(|c| "。！？".contains(*c)).count() as u64;
                 assert_eq!(ends, s, "{}", item.id);
             }
         }
