@@ -48,10 +48,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         Some(r) => {
             let rubric = rubric::load(r)?;
             println!(
-                "rubric   {}: ok ({} dimensions, {} rules)",
+                "rubric   {}: ok ({}, {})",
                 r.display(),
-                rubric.dimensions.len(),
-                rubric.rules.len()
+                count(rubric.dimensions.len(), "dimension"),
+                count(rubric.rules.len(), "rule")
             );
             Some(rubric)
         }
@@ -82,11 +82,20 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     })
 }
 
+/// `1 rule`, `13 rules`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn problems_summary(path: &Path, n: usize) -> String {
-    let what = if n == 1 { "problem" } else { "problems" };
     format!(
-        "evalrun: {}: {n} {what} (listed above with their lines); fix them before a run",
-        path.display()
+        "evalrun: {}: {} (listed above with their lines); fix them before a run",
+        path.display(),
+        count(n, "problem")
     )
 }
 
@@ -137,15 +146,16 @@ fn rubric_findings(rubric: &Rubric, items: &[Item], m: &mut Makeup) {
         }
         if let Some(&first) = unbounded.first() {
             let lines: Vec<String> = unbounded.iter().map(ToString::to_string).collect();
-            let n = unbounded.len();
+            let on = match lines.as_slice() {
+                [one] => format!("1 item (line {one})"),
+                all => format!("{} items (lines {})", all.len(), all.join(", ")),
+            };
             m.add(Finding {
                 kind: FindingKind::RuleSkipped,
                 line: Some(first),
                 message: format!(
-                    "rule `{}` finds no length in the rule, meta.length or the prompt of {} (lines {}): it is not checked there",
-                    rule.id,
-                    if n == 1 { "1 item".to_string() } else { format!("{n} items") },
-                    lines.join(", ")
+                    "rule `{}` finds no length in the rule, meta.length or the prompt of {on}: the rule is left out there",
+                    rule.id
                 ),
             });
         }
@@ -227,7 +237,7 @@ default = "写一段{n}字以内的祝福"
         let warnings: Vec<String> = m.warnings().iter().map(ToString::to_string).collect();
         assert_eq!(
             warnings,
-            ["line 1: rule `length_ok` finds no length in the rule, meta.length or the prompt of 2 items (lines 1, 3): it is not checked there"]
+            ["line 1: rule `length_ok` finds no length in the rule, meta.length or the prompt of 2 items (lines 1, 3): the rule is left out there"]
         );
     }
 
