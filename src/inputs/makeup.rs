@@ -1487,10 +1487,8 @@ mod shipped {
                 }
                 other => panic!("{}: unknown category {other}", item.id),
             }
-            let bound = match bound_from_meta(Some(meta), DEFAULT_LENGTH_TOLERANCE) {
-                Some(b) => Some(b.unwrap_or_else(|e| panic!("{}: {e}", item.id))),
-                None => None,
-            };
+            let bound = bound_from_meta(Some(meta), DEFAULT_LENGTH_TOLERANCE)
+                .map(|b| b.unwrap_or_else(|e| panic!("{}: {e}", item.id)));
             let Some(reference) = &item.reference else {
                 continue;
             };
