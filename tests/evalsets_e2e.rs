@@ -620,3 +620,26 @@ fn length_rules_count_characters_and_sentences() {
     assert_eq!(compliance("four"), Some(0.0));
     assert_eq!(rule("max", "three_sentences"), Value::Null);
 }
+
+/// The shipped reference answers are what the rubrics ask for: every rule that applies passes.
+#[test]
+fn shipped_references_pass_every_rule_of_their_rubric() {
+    use evalrun::inputs::{evalset, rubric};
+    let mut checked = 0;
+    for (set, rubric_file, _) in SHIPPED {
+        let rubric = rubric::load(&repo_file(rubric_file)).unwrap();
+        for mut item in evalset::load(&repo_file(set)).unwrap() {
+            rubric.render(&mut item).unwrap();
+            let Some(reference) = item.reference.clone() else {
+                continue;
+            };
+            let (rules, _) = evalrun::score::score_answer(&rubric, &item, Some(&reference));
+            assert!(!rules.is_empty(), "{set} {}", item.id);
+            for (id, outcome) in rules {
+                assert!(outcome.pass, "{set} {}: {id}: {}", item.id, outcome.detail);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 30 + 12);
+}
