@@ -432,6 +432,14 @@ fn roleplay_rules_catch_wrong_voices_and_assistant_talk() {
         chat("swap", "孙悟空", "猪八戒:(揉着眼睛)猴哥，师父叫你去化斋。"),
         chat("ai", "孙悟空", "大圣，你平时都喜欢做什么？"),
         chat("fine", "孙悟空", "大圣，你最喜欢吃什么？"),
+        // Line 6: the shipped 孙悟空 conversation, its last prompt answered by 猪八戒.
+        {
+            let mut turns: Vec<Value> = serde_json::from_str(&good[0]).unwrap();
+            let last = turns.last_mut().unwrap();
+            last["prompt"] = "唐三藏:(着急)悟空，快看是谁来了？".into();
+            last["response"] = serde_json::json!([[""]]);
+            Value::Array(turns).to_string()
+        },
     ]
     .join("\n");
     let server = ScriptedServer::start(vec![
@@ -453,6 +461,10 @@ fn roleplay_rules_catch_wrong_voices_and_assistant_talk() {
         (
             "喜欢做什么",
             Behaviour::Answer("作为一个AI助手，我很乐意扮演孙悟空和你聊天！".into()),
+        ),
+        (
+            "快看是谁来了",
+            Behaviour::Answer("猪八戒:(探头探脑)师父，是俺老猪来了！".into()),
         ),
         (
             "最喜欢吃什么",
@@ -510,12 +522,15 @@ fn roleplay_rules_catch_wrong_voices_and_assistant_talk() {
     // In character: nothing fails and nothing bounds the judge.
     assert!(failed("fine").is_empty());
     assert_eq!(cap("fine"), None);
-    // The Qianfan lines carry no category, so the swap rules never apply to them.
-    assert!(!record("line-1")["rules"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .any(|k| k.starts_with("no_swap_")));
+    // Qianfan lines are tagged with the persona they ask for, so the swap rules apply to the shipped
+    // form too: the persona's own rule, and only it.
+    assert_eq!(
+        record("line-1")["rules"]["no_swap_sun_wukong"]["pass"],
+        true
+    );
+    assert_eq!(record("line-2")["rules"]["no_swap_zhu_bajie"]["pass"], true);
+    assert_eq!(failed("line-6"), ["no_swap_sun_wukong"]);
+    assert_eq!(cap("line-6"), Some(0.0));
 }
 
 /// Length answers scripted per request: the bound comes from meta.length, sentence counts from the

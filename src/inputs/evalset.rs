@@ -572,7 +572,7 @@ fn parse_qianfan(turns: &[Value], line: usize) -> LineResult<Item> {
             last => reference = last,
         }
     }
-    Ok(Item {
+    let mut item = Item {
         id: format!("line-{line}"),
         line,
         system,
@@ -581,7 +581,11 @@ fn parse_qianfan(turns: &[Value], line: usize) -> LineResult<Item> {
         category: None,
         reference,
         meta: None,
-    })
+    };
+    // A Qianfan line has no room for `category`: the persona it asks for is its category, so rubric
+    // rules can be scoped per character (e.g. "孙悟空 must not answer as 猪八戒").
+    item.category = crate::inputs::persona::persona(&item);
+    Ok(item)
 }
 
 /// `[["text"]]` (Qianfan; further candidates after the first are ranking data and ignored) or a plain

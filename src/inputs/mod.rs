@@ -4,5 +4,6 @@
 pub mod config;
 pub mod evalset;
 pub mod makeup;
+pub mod persona;
 pub mod rubric;
 pub mod secret;

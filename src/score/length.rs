@@ -45,8 +45,10 @@ impl LengthBound {
 }
 
 const NUM: &str = r"[0-9０-９]+|[零〇一二两三四五六七八九十百千万]+";
-const UPPER: &str = "不超过|不多于|不得超过|不得多于|最多|至多|少于";
-const LOWER: &str = "不少于|不低于|不得少于|至少|最少|多于|超过";
+/// Negated forms (`不要超过`, `不能少于`, …) are listed whole: matching is leftmost, so they are taken
+/// before the bare `超过`/`少于` inside them could turn "at most" into "at least".
+const UPPER: &str = "不超过|不多于|不得超过|不得多于|不要超过|不能超过|不可超过|不应超过|不宜超过|别超过|勿超过|不要多于|不能多于|最多|至多|少于";
+const LOWER: &str = "不少于|不低于|不得少于|不要少于|不能少于|不可少于|不应少于|不宜少于|别少于|起码|最低|至少|最少|多于|超过";
 
 /// `[pre] N [– M] 字 [post]`, or `字数 [pre] N [– M] [post]`. Alternatives are tried leftmost-first, so
 /// `不超过` is taken whole before `超过` could match inside it.
@@ -279,6 +281,11 @@ mod tests {
         assert_eq!(b("至少200字"), (Some(200), None));
         assert_eq!(b("800字以上"), (Some(800), None));
         assert_eq!(b("超过100字"), (Some(101), None));
+        // Negations must not flip the bound.
+        assert_eq!(b("字数不要超过60字"), (None, Some(60)));
+        assert_eq!(b("别超过40个字"), (None, Some(40)));
+        assert_eq!(b("不能少于250个字"), (Some(250), None));
+        assert_eq!(b("起码120字"), (Some(120), None));
         assert_eq!(b("字数不少于200"), (Some(200), None));
         assert_eq!(b("字数控制在300以内"), (None, Some(300)));
     }
