@@ -206,6 +206,39 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+/// The identity of a line of `responses.jsonl` or `scores.jsonl`: one (model, item, sample) unit.
+/// Deserialises from a whole record (other fields are ignored), so readers that only need to know
+/// *which* records exist — `--resume`, `merge` — do not depend on the rest of the record's shape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnitKey {
+    pub model: String,
+    pub item_id: String,
+    pub sample: u32,
+}
+
+/// The identity of a line of `pairwise.jsonl`: (candidate, baseline, item).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PairKey {
+    pub candidate: String,
+    pub baseline: String,
+    pub item_id: String,
+}
+
+/// The identity of a line of `judgements.jsonl`: one judge call (judge, task, graded model or
+/// candidate, baseline of a pair, item, sample, order).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JudgementKey {
+    pub judge: String,
+    /// `grade` or `pair`, as written.
+    pub task: String,
+    pub model: String,
+    #[serde(default)]
+    pub baseline: Option<String>,
+    pub item_id: String,
+    pub sample: u32,
+    pub order: u32,
+}
+
 /// File names inside a run directory (SPEC §5).
 pub mod files {
     pub const MANIFEST: &str = "manifest.json";
