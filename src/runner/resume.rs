@@ -29,7 +29,7 @@ use serde::Deserialize;
 
 use crate::error::UsageError;
 use crate::manifest::Manifest;
-use crate::records::{files, JudgementKey, PairKey, UnitKey};
+use crate::records::{files, read_jsonl_lines as read_lines, JudgementKey, PairKey, UnitKey};
 
 /// The keys a run directory already holds, per record file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -184,26 +184,6 @@ pub fn continued(stored: &Manifest, mut new: Manifest) -> Manifest {
     new.finished_utc = None;
     new.interrupted_utc = None;
     new
-}
-
-/// A record file's lines, each with its parsed JSON. Unparseable lines are an error naming the line
-/// (after [`repair_tail`] only a corrupt file has one).
-fn read_lines(path: &Path) -> Result<Vec<(String, serde_json::Value)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: invalid record", path.display(), i + 1))?;
-        out.push((line.to_string(), value));
-    }
-    Ok(out)
 }
 
 fn key_of<K: for<'de> Deserialize<'de>>(
