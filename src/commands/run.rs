@@ -155,6 +155,11 @@ impl Plan {
         command_line: String,
     ) -> Result<Plan, UsageError> {
         refuse_unavailable(args)?;
+        if args.resume && args.out.is_none() {
+            return Err(UsageError::new(
+                "--resume continues the run in --out DIR: name the run directory",
+            ));
+        }
         let config = Config::load(&args.config)?;
         let evalset_path = input_path(
             args.evalset.as_ref(),
@@ -190,11 +195,6 @@ impl Plan {
             .baseline
             .clone()
             .or_else(|| config.run.baseline.clone());
-        if args.resume && args.out.is_none() {
-            return Err(UsageError::new(
-                "--resume continues the run in --out DIR: name the run directory",
-            ));
-        }
         if !args.resume && holds_a_run(&out) {
             return Err(UsageError::new(format!(
                 "{} already holds a run; choose a new --out, or pass --resume to continue it",
