@@ -111,7 +111,10 @@ impl Progress {
                     retries: AtomicU64::new(0),
                 }
             })
-            .collect();
+            .collect::<Vec<Line>>();
+        for l in &lines {
+            l.bar.set_message(l.message(Duration::ZERO));
+        }
         let already: u64 = models.iter().map(|m| m.2).sum();
         Progress {
             what: what.to_string(),
