@@ -13,6 +13,9 @@ Examples:
   evalrun check --evalset evalsets/oral_english.jsonl --rubric rubrics/oral_english.toml
   evalrun report reports/runs/try1               # re-derive summary and reports from the records
   evalrun sim --addr 127.0.0.1:8765              # serve the simulator for your own clients
+  evalrun --models a,b --out reports/runs/try1 --resume   # continue a killed or interrupted run
+  evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
+  evalrun merge shard-1 shard-2 --out reports/runs/full                  # join --shard K/N runs
 
 Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
 130 interrupted.";
@@ -62,6 +65,18 @@ pub enum Command {
     /// List the configured models with provider, endpoint, limits and prices (never secrets).
     #[command(after_help = "Example:\n  evalrun models --config evalrun.toml")]
     Models(ModelsArgs),
+    /// Compare a candidate run with a baseline run; exit 1 on a significant regression (SPEC §7).
+    #[command(
+        after_help = "Example:\n  evalrun gate --baseline reports/accepted --candidate reports/runs/nightly --out gate.md\n\n\
+                      Exit codes: 0 no regression, 1 a regression (the table says which and why), 2 the runs \
+                      cannot be compared (changed eval set, rubric or judge; no model in common)."
+    )]
+    Gate(GateArgs),
+    /// Merge the run directories of `--shard 1/N` … `N/N` into one, as if the run had not been split.
+    #[command(
+        after_help = "Example:\n  evalrun merge shards/1 shards/2 shards/3 --out reports/runs/nightly"
+    )]
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -155,6 +170,44 @@ pub struct CheckArgs {
     /// Configuration; checked too when it exists.
     #[arg(long, value_name = "F", default_value = "evalrun.toml")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// The accepted run to compare against.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: PathBuf,
+    /// The run under test.
+    #[arg(long, value_name = "DIR")]
+    pub candidate: PathBuf,
+    /// Largest tolerated drop of a dimension mean, on the rubric scale.
+    #[arg(long, value_name = "X", default_value_t = 0.10)]
+    pub max_drop: f64,
+    /// Significance level of the paired tests, after Holm.
+    #[arg(long, value_name = "α", default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Largest tolerated relative rise of p90 total latency (0.25 = +25 %).
+    #[arg(long, value_name = "F", default_value_t = 0.25)]
+    pub max_latency_increase: f64,
+    /// Also write the markdown verdict to this file.
+    #[arg(long, value_name = "F")]
+    pub out: Option<PathBuf>,
+    /// Compare even when eval set, rubric or judge changed (the verdict says so).
+    #[arg(long)]
+    pub allow_changed: bool,
+    /// Deterministic endpoints (e.g. the simulator): any change of a score or rule outcome fails.
+    #[arg(long)]
+    pub exact: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shard run directories (`--shard 1/N` … `N/N`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// The merged run directory to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -36,6 +36,13 @@ pub struct Manifest {
     pub dimensions: Vec<DimensionEntry>,
     /// Set when the endpoints were the built-in simulator.
     pub simulated: Option<Simulated>,
+    /// When `--resume` continued this run (UTC, one entry per resume).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_utc: Vec<String>,
+    /// Set when the last session of this run was interrupted (Ctrl-C) before every unit was done;
+    /// cleared when a resume completes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_utc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +143,191 @@ impl Manifest {
         })?;
         serde_json::from_str(&text).with_context(|| format!("{}: invalid manifest", path.display()))
     }
+}
+
+/// How two runs' manifests differ, in words a user can act on ("rubric: sha256 1a2b3c4d… → …").
+/// `--resume` compares the stored manifest with the one the new command would write; `merge` compares
+/// shards; `gate` compares baseline and candidate. Each check returns one line per difference.
+impl Manifest {
+    /// Eval set and rubric, by content.
+    pub fn input_changes(&self, new: &Manifest) -> Vec<String> {
+        let mut out = Vec::new();
+        for (what, a, b) in [
+            ("eval set", &self.evalset, &new.evalset),
+            ("rubric", &self.rubric, &new.rubric),
+        ] {
+            if a.sha256 != b.sha256 {
+                out.push(format!(
+                    "{what}: sha256 {} ({}) → {} ({})",
+                    short(&a.sha256),
+                    a.path,
+                    short(&b.sha256),
+                    b.path
+                ));
+            }
+        }
+        out
+    }
+
+    /// The judge: its name and, when it is one of the run's models in both, its identity (provider,
+    /// API, model or endpoint path, parameters). With `with_host` false the endpoint's scheme, host
+    /// and port are left out, so the same judge served from another address is the same judge.
+    pub fn judge_changes(&self, new: &Manifest, with_host: bool) -> Vec<String> {
+        let name = |j: &Option<String>| j.clone().unwrap_or_else(|| "none".into());
+        if self.judge != new.judge {
+            return vec![format!(
+                "judge: {} → {}",
+                name(&self.judge),
+                name(&new.judge)
+            )];
+        }
+        let Some(judge) = &self.judge else {
+            return Vec::new();
+        };
+        match (self.model(judge), new.model(judge)) {
+            (Some(a), Some(b)) => a.identity_changes(b, with_host, &format!("judge {judge}")),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The models: which are configured, and each one's identity (provider, API, endpoint, params).
+    /// Limits and prices may differ (they change how fast and at what cost, not what is asked).
+    pub fn model_changes(&self, new: &Manifest) -> Vec<String> {
+        let mut out = Vec::new();
+        let names =
+            |m: &Manifest| -> Vec<String> { m.models.iter().map(|e| e.name.clone()).collect() };
+        let (old_names, new_names) = (names(self), names(new));
+        let added: Vec<&String> = new_names
+            .iter()
+            .filter(|n| !old_names.contains(n))
+            .collect();
+        let removed: Vec<&String> = old_names
+            .iter()
+            .filter(|n| !new_names.contains(n))
+            .collect();
+        if !added.is_empty() || !removed.is_empty() {
+            let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("added {}", list(&added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("removed {}", list(&removed)));
+            }
+            out.push(format!("models: {}", parts.join("; ")));
+        }
+        for a in &self.models {
+            if let Some(b) = new.model(&a.name) {
+                out.extend(a.identity_changes(b, true, &format!("model {}", a.name)));
+            }
+        }
+        out
+    }
+
+    /// What decides the set of units: samples per item, judge samples, `--limit`, and (with
+    /// `with_shard`) `--shard`.
+    pub fn unit_changes(&self, new: &Manifest, with_shard: bool) -> Vec<String> {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "none".into());
+        let mut out = Vec::new();
+        if self.samples != new.samples {
+            out.push(format!("--samples: {} → {}", self.samples, new.samples));
+        }
+        if self.judge_samples != new.judge_samples {
+            out.push(format!(
+                "--judge-samples: {} → {}",
+                self.judge_samples, new.judge_samples
+            ));
+        }
+        if self.limit != new.limit {
+            out.push(format!(
+                "--limit: {} → {}",
+                opt(self.limit.map(|n| n.to_string())),
+                opt(new.limit.map(|n| n.to_string()))
+            ));
+        }
+        if with_shard && self.shard != new.shard {
+            out.push(format!(
+                "--shard: {} → {}",
+                opt(self.shard.clone()),
+                opt(new.shard.clone())
+            ));
+        }
+        out
+    }
+
+    /// The entry of model `name`, if the run has it.
+    pub fn model(&self, name: &str) -> Option<&ModelEntry> {
+        self.models.iter().find(|e| e.name == name)
+    }
+}
+
+impl ModelEntry {
+    /// Differences in what is asked of the endpoint: provider, API, endpoint and request parameters,
+    /// one line each, prefixed with `label`.
+    pub fn identity_changes(&self, new: &ModelEntry, with_host: bool, label: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.provider != new.provider {
+            out.push(format!(
+                "{label}: provider {} → {}",
+                word(self.provider),
+                word(new.provider)
+            ));
+        }
+        if self.api != new.api {
+            out.push(format!(
+                "{label}: api {} → {}",
+                word(self.api),
+                word(new.api)
+            ));
+        }
+        let endpoint = |e: &str| {
+            if with_host {
+                e.to_string()
+            } else {
+                without_origin(e).to_string()
+            }
+        };
+        if endpoint(&self.endpoint) != endpoint(&new.endpoint) {
+            out.push(format!(
+                "{label}: endpoint {} → {}",
+                self.endpoint, new.endpoint
+            ));
+        }
+        let keys: std::collections::BTreeSet<&String> =
+            self.params.keys().chain(new.params.keys()).collect();
+        for k in keys {
+            let (a, b) = (self.params.get(k), new.params.get(k));
+            if a != b {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map(|v| v.to_string()).unwrap_or_else(|| "(unset)".into())
+                };
+                out.push(format!("{label}: params.{k} {} → {}", show(a), show(b)));
+            }
+        }
+        out
+    }
+}
+
+/// `http://127.0.0.1:8000/v1/chat/completions (model x)` → `/v1/chat/completions (model x)`.
+fn without_origin(endpoint: &str) -> &str {
+    match endpoint.split_once("://") {
+        Some((_, rest)) => rest.find('/').map(|i| &rest[i..]).unwrap_or(""),
+        None => endpoint,
+    }
+}
+
+/// A unit enum as its configuration word (`openai`, `chat`).
+fn word<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The first 12 hex digits of a hash: enough to tell files apart in a message.
+fn short(sha: &str) -> String {
+    let n = sha.len().min(12);
+    format!("{}…", &sha[..n])
 }
 
 pub fn hex(bytes: &[u8]) -> String {

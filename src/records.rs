@@ -206,6 +206,67 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+/// The identity of a line of `responses.jsonl` or `scores.jsonl`: one (model, item, sample) unit.
+/// Deserialises from a whole record (other fields are ignored), so readers that only need to know
+/// *which* records exist — `--resume`, `merge` — do not depend on the rest of the record's shape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnitKey {
+    pub model: String,
+    pub item_id: String,
+    pub sample: u32,
+}
+
+/// The identity of a line of `pairwise.jsonl`: (candidate, baseline, item).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PairKey {
+    pub candidate: String,
+    pub baseline: String,
+    pub item_id: String,
+}
+
+/// The identity of a line of `judgements.jsonl`: one judge call (judge, task, graded model or
+/// candidate, baseline of a pair, item, sample, order).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JudgementKey {
+    pub judge: String,
+    /// `grade` or `pair`, as written.
+    pub task: String,
+    pub model: String,
+    #[serde(default)]
+    pub baseline: Option<String>,
+    pub item_id: String,
+    pub sample: u32,
+    pub order: u32,
+}
+
+/// Read a JSONL record file as its lines, each with its parsed JSON, for code that must copy records
+/// byte for byte whatever fields they carry (`merge`, `--resume`). Same hygiene as [`read_jsonl`]: a
+/// torn last line is ignored, an unparseable line elsewhere is an error naming it, a missing file is
+/// empty.
+pub fn read_jsonl_lines(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
+    use anyhow::Context;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(v) => out.push((line.to_string(), v)),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => anyhow::bail!("{}:{}: invalid record: {e}", path.display(), i + 1),
+        }
+    }
+    Ok(out)
+}
+
 /// File names inside a run directory (SPEC §5).
 pub mod files {
     pub const MANIFEST: &str = "manifest.json";

@@ -89,6 +89,12 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
     if let Some(sh) = &m.shard {
         notices.push(format!("shard {sh} of the eval set only"));
     }
+    if let Some(at) = &m.interrupted_utc {
+        notices.push(format!(
+            "interrupted at {at}: this report covers only the answers that arrived; run the same command \
+             with --resume to complete it"
+        ));
+    }
     let _ = summary;
     Ok(ReportContext {
         run_id: m.run_id.clone(),

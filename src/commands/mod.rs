@@ -3,6 +3,8 @@
 pub mod check;
 pub mod demo;
 pub mod finalize;
+pub mod gate;
+pub mod merge;
 pub mod models;
 pub mod report;
 pub mod run;
@@ -37,6 +39,8 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
             print!("{}", models::run(&args, &process_env)?);
             Ok(exit::SUCCESS)
         }
+        Command::Gate(args) => gate::run(&args),
+        Command::Merge(args) => merge::run(&args, command_line),
     }
 }
 

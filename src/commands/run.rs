@@ -1,5 +1,10 @@
 //! `evalrun run`: flags and files → a validated `Plan` (every input error found here, exit 2, before
 //! any request) → answers under limits → scores → summary and reports.
+//!
+//! With `--resume` the run directory's records decide what is left (`runner::resume`): recorded answers
+//! are never asked for again, answers without a score are scored from the record, and the summary and
+//! reports are derived from all records at the end. Ctrl-C stops sending (`runner::interrupt`), writes
+//! what arrived and exits 130.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,8 +20,10 @@ use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
 use crate::manifest::{utc_now, DimensionEntry, FileRef, Manifest, ModelEntry, Simulated};
 use crate::provider::Client;
-use crate::records::{files, ResponseRecord, ScoreRecord};
-use crate::runner::store::Store;
+use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
+use crate::runner::interrupt::Interrupt;
+use crate::runner::resume;
+use crate::runner::store::{RecordFile, Store};
 use crate::runner::{self, Endpoint, Job};
 use crate::score;
 
@@ -44,6 +51,8 @@ pub struct Plan {
     pub redactor: Redactor,
     pub simulated: Option<Simulated>,
     pub command_line: String,
+    /// Continue the run in `out` (`--resume`).
+    pub resume: bool,
 }
 
 /// Eval set and rubric, loaded, validated and rendered.
@@ -96,9 +105,6 @@ fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
             "{flag} is not available in this version yet: {why}"
         )))
     };
-    if args.resume {
-        return unavailable("--resume", "start a new run with a new --out");
-    }
     if args.max_cost.is_some() {
         return unavailable("--max-cost", "use --limit N to bound a run's size");
     }
@@ -149,6 +155,11 @@ impl Plan {
         command_line: String,
     ) -> Result<Plan, UsageError> {
         refuse_unavailable(args)?;
+        if args.resume && args.out.is_none() {
+            return Err(UsageError::new(
+                "--resume continues the run in --out DIR: name the run directory",
+            ));
+        }
         let config = Config::load(&args.config)?;
         let evalset_path = input_path(
             args.evalset.as_ref(),
@@ -184,7 +195,13 @@ impl Plan {
             .baseline
             .clone()
             .or_else(|| config.run.baseline.clone());
-        Plan::build(PlanParts {
+        if !args.resume && holds_a_run(&out) {
+            return Err(UsageError::new(format!(
+                "{} already holds a run; choose a new --out, or pass --resume to continue it",
+                out.display()
+            )));
+        }
+        let mut plan = Plan::build(PlanParts {
             config,
             config_ref,
             evalset_path,
@@ -202,7 +219,9 @@ impl Plan {
             simulated: None,
             command_line,
             env,
-        })
+        })?;
+        plan.resume = args.resume;
+        Ok(plan)
     }
 
     pub fn build(p: PlanParts<'_>) -> Result<Plan, UsageError> {
@@ -237,33 +256,18 @@ impl Plan {
         }
         let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
         let mut items = inputs.items;
-        if let Some((k, n)) = p.shard {
-            items = items
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| i % n == k - 1)
-                .map(|(_, it)| it)
-                .collect();
-        }
+        // `--limit` first, then `--shard`: the shards of a limited run are the limited run, split.
         if let Some(limit) = p.limit {
             items.truncate(limit);
+        }
+        if let Some((k, n)) = p.shard {
+            items = shard_of(items, k, n);
         }
         if items.is_empty() {
             return Err(UsageError::in_file(
                 &p.evalset_path,
                 "no items to run (after --limit/--shard)",
             ));
-        }
-        if p.out
-            .join(files::RESPONSES)
-            .metadata()
-            .map(|m| m.len() > 0)
-            .unwrap_or(false)
-        {
-            return Err(UsageError::new(format!(
-                "{} already holds a run; choose a new --out",
-                p.out.display()
-            )));
         }
         let mut redactor = Redactor::default();
         let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
@@ -287,6 +291,7 @@ impl Plan {
             redactor,
             simulated: p.simulated,
             command_line: p.command_line,
+            resume: false,
         })
     }
 
@@ -325,8 +330,28 @@ impl Plan {
                 })
                 .collect(),
             simulated: self.simulated.clone(),
+            resumed_utc: Vec::new(),
+            interrupted_utc: None,
         }
     }
+}
+
+/// Items whose index (0-based, in eval-set order) mod `n` is `k` − 1.
+pub fn shard_of<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, it)| it)
+        .collect()
+}
+
+/// Whether `dir` already holds records of a run.
+fn holds_a_run(dir: &Path) -> bool {
+    dir.join(files::RESPONSES)
+        .metadata()
+        .map(|m| m.len() > 0)
+        .unwrap_or(false)
 }
 
 /// The parts a plan is built from, whether they come from flags (`run`) or are assembled (`demo`).
@@ -361,6 +386,10 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("could not create run directory {}", plan.out.display()))?;
     let mut manifest = plan.manifest(started);
+    let mut done = resume::Done::default();
+    if plan.resume {
+        (manifest, done) = continue_run(&plan.out, manifest)?;
+    }
     manifest.write(&plan.out)?;
     write_items(&plan.out, &plan.items)?;
 
@@ -391,7 +420,12 @@ pub async fn execute(plan: Plan) -> Result<u8> {
             judge_error: None,
         }
     });
-    let tallies = runner::answer_all(Job {
+    if plan.resume {
+        score_unscored(&plan.out, &done, &plan.items, &scorer, &store)?;
+    }
+    let interrupt = Interrupt::new();
+    let listener = interrupt.listen();
+    runner::answer_all(Job {
         endpoints,
         items: Arc::new(plan.items),
         samples: plan.samples,
@@ -399,33 +433,109 @@ pub async fn execute(plan: Plan) -> Result<u8> {
         sink: store.sink(),
         scorer,
         quiet: plan.quiet,
+        recorded: std::mem::take(&mut done.answers),
+        interrupt: interrupt.clone(),
     })
     .await;
     store.close()?;
 
-    manifest.finished_utc = Some(utc_now());
+    let interrupted = interrupt.is_requested();
+    if interrupted {
+        manifest.interrupted_utc = Some(utc_now());
+    } else {
+        manifest.finished_utc = Some(utc_now());
+    }
     manifest.write(&plan.out)?;
-    finalize::write_reports(&plan.out, &manifest, None)?;
-    print!("{}", finalize::terminal_summary(&plan.out, &manifest)?);
+    let (summary, ctx) = finalize::write_reports(&plan.out, &manifest, None)?;
+    print!("{}", crate::report::terminal_table(&summary, &ctx));
     println!("\nreport: {}", plan.out.join(files::REPORT_MD).display());
+    listener.abort();
 
-    let dead: Vec<&String> = tallies
+    if interrupted {
+        eprintln!(
+            "evalrun: interrupted; the records that arrived are in {} — continue with the same command \
+             plus --resume",
+            plan.out.display()
+        );
+        return Ok(exit::INTERRUPTED);
+    }
+    let dead: Vec<&str> = summary
+        .models
         .iter()
-        .filter(|(_, t)| t.answered == 0 && t.failed > 0)
-        .map(|(n, _)| n)
+        .filter(|(_, m)| m.errors.n_responses > 0 && m.errors.n_errors == m.errors.n_responses)
+        .map(|(n, _)| n.as_str())
         .collect();
     if !dead.is_empty() {
         eprintln!(
             "evalrun: every request of {} failed; see the errors in {}",
-            dead.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            dead.join(", "),
             plan.out.join(files::RESPONSES).display()
         );
         return Ok(exit::FAILURE);
     }
     Ok(exit::SUCCESS)
+}
+
+/// `--resume`: check the stored manifest against the new one (exit 2 naming every change), make the
+/// record files safe to append to, and return the manifest to write and what is done. A directory
+/// without a manifest and without records starts a new run, so `--resume` can always be passed.
+fn continue_run(dir: &Path, manifest: Manifest) -> Result<(Manifest, resume::Done)> {
+    if !dir.join(files::MANIFEST).exists() {
+        if holds_a_run(dir) {
+            return Err(UsageError::new(format!(
+                "--resume: {} holds records but no {}; it cannot be checked against this command",
+                dir.display(),
+                files::MANIFEST
+            ))
+            .into());
+        }
+        eprintln!(
+            "evalrun: --resume: {} holds no run yet; starting it",
+            dir.display()
+        );
+        let (done, _) = resume::prepare(dir)?;
+        return Ok((manifest, done));
+    }
+    let stored = Manifest::read(dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    resume::check_manifest(&stored, &manifest, dir)?;
+    let (done, repairs) = resume::prepare(dir)?;
+    if let Some(r) = repairs.describe() {
+        eprintln!("evalrun: --resume: {r}");
+    }
+    Ok((resume::continued(&stored, manifest), done))
+}
+
+/// Score, from their records, the answers that were recorded without a score line (a kill between the
+/// two lines). No request is sent.
+fn score_unscored(
+    dir: &Path,
+    done: &resume::Done,
+    items: &[Item],
+    scorer: &runner::Scorer,
+    store: &Store,
+) -> Result<()> {
+    let missing = done.answers.difference(&done.scores).count();
+    if missing == 0 {
+        return Ok(());
+    }
+    let by_id: std::collections::BTreeMap<&str, &Item> =
+        items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let sink = store.sink();
+    let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
+    for r in responses {
+        let key = crate::records::UnitKey {
+            model: r.model.clone(),
+            item_id: r.item_id.clone(),
+            sample: r.sample,
+        };
+        if !done.answers.contains(&key) || done.scores.contains(&key) {
+            continue;
+        }
+        if let Some(item) = by_id.get(r.item_id.as_str()) {
+            sink.write(RecordFile::Scores, &scorer(&r, item));
+        }
+    }
+    Ok(())
 }
 
 fn write_items(dir: &Path, items: &[Item]) -> Result<()> {

@@ -6,13 +6,19 @@
 //! pause (after a rate-limit answer), its `rps` bucket, its `tpm` bucket and the global `--concurrency`
 //! permit; that wait is `queue_ms`. The permit is held only while the request is in flight. Memory holds
 //! the plan (items) and counters, never the answers.
+//!
+//! Units already recorded (`--resume`, see [`resume`]) are skipped. After Ctrl-C ([`interrupt`]) no
+//! worker takes a new unit, and a unit still in flight when the grace period ends is abandoned
+//! unrecorded, to be asked again by `--resume`.
 
+pub mod interrupt;
 pub mod limits;
 pub mod progress;
+pub mod resume;
 pub mod retry;
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,7 +28,8 @@ use tokio::sync::Semaphore;
 use crate::inputs::config::ResolvedModel;
 use crate::inputs::evalset::Item;
 use crate::provider::{Attempt, Client, Prompt, RetryAdvice};
-use crate::records::{ErrorInfo, ResponseRecord, ScoreRecord};
+use crate::records::{ErrorInfo, ResponseRecord, ScoreRecord, UnitKey};
+use interrupt::Interrupt;
 use limits::{estimate_tokens, ModelLimits};
 use progress::Progress;
 use store::{RecordFile, RecordSink};
@@ -45,6 +52,10 @@ pub struct Job {
     pub sink: RecordSink,
     pub scorer: Scorer,
     pub quiet: bool,
+    /// Answers already recorded (`--resume`): never asked for again.
+    pub recorded: BTreeSet<UnitKey>,
+    /// Raised by Ctrl-C: no new unit starts, units in flight get [`interrupt::GRACE`] to finish.
+    pub interrupt: Interrupt,
 }
 
 /// How one model fared.
@@ -57,33 +68,56 @@ pub struct Tally {
 /// Run every unit; returns the tally per model. Records are already on their way to disk.
 pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     let units_per_model = job.items.len() * job.samples as usize;
-    let progress = Arc::new(Progress::new(
-        (units_per_model * job.endpoints.len()) as u64,
-        "answers",
-        job.quiet,
-    ));
+    // Per model, the unit indices (item × samples + sample) still to do.
+    let todo: Vec<Arc<Vec<usize>>> = job
+        .endpoints
+        .iter()
+        .map(|e| {
+            let name = &e.model.name;
+            let pending = (0..units_per_model).filter(|&idx| {
+                let key = UnitKey {
+                    model: name.clone(),
+                    item_id: job.items[idx / job.samples as usize].id.clone(),
+                    sample: (idx % job.samples as usize) as u32,
+                };
+                !job.recorded.contains(&key)
+            });
+            Arc::new(pending.collect())
+        })
+        .collect();
+    let lines: Vec<(String, u64, u64)> = job
+        .endpoints
+        .iter()
+        .zip(&todo)
+        .map(|(e, t)| {
+            (
+                e.model.name.clone(),
+                units_per_model as u64,
+                (units_per_model - t.len()) as u64,
+            )
+        })
+        .collect();
+    let progress = Arc::new(Progress::per_model("answers", &lines, job.quiet));
     let global = Arc::new(Semaphore::new(job.global_concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let mut tallies = BTreeMap::new();
-    for endpoint in job.endpoints {
+    for (index, (endpoint, todo)) in job.endpoints.into_iter().zip(todo).enumerate() {
         let name = endpoint.model.name.clone();
         tallies.insert(name.clone(), Tally::default());
         let shared = Arc::new(ModelRun::new(endpoint));
-        let workers = shared
-            .endpoint
-            .model
-            .config
-            .concurrency
-            .min(units_per_model);
+        let workers = shared.endpoint.model.config.concurrency.min(todo.len());
         for _ in 0..workers {
             let shared = shared.clone();
             let ctx = WorkerCtx {
                 items: job.items.clone(),
                 samples: job.samples,
+                todo: todo.clone(),
+                index,
                 global: global.clone(),
                 sink: job.sink.clone(),
                 scorer: job.scorer.clone(),
                 progress: progress.clone(),
+                interrupt: job.interrupt.clone(),
             };
             set.spawn(async move {
                 (
@@ -123,27 +157,39 @@ impl ModelRun {
 struct WorkerCtx {
     items: Arc<Vec<Item>>,
     samples: u32,
+    /// This model's unit indices still to do; `ModelRun::next` walks it.
+    todo: Arc<Vec<usize>>,
+    /// This model's line in the progress display.
+    index: usize,
     global: Arc<Semaphore>,
     sink: RecordSink,
     scorer: Scorer,
     progress: Arc<Progress>,
+    interrupt: Interrupt,
 }
 
 async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
     let mut tally = Tally::default();
-    let units = ctx.items.len() * ctx.samples as usize;
     loop {
-        let idx = run.next.fetch_add(1, Ordering::Relaxed);
-        if idx >= units {
+        if ctx.interrupt.is_requested() {
             return tally;
         }
+        let pos = run.next.fetch_add(1, Ordering::Relaxed);
+        let Some(&idx) = ctx.todo.get(pos) else {
+            return tally;
+        };
         let item = &ctx.items[idx / ctx.samples as usize];
         let sample = (idx % ctx.samples as usize) as u32;
         let prompt = Prompt {
             system: item.system.as_deref(),
             messages: &item.messages,
         };
-        let called = call(&run, &ctx.global, prompt).await;
+        let called = tokio::select! {
+            biased;
+            called = call(&run, &ctx.global, prompt) => called,
+            // Interrupted and out of grace: abandon the unit unrecorded (`--resume` redoes it).
+            () = ctx.interrupt.grace_over(interrupt::GRACE) => return tally,
+        };
         let record = record(&run, item, sample, called);
         let failed = record.error.is_some();
         if failed {
@@ -152,7 +198,7 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
             tally.answered += 1;
         }
         ctx.progress
-            .unit_done(failed, record.attempts.saturating_sub(1));
+            .model_done(ctx.index, failed, record.attempts.saturating_sub(1));
         let score = (ctx.scorer)(&record, item);
         ctx.sink.write(RecordFile::Responses, &record);
         ctx.sink.write(RecordFile::Scores, &score);

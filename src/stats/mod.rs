@@ -3,8 +3,9 @@
 //! The pure building blocks work on plain slices, one concept per file, each tested against values
 //! worked out by hand or by scipy: [`describe`] (mean, sd, se), [`percentile`] (nearest rank for
 //! latency, type 7 for bootstrap bounds), [`bootstrap`] (SplitMix64 and the percentile bootstrap of a
-//! mean), [`wilcoxon`] (signed-rank test, Pratt zeros), [`binomial`] (exact sign test, Wilson interval)
-//! and [`holm`] (step-down adjustment). [`aggregate`] groups the records and fills [`Summary`];
+//! mean), [`wilcoxon`] (signed-rank test, Pratt zeros), [`binomial`] (exact sign test, Wilson interval),
+//! [`holm`] (step-down adjustment) and [`mcnemar`] (exact test of paired pass/fail outcomes).
+//! [`aggregate`] groups the records and fills [`Summary`];
 //! [`fixture`] writes a synthetic run directory for tests of everything downstream.
 
 pub mod aggregate;
@@ -13,6 +14,7 @@ pub mod bootstrap;
 pub mod describe;
 pub mod fixture;
 pub mod holm;
+pub mod mcnemar;
 pub mod percentile;
 pub mod summary;
 pub mod wilcoxon;

@@ -42,6 +42,8 @@ struct ServerState {
     script: Vec<(String, Behaviour)>,
     requests: AtomicUsize,
     per_marker: Mutex<BTreeMap<String, usize>>,
+    /// Requests per (model, last user message).
+    per_prompt: Mutex<BTreeMap<(String, String), usize>>,
     auth_headers: Mutex<Vec<String>>,
     bodies: Mutex<Vec<Value>>,
 }
@@ -97,6 +99,11 @@ impl ScriptedServer {
         self.state.bodies.lock().unwrap().clone()
     }
 
+    /// Requests received per (model, last user message): how often each answer was asked for.
+    pub fn requests_by_prompt(&self) -> BTreeMap<(String, String), usize> {
+        self.state.per_prompt.lock().unwrap().clone()
+    }
+
     /// Authorization headers received (to check the bearer key is sent).
     pub fn auth_headers(&self) -> Vec<String> {
         self.state.auth_headers.lock().unwrap().clone()
@@ -117,6 +124,14 @@ async fn chat(State(st): State<Arc<ServerState>>, headers: HeaderMap, body: Byte
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
         .to_string();
+    {
+        let model = req["model"].as_str().unwrap_or("").to_string();
+        *st.per_prompt
+            .lock()
+            .unwrap()
+            .entry((model, last.clone()))
+            .or_insert(0) += 1;
+    }
     let found = st
         .script
         .iter()

@@ -1,0 +1,386 @@
+//! `--resume`: what a run directory already holds, so a run continues with only what is missing.
+//!
+//! [`prepare`] makes the directory safe to append to and returns [`Done`], the keys already recorded
+//! per file. Every phase consults it before asking an endpoint:
+//!
+//! - answers: a unit (model, item, sample) in [`Done::answers`] is never sent again. A unit whose
+//!   last `responses.jsonl` line is an *error* is not done: `prepare` removes that line (and the unit's
+//!   score line) and the unit is asked again, so a run stopped by a quota wall, an outage or a bad key
+//!   finishes once the cause is fixed, and the file still ends with exactly one line per unit. Error
+//!   records are not answers: nothing usable was received (a `truncated` one kept only a fragment).
+//! - scores: a recorded answer without a line in [`Done::scores`] is scored from the record, with no
+//!   request.
+//! - judgements (for the judge phase): [`Done::judgements`] maps each judge call's key to whether its
+//!   last line succeeded (`error` and `parse_error` both null). A judge phase asks only for keys that
+//!   are absent, and decides itself whether to ask again for failed ones; if it does, the new line
+//!   supersedes the old one for every reader (the last line of a key wins, STATS.md §4).
+//!   [`Done::pairs`] holds the (candidate, baseline, item) keys of `pairwise.jsonl`.
+//!
+//! [`check_manifest`] refuses (exit 2) when the new command would run different work than the
+//! stored run: eval set, rubric, models (by content), judge, samples, `--limit` or `--shard`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::error::UsageError;
+use crate::manifest::Manifest;
+use crate::records::{files, read_jsonl_lines as read_lines, JudgementKey, PairKey, UnitKey};
+
+/// The keys a run directory already holds, per record file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Done {
+    /// Answers recorded without an error: never asked for again.
+    pub answers: BTreeSet<UnitKey>,
+    /// Units that have a line in `scores.jsonl`.
+    pub scores: BTreeSet<UnitKey>,
+    /// Judge calls recorded; `true` when the key's last line has no `error` and no `parse_error`.
+    pub judgements: BTreeMap<JudgementKey, bool>,
+    /// Lines of `pairwise.jsonl`.
+    pub pairs: BTreeSet<PairKey>,
+}
+
+/// What [`prepare`] changed on disk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repairs {
+    /// Record files whose torn last line was cut off, with the bytes removed.
+    pub torn: Vec<(&'static str, u64)>,
+    /// Units whose error record was removed so that they are asked again.
+    pub retried_errors: usize,
+    /// Lines removed because a later line has the same key.
+    pub superseded: usize,
+}
+
+impl Repairs {
+    /// One line for stderr, or `None` when nothing was changed.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for (file, bytes) in &self.torn {
+            parts.push(format!("cut a torn last line ({bytes} bytes) off {file}"));
+        }
+        if self.retried_errors > 0 {
+            parts.push(format!(
+                "{} failed unit(s) will be asked again",
+                self.retried_errors
+            ));
+        }
+        if self.superseded > 0 {
+            parts.push(format!(
+                "dropped {} line(s) superseded by a later line of the same key",
+                self.superseded
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// Make `dir`'s record files safe to append to and report what they hold (see the module docs).
+/// Files are rewritten only when a line must go, through a temporary file and a rename, so a kill
+/// during `prepare` leaves either the old or the new file.
+pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
+    let mut repairs = Repairs::default();
+    for name in [
+        files::RESPONSES,
+        files::SCORES,
+        files::JUDGEMENTS,
+        files::PAIRWISE,
+    ] {
+        if let Some(bytes) = repair_tail(&dir.join(name))? {
+            repairs.torn.push((name, bytes));
+        }
+    }
+
+    // responses.jsonl: the last line of each unit; error units are dropped and asked again.
+    let responses = read_lines(&dir.join(files::RESPONSES))?;
+    let mut last_response: BTreeMap<UnitKey, usize> = BTreeMap::new();
+    for (i, (line, value)) in responses.iter().enumerate() {
+        last_response.insert(key_of::<UnitKey>(value, files::RESPONSES, i, line)?, i);
+    }
+    let mut answers = BTreeSet::new();
+    let mut keep = vec![false; responses.len()];
+    for (key, &i) in &last_response {
+        if responses[i].1.get("error").is_none_or(|e| e.is_null()) {
+            answers.insert(key.clone());
+            keep[i] = true;
+        } else {
+            repairs.retried_errors += 1;
+        }
+    }
+    repairs.superseded += responses.len() - last_response.len();
+    rewrite_if_needed(&dir.join(files::RESPONSES), &responses, &keep)?;
+
+    // scores.jsonl: the last line of each unit whose answer stays.
+    let scores = read_lines(&dir.join(files::SCORES))?;
+    let mut last: BTreeMap<UnitKey, usize> = BTreeMap::new();
+    for (i, (line, value)) in scores.iter().enumerate() {
+        last.insert(key_of::<UnitKey>(value, files::SCORES, i, line)?, i);
+    }
+    let mut keep = vec![false; scores.len()];
+    let mut scored = BTreeSet::new();
+    for (key, &i) in &last {
+        // A score without any response line is not ours to judge: kept.
+        if answers.contains(key) || !last_response.contains_key(key) {
+            keep[i] = true;
+            scored.insert(key.clone());
+        }
+    }
+    repairs.superseded += scores.len() - last.len();
+    rewrite_if_needed(&dir.join(files::SCORES), &scores, &keep)?;
+
+    let mut judgements = BTreeMap::new();
+    for (i, (line, value)) in read_lines(&dir.join(files::JUDGEMENTS))?.iter().enumerate() {
+        let key = key_of::<JudgementKey>(value, files::JUDGEMENTS, i, line)?;
+        let ok = ["error", "parse_error"]
+            .iter()
+            .all(|f| value.get(f).is_none_or(|v| v.is_null()));
+        judgements.insert(key, ok);
+    }
+    let mut pairs = BTreeSet::new();
+    for (i, (line, value)) in read_lines(&dir.join(files::PAIRWISE))?.iter().enumerate() {
+        pairs.insert(key_of::<PairKey>(value, files::PAIRWISE, i, line)?);
+    }
+    Ok((
+        Done {
+            answers,
+            scores: scored,
+            judgements,
+            pairs,
+        },
+        repairs,
+    ))
+}
+
+/// Refuse to resume when the new command would do different work than the stored run did. The error
+/// lists every difference, one per line.
+pub fn check_manifest(stored: &Manifest, new: &Manifest, dir: &Path) -> Result<(), UsageError> {
+    let mut changes = stored.input_changes(new);
+    changes.extend(stored.model_changes(new));
+    changes.extend(stored.judge_changes(new, true));
+    changes.extend(stored.unit_changes(new, true));
+    if changes.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError::new(format!(
+        "--resume: {} was run with different inputs; changed since:\n  {}\n\
+         resume with the original inputs, or start a new run with another --out",
+        dir.join(files::MANIFEST).display(),
+        changes.join("\n  ")
+    )))
+}
+
+/// The manifest a resumed session writes: the new command's (its limits and prices apply from now
+/// on), keeping the run's identity and start, and noting the resume.
+pub fn continued(stored: &Manifest, mut new: Manifest) -> Manifest {
+    new.run_id = stored.run_id.clone();
+    new.command_line = stored.command_line.clone();
+    let now = new.started_utc.clone();
+    new.started_utc = stored.started_utc.clone();
+    new.resumed_utc = stored.resumed_utc.clone();
+    new.resumed_utc.push(now);
+    new.finished_utc = None;
+    new.interrupted_utc = None;
+    new
+}
+
+fn key_of<K: for<'de> Deserialize<'de>>(
+    value: &serde_json::Value,
+    file: &str,
+    index: usize,
+    line: &str,
+) -> Result<K> {
+    K::deserialize(value).with_context(|| {
+        let head: String = line.chars().take(80).collect();
+        format!("{file}: record {} has no complete key: {head}", index + 1)
+    })
+}
+
+/// Cut a torn last line off `path` (bytes after the last newline that do not parse as JSON), or end
+/// a complete but unterminated last line with its newline. Returns the bytes removed, if any.
+fn repair_tail(path: &Path) -> Result<Option<u64>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let tail = &bytes[start..];
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    if serde_json::from_slice::<serde_json::Value>(tail).is_ok() {
+        // The kill fell between the record and its newline: the record is whole, keep it.
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0))?;
+        file.write_all(b"\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(None);
+    }
+    file.set_len(start as u64)
+        .with_context(|| format!("cannot truncate {}", path.display()))?;
+    file.sync_all()?;
+    Ok(Some(tail.len() as u64))
+}
+
+/// Rewrite `path` with the kept lines, in their order, when any line is dropped.
+fn rewrite_if_needed(
+    path: &Path,
+    lines: &[(String, serde_json::Value)],
+    keep: &[bool],
+) -> Result<()> {
+    if keep.iter().all(|k| *k) {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for ((line, _), _) in lines.iter().zip(keep).filter(|(_, k)| **k) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("could not write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(model: &str, item: &str, error: bool) -> String {
+        let error = if error {
+            r#"{"kind":"rate_limited","message":"slow down","status":429,"code":null}"#
+        } else {
+            "null"
+        };
+        format!(
+            r#"{{"model":"{model}","item_id":"{item}","sample":0,"output":"x","ttft_ms":1.0,"total_ms":2.0,"queue_ms":0.0,"prompt_tokens":1,"completion_tokens":1,"finish_reason":"stop","attempts":1,"error":{error},"cached":false}}"#
+        )
+    }
+
+    fn score(model: &str, item: &str) -> String {
+        format!(
+            r#"{{"model":"{model}","item_id":"{item}","sample":0,"rules":{{}},"dimensions":{{}},"judge_error":null}}"#
+        )
+    }
+
+    #[test]
+    fn torn_tails_are_cut_errors_dropped_and_the_rest_kept_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let responses = format!(
+            "{}\n{}\n{}\n{}\n{{\"model\":\"a\",\"item_",
+            resp("a", "1", false),
+            resp("a", "2", true),
+            resp("b", "1", false),
+            resp("a", "3", false),
+        );
+        std::fs::write(d.join(files::RESPONSES), &responses).unwrap();
+        // Score of a/2 (an error) goes with it; a/3 has no score yet; the last line is whole but
+        // lacks its newline (killed between the two).
+        let scores = format!(
+            "{}\n{}\n{}",
+            score("a", "1"),
+            score("a", "2"),
+            score("b", "1")
+        );
+        std::fs::write(d.join(files::SCORES), &scores).unwrap();
+        std::fs::write(d.join(files::PAIRWISE), "{\"item_id\":\"1\",\"cand").unwrap();
+
+        let (done, repairs) = prepare(d).unwrap();
+        let key = |m: &str, i: &str| UnitKey {
+            model: m.into(),
+            item_id: i.into(),
+            sample: 0,
+        };
+        assert_eq!(
+            done.answers,
+            [key("a", "1"), key("a", "3"), key("b", "1")].into()
+        );
+        assert_eq!(done.scores, [key("a", "1"), key("b", "1")].into());
+        assert!(done.pairs.is_empty());
+        assert_eq!(repairs.retried_errors, 1);
+        assert_eq!(
+            repairs.torn,
+            vec![(files::RESPONSES, 19), (files::PAIRWISE, 20)]
+        );
+        let text = std::fs::read_to_string(d.join(files::RESPONSES)).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{}\n{}\n{}\n",
+                resp("a", "1", false),
+                resp("b", "1", false),
+                resp("a", "3", false)
+            )
+        );
+        let text = std::fs::read_to_string(d.join(files::SCORES)).unwrap();
+        assert_eq!(text, format!("{}\n{}\n", score("a", "1"), score("b", "1")));
+        assert_eq!(std::fs::read(d.join(files::PAIRWISE)).unwrap(), b"");
+
+        // A second prepare changes nothing.
+        let (again, repairs) = prepare(d).unwrap();
+        assert_eq!(again, done);
+        assert_eq!(repairs, Repairs::default());
+        assert_eq!(repairs.describe(), None);
+    }
+
+    #[test]
+    fn a_later_line_supersedes_and_judgement_outcomes_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join(files::RESPONSES),
+            format!("{}\n{}\n", resp("a", "1", true), resp("a", "1", false)),
+        )
+        .unwrap();
+        let judgement = |order: u32, error: &str| {
+            format!(
+                r#"{{"judge":"j","task":"pair","item_id":"1","model":"a","baseline":"b","sample":0,"order":{order},"raw":null,"parsed":null,"parse_error":null,"prompt_tokens":null,"completion_tokens":null,"total_ms":null,"error":{error}}}"#
+            )
+        };
+        std::fs::write(
+            d.join(files::JUDGEMENTS),
+            format!(
+                "{}\n{}\n",
+                judgement(1, "null"),
+                judgement(
+                    2,
+                    r#"{"kind":"server","message":"x","status":500,"code":null}"#
+                )
+            ),
+        )
+        .unwrap();
+        let (done, repairs) = prepare(d).unwrap();
+        assert_eq!(done.answers.len(), 1);
+        assert_eq!(repairs.superseded, 1);
+        assert_eq!(repairs.retried_errors, 0);
+        let outcomes: Vec<(u32, bool)> = done
+            .judgements
+            .iter()
+            .map(|(k, ok)| (k.order, *ok))
+            .collect();
+        assert_eq!(outcomes, [(1, true), (2, false)]);
+        assert_eq!(
+            std::fs::read_to_string(d.join(files::RESPONSES)).unwrap(),
+            format!("{}\n", resp("a", "1", false))
+        );
+    }
+
+    #[test]
+    fn a_corrupt_middle_line_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(files::RESPONSES),
+            format!("{{oops\n{}\n", resp("a", "1", false)),
+        )
+        .unwrap();
+        let err = format!("{:#}", prepare(dir.path()).unwrap_err());
+        assert!(err.contains("responses.jsonl:1"), "{err}");
+    }
+}
