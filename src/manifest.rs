@@ -27,6 +27,10 @@ pub struct Manifest {
     pub models: Vec<ModelEntry>,
     pub baseline: Option<String>,
     pub judge: Option<String>,
+    /// The judge model's entry (provider, endpoint, limits, prices), so its cost can be reported apart
+    /// from the answers'. Extension of SPEC §5; absent without a judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_model: Option<ModelEntry>,
     pub samples: u32,
     pub judge_samples: u32,
     pub limit: Option<usize>,

@@ -1,5 +1,6 @@
 //! `evalrun demo`: the built-in simulator on a free loopback port, the shipped eval set and rubric, the
-//! seed's line-up from the shipped `evalrun.toml` — the whole pipeline with no keys and no network.
+//! seed's line-up from the shipped `evalrun.toml`, graded by the simulator's judge model (`judge`) —
+//! the whole pipeline with no keys and no network.
 //! Everything it needs is compiled in, so it works from any folder.
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,8 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         rubric_path,
         model_names: models,
         baseline: Some("ernie-speed".into()),
-        judge: None,
+        judge: Some("judge".into()),
+        judge_samples: 1,
         out: args.out.clone(),
         samples: 1,
         concurrency: 32,

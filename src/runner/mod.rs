@@ -7,6 +7,7 @@
 //! permit; that wait is `queue_ms`. The permit is held only while the request is in flight. Memory holds
 //! the plan (items) and counters, never the answers.
 
+pub mod judging;
 pub mod limits;
 pub mod progress;
 pub mod retry;

@@ -886,6 +886,7 @@ mod tests {
                 .collect(),
             reference_metrics: None,
             judge_error: None,
+            judge_samples: None,
         }
     }
 

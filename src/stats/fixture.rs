@@ -372,5 +372,6 @@ fn score(
         dimensions,
         reference_metrics: None,
         judge_error: judge_error.then(|| "judge reply did not parse".to_owned()),
+        judge_samples: None,
     }
 }
