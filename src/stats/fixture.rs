@@ -63,6 +63,7 @@ pub fn synthetic_config() -> StatsConfig {
         baseline: Some("base".to_owned()),
         margin: 0.1,
         prices,
+        judge: None,
     }
 }
 

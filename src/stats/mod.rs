@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod describe;
 pub mod fixture;
 pub mod holm;
+pub mod judge;
 pub mod percentile;
 pub mod summary;
 pub mod wilcoxon;
