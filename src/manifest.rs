@@ -40,6 +40,17 @@ pub struct Manifest {
     pub dimensions: Vec<DimensionEntry>,
     /// Set when the endpoints were the built-in simulator.
     pub simulated: Option<Simulated>,
+    /// Set by `evalrun rescore`: the answers are this run's, the scores, pairs and judgements are from
+    /// the rescore. Extension of SPEC §5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescored: Option<Rescored>,
+}
+
+/// When and how a run directory was rescored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rescored {
+    pub command_line: String,
+    pub utc: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -99,6 +99,13 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
     if let Some(s) = &m.simulated {
         notices.push(s.note.clone());
     }
+    if let Some(r) = &m.rescored {
+        notices.push(format!(
+            "rescored at {} with \"{}\": the answers are the original run's; scores, pairwise verdicts and \
+             judgements come from the rescore",
+            r.utc, r.command_line
+        ));
+    }
     if let Some(sh) = &m.shard {
         notices.push(format!("shard {sh} of the eval set only"));
     }

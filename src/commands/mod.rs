@@ -5,6 +5,7 @@ pub mod demo;
 pub mod finalize;
 pub mod models;
 pub mod report;
+pub mod rescore;
 pub mod run;
 
 use anyhow::Result;
@@ -31,6 +32,9 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Report(args) => {
             print!("{}", report::run(&args)?);
             Ok(exit::SUCCESS)
+        }
+        Command::Rescore(args) => {
+            runtime()?.block_on(rescore::run(args, &process_env, command_line))
         }
         Command::Check(args) => check::run(&args),
         Command::Models(args) => {

@@ -340,6 +340,7 @@ impl Plan {
                 })
                 .collect(),
             simulated: self.simulated.clone(),
+            rescored: None,
         }
     }
 }

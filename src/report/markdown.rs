@@ -607,6 +607,15 @@ fn cost_words(c: &crate::stats::summary::CostStats) -> String {
     }
 }
 
+/// Pairs the judge was asked to compare: those with a verdict plus those left without one.
+fn pairs_asked(j: &crate::stats::summary::JudgeDiagnostics) -> usize {
+    j.position.n_both_orders
+        + j.per_model
+            .values()
+            .map(|m| m.n_unjudged_pairs)
+            .sum::<usize>()
+}
+
 /// `4.0 % (2/50)`, or `–` without calls.
 fn rate_of(failures: usize, of: usize) -> String {
     if of == 0 {
@@ -639,9 +648,11 @@ fn judge(out: &mut String, v: &View) {
     };
     let _ = writeln!(
         out,
-        "{name} graded {graded} answers in {} calls and made {} pairwise calls ({samples}); {} failed in \
+        "{name} was asked to grade {graded} answers ({} calls) and to compare {} pairs of answers ({} calls; \
+         {samples}); {} failed in \
          transport. Its own cost: {} prompt + {} completion tokens, {} — apart from the answers' cost.\n",
         j.n_grade_calls,
+        pairs_asked(j),
         j.n_pair_calls,
         match j.n_call_errors {
             0 => "no call".to_string(),

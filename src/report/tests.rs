@@ -884,7 +884,7 @@ fn markdown_report() {
 
         ## Judge
 
-        `ernie-4.0` graded 147 answers in 151 calls and made 203 pairwise calls (1 judge sample per answer); 1 call failed in transport. Its own cost: 310 500 prompt + 40 250 completion tokens, 42.09 CNY — apart from the answers' cost.
+        `ernie-4.0` was asked to grade 147 answers (151 calls) and to compare 100 pairs of answers (203 calls; 1 judge sample per answer); 1 call failed in transport. Its own cost: 310 500 prompt + 40 250 completion tokens, 42.09 CNY — apart from the answers' cost.
 
         | model                    | answers judged | unjudged | grade parse failures | pair parse failures | pairs without verdict | score–length ρ (n) |
         | ------------------------ | -------------: | -------: | -------------------: | ------------------: | --------------------: | -----------------: |
