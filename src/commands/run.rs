@@ -40,8 +40,8 @@ pub struct Plan {
     /// The judge, resolved like any model (its secrets read now); `None` = rule checks only.
     pub judge_model: Option<ResolvedModel>,
     pub judge_samples: u32,
-    /// The judge's templates (the rubric's or the built-in ones), validated.
-    pub prompts: Prompts,
+    /// The judge's templates (the rubric's or the built-in ones), validated; `None` without a judge.
+    pub prompts: Option<Prompts>,
     pub out: PathBuf,
     pub samples: u32,
     pub concurrency: usize,
@@ -276,8 +276,12 @@ impl Plan {
                 .pop(),
             None => None,
         };
-        let prompts =
-            Prompts::of(&inputs.rubric).map_err(|e| UsageError::in_file(&p.rubric_path, e))?;
+        let prompts = match &p.judge {
+            Some(_) => Some(
+                Prompts::of(&inputs.rubric).map_err(|e| UsageError::in_file(&p.rubric_path, e))?,
+            ),
+            None => None,
+        };
         let hash = |path: &Path| FileRef::of(path).map_err(|e| UsageError::new(format!("{e:#}")));
         Ok(Plan {
             config_ref: p.config_ref,
@@ -409,8 +413,8 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     .await;
     store.close()?;
 
-    let judge_tally = match plan.judge_model {
-        Some(j) => {
+    let judge_tally = match (plan.judge_model, plan.prompts) {
+        (Some(j), Some(prompts)) => {
             let judge = JudgeModel {
                 endpoint: Endpoint {
                     client: Client::new(&j, plan.redactor.clone())
@@ -424,7 +428,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
                 judge_phase(JudgePhase {
                     dir: &plan.out,
                     rubric,
-                    prompts: Arc::new(plan.prompts),
+                    prompts: Arc::new(prompts),
                     items,
                     models,
                     baseline: Some(plan.baseline.clone()),
@@ -435,7 +439,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
                 .await?,
             )
         }
-        None => None,
+        _ => None,
     };
 
     manifest.finished_utc = Some(utc_now());
