@@ -771,7 +771,10 @@ fn reference(out: &mut String, v: &View) {
     if r.is_empty() {
         return;
     }
-    let metrics = crate::score::reference::METRICS;
+    // The platform's order: BLEU-4, the ROUGEs, then edit distance (the one where lower is better).
+    let mut metrics: Vec<&String> = r.values().flat_map(|m| m.keys()).collect();
+    metrics.sort_by_key(|k| (k.as_str() == "edit-distance", k.as_str()));
+    metrics.dedup();
     let mut cols = vec![
         ("model".to_string(), Align::Left),
         ("items".to_string(), Align::Right),
@@ -784,8 +787,8 @@ fn reference(out: &mut String, v: &View) {
         let per = &r[m];
         let n = per.values().map(|s| s.n_items).max().unwrap_or(0);
         let mut row = vec![model_cell(v, m), n.to_string()];
-        for k in metrics {
-            row.push(match per.get(k) {
+        for k in &metrics {
+            row.push(match per.get(*k) {
                 Some(s) => match (s.mean, s.ci95_low, s.ci95_high) {
                     (Some(x), Some(lo), Some(hi)) => format!("{x:.1} [{lo:.1}, {hi:.1}]"),
                     (x, _, _) => num(x, 1),

@@ -190,11 +190,7 @@ impl JudgeBuilder {
                         ranges.push(hi - lo);
                     }
                 }
-                let medians: Vec<f64> = f
-                    .samples
-                    .values()
-                    .filter_map(|v| crate::score::judge::median(v))
-                    .collect();
+                let medians: Vec<f64> = f.samples.values().filter_map(|v| median(v)).collect();
                 if let (Some(score), Some(len)) = (
                     mean(&medians),
                     self.lengths.get(&(model.clone(), item.clone(), *sample)),
@@ -276,6 +272,22 @@ fn ratio_f(a: f64, b: f64) -> Option<f64> {
     } else {
         finite(a / b)
     }
+}
+
+/// The median of a judge's sample scores (the middle value, or the mean of the two middle ones), as
+/// the scorer took it.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
