@@ -12,6 +12,7 @@ Examples:
   evalrun models                                 # what is configured (never prints secrets)
   evalrun check --evalset evalsets/oral_english.jsonl --rubric rubrics/oral_english.toml
   evalrun report reports/runs/try1               # re-derive summary and reports from the records
+  evalrun rescore reports/runs/try1 --judge ernie-4.0   # re-judge recorded answers; no model is asked again
   evalrun sim --addr 127.0.0.1:8765              # serve the simulator for your own clients
   evalrun --models a,b --out reports/runs/try1 --resume   # continue a killed or interrupted run
   evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
@@ -56,6 +57,12 @@ pub enum Command {
     /// Re-derive a run directory's summary and reports from its records alone, calling no endpoint.
     #[command(after_help = "Example:\n  evalrun report reports/runs/2026-11-22T10:00:00Z")]
     Report(ReportArgs),
+    /// Re-judge a finished run's recorded answers (rules, reference metrics, judge grades, GSB) without
+    /// asking the models again; rewrites scores, pairwise verdicts, judgements, summary and reports.
+    #[command(
+        after_help = "Example:\n  evalrun rescore reports/runs/try1 --judge ernie-4.0 --judge-samples 3"
+    )]
+    Rescore(RescoreArgs),
     /// Validate configuration, eval set and rubric without sending a request, and print the eval set's
     /// make-up (categories, duplicates, lengths, turns, personas).
     #[command(
@@ -157,6 +164,30 @@ pub struct ReportArgs {
     /// Formats to write, comma-separated: md, csv, json.
     #[arg(long, value_delimiter = ',', default_value = "md,csv,json")]
     pub format: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RescoreArgs {
+    /// The run directory (written by `evalrun run` or `evalrun demo`).
+    pub dir: PathBuf,
+    /// Judge model; `none` = rule checks only. Default: the run's judge.
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
+    /// Rubric; default: the run's (the path recorded in manifest.json).
+    #[arg(long, value_name = "F")]
+    pub rubric: Option<PathBuf>,
+    /// Configuration that defines the judge model.
+    #[arg(long, value_name = "F", default_value = "evalrun.toml")]
+    pub config: PathBuf,
+    /// Judge calls per graded answer, aggregated by median. Default: the run's.
+    #[arg(long, value_name = "N")]
+    pub judge_samples: Option<u32>,
+    /// Global cap on judge requests in flight (the judge model also has its own `concurrency`).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]

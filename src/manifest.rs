@@ -27,6 +27,10 @@ pub struct Manifest {
     pub models: Vec<ModelEntry>,
     pub baseline: Option<String>,
     pub judge: Option<String>,
+    /// The judge model's entry (provider, endpoint, limits, prices), so its cost can be reported apart
+    /// from the answers'. Extension of SPEC §5; absent without a judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_model: Option<ModelEntry>,
     pub samples: u32,
     pub judge_samples: u32,
     pub limit: Option<usize>,
@@ -43,6 +47,17 @@ pub struct Manifest {
     /// cleared when a resume completes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted_utc: Option<String>,
+    /// Set by `evalrun rescore`: the answers are this run's, the scores, pairs and judgements are from
+    /// the rescore. Extension of SPEC §5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescored: Option<Rescored>,
+}
+
+/// When and how a run directory was rescored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rescored {
+    pub command_line: String,
+    pub utc: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

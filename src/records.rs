@@ -116,6 +116,10 @@ pub struct ScoreRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_metrics: Option<BTreeMap<String, f64>>,
     pub judge_error: Option<String>,
+    /// Extension of SPEC §5: per judged dimension, the valid score of each judge sample in sample order
+    /// (`--judge-samples`); the dimension's judge score is their median. Absent without a judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_samples: Option<BTreeMap<String, Vec<f64>>>,
 }
 
 /// GSB verdict from the candidate's side: Good (candidate better), Same, Bad (candidate worse).
@@ -168,8 +172,17 @@ pub struct JudgementRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     pub sample: u32,
-    /// 1 = candidate shown first, 2 = baseline shown first (pair); the judge sample index (grade).
+    /// 1 = candidate shown first (as A), 2 = baseline shown first (pair); the 1-based judge sample
+    /// index (grade).
     pub order: u32,
+    /// Extension of SPEC §5: 1 for the first call of this (task, order), 2… for the bounded retries of
+    /// an unusable reply.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// Extension of SPEC §5: the dimensions this grading call asked for (all judged ones in `joint`
+    /// mode, one in `per_dimension` mode); empty for a pair call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<String>,
     pub raw: Option<String>,
     pub parsed: Option<serde_json::Value>,
     pub parse_error: Option<String>,
@@ -177,6 +190,10 @@ pub struct JudgementRecord {
     pub completion_tokens: Option<u64>,
     pub total_ms: Option<f64>,
     pub error: Option<ErrorInfo>,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// Read a JSONL record file. A torn (unparseable) *last* line is ignored, as a kill mid-write leaves one

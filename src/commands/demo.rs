@@ -1,5 +1,6 @@
 //! `evalrun demo`: the built-in simulator on a free loopback port, the shipped eval set and rubric, the
-//! seed's line-up from the shipped `evalrun.toml` — the whole pipeline with no keys and no network.
+//! seed's line-up from the shipped `evalrun.toml`, graded by the simulator's judge model (`judge`) —
+//! the whole pipeline with no keys and no network.
 //! Everything it needs is compiled in, so it works from any folder.
 
 use std::path::{Path, PathBuf};
@@ -14,12 +15,16 @@ use crate::manifest::{FileRef, Simulated};
 const CONFIG: &str = include_str!("../../evalrun.toml");
 const EVALSET: &str = include_str!("../../evalsets/oral_english.jsonl");
 const RUBRIC: &str = include_str!("../../rubrics/oral_english.toml");
+/// The simulated judge cannot grade a small share of answers on any call, so the demo shows how
+/// unjudged answers are reported (`judge_error`, the count in the report) rather than hiding them.
+const JUDGE_FAULTS: &str = "judge:garbage=0.02";
 /// The address the shipped `evalrun.toml` points at (`evalrun sim`'s default).
 const SIM_DEFAULT_ADDR: &str = "127.0.0.1:8765";
 
 pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     let server = crate::sim::start(crate::sim::SimConfig {
         time_scale: args.time_scale,
+        faults: JUDGE_FAULTS.parse().expect("valid fault spec"),
         ..Default::default()
     })
     .await
@@ -61,7 +66,8 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         rubric_path,
         model_names: models,
         baseline: Some("ernie-speed".into()),
-        judge: None,
+        judge: Some("judge".into()),
+        judge_samples: 1,
         out: args.out.clone(),
         samples: 1,
         concurrency: 32,
@@ -72,8 +78,10 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         simulated: Some(Simulated {
             time_scale: args.time_scale,
             note: format!(
-                "simulated endpoints: every answer, latency and fault comes from evalrun's built-in simulator \
-                 (time scale {}: latencies are {}× the seeds' real ones); prices are the seed's list prices",
+                "simulated endpoints: every answer, grade, latency and fault comes from evalrun's built-in \
+                 simulator (time scale {}: latencies are {}× the seeds' real ones; the judge is the simulator's \
+                 judge model, set to fail on about 2 % of answers ({JUDGE_FAULTS}) so that unjudged answers \
+                 show); prices are the seed's list prices",
                 args.time_scale, args.time_scale
             ),
         }),

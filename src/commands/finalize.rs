@@ -13,6 +13,7 @@ use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase,
 };
+use crate::stats::judge::JudgeConfig;
 use crate::stats::summary::Summary;
 use crate::stats::{summarize_dir, Prices, StatsConfig};
 
@@ -38,6 +39,18 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
                 )
             })
             .collect(),
+        judge: m.judge.as_ref().map(|name| JudgeConfig {
+            name: name.clone(),
+            prices: m
+                .judge_model
+                .as_ref()
+                .map(|e| Prices {
+                    input_per_1k: e.price_input_per_1k,
+                    output_per_1k: e.price_output_per_1k,
+                    currency: e.currency.clone(),
+                })
+                .unwrap_or_default(),
+        }),
     }
 }
 
@@ -85,6 +98,13 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
     }
     if let Some(s) = &m.simulated {
         notices.push(s.note.clone());
+    }
+    if let Some(r) = &m.rescored {
+        notices.push(format!(
+            "rescored at {} with \"{}\": the answers are the original run's; scores, pairwise verdicts and \
+             judgements come from the rescore",
+            r.utc, r.command_line
+        ));
     }
     if let Some(sh) = &m.shard {
         notices.push(format!("shard {sh} of the eval set only"));

@@ -812,6 +812,7 @@ mod tests {
             models: vec![model("m"), model("j")],
             baseline: None,
             judge: judge.map(str::to_string),
+            judge_model: None,
             samples: 1,
             judge_samples: 1,
             limit: None,
@@ -825,6 +826,7 @@ mod tests {
             simulated: None,
             resumed_utc: Vec::new(),
             interrupted_utc: None,
+            rescored: None,
         }
     }
 
@@ -882,6 +884,7 @@ mod tests {
                     .into(),
                     reference_metrics: None,
                     judge_error: None,
+                    judge_samples: None,
                 },
             );
         }

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod merge;
 pub mod models;
 pub mod report;
+pub mod rescore;
 pub mod run;
 
 use anyhow::Result;
@@ -33,6 +34,9 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Report(args) => {
             print!("{}", report::run(&args)?);
             Ok(exit::SUCCESS)
+        }
+        Command::Rescore(args) => {
+            runtime()?.block_on(rescore::run(args, &process_env, command_line))
         }
         Command::Check(args) => check::run(&args),
         Command::Models(args) => {

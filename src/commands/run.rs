@@ -5,6 +5,10 @@
 //! are never asked for again, answers without a score are scored from the record, and the summary and
 //! reports are derived from all records at the end. Ctrl-C stops sending (`runner::interrupt`), writes
 //! what arrived and exits 130.
+//!
+//! With a judge: answers under limits, each scored by the rules as it arrives → with a judge, the judge
+//! phase (`runner::judging`: grades, GSB in both orders, then `scores.jsonl` and `pairwise.jsonl`
+//! replaced by the judged records) → summary and reports.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,12 +24,13 @@ use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
 use crate::manifest::{utc_now, DimensionEntry, FileRef, Manifest, ModelEntry, Simulated};
 use crate::provider::Client;
-use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
+use crate::records::{files, read_jsonl, ResponseRecord};
 use crate::runner::interrupt::Interrupt;
+use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
 use crate::runner::resume;
 use crate::runner::store::{RecordFile, Store};
 use crate::runner::{self, Endpoint, Job};
-use crate::score;
+use crate::score::judge::Prompts;
 
 /// Rendered items are kept beside the records so a run directory is self-contained (reports quote the
 /// prompts; a later re-judge needs them).
@@ -41,6 +46,11 @@ pub struct Plan {
     pub models: Vec<ResolvedModel>,
     pub baseline: String,
     pub judge: Option<String>,
+    /// The judge, resolved like any model (its secrets read now); `None` = rule checks only.
+    pub judge_model: Option<ResolvedModel>,
+    pub judge_samples: u32,
+    /// The judge's templates (the rubric's or the built-in ones), validated; `None` without a judge.
+    pub prompts: Option<Prompts>,
     pub out: PathBuf,
     pub samples: u32,
     pub concurrency: usize,
@@ -120,12 +130,6 @@ fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
             "there is no response cache yet, so every request goes to the endpoint",
         );
     }
-    if args.judge_samples != 1 {
-        return unavailable(
-            "--judge-samples",
-            "the judge has not landed; runs are scored by rule checks",
-        );
-    }
     Ok(())
 }
 
@@ -178,16 +182,6 @@ impl Plan {
             .clone()
             .or_else(|| config.run.judge.clone())
             .filter(|j| j != "none");
-        if let Some(j) = &judge {
-            let origin = if args.judge.is_some() {
-                "--judge".to_string()
-            } else {
-                format!("[run].judge in {}", config.path.display())
-            };
-            return Err(UsageError::new(format!(
-                "{origin} = {j}: the judge is not available in this version yet; pass --judge none to score by rule checks"
-            )));
-        }
         let config_ref =
             FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
@@ -209,6 +203,7 @@ impl Plan {
             model_names: args.models.clone(),
             baseline,
             judge,
+            judge_samples: args.judge_samples,
             out,
             samples: args.samples,
             concurrency: args.concurrency,
@@ -237,6 +232,14 @@ impl Plan {
         }
         if p.samples == 0 {
             return Err(UsageError::new("--samples must be at least 1"));
+        }
+        if p.judge_samples == 0 {
+            return Err(UsageError::new("--judge-samples must be at least 1"));
+        }
+        if p.judge_samples > 1 && p.judge.is_none() {
+            return Err(UsageError::new(
+                "--judge-samples needs a judge: pass --judge NAME or set [run].judge",
+            ));
         }
         if p.concurrency == 0 {
             return Err(UsageError::new("--concurrency must be at least 1"));
@@ -271,6 +274,20 @@ impl Plan {
         }
         let mut redactor = Redactor::default();
         let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
+        let judge_model = match &p.judge {
+            Some(j) => p
+                .config
+                .resolve(std::slice::from_ref(j), p.env, &mut redactor)
+                .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
+                .pop(),
+            None => None,
+        };
+        let prompts = match &p.judge {
+            Some(_) => Some(
+                Prompts::of(&inputs.rubric).map_err(|e| UsageError::in_file(&p.rubric_path, e))?,
+            ),
+            None => None,
+        };
         let hash = |path: &Path| FileRef::of(path).map_err(|e| UsageError::new(format!("{e:#}")));
         Ok(Plan {
             config_ref: p.config_ref,
@@ -281,6 +298,9 @@ impl Plan {
             models,
             baseline,
             judge: p.judge,
+            judge_model,
+            judge_samples: p.judge_samples,
+            prompts,
             out: p.out,
             samples: p.samples,
             concurrency: p.concurrency,
@@ -314,8 +334,9 @@ impl Plan {
             models: self.models.iter().map(ModelEntry::of).collect(),
             baseline: Some(self.baseline.clone()),
             judge: self.judge.clone(),
+            judge_model: self.judge_model.as_ref().map(ModelEntry::of),
             samples: self.samples,
-            judge_samples: 1,
+            judge_samples: self.judge_samples,
             limit: self.limit,
             shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
             margin: self.margin,
@@ -332,6 +353,7 @@ impl Plan {
             simulated: self.simulated.clone(),
             resumed_utc: Vec::new(),
             interrupted_utc: None,
+            rescored: None,
         }
     }
 }
@@ -363,6 +385,8 @@ pub struct PlanParts<'a> {
     pub model_names: Vec<String>,
     pub baseline: Option<String>,
     pub judge: Option<String>,
+    /// `--judge-samples`.
+    pub judge_samples: u32,
     pub out: PathBuf,
     pub samples: u32,
     pub concurrency: usize,
@@ -403,31 +427,19 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     }
     let store = Store::open(&plan.out)?;
     let rubric = Arc::new(plan.rubric);
+    let scoring_rubric = rubric.clone();
     let scorer: runner::Scorer = Arc::new(move |resp: &ResponseRecord, item: &Item| {
-        let output = if resp.error.is_none() {
-            resp.output.as_deref()
-        } else {
-            None
-        };
-        let (rules, dimensions) = score::score_answer(&rubric, item, output);
-        ScoreRecord {
-            model: resp.model.clone(),
-            item_id: resp.item_id.clone(),
-            sample: resp.sample,
-            rules,
-            dimensions,
-            reference_metrics: None,
-            judge_error: None,
-        }
+        judging::rule_score(&scoring_rubric, item, resp)
     });
     if plan.resume {
         score_unscored(&plan.out, &done, &plan.items, &scorer, &store)?;
     }
     let interrupt = Interrupt::new();
     let listener = interrupt.listen();
+    let items = Arc::new(plan.items);
     runner::answer_all(Job {
         endpoints,
-        items: Arc::new(plan.items),
+        items: items.clone(),
         samples: plan.samples,
         global_concurrency: plan.concurrency,
         sink: store.sink(),
@@ -438,8 +450,38 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     })
     .await;
     store.close()?;
-
     let interrupted = interrupt.is_requested();
+
+    // The judge phase needs every answer: an interrupted run is judged when it is resumed.
+    let judge_tally = match (interrupted, plan.judge_model, plan.prompts) {
+        (false, Some(j), Some(prompts)) => {
+            let judge = JudgeModel {
+                endpoint: Endpoint {
+                    client: Client::new(&j, plan.redactor.clone())
+                        .map_err(|e| UsageError::new(format!("{e:#}")))?,
+                    model: j,
+                },
+                samples: plan.judge_samples,
+            };
+            let models = plan.models.iter().map(|m| m.name.clone()).collect();
+            Some(
+                judge_phase(JudgePhase {
+                    dir: &plan.out,
+                    rubric,
+                    prompts: Arc::new(prompts),
+                    items,
+                    models,
+                    baseline: Some(plan.baseline.clone()),
+                    judge: Some(judge),
+                    concurrency: plan.concurrency,
+                    quiet: plan.quiet,
+                })
+                .await?,
+            )
+        }
+        _ => None,
+    };
+
     if interrupted {
         manifest.interrupted_utc = Some(utc_now());
     } else {
@@ -459,6 +501,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
         );
         return Ok(exit::INTERRUPTED);
     }
+    let mut code = exit::SUCCESS;
     let dead: Vec<&str> = summary
         .models
         .iter()
@@ -471,9 +514,71 @@ pub async fn execute(plan: Plan) -> Result<u8> {
             dead.join(", "),
             plan.out.join(files::RESPONSES).display()
         );
-        return Ok(exit::FAILURE);
+        code = exit::FAILURE;
     }
-    Ok(exit::SUCCESS)
+    if let (Some(t), Some(j)) = (&judge_tally, &plan.judge) {
+        if judge_dead(t) {
+            eprintln!(
+                "evalrun: every call to the judge {j} failed; see the errors in {}",
+                plan.out.join(files::JUDGEMENTS).display()
+            );
+            code = exit::FAILURE;
+        } else if t.unjudged_answers > 0 || t.unjudged_pairs > 0 {
+            eprintln!(
+                "evalrun: the judge left {} answers and {} pairs without a usable verdict (judge_error in {}); \
+                 means are over the rest",
+                t.unjudged_answers,
+                t.unjudged_pairs,
+                files::SCORES
+            );
+        }
+    }
+    Ok(code)
+}
+
+/// Every judge call failed in transport: the judge is as dead as a model whose every request failed.
+pub fn judge_dead(t: &JudgeTally) -> bool {
+    t.calls > 0 && t.call_errors == t.calls
+}
+
+/// What the judge phase runs on: a run directory whose `responses.jsonl` is complete.
+pub struct JudgePhase<'a> {
+    pub dir: &'a Path,
+    pub rubric: Arc<Rubric>,
+    pub prompts: Arc<Prompts>,
+    pub items: Arc<Vec<Item>>,
+    /// Models in report order.
+    pub models: Vec<String>,
+    pub baseline: Option<String>,
+    /// `None`: rules and reference metrics only (pairs need a judge, so `pairwise.jsonl` is emptied).
+    pub judge: Option<JudgeModel>,
+    pub concurrency: usize,
+    pub quiet: bool,
+}
+
+/// Score every recorded response again (rules, reference metrics, judge) and compare candidates with
+/// the baseline: judgements are appended as they return, then `scores.jsonl` and `pairwise.jsonl` are
+/// replaced by the new records in one step each. Used by `run` (after answering) and `rescore`.
+pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
+    let responses: Vec<ResponseRecord> = read_jsonl(&p.dir.join(files::RESPONSES))?;
+    let store = Store::open(p.dir)?;
+    let outcome = judging::judge_all(JudgeJob {
+        rubric: p.rubric,
+        prompts: p.prompts,
+        items: p.items,
+        responses,
+        models: p.models,
+        baseline: p.baseline,
+        judge: p.judge,
+        global_concurrency: p.concurrency,
+        sink: store.sink(),
+        quiet: p.quiet,
+    })
+    .await;
+    store.close()?;
+    judging::replace_jsonl(&p.dir.join(files::SCORES), &outcome.scores)?;
+    judging::replace_jsonl(&p.dir.join(files::PAIRWISE), &outcome.pairs)?;
+    Ok(outcome.tally)
 }
 
 /// `--resume`: check the stored manifest against the new one (exit 2 naming every change), make the

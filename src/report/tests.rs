@@ -337,6 +337,93 @@ pub(super) fn summary() -> Summary {
         models,
         paired: paired_map,
         gsb: gsb_map,
+        judge: Some(judge_diagnostics()),
+        reference_metrics: BTreeMap::new(),
+    }
+}
+
+fn judge_model(
+    graded: usize,
+    unjudged: usize,
+    grade: (usize, usize, usize),
+    pair: (usize, usize, usize, usize),
+    rho: Option<(f64, usize)>,
+) -> JudgeModelStats {
+    let rate = |f: usize, of: usize| (of > 0).then(|| f as f64 / of as f64);
+    JudgeModelStats {
+        n_graded_answers: graded,
+        n_unjudged_answers: unjudged,
+        n_grade_calls: grade.0,
+        n_grade_replies: grade.1,
+        n_grade_parse_failures: grade.2,
+        grade_parse_failure_rate: rate(grade.2, grade.1),
+        n_pair_calls: pair.0,
+        n_pair_replies: pair.1,
+        n_pair_parse_failures: pair.2,
+        pair_parse_failure_rate: rate(pair.2, pair.1),
+        n_unjudged_pairs: pair.3,
+        length_spearman: rho.map(|r| r.0),
+        n_length: rho.map_or(0, |r| r.1),
+    }
+}
+
+/// The judge of the realistic run: one sample per answer, a little position bias, one transport error.
+pub(super) fn judge_diagnostics() -> JudgeDiagnostics {
+    JudgeDiagnostics {
+        judge: Some("ernie-4.0".into()),
+        n_calls: 354,
+        n_grade_calls: 151,
+        n_pair_calls: 203,
+        n_call_errors: 1,
+        per_model: BTreeMap::from([
+            (
+                "ernie-speed".to_string(),
+                judge_model(49, 1, (52, 52, 3), (0, 0, 0, 0), Some((0.21, 48))),
+            ),
+            (
+                "ernie-4.0".to_string(),
+                judge_model(48, 0, (49, 49, 1), (103, 102, 3, 0), Some((0.31, 48))),
+            ),
+            (
+                "ernie-speed-sft".to_string(),
+                judge_model(50, 0, (50, 50, 0), (100, 100, 0, 0), Some((0.08, 50))),
+            ),
+        ]),
+        position: PositionStats {
+            n_both_orders: 100,
+            n_order_disagree: 20,
+            order_disagreement_rate: Some(0.2),
+            n_decisive_raw: 170,
+            n_first_position_wins: 96,
+            first_position_win_share: Some(96.0 / 170.0),
+        },
+        self_agreement: SelfAgreement {
+            max_samples: 1,
+            n_units: 0,
+            n_exact_agree: 0,
+            exact_agreement_rate: None,
+            mean_range: None,
+        },
+        length_spearman_pooled: Some(0.12),
+        n_length_pooled: 146,
+        cost: CostStats {
+            currency: Some("CNY".into()),
+            price_input_per_1k: Some(0.12),
+            price_output_per_1k: Some(0.12),
+            prompt_tokens: 310_500,
+            completion_tokens: 40_250,
+            total: Some(42.09),
+            per_item: Some(42.09 / 147.0),
+            per_1k_tokens: Some(0.12),
+        },
+        methods: JudgeMethods {
+            parse_failure: "replies with parse_error / replies".into(),
+            unjudged: "judge_error != null".into(),
+            position: "first_order != second_order".into(),
+            self_agreement: "all samples equal".into(),
+            length_correlation: "Spearman".into(),
+            cost: "tokens x prices".into(),
+        },
     }
 }
 
@@ -532,10 +619,12 @@ fn judge_none_explains_the_missing_dimension() {
             }
         }
     }
+    s.judge = None;
     let mut ctx = context();
     ctx.judge = None;
     let md = markdown::render(&s, &ctx);
     assert!(md.contains("- **Judge:** none (rule checks only)"), "{md}");
+    assert!(!md.contains("## Judge"), "no judge, no judge section");
     assert!(
         md.contains("n/a: Reply, Suggestion and Analysis have no score for any model because this run has no judge"),
         "{md}"
@@ -793,6 +882,24 @@ fn markdown_report() {
 
         G/S/B from the candidate's side: G (good) or B (bad) only when the judge gives the same verdict in both presentation orders, otherwise S. Win rate = (G + S/2)/N with the Wilson CI of G/(G+B) mapped onto it; exact sign test over G and B, Holm-adjusted over candidates. Order disagreement = pairs whose two orders differ (a high rate means most S are judge noise). MDE = the shift from 0.50 the test detects with 80 % power.
 
+        ## Judge
+
+        `ernie-4.0` was asked to grade 147 answers (151 calls) and to compare 100 pairs of answers (203 calls; 1 judge sample per answer); 1 call failed in transport. Its own cost: 310 500 prompt + 40 250 completion tokens, 42.09 CNY — apart from the answers' cost.
+
+        | model                    | answers judged | unjudged | grade parse failures | pair parse failures | pairs without verdict | score–length ρ (n) |
+        | ------------------------ | -------------: | -------: | -------------------: | ------------------: | --------------------: | -----------------: |
+        | `ernie-speed` (baseline) |             48 |        1 |         5.8 % (3/52) |                   – |                     – |          0.21 (48) |
+        | `ernie-4.0` (flagship)   |             48 |        0 |         2.0 % (1/49) |       2.9 % (3/102) |                     0 |          0.31 (48) |
+        | `ernie-speed-sft`        |             50 |        0 |         0.0 % (0/50) |       0.0 % (0/100) |                     0 |          0.08 (50) |
+
+        Unjudged = answers whose reply still lacked a valid score for some dimension after the bounded retries (`judge_error` in `scores.jsonl`, raw replies in `judgements.jsonl`): no score is made up, and the dimension means are over the rest. Parse failures = replies without a usable score or verdict, over the replies received. ρ = Spearman correlation of answer length (characters) with the judge's own score before rule caps, within the model: a clearly positive ρ hints that the judge rewards length.
+
+        > **1 of 147 answers went unjudged** (no usable judge score for some dimension); the affected dimensions' means are over the rest.
+
+        - **Position:** the two presentation orders disagree on 20 of 100 pairs (20.0 %); of 170 decisive raw verdicts, 56.5 % went to the answer shown first (unbiased: about 50 %).
+        - **Self-agreement:** not measured — one judge sample per answer (`--judge-samples 3` measures it).
+        - **Length:** score–length Spearman ρ over all models pooled 0.12 (n = 146) (this mixes real quality differences between models with the judge's bias; the per-model ρ above does not).
+
         ## Rule checks
 
         | rule               |               `ernie-speed` |                   `ernie-4.0` |             `ernie-speed-sft` |
@@ -824,7 +931,7 @@ fn markdown_report() {
         | `ernie-4.0` (flagship)   |        30 120 |            12 480 |        5.11 |          0.106 |               0.120 |
         | `ernie-speed-sft`        |        30 120 |            12 900 |       0.215 |        0.00430 |             0.00500 |
 
-        The answers' cost only (the judge's calls are not included), from the configured prices; – = no price configured. Per 1k tokens blends prompt and completion tokens.
+        The answers' cost only (the judge's calls are not included), from the configured prices; – = no price configured. Per 1k tokens blends prompt and completion tokens. The judge's own calls cost 42.09 CNY more (350 750 tokens; see Judge).
 
         ## Errors
 
@@ -974,4 +1081,57 @@ fn free_and_priced_models_share_a_linear_cost_axis() {
         "a zero cost cannot sit on a log axis"
     );
     assert!(svg.contains("ernie-speed (baseline)"));
+}
+
+#[test]
+fn reference_metrics_and_self_agreement_render() {
+    let mut s = summary();
+    let stats = |m: f64| ReferenceStats {
+        n_items: 40,
+        n_scores: 40,
+        mean: Some(m),
+        sd: Some(10.0),
+        se: Some(1.6),
+        ci95_low: Some(m - 3.0),
+        ci95_high: Some(m + 3.0),
+    };
+    s.reference_metrics.insert(
+        "ernie-speed".into(),
+        ["bleu-4", "rouge-1", "rouge-2", "rouge-l", "edit-distance"]
+            .iter()
+            .map(|k| (k.to_string(), stats(50.0)))
+            .collect(),
+    );
+    let j = s.judge.as_mut().unwrap();
+    j.self_agreement = SelfAgreement {
+        max_samples: 3,
+        n_units: 600,
+        n_exact_agree: 510,
+        exact_agreement_rate: Some(0.85),
+        mean_range: Some(0.16),
+    };
+    let md = markdown::render(&s, &context());
+    let section = &md[md.find("## Reference metrics").expect("section")..];
+    assert!(
+        section.contains("`bleu-4`") && section.contains("`edit-distance`"),
+        "{section}"
+    );
+    assert!(section.contains("50.0 [47.0, 53.0]"), "{section}");
+    assert!(
+        md.contains(
+            "agree exactly on 510 of 600 (answer, dimension) units (85.0 %); mean range 0.16"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("up to 3 judge samples per answer, median kept"),
+        "{md}"
+    );
+    // The reference section sits between the judge and the rule checks.
+    let (j, r, rules) = (
+        md.find("## Judge").unwrap(),
+        md.find("## Reference metrics").unwrap(),
+        md.find("## Rule checks").unwrap(),
+    );
+    assert!(j < r && r < rules);
 }

@@ -12,6 +12,7 @@
 //! unrecorded, to be asked again by `--resume`.
 
 pub mod interrupt;
+pub mod judging;
 pub mod limits;
 pub mod progress;
 pub mod resume;

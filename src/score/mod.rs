@@ -6,7 +6,9 @@
 //! otherwise it waits for the judge, whose score `combine_with_judge` bounds by the cap.
 
 pub mod json;
+pub mod judge;
 pub mod length;
+pub mod reference;
 pub mod rules;
 pub mod text;
 

@@ -1,5 +1,5 @@
-//! What a simulated model says and how long it takes: the text (tutor answers, length-bounded
-//! Chinese, stories for `->` completion prompts, or generic text), cut by `stop` and `max_tokens`,
+//! What a simulated model says and how long it takes: the text (the judge's grades and verdicts, tutor
+//! answers, length-bounded Chinese, stories for `->` completion prompts, or generic text), cut by `stop` and `max_tokens`,
 //! split into streamed pieces with a deterministic time to first token and per-token gaps.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::profiles::Profile;
 use super::rng::Rng;
 use super::text::{count_tokens, has_cjk, length_ask, pieces};
-use super::tutor;
+use super::{judge, tutor};
 
 /// Why generation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +63,14 @@ impl Generation {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn generate(ask: &Ask) -> Generation {
-    let full = full_text(ask);
+    generate_with(ask, 0.0)
+}
+
+/// [`generate`], with the `garbage` fault's share of answers the judge profile cannot grade.
+pub(crate) fn generate_with(ask: &Ask, judge_garbage: f64) -> Generation {
+    let full = full_text(ask, judge_garbage);
     let (text, mut finish) = apply_stop(&full, ask.stop);
     let mut ps = pieces(&text);
     if let Some(max) = ask.max_tokens {
@@ -103,7 +109,10 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
     }
 }
 
-fn full_text(ask: &Ask) -> String {
+fn full_text(ask: &Ask, judge_garbage: f64) -> String {
+    if ask.profile.name == judge::NAME {
+        return judge::answer(ask.prompt, ask.key, judge_garbage);
+    }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {
         return tutor::answer(&tp, &ask.profile.behaviour, ask.key);

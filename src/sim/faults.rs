@@ -33,6 +33,9 @@ pub struct FaultSet {
     pub stall: Option<f64>,
     /// `stall_ms=MS`: its length (default 30000; scaled by `time_scale` like every delay).
     pub stall_ms: Option<u64>,
+    /// `garbage=P`: the judge profile replies unusably, on every call, for this share of the answers it
+    /// is asked to grade or compare (chosen by a hash of the answers, so retries do not help).
+    pub garbage: Option<f64>,
 }
 
 /// Global fault settings plus per-model overrides (keys: canonical profile names).
@@ -65,6 +68,7 @@ const KEYS: &[&str] = &[
     "cut",
     "stall",
     "stall_ms",
+    "garbage",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -109,6 +113,7 @@ impl FaultSet {
             "cut" => self.cut = Some(prob(item, v)?),
             "stall" => self.stall = Some(prob(item, v)?),
             "stall_ms" => self.stall_ms = Some(count(item, v)?),
+            "garbage" => self.garbage = Some(prob(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -133,6 +138,7 @@ impl FaultSet {
             cut: self.cut.or(base.cut),
             stall: self.stall.or(base.stall),
             stall_ms: self.stall_ms.or(base.stall_ms),
+            garbage: self.garbage.or(base.garbage),
         }
     }
 
@@ -154,6 +160,7 @@ impl FaultSet {
         push("cut", self.cut.map(|v| v.to_string()));
         push("stall", self.stall.map(|v| v.to_string()));
         push("stall_ms", self.stall_ms.map(|v| v.to_string()));
+        push("garbage", self.garbage.map(|v| v.to_string()));
         out
     }
 }

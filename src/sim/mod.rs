@@ -58,6 +58,7 @@
 //! | `sft-lora-e3-lr3e-4` | `sft_lora_e3_lr3e4` | same | LoRA fine-tunes: a little behind full update |
 //! | `sft-lora-e3-lr6e-4` | `sft_lora_e3_lr6e4` | same | |
 //! | `sft-lora-e6-lr3e-4` | `sft_lora_e6_lr3e4` | same | |
+//! | `judge` | `ernie_judge` | `judge` | the judge: grades evalrun's judge prompts by the rubric's level texts and answers its GSB prompts (`judge.rs`); fast (0.4 s first token) |
 //!
 //! Further names (e.g. a real deployment's segment `rfthglwm_english0512`) can be mapped to a
 //! profile with [`SimConfig::aliases`] / `--alias NAME=PROFILE`.
@@ -97,12 +98,14 @@
 //! | `cut` | probability | a stream ends cleanly after a whole event but before `is_end` / `[DONE]` |
 //! | `stall` | probability | a pause of `stall_ms` before a token in the middle of the answer |
 //! | `stall_ms` | milliseconds | stall length (default 30000; scaled by `time_scale`) |
+//! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
 //!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
 
 mod answer;
 mod faults;
+mod judge;
 mod openai;
 mod profiles;
 mod qianfan;

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, Response, StatusCode};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::answer::{generate, Ask, Generation};
+use super::answer::{generate_with, Ask, Generation};
 use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
@@ -235,13 +235,13 @@ pub(crate) struct Planned {
 /// Token limit, server faults and stream faults for one admitted, valid request.
 pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
     let p = ask.profile;
-    let gen = generate(ask);
+    let set = st.faults_for(p);
+    let gen = generate_with(ask, set.garbage.unwrap_or(0.0));
     if let Err(Refusal::Tokens(w) | Refusal::Requests(w)) =
         st.admit_tokens(p, gen.prompt_tokens + gen.completion_tokens())
     {
         return Err(Failure::Tokens(w));
     }
-    let set = st.faults_for(p);
     let key = ask.key;
     if chance(key, "fault:error500", set.error500.unwrap_or(0.0)) {
         lock(&st.stats).model(p.name).faults.error500 += 1;

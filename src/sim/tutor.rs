@@ -415,7 +415,16 @@ static STOPWORDS: &[&str] = &[
     "yes", "yeah", "like", "think", "teacher", "because", "also", "some", "much", "more",
 ];
 
-fn content_words(s: &str) -> Vec<String> {
+/// Words that keep a line on the topic: the English theme's words and its keywords (for the judge).
+pub(crate) fn topic_words(topic: &str) -> Vec<String> {
+    let th = theme(topic);
+    let mut v = content_words(th.en);
+    v.extend(th.keywords.iter().map(|k| k.to_string()));
+    v
+}
+
+/// Lower-cased English words of four letters or more that are not stopwords.
+pub(crate) fn content_words(s: &str) -> Vec<String> {
     words(s)
         .into_iter()
         .filter(|w| w.len() >= 4 && !STOPWORDS.contains(&w.as_str()))

@@ -9,16 +9,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::records::{self, ErrorKind, PairRecord, PairVerdict, ResponseRecord, ScoreRecord};
+use crate::records::{
+    self, ErrorKind, JudgementRecord, PairRecord, PairVerdict, ResponseRecord, ScoreRecord,
+};
 
 use super::binomial::{sign_test_p, wilson};
 use super::bootstrap::mean_ci;
 use super::describe::{describe, finite, mean, round9};
 use super::holm::holm;
+use super::judge::{JudgeBuilder, JudgeConfig};
 use super::percentile::{nearest_rank, sorted};
 use super::summary::{
     CostStats, DimensionStats, Distribution, ErrorStats, GsbStats, LatencyStats, ModelStats,
-    PairedStats, Params, RuleStats, Summary, WilcoxonParams,
+    PairedStats, Params, ReferenceStats, RuleStats, Summary, WilcoxonParams,
 };
 use super::wilcoxon::signed_rank;
 use super::{ALPHA, CONFIDENCE, POWER, RESAMPLES, SCHEMA, SEED, Z_80, Z_975};
@@ -35,6 +38,9 @@ pub struct StatsConfig {
     pub margin: f64,
     /// Prices per model name; a model without an entry has no cost.
     pub prices: BTreeMap<String, Prices>,
+    /// The judge and its prices; `None` for a run without a judge (diagnostics then appear only if the
+    /// directory holds judge records).
+    pub judge: Option<JudgeConfig>,
 }
 
 impl Default for StatsConfig {
@@ -44,6 +50,7 @@ impl Default for StatsConfig {
             baseline: None,
             margin: 0.1,
             prices: BTreeMap::new(),
+            judge: None,
         }
     }
 }
@@ -73,20 +80,29 @@ pub fn summarize(
     b.finish()
 }
 
-/// Read `responses.jsonl`, `scores.jsonl` and `pairwise.jsonl` of a run directory (a missing file reads
-/// as empty; a torn last line is ignored) and summarise them.
+/// Read `responses.jsonl`, `scores.jsonl`, `pairwise.jsonl` and `judgements.jsonl` of a run directory (a
+/// missing file reads as empty; a torn last line is ignored) and summarise them.
 pub fn summarize_dir(cfg: &StatsConfig, run_dir: &Path) -> anyhow::Result<Summary> {
     let mut b = SummaryBuilder::new(cfg);
+    let mut j = JudgeBuilder::default();
     for r in records::read_jsonl::<ResponseRecord>(&run_dir.join(records::files::RESPONSES))? {
+        j.add_response(&r);
         b.add_response(r);
     }
     for s in records::read_jsonl::<ScoreRecord>(&run_dir.join(records::files::SCORES))? {
+        j.add_score(&s);
         b.add_score(s);
     }
     for p in records::read_jsonl::<PairRecord>(&run_dir.join(records::files::PAIRWISE))? {
+        j.add_pair(&p);
         b.add_pair(p);
     }
-    Ok(b.finish())
+    for r in records::read_jsonl::<JudgementRecord>(&run_dir.join(records::files::JUDGEMENTS))? {
+        j.add_judgement(&r);
+    }
+    let mut summary = b.finish();
+    summary.judge = j.finish(cfg.judge.as_ref(), &cfg.models);
+    Ok(summary)
 }
 
 /// Strings stored once, referred to by index.
@@ -132,6 +148,8 @@ struct ResponseFacts {
 struct ScoreFacts {
     dimensions: Vec<(u32, Option<f64>)>,
     rules: Vec<(u32, bool)>,
+    /// (metric id, value) of `reference_metrics`.
+    reference: Vec<(u32, f64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +169,7 @@ pub struct SummaryBuilder<'a> {
     models: Interner,
     dimensions: Interner,
     rules: Interner,
+    metrics: Interner,
     responses: BTreeMap<UnitKey, ResponseFacts>,
     scores: BTreeMap<UnitKey, ScoreFacts>,
     /// (candidate id, baseline id, item_id).
@@ -172,6 +191,7 @@ impl<'a> SummaryBuilder<'a> {
             models,
             dimensions: Interner::default(),
             rules: Interner::default(),
+            metrics: Interner::default(),
             responses: BTreeMap::new(),
             scores: BTreeMap::new(),
             pairs: BTreeMap::new(),
@@ -210,6 +230,13 @@ impl<'a> SummaryBuilder<'a> {
                 .rules
                 .iter()
                 .map(|(r, o)| (self.rules.id(r), o.pass))
+                .collect(),
+            reference: s
+                .reference_metrics
+                .iter()
+                .flatten()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(k, v)| (self.metrics.id(k), *v))
                 .collect(),
         };
         if self.scores.insert(key, facts).is_some() {
@@ -354,6 +381,7 @@ impl<'a> SummaryBuilder<'a> {
 
         let gsb = self.gsb(&order, baseline.as_deref(), baseline_id, &mut warnings);
         fold_small_sample_warnings(&mut warnings);
+        let reference_metrics = self.reference_stats(&order);
 
         Summary {
             schema: SCHEMA.to_owned(),
@@ -362,7 +390,60 @@ impl<'a> SummaryBuilder<'a> {
             models,
             paired,
             gsb,
+            judge: None, // filled by `summarize_dir` from judgements.jsonl
+            reference_metrics,
         }
+    }
+
+    /// Per model and reference metric: item value = mean over the item's samples that have the metric,
+    /// then mean, sd, se and the bootstrap CI over items (as a dimension, STATS.md §4.1).
+    fn reference_stats(&self, order: &[u32]) -> BTreeMap<String, BTreeMap<String, ReferenceStats>> {
+        let mut out = BTreeMap::new();
+        for &m in order {
+            // metric → item → (Σ, n); items in byte order because the score map is.
+            let mut per_metric: BTreeMap<&str, BTreeMap<&str, (f64, usize)>> = BTreeMap::new();
+            for ((_, item, _), facts) in self
+                .scores
+                .range((m, String::new(), 0)..)
+                .take_while(|(k, _)| k.0 == m)
+            {
+                for &(k, v) in &facts.reference {
+                    let e = per_metric
+                        .entry(self.metrics.name(k))
+                        .or_default()
+                        .entry(item.as_str())
+                        .or_default();
+                    e.0 += v;
+                    e.1 += 1;
+                }
+            }
+            if per_metric.is_empty() {
+                continue;
+            }
+            let stats = per_metric
+                .into_iter()
+                .map(|(metric, items)| {
+                    let n_scores = items.values().map(|x| x.1).sum();
+                    let values: Vec<f64> = items.values().map(|(s, n)| s / *n as f64).collect();
+                    let desc = describe(&values);
+                    let ci = bootstrap_ci(&values);
+                    (
+                        metric.to_owned(),
+                        ReferenceStats {
+                            n_items: values.len(),
+                            n_scores,
+                            mean: desc.mean,
+                            sd: desc.sd,
+                            se: desc.se,
+                            ci95_low: ci.map(|c| c.0),
+                            ci95_high: ci.map(|c| c.1),
+                        },
+                    )
+                })
+                .collect();
+            out.insert(self.models.name(m).to_owned(), stats);
+        }
+        out
     }
 
     /// s_{m,i,d}: per (model, dimension), the (item_id, mean of the non-null sample scores) pairs in
@@ -881,6 +962,7 @@ mod tests {
             baseline: None,
             margin: 0.1,
             prices: BTreeMap::new(),
+            judge: None,
         }
     }
 
@@ -924,6 +1006,7 @@ mod tests {
                 .collect(),
             reference_metrics: None,
             judge_error: None,
+            judge_samples: None,
         }
     }
 

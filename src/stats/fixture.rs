@@ -63,6 +63,7 @@ pub fn synthetic_config() -> StatsConfig {
         baseline: Some("base".to_owned()),
         margin: 0.1,
         prices,
+        judge: None,
     }
 }
 
@@ -372,5 +373,6 @@ fn score(
         dimensions,
         reference_metrics: None,
         judge_error: judge_error.then(|| "judge reply did not parse".to_owned()),
+        judge_samples: None,
     }
 }

@@ -14,6 +14,7 @@ pub mod bootstrap;
 pub mod describe;
 pub mod fixture;
 pub mod holm;
+pub mod judge;
 pub mod mcnemar;
 pub mod percentile;
 pub mod summary;

@@ -19,6 +19,115 @@ pub struct Summary {
     pub paired: BTreeMap<String, BTreeMap<String, PairedStats>>,
     /// Per candidate.
     pub gsb: BTreeMap<String, GsbStats>,
+    /// How far the judge can be trusted (SPEC §6 judge diagnostics); absent for runs without a judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeDiagnostics>,
+    /// Per model, per metric (`bleu-4`, `rouge-1`, `rouge-2`, `rouge-l`, `edit-distance`, in %): over the
+    /// items with a `reference`; absent when no item has one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reference_metrics: BTreeMap<String, BTreeMap<String, ReferenceStats>>,
+}
+
+/// One reference metric of one model: item value = mean over the item's samples; then as §4.1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceStats {
+    pub n_items: usize,
+    pub n_scores: usize,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub se: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+}
+
+/// Judge diagnostics, from `judgements.jsonl`, `scores.jsonl`, `responses.jsonl` and `pairwise.jsonl`.
+/// `methods` says how each number is computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeDiagnostics {
+    /// The judge model's name.
+    pub judge: Option<String>,
+    /// Every judge call (`judgements.jsonl` lines), of which grade and pair calls.
+    pub n_calls: usize,
+    pub n_grade_calls: usize,
+    pub n_pair_calls: usize,
+    /// Calls that failed in transport after the judge model's own retries.
+    pub n_call_errors: usize,
+    /// Per graded model (the candidate, for pair calls).
+    pub per_model: BTreeMap<String, JudgeModelStats>,
+    pub position: PositionStats,
+    pub self_agreement: SelfAgreement,
+    /// Spearman ρ of judge score and answer length over every judged answer of every model (mixes
+    /// differences between models with the judge's own bias; see `per_model` for within-model ρ).
+    pub length_spearman_pooled: Option<f64>,
+    pub n_length_pooled: usize,
+    /// The judge's own tokens and cost, apart from the answers' cost.
+    pub cost: CostStats,
+    pub methods: JudgeMethods,
+}
+
+/// What the judge did with one model's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeModelStats {
+    /// Answers sent to the judge (`scores.jsonl` lines with `judge_samples` or a `judge_error`).
+    pub n_graded_answers: usize,
+    /// Of those, answers with a `judge_error`: some judged dimension got no usable score; they are left
+    /// out of that dimension's mean.
+    pub n_unjudged_answers: usize,
+    pub n_grade_calls: usize,
+    /// Grade calls that returned a reply (no transport error).
+    pub n_grade_replies: usize,
+    /// Replies that did not give a valid score for every requested dimension (`parse_error`).
+    pub n_grade_parse_failures: usize,
+    /// n_grade_parse_failures / n_grade_replies.
+    pub grade_parse_failure_rate: Option<f64>,
+    pub n_pair_calls: usize,
+    pub n_pair_replies: usize,
+    pub n_pair_parse_failures: usize,
+    pub pair_parse_failure_rate: Option<f64>,
+    /// Items compared with the baseline (pair calls made) that got no `pairwise.jsonl` line.
+    pub n_unjudged_pairs: usize,
+    /// Spearman ρ of the answer's judge score and its length in characters, within this model.
+    pub length_spearman: Option<f64>,
+    pub n_length: usize,
+}
+
+/// Position bias in pairwise judging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionStats {
+    /// `pairwise.jsonl` lines with both orders, and those whose two raw verdicts differ (STATS §1.10).
+    pub n_both_orders: usize,
+    pub n_order_disagree: usize,
+    pub order_disagreement_rate: Option<f64>,
+    /// Usable raw pair verdicts naming a winner (A or B), and of those the ones for the first-shown
+    /// answer (A): an unbiased judge is near 0.5.
+    pub n_decisive_raw: usize,
+    pub n_first_position_wins: usize,
+    pub first_position_win_share: Option<f64>,
+}
+
+/// Agreement of the judge with itself across `--judge-samples`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfAgreement {
+    /// The most samples any (answer, dimension) has.
+    pub max_samples: usize,
+    /// (answer, dimension) units with at least two valid sample scores.
+    pub n_units: usize,
+    /// Units whose sample scores are all equal, and their share.
+    pub n_exact_agree: usize,
+    pub exact_agreement_rate: Option<f64>,
+    /// Mean over units of (max − min) of the sample scores.
+    pub mean_range: Option<f64>,
+}
+
+/// How the judge diagnostics are defined, for a reader recomputing them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeMethods {
+    pub parse_failure: String,
+    pub unjudged: String,
+    pub position: String,
+    pub self_agreement: String,
+    pub length_correlation: String,
+    pub cost: String,
 }
 
 /// Methods used, so a reader can recompute (STATS.md §6).

@@ -1,0 +1,534 @@
+//! Judge diagnostics (SPEC §6): how far the judge's numbers can be trusted, from the run's records.
+//!
+//! - Parse failures per model: judge calls that returned a reply whose `parse_error` is set (a requested
+//!   dimension missing or rejected, or no verdict), over the calls that returned a reply.
+//! - Unjudged answers: `scores.jsonl` lines with a `judge_error`; unjudged pairs: (candidate, item) with
+//!   pair calls but no `pairwise.jsonl` line.
+//! - Position: the share of `pairwise.jsonl` lines whose two raw verdicts differ (STATS.md §1.10), and
+//!   the share of decisive raw verdicts that went to the answer shown first.
+//! - Self-agreement: over (answer, dimension) with two or more valid judge-sample scores
+//!   (`judge_samples` in `scores.jsonl`), the share whose samples all agree and the mean range.
+//! - Length correlation: Spearman's ρ (Pearson correlation of average ranks, ties averaged) between an
+//!   answer's length in characters and its judge score — the mean over judged dimensions of the median
+//!   sample score, before rule caps, so that it measures the judge and not the rules.
+//! - Cost: the judge's prompt and completion tokens × the judge model's prices, apart from the answers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::records::{JudgeTask, JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
+
+use super::aggregate::Prices;
+use super::describe::{finite, mean};
+use super::summary::{
+    CostStats, JudgeDiagnostics, JudgeMethods, JudgeModelStats, PositionStats, SelfAgreement,
+};
+
+/// The judge of the run and its prices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JudgeConfig {
+    pub name: String,
+    pub prices: Prices,
+}
+
+#[derive(Debug, Default, Clone)]
+struct CallCounts {
+    grade_calls: usize,
+    grade_replies: usize,
+    grade_failures: usize,
+    pair_calls: usize,
+    pair_replies: usize,
+    pair_failures: usize,
+}
+
+/// Collects what the diagnostics need; records in file order (the last of a repeated key wins).
+#[derive(Debug, Default)]
+pub struct JudgeBuilder {
+    lengths: BTreeMap<(String, String, u32), usize>,
+    /// (model, item, sample) → (judge score before caps, Some if judged; judge_error set; samples).
+    scores: BTreeMap<(String, String, u32), ScoreFacts>,
+    /// (candidate, item) with a pairwise line, and (first, second) of each.
+    pairs: BTreeMap<(String, String), (Option<String>, Option<String>)>,
+    calls: BTreeMap<String, CallCounts>,
+    pair_items_asked: BTreeSet<(String, String)>,
+    n_calls: usize,
+    n_call_errors: usize,
+    decisive: usize,
+    first_wins: usize,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+#[derive(Debug, Clone)]
+struct ScoreFacts {
+    judged: bool,
+    error: bool,
+    samples: BTreeMap<String, Vec<f64>>,
+}
+
+impl JudgeBuilder {
+    pub fn add_response(&mut self, r: &ResponseRecord) {
+        let key = (r.model.clone(), r.item_id.clone(), r.sample);
+        match (&r.error, &r.output) {
+            (None, Some(out)) => {
+                self.lengths.insert(key, out.chars().count());
+            }
+            _ => {
+                self.lengths.remove(&key);
+            }
+        }
+    }
+
+    pub fn add_score(&mut self, s: &ScoreRecord) {
+        let facts = ScoreFacts {
+            judged: s.judge_samples.is_some() || s.judge_error.is_some(),
+            error: s.judge_error.is_some(),
+            samples: s.judge_samples.clone().unwrap_or_default(),
+        };
+        self.scores
+            .insert((s.model.clone(), s.item_id.clone(), s.sample), facts);
+    }
+
+    pub fn add_pair(&mut self, p: &PairRecord) {
+        let v = |x: Option<crate::records::PairVerdict>| x.map(|v| format!("{v:?}"));
+        self.pairs.insert(
+            (p.candidate.clone(), p.item_id.clone()),
+            (v(p.first_order), v(p.second_order)),
+        );
+    }
+
+    pub fn add_judgement(&mut self, j: &JudgementRecord) {
+        self.n_calls += 1;
+        self.prompt_tokens += j.prompt_tokens.unwrap_or(0);
+        self.completion_tokens += j.completion_tokens.unwrap_or(0);
+        let replied = j.error.is_none();
+        self.n_call_errors += usize::from(!replied);
+        let failed = replied && j.parse_error.is_some();
+        let c = self.calls.entry(j.model.clone()).or_default();
+        match j.task {
+            JudgeTask::Grade => {
+                c.grade_calls += 1;
+                c.grade_replies += usize::from(replied);
+                c.grade_failures += usize::from(failed);
+            }
+            JudgeTask::Pair => {
+                c.pair_calls += 1;
+                c.pair_replies += usize::from(replied);
+                c.pair_failures += usize::from(failed);
+                self.pair_items_asked
+                    .insert((j.model.clone(), j.item_id.clone()));
+                if let Some(w) = j
+                    .parsed
+                    .as_ref()
+                    .and_then(|p| p.get("winner"))
+                    .and_then(|w| w.as_str())
+                {
+                    if w == "A" || w == "B" {
+                        self.decisive += 1;
+                        self.first_wins += usize::from(w == "A");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The diagnostics, or `None` when the run has no judge and no judge records.
+    pub fn finish(
+        self,
+        judge: Option<&JudgeConfig>,
+        models: &[String],
+    ) -> Option<JudgeDiagnostics> {
+        if judge.is_none() && self.n_calls == 0 {
+            return None;
+        }
+        let mut per_model: BTreeMap<String, JudgeModelStats> = BTreeMap::new();
+        let mut names: Vec<String> = models.to_vec();
+        for m in self.calls.keys().chain(self.scores.keys().map(|k| &k.0)) {
+            if !names.contains(m) {
+                names.push(m.clone());
+            }
+        }
+        let mut pooled: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+        let (mut units, mut agree, mut ranges, mut max_samples) =
+            (0usize, 0usize, Vec::new(), 0usize);
+        for m in &names {
+            let c = self.calls.get(m).cloned().unwrap_or_default();
+            let mut st = JudgeModelStats {
+                n_graded_answers: 0,
+                n_unjudged_answers: 0,
+                n_grade_calls: c.grade_calls,
+                n_grade_replies: c.grade_replies,
+                n_grade_parse_failures: c.grade_failures,
+                grade_parse_failure_rate: ratio(c.grade_failures, c.grade_replies),
+                n_pair_calls: c.pair_calls,
+                n_pair_replies: c.pair_replies,
+                n_pair_parse_failures: c.pair_failures,
+                pair_parse_failure_rate: ratio(c.pair_failures, c.pair_replies),
+                n_unjudged_pairs: self
+                    .pair_items_asked
+                    .iter()
+                    .filter(|(cand, item)| {
+                        cand == m && !self.pairs.contains_key(&(cand.clone(), item.clone()))
+                    })
+                    .count(),
+                length_spearman: None,
+                n_length: 0,
+            };
+            let (mut lx, mut ly) = (Vec::new(), Vec::new());
+            for ((model, item, sample), f) in &self.scores {
+                if model != m || !f.judged {
+                    continue;
+                }
+                st.n_graded_answers += 1;
+                st.n_unjudged_answers += usize::from(f.error);
+                for v in f.samples.values() {
+                    max_samples = max_samples.max(v.len());
+                    if v.len() >= 2 {
+                        units += 1;
+                        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        agree += usize::from(lo == hi);
+                        ranges.push(hi - lo);
+                    }
+                }
+                let medians: Vec<f64> = f.samples.values().filter_map(|v| median(v)).collect();
+                if let (Some(score), Some(len)) = (
+                    mean(&medians),
+                    self.lengths.get(&(model.clone(), item.clone(), *sample)),
+                ) {
+                    lx.push(*len as f64);
+                    ly.push(score);
+                }
+            }
+            st.length_spearman = spearman(&lx, &ly);
+            st.n_length = lx.len();
+            pooled.0.extend(lx);
+            pooled.1.extend(ly);
+            let empty = st.n_graded_answers == 0 && st.n_grade_calls == 0 && st.n_pair_calls == 0;
+            if !empty {
+                per_model.insert(m.clone(), st);
+            }
+        }
+        let both: Vec<_> = self
+            .pairs
+            .values()
+            .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?)))
+            .collect();
+        let disagree = both.iter().filter(|(a, b)| a != b).count();
+        let prices = judge.map(|j| j.prices.clone()).unwrap_or_default();
+        let total = match (prices.input_per_1k, prices.output_per_1k) {
+            (Some(pi), Some(po)) => finite(
+                (self.prompt_tokens as f64 * pi + self.completion_tokens as f64 * po) / 1000.0,
+            ),
+            _ => None,
+        };
+        let graded: usize = per_model.values().map(|s| s.n_graded_answers).sum();
+        let tokens = (self.prompt_tokens + self.completion_tokens) as f64;
+        Some(JudgeDiagnostics {
+            judge: judge.map(|j| j.name.clone()),
+            n_calls: self.n_calls,
+            n_grade_calls: self.calls.values().map(|c| c.grade_calls).sum(),
+            n_pair_calls: self.calls.values().map(|c| c.pair_calls).sum(),
+            n_call_errors: self.n_call_errors,
+            per_model,
+            position: PositionStats {
+                n_both_orders: both.len(),
+                n_order_disagree: disagree,
+                order_disagreement_rate: ratio(disagree, both.len()),
+                n_decisive_raw: self.decisive,
+                n_first_position_wins: self.first_wins,
+                first_position_win_share: ratio(self.first_wins, self.decisive),
+            },
+            self_agreement: SelfAgreement {
+                max_samples,
+                n_units: units,
+                n_exact_agree: agree,
+                exact_agreement_rate: ratio(agree, units),
+                mean_range: mean(&ranges),
+            },
+            length_spearman_pooled: spearman(&pooled.0, &pooled.1),
+            n_length_pooled: pooled.0.len(),
+            cost: CostStats {
+                currency: prices.currency.clone(),
+                price_input_per_1k: prices.input_per_1k,
+                price_output_per_1k: prices.output_per_1k,
+                prompt_tokens: self.prompt_tokens,
+                completion_tokens: self.completion_tokens,
+                total,
+                per_item: total.and_then(|t| ratio_f(t, graded as f64)),
+                per_1k_tokens: total.and_then(|t| ratio_f(t * 1000.0, tokens)),
+            },
+            methods: methods(),
+        })
+    }
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    ratio_f(a as f64, b as f64)
+}
+
+fn ratio_f(a: f64, b: f64) -> Option<f64> {
+    if b == 0.0 {
+        None
+    } else {
+        finite(a / b)
+    }
+}
+
+/// The median of a judge's sample scores (the middle value, or the mean of the two middle ones), as
+/// the scorer took it.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Average ranks (1-based), ties sharing the mean of their positions.
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's ρ: Pearson correlation of the average ranks (scipy `spearmanr`); `None` for fewer than
+/// three pairs or when either side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() != y.len() || x.len() < 3 {
+        return None;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let (mx, my) = (mean(&rx)?, mean(&ry)?);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return None;
+    }
+    finite(sxy / (sxx * syy).sqrt())
+}
+
+fn methods() -> JudgeMethods {
+    JudgeMethods {
+        parse_failure: "judge calls that returned a reply (error == null) whose parse_error is set (a requested \
+                        dimension missing, not a whole number or off the scale; no JSON; no winner), over the \
+                        calls that returned a reply; grade and pair calls apart, per graded model (pair: the \
+                        candidate)"
+            .to_owned(),
+        unjudged: "answers: scores.jsonl lines with judge_error != null (left out of the affected dimensions' \
+                   means); pairs: (candidate, item) with pair calls in judgements.jsonl and no pairwise.jsonl line"
+            .to_owned(),
+        position: "order_disagreement_rate = pairwise.jsonl lines whose first_order != second_order over lines \
+                   with both; first_position_win_share = usable raw pair verdicts with winner A (the answer \
+                   shown first) over those with winner A or B"
+            .to_owned(),
+        self_agreement: "over (answer, dimension) with >= 2 valid judge-sample scores (scores.jsonl \
+                         judge_samples): share whose scores are all equal; mean of max - min"
+            .to_owned(),
+        length_correlation: "Spearman rho (Pearson correlation of average ranks) between answer length in \
+                             characters and the answer's judge score = mean over judged dimensions of the \
+                             median judge-sample score, before rule caps; null for n < 3 or a constant side"
+            .to_owned(),
+        cost: "sum of prompt_tokens and completion_tokens over judgements.jsonl times the judge model's \
+               price_input_per_1k / price_output_per_1k; per_item = total / graded answers"
+            .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{ErrorInfo, ErrorKind, PairVerdict};
+
+    #[test]
+    fn spearman_by_hand() {
+        // x ranks 1..5; y = [5, 6, 7, 8, 7] ranks [1, 2, 3.5, 5, 3.5]; both rank means 3. Deviations
+        // (−2, −1, 0, 1, 2) and (−2, −1, 0.5, 2, 0.5): Σ products 4 + 1 + 0 + 2 + 1 = 8, Σ squares 10
+        // and 9.5 → ρ = 8/√95 = 0.82078 (scipy.stats.spearmanr gives the same).
+        let r = spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0]).unwrap();
+        assert!((r - 8.0 / 95f64.sqrt()).abs() < 1e-12, "{r}");
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[2.0, 2.0, 2.0]), None);
+        assert_eq!(spearman(&[1.0, 2.0], &[1.0, 2.0]), None);
+    }
+
+    fn judgement(
+        task: JudgeTask,
+        model: &str,
+        item: &str,
+        parsed: Option<serde_json::Value>,
+        parse_error: Option<&str>,
+        error: bool,
+    ) -> JudgementRecord {
+        JudgementRecord {
+            judge: "j".into(),
+            task,
+            item_id: item.into(),
+            model: model.into(),
+            baseline: None,
+            sample: 0,
+            order: 1,
+            attempt: 1,
+            dimensions: vec![],
+            raw: Some("x".into()),
+            parsed,
+            parse_error: parse_error.map(str::to_string),
+            prompt_tokens: Some(1000),
+            completion_tokens: Some(100),
+            total_ms: Some(5.0),
+            error: error.then(|| ErrorInfo {
+                kind: ErrorKind::Timeout,
+                message: "t".into(),
+                status: None,
+                code: None,
+            }),
+        }
+    }
+
+    fn score(model: &str, item: &str, samples: &[(&str, &[f64])], error: bool) -> ScoreRecord {
+        ScoreRecord {
+            model: model.into(),
+            item_id: item.into(),
+            sample: 0,
+            rules: BTreeMap::new(),
+            dimensions: BTreeMap::new(),
+            reference_metrics: None,
+            judge_error: error.then(|| "no usable judge score".into()),
+            judge_samples: Some(
+                samples
+                    .iter()
+                    .map(|(d, v)| (d.to_string(), v.to_vec()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn response(model: &str, item: &str, out: &str) -> ResponseRecord {
+        ResponseRecord {
+            model: model.into(),
+            item_id: item.into(),
+            sample: 0,
+            output: Some(out.into()),
+            ttft_ms: None,
+            total_ms: None,
+            queue_ms: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            finish_reason: None,
+            attempts: 1,
+            error: None,
+            cached: false,
+        }
+    }
+
+    #[test]
+    fn diagnostics_by_hand() {
+        let mut b = JudgeBuilder::default();
+        for (item, out) in [("i1", "a"), ("i2", "bbb"), ("i3", "cc"), ("i4", "dddd")] {
+            b.add_response(&response("m", item, out));
+        }
+        b.add_score(&score("m", "i1", &[("q", &[1.0, 1.0])], false));
+        b.add_score(&score("m", "i2", &[("q", &[3.0, 2.0, 3.0])], false));
+        b.add_score(&score("m", "i3", &[("q", &[2.0, 2.0])], false));
+        b.add_score(&score("m", "i4", &[], true));
+        let grade = |p: Option<&str>, e: bool| judgement(JudgeTask::Grade, "m", "i1", None, p, e);
+        b.add_judgement(&grade(None, false));
+        b.add_judgement(&grade(Some("q: not in the reply"), false));
+        b.add_judgement(&grade(None, true));
+        let pair = |w: &str| {
+            judgement(
+                JudgeTask::Pair,
+                "m",
+                "i1",
+                Some(serde_json::json!({"winner": w})),
+                None,
+                false,
+            )
+        };
+        b.add_judgement(&pair("A"));
+        b.add_judgement(&pair("A"));
+        b.add_judgement(&pair("B"));
+        b.add_judgement(&pair("tie"));
+        b.add_judgement(&judgement(
+            JudgeTask::Pair,
+            "m",
+            "i2",
+            None,
+            Some("no JSON"),
+            false,
+        ));
+        b.add_pair(&PairRecord {
+            item_id: "i1".into(),
+            candidate: "m".into(),
+            baseline: "b".into(),
+            verdict: PairVerdict::S,
+            first_order: Some(PairVerdict::G),
+            second_order: Some(PairVerdict::S),
+        });
+        let cfg = JudgeConfig {
+            name: "j".into(),
+            prices: Prices {
+                input_per_1k: Some(0.1),
+                output_per_1k: Some(0.2),
+                currency: Some("CNY".into()),
+            },
+        };
+        let d = b.finish(Some(&cfg), &["m".to_string()]).unwrap();
+        let m = &d.per_model["m"];
+        assert_eq!((m.n_graded_answers, m.n_unjudged_answers), (4, 1));
+        assert_eq!(
+            (m.n_grade_calls, m.n_grade_replies, m.n_grade_parse_failures),
+            (3, 2, 1)
+        );
+        assert_eq!(m.grade_parse_failure_rate, Some(0.5));
+        assert_eq!((m.n_pair_calls, m.n_pair_parse_failures), (5, 1));
+        assert_eq!(
+            m.n_unjudged_pairs, 1,
+            "i2 was asked but has no pairwise line"
+        );
+        // Lengths 1, 3, 2 against judge scores 1, 3, 2 (medians): ρ = 1; i4 has no judge score.
+        assert_eq!((m.length_spearman, m.n_length), (Some(1.0), 3));
+        assert_eq!(
+            (d.position.n_both_orders, d.position.n_order_disagree),
+            (1, 1)
+        );
+        assert_eq!(
+            (d.position.n_decisive_raw, d.position.n_first_position_wins),
+            (3, 2)
+        );
+        // Units i1 (1,1), i2 (3,2,3), i3 (2,2): two agree; ranges 0, 1, 0.
+        assert_eq!(
+            (d.self_agreement.n_units, d.self_agreement.n_exact_agree),
+            (3, 2)
+        );
+        assert_eq!(d.self_agreement.max_samples, 3);
+        assert!((d.self_agreement.mean_range.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        // 8 calls × (1000, 100) tokens: 8 × (0.1 + 0.02) = 0.96.
+        assert_eq!((d.n_calls, d.n_call_errors), (8, 1));
+        assert!((d.cost.total.unwrap() - 0.96).abs() < 1e-12);
+        assert!((d.cost.per_item.unwrap() - 0.24).abs() < 1e-12);
+        assert!(JudgeBuilder::default().finish(None, &[]).is_none());
+    }
+}
