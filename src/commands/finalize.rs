@@ -77,17 +77,12 @@ pub fn terminal_summary(dir: &Path, manifest: &Manifest) -> Result<String> {
 }
 
 fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext> {
-    let flagship = m
-        .models
-        .iter()
-        .filter_map(|e| {
-            Some((
-                e.name.clone(),
-                e.price_input_per_1k? + e.price_output_per_1k?,
-            ))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(n, _)| n);
+    let flagship = unique_most_expensive(m.models.iter().filter_map(|e| {
+        Some((
+            e.name.clone(),
+            e.price_input_per_1k? + e.price_output_per_1k?,
+        ))
+    }));
     let mut notices = Vec::new();
     if m.judge.is_none() {
         notices.push(
@@ -163,6 +158,18 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
         worst_cases: worst_cases(dir, m)?,
         notices,
     })
+}
+
+/// The model whose list price is strictly the highest: the flagship the report measures cost and latency
+/// against. With a tie at the top there is no flagship (equal prices make "most expensive" meaningless).
+fn unique_most_expensive(prices: impl Iterator<Item = (String, f64)>) -> Option<String> {
+    let mut v: Vec<(String, f64)> = prices.collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    match v.as_slice() {
+        [(top, p), (_, q), ..] if p > q => Some(top.clone()),
+        [(top, _)] => Some(top.clone()),
+        _ => None,
+    }
 }
 
 /// The part of an `items.jsonl` line the report needs.
@@ -261,4 +268,21 @@ fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_most_expensive;
+
+    #[test]
+    fn flagship_only_when_one_model_is_strictly_most_expensive() {
+        let p =
+            |v: &[(&str, f64)]| unique_most_expensive(v.iter().map(|(n, x)| (n.to_string(), *x)));
+        assert_eq!(
+            p(&[("a", 0.24), ("b", 0.01), ("c", 0.01)]).as_deref(),
+            Some("a")
+        );
+        assert_eq!(p(&[("a", 0.01), ("b", 0.01)]), None);
+        assert_eq!(p(&[]), None);
+    }
 }

@@ -94,14 +94,19 @@ impl<'a> View<'a> {
             .clone()
             .filter(|f| summary.models.contains_key(f))
             .or_else(|| {
-                models
+                // Without list prices, a model is the flagship only when it clearly costs more per
+                // item (≥ 1.5× the next): small differences are token counts, not a price class.
+                let mut costs: Vec<(&String, f64)> = models
                     .iter()
                     .filter_map(|m| Some((m, summary.models[m].cost.per_item?)))
-                    .fold(None, |best: Option<(&String, f64)>, (m, c)| match best {
-                        Some((_, bc)) if bc >= c => best,
-                        _ => Some((m, c)),
-                    })
-                    .map(|(m, _)| m.clone())
+                    .collect();
+                costs.sort_by(|a, b| b.1.total_cmp(&a.1));
+                match costs.as_slice() {
+                    [(top, c), (_, next), ..] if *c >= 1.5 * next && *c > 0.0 => {
+                        Some((*top).clone())
+                    }
+                    _ => None,
+                }
             })
             // "Most expensive" only means something next to another model.
             .filter(|_| models.len() > 1);
