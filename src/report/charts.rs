@@ -230,14 +230,19 @@ fn quality_vs_cost(v: &View, svg: &mut String) -> DrawResult {
                 .axis_desc_style((FONT, 15))
                 .light_line_style(RGBColor(242, 242, 242))
                 .draw()?;
-            for (i, m, c, q) in &pts {
+            // Models of one price class sit close together: push overlapping labels apart vertically.
+            let pixels: Vec<(i32, i32)> = pts.iter().map(|p| chart.backend_coord(&(p.2, p.3))).collect();
+            let shifts = spread_labels(&pixels, &pts.iter().map(|p| label_style(p.2).1).collect::<Vec<_>>());
+            for ((i, m, c, q), dy) in pts.iter().zip(shifts) {
                 let (style, left) = label_style(*c);
                 let dx = if left { -10 } else { 10 };
                 let col = colour(*i);
+                // A label pushed off its point's line keeps the point's colour, so it still pairs up.
+                let style = style.color(&col);
                 chart.draw_series(std::iter::once(
                     EmptyElement::at((*c, *q))
                         + Circle::new((0, 0), 6, col.filled())
-                        + Text::new(label_for(v, m), (dx, 0), style),
+                        + Text::new(label_for(v, m), (dx, dy), style),
                 ))?;
             }
         }};
@@ -251,6 +256,35 @@ fn quality_vs_cost(v: &View, svg: &mut String) -> DrawResult {
     }
     root.present()?;
     Ok(())
+}
+
+/// Label height in pixels plus a little air.
+const LABEL_STEP: i32 = 17;
+
+/// Vertical offsets that keep point labels from overprinting: labels on the same side of their points
+/// and within 160 px horizontally are stacked at least `LABEL_STEP` apart, top to bottom.
+fn spread_labels(points: &[(i32, i32)], left: &[bool]) -> Vec<i32> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by_key(|&k| (points[k].1, points[k].0));
+    let mut placed: Vec<(i32, i32, bool)> = Vec::new();
+    let mut shifts = vec![0; points.len()];
+    for k in order {
+        let (x, y) = points[k];
+        let mut ly = y;
+        for &(px, py, pl) in &placed {
+            if pl == left[k] && (px - x).abs() < 160 && ly < py + LABEL_STEP {
+                ly = py + LABEL_STEP;
+            }
+        }
+        placed.push((x, ly, left[k]));
+        shifts[k] = ly - y;
+    }
+    shifts
+}
+
+/// A dimension's name without its parenthesised gloss, to fit under its group of whiskers.
+fn short_name(name: &str) -> &str {
+    name.split(" (").next().unwrap_or(name).trim()
 }
 
 fn dimension_means(v: &View, svg: &mut String) -> DrawResult {
@@ -310,7 +344,8 @@ fn dimension_means(v: &View, svg: &mut String) -> DrawResult {
     // Dimension names under each group (the axis has no key point at a group's centre).
     let below = TextStyle::from((FONT, 15)).pos(Pos::new(HPos::Center, VPos::Top));
     chart.draw_series(dims.iter().enumerate().map(|(i, d)| {
-        EmptyElement::at((i as f64 + 0.5, ylo)) + Text::new(d.name.clone(), (0, 10), below.clone())
+        EmptyElement::at((i as f64 + 0.5, ylo))
+            + Text::new(short_name(&d.name).to_string(), (0, 10), below.clone())
     }))?;
     let cap = 0.12 / (m as f64 + 1.0);
     for (j, mm) in v.models.iter().enumerate() {
@@ -512,4 +547,30 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod spread_tests {
+    use super::{short_name, spread_labels, LABEL_STEP};
+
+    #[test]
+    fn close_labels_on_one_side_are_stacked_apart() {
+        let shifts = spread_labels(
+            &[(100, 50), (102, 52), (104, 55), (600, 52)],
+            &[false, false, false, true],
+        );
+        assert_eq!(shifts[0], 0);
+        assert_eq!(shifts[1], 50 + LABEL_STEP - 52);
+        assert_eq!(shifts[2], 50 + 2 * LABEL_STEP - 55);
+        assert_eq!(
+            shifts[3], 0,
+            "a label far away or on the other side stays put"
+        );
+    }
+
+    #[test]
+    fn short_names_drop_the_gloss() {
+        assert_eq!(short_name("Reply quality (Reply质量)"), "Reply quality");
+        assert_eq!(short_name("immersion"), "immersion");
+    }
 }
