@@ -455,10 +455,10 @@ pub fn dry_run_report(plan: &Plan) -> String {
         longest.as_secs_f64()
     ));
     out.push_str(
-        "Input tokens are estimated (one per Han/kana/hangul character, one per four other characters); \
-         output is bounded by params.max_output_tokens / max_tokens (1024 when unset). The tpm figure \
-         assumes every answer uses its whole output allowance; reported usage is refunded while \
-         running, and a server's X-Ratelimit headers may lower the limits.\n",
+        "Input tokens are estimated (one per Han/kana/hangul character, one per four other\n\
+         characters); output is bounded by params.max_output_tokens / max_tokens (1024 when unset).\n\
+         The tpm figure assumes every answer uses its whole output allowance: reported usage is\n\
+         refunded while running, and a server's X-Ratelimit headers may lower the limits.\n",
     );
     out
 }

@@ -261,6 +261,9 @@ pub struct ModelLimits {
     pause_until: Mutex<Option<Instant>>,
     sends: Mutex<VecDeque<Instant>>,
     budget: OnceLock<(Arc<Budget>, Prices)>,
+    /// How far reported usage has exceeded the estimates (prompt, output), ≥ 1: cost bounds are
+    /// scaled by it, so one under-estimate is not repeated for the rest of the run.
+    underestimate: Mutex<(f64, f64)>,
 }
 
 /// `tpm` bucket shape: capacity one second's worth, refill such that 60 s hold at most `tpm`.
@@ -286,6 +289,7 @@ impl ModelLimits {
             pause_until: Mutex::new(None),
             sends: Mutex::new(VecDeque::new()),
             budget: OnceLock::new(),
+            underestimate: Mutex::new((1.0, 1.0)),
         }
     }
 
@@ -297,13 +301,15 @@ impl ModelLimits {
     /// Reserve the cost bound of a request; `Err` when the budget refuses it (stop sending).
     /// `Ok(None)` when the run has no budget.
     pub fn reserve(&self, prompt: u64, max_output: u64) -> Result<Option<Reservation>, OverBudget> {
-        match self.budget.get() {
-            None => Ok(None),
-            Some((b, p)) => b
-                .reserve(p.cost(prompt, max_output))
-                .map(Some)
-                .ok_or(OverBudget),
-        }
+        let Some((b, p)) = self.budget.get() else {
+            return Ok(None);
+        };
+        let (sp, so) = *lock(&self.underestimate);
+        let bound = p.cost(
+            (prompt as f64 * sp).ceil() as u64,
+            (max_output as f64 * so).ceil() as u64,
+        );
+        b.reserve(bound).map(Some).ok_or(OverBudget)
     }
 
     /// Wait until this model may send a request estimated at `tokens` tokens.
@@ -330,15 +336,21 @@ impl ModelLimits {
         self.requests.acquire(1.0, &self.adapt).await;
     }
 
-    /// After an attempt: correct the `tpm` charge from `estimate` to what was used, settle the
-    /// budget, and take note of the server's rate-limit headers.
+    /// After an attempt: correct the `tpm` charge from the estimate (`prompt` + `max_output`) to
+    /// what was used, settle the budget, and take note of the server's rate-limit headers.
     pub fn settle(
         &self,
-        estimate: u64,
+        (prompt, max_output): (u64, u64),
         used: Used,
         reservation: Option<Reservation>,
         rate: Option<&RateHeaders>,
     ) {
+        let estimate = prompt + max_output;
+        {
+            let mut u = lock(&self.underestimate);
+            u.0 = u.0.max(used.prompt as f64 / prompt.max(1) as f64);
+            u.1 = u.1.max(used.completion as f64 / max_output.max(1) as f64);
+        }
         let now = Instant::now();
         let factor = lock(&self.adapt).factor(now);
         {
@@ -597,7 +609,7 @@ mod tests {
             ..Default::default()
         };
         l.settle(
-            10,
+            (5, 5),
             Used {
                 prompt: 5,
                 completion: 5,
@@ -610,7 +622,7 @@ mod tests {
         // A configured limit below the server's is kept.
         let l = ModelLimits::new(Some(2.0), None);
         l.settle(
-            10,
+            (5, 5),
             Used {
                 prompt: 5,
                 completion: 5,
@@ -643,7 +655,7 @@ mod tests {
             ..Default::default()
         };
         l.settle(
-            1,
+            (1, 0),
             Used {
                 prompt: 0,
                 completion: 0,
@@ -674,6 +686,43 @@ mod tests {
         // Stopped for good, although 0.6 would fit now.
         assert!(b.stopped() && b.reserve(0.6).is_none());
         assert!((b.spent() - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_underestimated_cost_raises_later_bounds() {
+        let l = ModelLimits::new(None, None);
+        let b = Arc::new(Budget::new(1.0));
+        l.attach_budget(
+            b.clone(),
+            Prices {
+                input_per_1k: 1.0,
+                output_per_1k: 1.0,
+            },
+        );
+        // Bound 0.1 + 0.1; reported 0.3 + 0.1.
+        let r = l.reserve(100, 100).unwrap();
+        l.settle(
+            (100, 100),
+            Used {
+                prompt: 300,
+                completion: 100,
+            },
+            r,
+            None,
+        );
+        assert!((b.spent() - 0.4).abs() < 1e-12);
+        // The next bound is 0.3 + 0.1: 0.4 + 0.4 fits under 1.0, a third would not.
+        let r = l.reserve(100, 100).unwrap();
+        l.settle(
+            (100, 100),
+            Used {
+                prompt: 300,
+                completion: 100,
+            },
+            r,
+            None,
+        );
+        assert!(l.reserve(100, 100).is_err());
     }
 
     #[test]

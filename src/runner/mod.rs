@@ -229,8 +229,12 @@ pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Cal
         let attempt = run.endpoint.client.attempt(prompt).await;
         drop(permit);
         let used = tokens_used(&attempt, prompt_tokens, max_output);
-        run.limits
-            .settle(estimate, used, reservation, attempt.rate.as_ref());
+        run.limits.settle(
+            (prompt_tokens, max_output),
+            used,
+            reservation,
+            attempt.rate.as_ref(),
+        );
         let Some(failure) = &attempt.failure else {
             return Called {
                 attempt,

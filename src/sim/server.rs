@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -15,6 +16,13 @@ use super::qianfan::chat_path;
 use super::serve::{lock, AppState};
 use super::stats::SimStats;
 use super::{router, SimConfig};
+
+/// Every event is flushed as its own chunk at its time (PROTOCOLS §5); without TCP_NODELAY the
+/// kernel holds a small write while earlier bytes (the headers) await the client's delayed ACK, so a
+/// first token due within ~40 ms of the headers would arrive late and distort measured TTFT.
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    let _ = tcp.set_nodelay(true);
+}
 
 /// A simulator serving in this process.
 pub struct SimServer {
@@ -65,6 +73,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<SimServer> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
+    let listener = listener.tap_io(no_delay);
     let state = Arc::new(AppState::new(cfg));
     let app = router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -180,6 +189,7 @@ pub async fn run_foreground(args: SimArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
+    let listener = listener.tap_io(no_delay);
     println!("{}", banner(addr, &cfg));
     let state = Arc::new(AppState::new(cfg));
     axum::serve(listener, router(state))
