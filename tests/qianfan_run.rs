@@ -376,3 +376,84 @@ fn parameters_qianfan_would_refuse_stop_the_run_before_any_request() {
     );
     assert_eq!(server.total_chat_requests() + server.token_requests(), 0);
 }
+
+#[test]
+fn first_token_idle_and_whole_request_timeouts_are_timeout_records_keeping_the_partial_text() {
+    let answer = "abcdefghijklmnopqrstuvwxyz0123456789";
+    let timed = |answer: &str, ttft: u64, gap: u64| Behaviour::Timed {
+        answer: answer.into(),
+        ttft: std::time::Duration::from_millis(ttft),
+        gap: std::time::Duration::from_millis(gap),
+    };
+    let server = QianfanScript::start(vec![
+        ("LATE", timed(answer, 600, 5)),
+        ("STALLS", timed("abcdefghi", 5, 400)),
+        ("SLOW", timed(answer, 5, 60)),
+    ]);
+    let dir = TestDir::new();
+    let model = |name: &str, keys: &str| {
+        format!(
+            "[models.{name}]\nprovider = \"qianfan\"\nendpoint = \"ernie_speed\"\napi_key_env = \"QF_AK\"\nsecret_key_env = \"QF_SK\"\nretries = 0\n{keys}\n"
+        )
+    };
+    dir.write(
+        "evalrun.toml",
+        &[
+            model("first", "first_token_timeout_s = 0.2"),
+            model("idle", "idle_timeout_s = 0.2"),
+            model("whole", "timeout_s = 0.4"),
+        ]
+        .concat(),
+    );
+    dir.write(
+        "set.jsonl",
+        "{\"id\": \"late\", \"prompt\": \"LATE hi\"}\n{\"id\": \"stalls\", \"prompt\": \"STALLS hi\"}\n{\"id\": \"slow\", \"prompt\": \"SLOW hi\"}\n{\"id\": \"fine\", \"prompt\": \"FINE hi\"}\n",
+    );
+    let base = server.base_url();
+    let out = run(
+        &dir,
+        "first,idle,whole",
+        &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let records = jsonl(&dir.path().join("out/responses.jsonl"));
+    let rec = |model: &str, id: &str| {
+        records
+            .iter()
+            .find(|r| r["model"] == model && r["item_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let late = rec("first", "late");
+    assert_eq!(late["error"]["kind"], "timeout", "{late}");
+    assert!(late["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("first-token"));
+    assert_eq!(late["output"], Value::Null);
+    let stalls = rec("idle", "stalls");
+    assert_eq!(stalls["error"]["kind"], "timeout", "{stalls}");
+    assert!(stalls["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("idle"));
+    assert_eq!(
+        stalls["output"], "abc",
+        "the text before the silence is kept"
+    );
+    let slow = rec("whole", "slow");
+    assert_eq!(slow["error"]["kind"], "timeout", "{slow}");
+    assert!(slow["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timeout_s"));
+    let partial = slow["output"].as_str().unwrap();
+    assert!(
+        partial.len() >= 9 && answer.starts_with(partial),
+        "{partial}"
+    );
+    // Within their limits the same answers complete.
+    assert_eq!(rec("whole", "fine")["error"], Value::Null);
+    assert_eq!(rec("idle", "late")["output"], answer);
+    assert_eq!(rec("first", "slow")["output"], answer);
+}

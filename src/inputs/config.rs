@@ -304,9 +304,6 @@ impl ModelConfig {
                 if self.api == Api::Completions {
                     return Err("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only".into());
                 }
-                if !self.extra_headers.is_empty() {
-                    return Err("extra_headers are for OpenAI-compatible servers (e.g. Qianfan v2's appid); Qianfan v1 authenticates with the access token".into());
-                }
                 let endpoint = self.endpoint.as_deref().unwrap_or_default();
                 if endpoint.trim().is_empty() || endpoint.contains(['/', '?', '#', ' ']) {
                     return Err(format!("endpoint = {endpoint:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")"));

@@ -167,6 +167,10 @@ pub(crate) enum Chunk {
 
 /// A wire protocol: how to build the request and how to read what comes back.
 pub(crate) trait Wire {
+    /// Refuse, before anything is sent (a token included), a request the server would refuse.
+    fn validate(&self, _prompt: Prompt<'_>) -> Result<(), Failure> {
+        Ok(())
+    }
     /// Build the streaming request for `prompt`; `token` is the access token of protocols that
     /// mint one (Qianfan v1). A request the server would refuse fails here, as `bad_request`.
     fn request(
@@ -275,6 +279,10 @@ impl Client {
         let Some(auth) = &self.auth else {
             return self.send(prompt, None).await;
         };
+        if let Err(mut f) = self.wire.validate(prompt) {
+            f.message = self.redactor.scrub(&f.message);
+            return failed(Attempt::default(), f);
+        }
         let mut failed_generation = None;
         loop {
             let token = match auth
@@ -552,5 +560,46 @@ pub(crate) fn snippet(s: &str, n: usize) -> String {
         format!("{t}…")
     } else {
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_headers_parse_both_vendors_spellings() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(RateHeaders::parse(&h), None);
+        for (k, v) in [
+            ("x-ratelimit-limit-requests", "300"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "6m0.5s"),
+            ("x-ratelimit-limit-tokens", "300000"),
+            ("x-ratelimit-remaining-tokens", "299000"),
+            ("x-ratelimit-reset-tokens", "20ms"),
+        ] {
+            h.insert(k, v.parse().unwrap());
+        }
+        let r = RateHeaders::parse(&h).unwrap();
+        assert_eq!(r.limit_requests, Some(300.0));
+        assert_eq!(r.remaining_requests, Some(0.0));
+        assert_eq!(r.reset_requests, Some(Duration::from_secs_f64(360.5)));
+        assert_eq!(r.limit_tokens, Some(300000.0));
+        assert_eq!(r.reset_tokens, Some(Duration::from_millis(20)));
+        assert_eq!(parse_reset("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_reset("1h2m3s"), Some(Duration::from_secs(3723)));
+        assert_eq!(parse_reset("soon"), None);
+    }
+
+    #[test]
+    fn timeouts_default_from_the_whole_request_and_never_exceed_it() {
+        let text = "[models.m]\nprovider = \"openai\"\nbase_url = \"http://h/v1\"\nmodel = \"x\"\ntimeout_s = 30\nidle_timeout_s = 5\nfirst_token_timeout_s = 90\n";
+        let c = crate::inputs::config::Config::parse(std::path::Path::new("c.toml"), text).unwrap();
+        let t = Timeouts::from_config(&c.models["m"]);
+        assert_eq!(t.connect, Duration::from_secs(10));
+        assert_eq!(t.idle, Duration::from_secs(5));
+        assert_eq!(t.first_token, Duration::from_secs(30));
+        assert_eq!(t.total, Duration::from_secs(30));
     }
 }
