@@ -379,7 +379,7 @@ fn check_max_cost(x: f64, models: &[ResolvedModel]) -> Result<(), UsageError> {
 /// `--dry-run`: per model, the requests, estimated tokens, the cost bound and the shortest wall time
 /// the limits allow — the same estimate and bucket arithmetic the runner uses. Sends nothing.
 pub fn dry_run_report(plan: &Plan) -> String {
-    use runner::limits::{estimate_tokens, min_wall_time, Prices, DEFAULT_MAX_OUTPUT};
+    use runner::limits::{estimate_tokens, min_wall_time, Binding, Prices, DEFAULT_MAX_OUTPUT};
     let prompt_tokens: u64 = plan
         .items
         .iter()
@@ -425,8 +425,8 @@ pub fn dry_run_report(plan: &Plan) -> String {
         let (wall, by) = min_wall_time(requests, prompt_tokens + output, c.rps, c.tpm);
         longest = longest.max(wall);
         let why = match by {
-            Some("rps") => format!("rps {}", c.rps.unwrap_or_default()),
-            Some(_) => format!("tpm {}", c.tpm.unwrap_or_default()),
+            Some(Binding::Rps) => format!("rps {}", c.rps.unwrap_or_default()),
+            Some(Binding::Tpm) => format!("tpm {}", c.tpm.unwrap_or_default()),
             None => "no rps/tpm limit".to_string(),
         };
         out.push_str(&format!(

@@ -509,31 +509,29 @@ impl Client {
 
 /// reqwest's errors print the URL, and Qianfan's URLs carry secrets: strip it, then scrub the rest.
 pub(crate) fn scrub_reqwest(e: &reqwest::Error, redactor: &Redactor) -> String {
-    {
-        let mut text = String::new();
-        let mut source: Option<&dyn std::error::Error> = Some(e);
-        let mut first = true;
-        while let Some(err) = source {
-            let s = if first {
-                let mut owned = format!("{err}");
-                if let Some(url) = e.url() {
-                    owned = owned.replace(url.as_str(), "<url>");
-                }
-                owned
-            } else {
-                err.to_string()
-            };
-            if !text.contains(&s) {
-                if !first {
-                    text.push_str(": ");
-                }
-                text.push_str(&s);
+    let mut text = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut first = true;
+    while let Some(err) = source {
+        let s = if first {
+            let mut owned = format!("{err}");
+            if let Some(url) = e.url() {
+                owned = owned.replace(url.as_str(), "<url>");
             }
-            first = false;
-            source = err.source();
+            owned
+        } else {
+            err.to_string()
+        };
+        if !text.contains(&s) {
+            if !first {
+                text.push_str(": ");
+            }
+            text.push_str(&s);
         }
-        redactor.scrub(&text)
+        first = false;
+        source = err.source();
     }
+    redactor.scrub(&text)
 }
 
 fn failed(mut attempt: Attempt, failure: Failure) -> Attempt {

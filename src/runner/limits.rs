@@ -451,6 +451,13 @@ impl ModelLimits {
     }
 }
 
+/// The limit that sets a run's shortest wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Rps,
+    Tpm,
+}
+
 /// The shortest time `requests` requests totalling `tokens` estimated tokens can take under `rps`
 /// and `tpm` as `ModelLimits` enforces them, and which limit sets it. (Reported usage below the
 /// estimate is refunded while running, so a real run can beat the `tpm` figure.)
@@ -459,16 +466,16 @@ pub fn min_wall_time(
     tokens: u64,
     rps: Option<f64>,
     tpm: Option<u64>,
-) -> (Duration, Option<&'static str>) {
+) -> (Duration, Option<Binding>) {
     let by_rps = rps.map(|r| requests.saturating_sub(1) as f64 / r);
     let by_tpm = tpm.map(|t| {
         let (rate, capacity) = tpm_shape(t as f64);
         (tokens as f64 - capacity).max(0.0) / rate
     });
     match (by_rps, by_tpm) {
-        (Some(a), Some(b)) if b > a => (Duration::from_secs_f64(b), Some("tpm")),
-        (Some(a), _) => (Duration::from_secs_f64(a), Some("rps")),
-        (None, Some(b)) => (Duration::from_secs_f64(b), Some("tpm")),
+        (Some(a), Some(b)) if b > a => (Duration::from_secs_f64(b), Some(Binding::Tpm)),
+        (Some(a), _) => (Duration::from_secs_f64(a), Some(Binding::Rps)),
+        (None, Some(b)) => (Duration::from_secs_f64(b), Some(Binding::Tpm)),
         (None, None) => (Duration::ZERO, None),
     }
 }
@@ -728,9 +735,9 @@ mod tests {
     #[test]
     fn min_wall_time_follows_the_binding_limit() {
         let (d, by) = min_wall_time(21, 0, Some(2.0), None);
-        assert_eq!((d, by), (Duration::from_secs(10), Some("rps")));
+        assert_eq!((d, by), (Duration::from_secs(10), Some(Binding::Rps)));
         let (d, by) = min_wall_time(10, 6100, Some(100.0), Some(6000));
-        assert_eq!(by, Some("tpm"));
+        assert_eq!(by, Some(Binding::Tpm));
         assert!((d.as_secs_f64() - 6000.0 / (5900.0 / 60.0)).abs() < 1e-6);
         assert_eq!(min_wall_time(5, 5, None, None), (Duration::ZERO, None));
     }
