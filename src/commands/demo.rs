@@ -58,7 +58,13 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         .cloned()
         .collect();
     let models = order_line_up(models);
-    let env = |_: &str| None;
+    // The shipped config's Qianfan v1 models read their keys from these variables; the simulator
+    // accepts any non-empty pair, so the demo supplies placeholders and never reads the environment.
+    let env = |name: &str| match name {
+        "EVALRUN_SIM_AK" => Some("demo-api-key".to_string()),
+        "EVALRUN_SIM_SK" => Some("demo-secret-key".to_string()),
+        _ => None,
+    };
     let plan = Plan::build(PlanParts {
         config_ref: FileRef::of_bytes("evalrun.toml (embedded; simulator address filled in)", config_text.as_bytes()),
         config,

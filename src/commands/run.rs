@@ -63,6 +63,10 @@ pub struct Plan {
     pub command_line: String,
     /// Continue the run in `out` (`--resume`).
     pub resume: bool,
+    /// `--dry-run`: print what would be sent, send nothing.
+    pub dry_run: bool,
+    /// `--max-cost`: stop sending before the spend would pass this.
+    pub max_cost: Option<f64>,
 }
 
 /// Eval set and rubric, loaded, validated and rendered.
@@ -115,15 +119,6 @@ fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
             "{flag} is not available in this version yet: {why}"
         )))
     };
-    if args.max_cost.is_some() {
-        return unavailable("--max-cost", "use --limit N to bound a run's size");
-    }
-    if args.dry_run {
-        return unavailable(
-            "--dry-run",
-            "`evalrun check` validates inputs without sending anything",
-        );
-    }
     if args.no_cache {
         return unavailable(
             "--no-cache",
@@ -216,6 +211,11 @@ impl Plan {
             env,
         })?;
         plan.resume = args.resume;
+        plan.dry_run = args.dry_run;
+        if let Some(x) = args.max_cost {
+            check_max_cost(x, &plan.models)?;
+            plan.max_cost = Some(x);
+        }
         Ok(plan)
     }
 
@@ -312,6 +312,8 @@ impl Plan {
             simulated: p.simulated,
             command_line: p.command_line,
             resume: false,
+            dry_run: false,
+            max_cost: None,
         })
     }
 
@@ -404,8 +406,117 @@ fn default_out_dir() -> PathBuf {
     PathBuf::from("reports/runs").join(utc_now().replace(':', "-"))
 }
 
+/// `--max-cost X` needs a number ≥ 0 and every model's prices (0 is a price; unknown is not).
+fn check_max_cost(x: f64, models: &[ResolvedModel]) -> Result<(), UsageError> {
+    if !(x.is_finite() && x >= 0.0) {
+        return Err(UsageError::new(format!(
+            "--max-cost must be a number ≥ 0, got {x}"
+        )));
+    }
+    for m in models {
+        if m.config.price_input_per_1k.is_none() || m.config.price_output_per_1k.is_none() {
+            return Err(UsageError::new(format!(
+                "--max-cost needs prices for model `{}`: set price_input_per_1k and price_output_per_1k in [models.\"{}\"] (0 for a free endpoint)",
+                m.name, m.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `--dry-run`: per model, the requests, estimated tokens, the cost bound and the shortest wall time
+/// the limits allow — the same estimate and bucket arithmetic the runner uses. Sends nothing.
+pub fn dry_run_report(plan: &Plan) -> String {
+    use runner::limits::{estimate_tokens, min_wall_time, Binding, Prices, DEFAULT_MAX_OUTPUT};
+    let prompt_tokens: u64 = plan
+        .items
+        .iter()
+        .map(|it| {
+            let texts: Vec<&str> = it
+                .system
+                .as_deref()
+                .into_iter()
+                .chain(it.messages.iter().map(|m| m.content.as_str()))
+                .collect();
+            estimate_tokens(&texts, 0)
+        })
+        .sum::<u64>()
+        * plan.samples as u64;
+    let requests = plan.items.len() as u64 * plan.samples as u64;
+    let mut out = String::from("dry run: nothing was sent.\n\n");
+    out.push_str(&format!(
+        "{:<24} {:>8} {:>13} {:>13} {:>18}  {}\n",
+        "model", "requests", "input tokens", "output (max)", "cost (at most)", "min wall time"
+    ));
+    let mut totals: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut unpriced = Vec::new();
+    let mut longest = std::time::Duration::ZERO;
+    for m in &plan.models {
+        let c = &m.config;
+        let output = c.max_output_tokens().unwrap_or(DEFAULT_MAX_OUTPUT) * requests;
+        let currency = c.currency.clone().unwrap_or_default();
+        let cost = match (c.price_input_per_1k, c.price_output_per_1k) {
+            (Some(i), Some(o)) => {
+                let cost = Prices {
+                    input_per_1k: i,
+                    output_per_1k: o,
+                }
+                .cost(prompt_tokens, output);
+                *totals.entry(currency.clone()).or_default() += cost;
+                format!("{cost:.4} {currency}").trim_end().to_string()
+            }
+            _ => {
+                unpriced.push(m.name.as_str());
+                "(no prices)".to_string()
+            }
+        };
+        let (wall, by) = min_wall_time(requests, prompt_tokens + output, c.rps, c.tpm);
+        longest = longest.max(wall);
+        let why = match by {
+            Some(Binding::Rps) => format!("rps {}", c.rps.unwrap_or_default()),
+            Some(Binding::Tpm) => format!("tpm {}", c.tpm.unwrap_or_default()),
+            None => "no rps/tpm limit".to_string(),
+        };
+        out.push_str(&format!(
+            "{:<24} {:>8} {:>13} {:>13} {:>18}  {:.1} s ({why})\n",
+            m.name,
+            requests,
+            prompt_tokens,
+            output,
+            cost,
+            wall.as_secs_f64()
+        ));
+    }
+    let spend: Vec<String> = totals
+        .iter()
+        .map(|(cur, v)| format!("{v:.4} {cur}").trim_end().to_string())
+        .collect();
+    out.push_str(&format!(
+        "\ntotal: {} requests; cost at most {}{}; the limits allow the run in no less than {:.1} s.\n",
+        requests * plan.models.len() as u64,
+        if spend.is_empty() { "0".to_string() } else { spend.join(" + ") },
+        if unpriced.is_empty() {
+            String::new()
+        } else {
+            format!(" (without {}: no prices)", unpriced.join(", "))
+        },
+        longest.as_secs_f64()
+    ));
+    out.push_str(
+        "Input tokens are estimated (one per Han/kana/hangul character, one per four other\n\
+         characters); output is bounded by params.max_output_tokens / max_tokens (1024 when unset).\n\
+         The tpm figure assumes every answer uses its whole output allowance: reported usage is\n\
+         refunded while running, and a server's X-Ratelimit headers may lower the limits.\n",
+    );
+    out
+}
+
 /// Send everything, score it, write summary and reports. Returns the exit code.
 pub async fn execute(plan: Plan) -> Result<u8> {
+    if plan.dry_run {
+        print!("{}", dry_run_report(&plan));
+        return Ok(exit::SUCCESS);
+    }
     let started = utc_now();
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("could not create run directory {}", plan.out.display()))?;
@@ -436,8 +547,12 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     }
     let interrupt = Interrupt::new();
     let listener = interrupt.listen();
+    let budget = plan
+        .max_cost
+        .map(|x| Arc::new(runner::limits::Budget::new(x)));
+    let planned = plan.items.len() * plan.samples as usize * plan.models.len();
     let items = Arc::new(plan.items);
-    runner::answer_all(Job {
+    let tallies = runner::answer_all(Job {
         endpoints,
         items: items.clone(),
         samples: plan.samples,
@@ -447,6 +562,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
         quiet: plan.quiet,
         recorded: std::mem::take(&mut done.answers),
         interrupt: interrupt.clone(),
+        budget: budget.clone(),
     })
     .await;
     store.close()?;
@@ -500,6 +616,17 @@ pub async fn execute(plan: Plan) -> Result<u8> {
             plan.out.display()
         );
         return Ok(exit::INTERRUPTED);
+    }
+    if let Some(b) = budget.filter(|b| b.stopped()) {
+        let sent: usize = tallies.values().map(|t| t.answered + t.failed).sum();
+        eprintln!(
+            "evalrun: --max-cost {} reached: stopped sending after {sent} of {planned} requests \
+             (spent {:.4}); the answers that arrived are kept in {}",
+            b.max(),
+            b.spent(),
+            plan.out.display()
+        );
+        return Ok(exit::FAILURE);
     }
     let mut code = exit::SUCCESS;
     let dead: Vec<&str> = summary

@@ -75,8 +75,15 @@ pub struct ModelConfig {
     /// Requests in flight for this model.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Whole request, from hand-off to the end of the answer.
     #[serde(default = "default_timeout_s")]
     pub timeout_s: f64,
+    /// Establishing the connection (default: 10 s, at most `timeout_s`).
+    pub connect_timeout_s: Option<f64>,
+    /// Hand-off to the first content (default: `timeout_s`).
+    pub first_token_timeout_s: Option<f64>,
+    /// Longest silence between two reads of a started answer (default: 60 s, at most `timeout_s`).
+    pub idle_timeout_s: Option<f64>,
     /// Retries after the first attempt (so at most `retries + 1` attempts).
     #[serde(default = "default_retries")]
     pub retries: u32,
@@ -118,7 +125,11 @@ impl ResolvedModel {
             ProviderKind::Qianfan => format!(
                 "{}/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{}",
                 self.base_url.trim_end_matches('/'),
-                self.config.endpoint.as_deref().unwrap_or("?")
+                self.config
+                    .endpoint
+                    .as_deref()
+                    .map(|e| qianfan_endpoint(e).segment)
+                    .unwrap_or_else(|| "?".into())
             ),
             ProviderKind::Openai => {
                 let path = match self.config.api {
@@ -293,6 +304,22 @@ impl ModelConfig {
                 if self.api == Api::Completions {
                     return Err("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only".into());
                 }
+                let endpoint = self.endpoint.as_deref().unwrap_or_default();
+                if endpoint.trim().is_empty() || endpoint.contains(['/', '?', '#', ' ']) {
+                    return Err(format!("endpoint = {endpoint:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")"));
+                }
+                qianfan_params_problem(&self.params, qianfan_endpoint(endpoint).known)?;
+            }
+        }
+        for (key, v) in [
+            ("connect_timeout_s", self.connect_timeout_s),
+            ("first_token_timeout_s", self.first_token_timeout_s),
+            ("idle_timeout_s", self.idle_timeout_s),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(format!("{key} must be positive, got {v}"));
+                }
             }
         }
         if let Some(rps) = self.rps {
@@ -331,6 +358,178 @@ impl ModelConfig {
             .iter()
             .find_map(|k| self.params.get(*k).and_then(|v| v.as_u64()))
     }
+}
+
+/// A Qianfan v1 model the SDK knows by name (PROTOCOLS.md §1.2), with the limits evalrun checks
+/// before sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QianfanModel {
+    /// Names accepted in `endpoint`, matched case-insensitively (the first is the SDK's).
+    pub names: &'static [&'static str],
+    /// The path segment after `…/wenxinworkshop/chat/`.
+    pub segment: &'static str,
+    /// Characters of system + messages the service accepts, when known.
+    pub max_input_chars: Option<usize>,
+    /// Largest `max_output_tokens`, when known.
+    pub max_output_tokens: Option<u64>,
+}
+
+/// PROTOCOLS.md §1.2 (SDK `_local_models`); output ranges from §1.3.
+pub const QIANFAN_MODELS: &[QianfanModel] = &[
+    QianfanModel {
+        names: &["ERNIE-4.0-8K", "ERNIE-Bot-4", "ERNIE-4.0", "ERNIE 4.0"],
+        segment: "completions_pro",
+        max_input_chars: Some(20000),
+        max_output_tokens: Some(2048),
+    },
+    QianfanModel {
+        names: &["ERNIE-3.5-8K", "ERNIE-Bot", "ERNIE-3.5", "ERNIE 3.5"],
+        segment: "completions",
+        max_input_chars: Some(20000),
+        max_output_tokens: Some(2048),
+    },
+    QianfanModel {
+        names: &["ERNIE-Speed-8K", "ERNIE-Speed", "ERNIE Speed"],
+        segment: "ernie_speed",
+        max_input_chars: Some(11200),
+        max_output_tokens: Some(2048),
+    },
+    QianfanModel {
+        names: &["ERNIE-Speed-128K"],
+        segment: "ernie-speed-128k",
+        max_input_chars: Some(507904),
+        max_output_tokens: Some(4096),
+    },
+    QianfanModel {
+        names: &["ERNIE-Lite-8K", "ERNIE-Lite-8K-0308", "ERNIE-Lite"],
+        segment: "ernie-lite-8k",
+        max_input_chars: Some(11200),
+        max_output_tokens: Some(2048),
+    },
+    QianfanModel {
+        names: &["ERNIE-Lite-8K-0922", "ERNIE-Bot-turbo"],
+        segment: "eb-instant",
+        max_input_chars: Some(11200),
+        max_output_tokens: Some(2048),
+    },
+    QianfanModel {
+        names: &["ERNIE-4.0-Turbo-8K"],
+        segment: "ernie-4.0-turbo-8k",
+        max_input_chars: None,
+        max_output_tokens: None,
+    },
+    QianfanModel {
+        names: &["ERNIE-4.0-8K-Latest"],
+        segment: "ernie-4.0-8k-latest",
+        max_input_chars: None,
+        max_output_tokens: None,
+    },
+    QianfanModel {
+        names: &["ERNIE-3.5-128K"],
+        segment: "ernie-3.5-128k",
+        max_input_chars: None,
+        max_output_tokens: None,
+    },
+    QianfanModel {
+        names: &["ERNIE-Speed-Pro-128K"],
+        segment: "ernie-speed-pro-128k",
+        max_input_chars: None,
+        max_output_tokens: None,
+    },
+    QianfanModel {
+        names: &["ERNIE-Tiny-8K"],
+        segment: "ernie-tiny-8k",
+        max_input_chars: None,
+        max_output_tokens: None,
+    },
+];
+
+/// Where a Qianfan v1 `endpoint` value points: a known model name maps to its segment, a known
+/// segment is itself, anything else is a custom (e.g. fine-tuned) deployment's own segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QianfanEndpoint {
+    pub segment: String,
+    pub known: Option<&'static QianfanModel>,
+}
+
+pub fn qianfan_endpoint(endpoint: &str) -> QianfanEndpoint {
+    let e = endpoint.trim();
+    let known = QIANFAN_MODELS
+        .iter()
+        .find(|m| m.segment == e || m.names.iter().any(|n| n.eq_ignore_ascii_case(e)));
+    QianfanEndpoint {
+        segment: known.map_or_else(|| e.to_string(), |m| m.segment.to_string()),
+        known,
+    }
+}
+
+/// The request parameters Qianfan v1 would refuse with error 336003 (PROTOCOLS.md §1.3), found
+/// before anything is sent. The message names the parameter and the accepted range.
+pub fn qianfan_params_problem(
+    params: &serde_json::Map<String, serde_json::Value>,
+    model: Option<&QianfanModel>,
+) -> Result<(), String> {
+    use serde_json::Value;
+    let number = |key: &str, ok: &dyn Fn(f64) -> bool, range: &str| -> Result<(), String> {
+        match params.get(key) {
+            None => Ok(()),
+            Some(v) => match v.as_f64() {
+                Some(x) if ok(x) => Ok(()),
+                _ => Err(format!(
+                    "params.{key} = {v}: Qianfan v1 accepts {key} in {range} (anything else is refused with error 336003)"
+                )),
+            },
+        }
+    };
+    for key in ["messages", "system", "stream"] {
+        if params.contains_key(key) {
+            return Err(format!(
+                "params.{key}: evalrun sets `{key}` from the eval set; remove it from params"
+            ));
+        }
+    }
+    for key in ["max_tokens", "max_completion_tokens"] {
+        if params.contains_key(key) {
+            return Err(format!(
+                "params.{key}: Qianfan v1 calls this max_output_tokens"
+            ));
+        }
+    }
+    number("temperature", &|x| x > 0.0 && x <= 1.0, "(0, 1.0]")?;
+    number("top_p", &|x| (0.0..=1.0).contains(&x), "[0, 1.0]")?;
+    number("penalty_score", &|x| (1.0..=2.0).contains(&x), "[1.0, 2.0]")?;
+    if let Some(v) = params.get("max_output_tokens") {
+        let max = model.and_then(|m| m.max_output_tokens);
+        let ok = v
+            .as_u64()
+            .is_some_and(|n| n >= 2 && max.is_none_or(|m| n <= m));
+        if !ok {
+            let range = match (max, model) {
+                (Some(m), Some(model)) => format!("[2, {m}] for {}", model.names[0]),
+                _ => "[2, …]".to_string(),
+            };
+            return Err(format!(
+                "params.max_output_tokens = {v}: Qianfan v1 accepts a whole number in {range}"
+            ));
+        }
+    }
+    if let Some(v) = params.get("stop") {
+        let ok = match v {
+            Value::Array(items) => {
+                items.len() <= 4
+                    && items
+                        .iter()
+                        .all(|s| s.as_str().is_some_and(|s| s.chars().count() <= 20))
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "params.stop = {v}: Qianfan v1 accepts a list of at most 4 strings of at most 20 characters"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -436,5 +635,63 @@ params = { stop = ["。"], max_tokens = 512 }
             err.contains("[models.x]") && err.contains("base_url"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn qianfan_names_map_to_segments_case_insensitively() {
+        assert_eq!(qianfan_endpoint("ERNIE-4.0-8K").segment, "completions_pro");
+        assert_eq!(qianfan_endpoint("ernie-bot-4").segment, "completions_pro");
+        assert_eq!(qianfan_endpoint("ERNIE-Speed").segment, "ernie_speed");
+        assert_eq!(qianfan_endpoint("ERNIE-Lite-8K-0922").segment, "eb-instant");
+        assert_eq!(
+            qianfan_endpoint("ernie_speed").known.unwrap().segment,
+            "ernie_speed"
+        );
+        let custom = qianfan_endpoint("rfthglwm_english0512");
+        assert_eq!(
+            (custom.segment.as_str(), custom.known),
+            ("rfthglwm_english0512", None)
+        );
+    }
+
+    fn qianfan_with(params: &str) -> Result<Config, String> {
+        let text = format!(
+            "[models.q]\nprovider = \"qianfan\"\nendpoint = \"ERNIE-4.0-8K\"\napi_key_env = \"A\"\nsecret_key_env = \"S\"\nparams = {{ {params} }}\n"
+        );
+        Config::parse(Path::new("c.toml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn qianfan_params_are_checked_before_sending_naming_the_parameter() {
+        assert!(qianfan_with("temperature = 1.0, top_p = 0, penalty_score = 2.0, max_output_tokens = 2048, stop = [\"。\"]").is_ok());
+        for (params, needle) in [
+            ("temperature = 0", "params.temperature = 0"),
+            ("temperature = 1.5", "temperature in (0, 1.0]"),
+            ("top_p = 1.1", "params.top_p"),
+            ("penalty_score = 0.9", "params.penalty_score"),
+            ("max_output_tokens = 1", "[2, 2048] for ERNIE-4.0-8K"),
+            (
+                "max_output_tokens = 4096",
+                "params.max_output_tokens = 4096",
+            ),
+            ("max_tokens = 100", "max_output_tokens"),
+            ("stop = [\"a\",\"b\",\"c\",\"d\",\"e\"]", "params.stop"),
+            ("stream = false", "params.stream"),
+        ] {
+            let e = qianfan_with(params).unwrap_err();
+            assert!(
+                e.contains(needle) && e.contains("[models.q]"),
+                "{params}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn timeouts_must_be_positive() {
+        let text = "[models.x]\nprovider = \"openai\"\nbase_url = \"http://h/v1\"\nmodel = \"m\"\nidle_timeout_s = 0\n";
+        let e = Config::parse(Path::new("c.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("idle_timeout_s"), "{e}");
     }
 }

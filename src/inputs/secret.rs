@@ -2,6 +2,7 @@
 //! redactor that scrubs known secret values out of any text before it reaches a file, log or message.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 /// A secret value. `Debug` and `Display` print `***`; only `expose()` gives the value, at the point
 /// where it goes on the wire.
@@ -32,14 +33,17 @@ impl fmt::Display for Secret {
 
 /// Scrubs secret values and secret-bearing URL parameters out of text. Every error message that
 /// includes text from outside evalrun (a server body, a transport error) goes through `scrub`.
+///
+/// Clones share one list of values, so a secret learned after the clone was made — an access token
+/// minted mid-run — is scrubbed by every clone.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    values: Vec<String>,
+    values: Arc<RwLock<Vec<String>>>,
 }
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} values)", self.values.len())
+        write!(f, "Redactor({} values)", self.read().len())
     }
 }
 
@@ -50,16 +54,30 @@ impl Redactor {
     /// Remember a secret value (values shorter than 4 characters are ignored: scrubbing them would
     /// mangle ordinary text and they are not real keys).
     pub fn add(&mut self, value: &str) {
-        if value.len() >= 4 && !self.values.iter().any(|v| v == value) {
-            self.values.push(value.to_string());
-            // Longest first, so a value that contains another is replaced whole.
-            self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.learn(value);
+    }
+
+    /// `add` through a shared reference: for secrets that appear while requests are in flight
+    /// (access tokens minted by the server). Every clone of this redactor learns it too.
+    pub fn learn(&self, value: &str) {
+        if value.len() < 4 || self.read().iter().any(|v| v == value) {
+            return;
         }
+        let mut values = self.values.write().unwrap_or_else(|e| e.into_inner());
+        if !values.iter().any(|v| v == value) {
+            values.push(value.to_string());
+            // Longest first, so a value that contains another is replaced whole.
+            values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+        self.values.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for v in &self.values {
+        for v in self.read().iter() {
             if out.contains(v.as_str()) {
                 out = out.replace(v.as_str(), "***");
             }
@@ -131,6 +149,14 @@ mod tests {
         assert!(s.contains("client_secret=***"), "{s}");
         let s = r.scrub("chat?access_token=24.abcdef&x=1 Authorization: Bearer sk-live-1");
         assert_eq!(s, "chat?access_token=***&x=1 Authorization: Bearer ***");
+    }
+
+    #[test]
+    fn clones_share_values_learned_later() {
+        let r = Redactor::default();
+        let clone = r.clone();
+        r.learn("24.minted-token-value");
+        assert_eq!(clone.scrub("t=24.minted-token-value"), "t=***");
     }
 
     #[test]

@@ -6,13 +6,19 @@
 //! the end marker stamps the total. A protocol (`openai`, `qianfan`) only builds requests and reads
 //! events. Errors are typed by what the caller does next (`RetryAdvice`), and every error keeps the
 //! text that had arrived.
+//!
+//! Qianfan v1's access token is fetched before `t0` (token time is never latency); an answer refused
+//! with 110/111 gets one single-flight token refresh and is resent inside the same attempt — the
+//! refused request produced nothing, so the attempt's timing is the resent request's (`qianfan.rs`).
 
 pub mod openai;
+pub mod qianfan;
 pub mod sse;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::inputs::config::{ProviderKind, ResolvedModel};
+use crate::inputs::config::{ModelConfig, ProviderKind, ResolvedModel};
 use crate::inputs::evalset::Message;
 use crate::inputs::secret::Redactor;
 use crate::records::ErrorKind;
@@ -81,6 +87,69 @@ pub struct Attempt {
     pub usage: Usage,
     pub finish_reason: Option<String>,
     pub failure: Option<Failure>,
+    /// The server's `X-Ratelimit-*` headers, when it sent any.
+    pub rate: Option<RateHeaders>,
+}
+
+/// `X-Ratelimit-Limit-/Remaining-/Reset-Requests|Tokens` (PROTOCOLS §1.7; OpenAI sends the same
+/// names). Limits are per minute, as both Qianfan and OpenAI define them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateHeaders {
+    pub limit_requests: Option<f64>,
+    pub remaining_requests: Option<f64>,
+    pub reset_requests: Option<Duration>,
+    pub limit_tokens: Option<f64>,
+    pub remaining_tokens: Option<f64>,
+    pub reset_tokens: Option<Duration>,
+}
+
+impl RateHeaders {
+    pub fn parse(headers: &reqwest::header::HeaderMap) -> Option<RateHeaders> {
+        let text = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+        let num = |k: &str| {
+            text(k)
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|x| x.is_finite() && *x >= 0.0)
+        };
+        let r = RateHeaders {
+            limit_requests: num("x-ratelimit-limit-requests"),
+            remaining_requests: num("x-ratelimit-remaining-requests"),
+            reset_requests: text("x-ratelimit-reset-requests").and_then(parse_reset),
+            limit_tokens: num("x-ratelimit-limit-tokens"),
+            remaining_tokens: num("x-ratelimit-remaining-tokens"),
+            reset_tokens: text("x-ratelimit-reset-tokens").and_then(parse_reset),
+        };
+        (r != RateHeaders::default()).then_some(r)
+    }
+}
+
+/// A reset time as OpenAI writes it (`1s`, `6m0s`, `20ms`, `1h2m3.5s`) or plain seconds.
+fn parse_reset(s: &str) -> Option<Duration> {
+    if let Ok(secs) = s.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let mut total = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&e| e > 0)?;
+        let value: f64 = rest[..end].parse().ok()?;
+        rest = &rest[end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        total += value
+            * match &rest[..unit_end] {
+                "h" => 3600.0,
+                "m" => 60.0,
+                "s" => 1.0,
+                "ms" => 0.001,
+                _ => return None,
+            };
+        rest = &rest[unit_end..];
+    }
+    Some(Duration::from_secs_f64(total))
 }
 
 /// What a protocol makes of one SSE event.
@@ -98,11 +167,17 @@ pub(crate) enum Chunk {
 
 /// A wire protocol: how to build the request and how to read what comes back.
 pub(crate) trait Wire {
-    /// Build the streaming request for `prompt`.
+    /// Refuse, before anything is sent (a token included), a request the server would refuse.
+    fn validate(&self, _prompt: Prompt<'_>) -> Result<(), Failure> {
+        Ok(())
+    }
+    /// Build the streaming request for `prompt`; `token` is the access token of protocols that
+    /// mint one (Qianfan v1). A request the server would refuse fails here, as `bad_request`.
     fn request(
         &self,
         http: &reqwest::Client,
         prompt: Prompt<'_>,
+        token: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, Failure>;
     /// Read one SSE event's data.
     fn event(&self, data: &str) -> Chunk;
@@ -137,6 +212,23 @@ impl Timeouts {
             total,
         }
     }
+
+    /// `timeout_s` plus the optional `connect_timeout_s`, `first_token_timeout_s`, `idle_timeout_s`;
+    /// none is longer than the whole request.
+    pub fn from_config(c: &ModelConfig) -> Self {
+        let d = Timeouts::from_total(c.timeout_s);
+        let pick = |v: Option<f64>, default: Duration| {
+            v.map(Duration::from_secs_f64)
+                .unwrap_or(default)
+                .min(d.total)
+        };
+        Timeouts {
+            connect: pick(c.connect_timeout_s, d.connect),
+            first_token: pick(c.first_token_timeout_s, d.first_token),
+            idle: pick(c.idle_timeout_s, d.idle),
+            total: d.total,
+        }
+    }
 }
 
 /// A client for one configured model.
@@ -145,6 +237,8 @@ pub struct Client {
     wire: Box<dyn Wire + Send + Sync>,
     redactor: Redactor,
     timeouts: Timeouts,
+    /// Qianfan v1's access token, shared process-wide by models with the same keys.
+    auth: Option<Arc<qianfan::TokenSource>>,
 }
 
 /// Bodies of error answers are read up to this size; the rest is not needed to classify them.
@@ -152,37 +246,80 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl Client {
     pub fn new(model: &ResolvedModel, redactor: Redactor) -> anyhow::Result<Self> {
-        let timeouts = Timeouts::from_total(model.config.timeout_s);
+        let timeouts = Timeouts::from_config(&model.config);
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .pool_max_idle_per_host(model.config.concurrency.max(1))
             .build()?;
-        let wire: Box<dyn Wire + Send + Sync> = match model.config.provider {
-            ProviderKind::Openai => Box::new(openai::OpenAi::new(model)),
-            ProviderKind::Qianfan => anyhow::bail!(
-                "model `{}`: provider \"qianfan\" (v1) is not available in this build yet; use Qianfan v2 through provider \"openai\" (base_url = \"https://qianfan.baidubce.com/v2\")",
-                model.name
-            ),
+        let (wire, auth): (Box<dyn Wire + Send + Sync>, _) = match model.config.provider {
+            ProviderKind::Openai => (Box::new(openai::OpenAi::new(model)), None),
+            ProviderKind::Qianfan => {
+                let (Some(ak), Some(sk)) = (&model.api_key, &model.secret_key) else {
+                    anyhow::bail!(
+                        "model `{}`: provider \"qianfan\" needs api_key_env and secret_key_env",
+                        model.name
+                    );
+                };
+                let source = qianfan::TokenSource::shared(&model.base_url, ak, sk);
+                (Box::new(qianfan::Qianfan::new(model)), Some(source))
+            }
         };
         Ok(Client {
             http,
             wire,
             redactor,
             timeouts,
+            auth,
         })
     }
 
-    /// Send one request and read its answer to the end (or to the first failure).
+    /// Send one request and read its answer to the end (or to the first failure). With an access
+    /// token (Qianfan v1), a 110/111 refusal gets one single-flight refresh and one resend.
     pub async fn attempt(&self, prompt: Prompt<'_>) -> Attempt {
-        let request = match self.wire.request(&self.http, prompt) {
+        let Some(auth) = &self.auth else {
+            return self.send(prompt, None).await;
+        };
+        if let Err(mut f) = self.wire.validate(prompt) {
+            f.message = self.redactor.scrub(&f.message);
+            return failed(Attempt::default(), f);
+        }
+        let mut failed_generation = None;
+        loop {
+            let token = match auth
+                .token(&self.http, failed_generation, &self.redactor)
+                .await
+            {
+                Ok(t) => t,
+                Err(mut f) => {
+                    f.message = self.redactor.scrub(&f.message);
+                    return failed(Attempt::default(), f);
+                }
+            };
+            let attempt = self.send(prompt, Some(token.value.expose())).await;
+            let refused = attempt
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.advice == RetryAdvice::Reauth);
+            if !refused || failed_generation.is_some() {
+                return attempt;
+            }
+            failed_generation = Some(token.generation);
+        }
+    }
+
+    /// One HTTP request: timing, headers, body.
+    async fn send(&self, prompt: Prompt<'_>, token: Option<&str>) -> Attempt {
+        let request = match self.wire.request(&self.http, prompt, token) {
             Ok(r) => r,
-            Err(f) => return failed(Attempt::default(), f),
+            Err(mut f) => {
+                f.message = self.redactor.scrub(&f.message);
+                return failed(Attempt::default(), f);
+            }
         };
         let t0 = Instant::now();
         let deadline = tokio::time::Instant::from_std(t0 + self.timeouts.total);
         let first_deadline =
             tokio::time::Instant::from_std(t0 + self.timeouts.first_token).min(deadline);
-        let ms = |t: Instant| t.duration_since(t0).as_secs_f64() * 1000.0;
 
         let response = match tokio::time::timeout_at(first_deadline, request.send()).await {
             Err(_) => {
@@ -198,6 +335,22 @@ impl Client {
             Ok(Err(e)) => return failed(Attempt::default(), self.transport_failure(&e)),
             Ok(Ok(r)) => r,
         };
+        let rate = RateHeaders::parse(response.headers());
+        let mut attempt = self.read(response, t0, first_deadline, deadline).await;
+        attempt.rate = rate;
+        attempt
+    }
+
+    /// Read an answer whose headers arrived: an error status, a JSON body (Qianfan's errors come
+    /// this way with HTTP 200) or an event stream.
+    async fn read(
+        &self,
+        response: reqwest::Response,
+        t0: Instant,
+        first_deadline: tokio::time::Instant,
+        deadline: tokio::time::Instant,
+    ) -> Attempt {
+        let ms = |t: Instant| t.duration_since(t0).as_secs_f64() * 1000.0;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let content_type = headers
@@ -287,6 +440,13 @@ impl Client {
                 return done;
             }
         }
+        if let Some(stray) = &end.stray_json {
+            // A JSON error body sent as text/event-stream (the Qianfan SDK reads such lines too).
+            if let Chunk::Failure(mut f) = self.wire.json_answer(stray) {
+                f.message = self.redactor.scrub(&f.message);
+                return failed(attempt, f);
+            }
+        }
         let detail = match end.torn_line {
             Some(_) => "the body ended in the middle of an event",
             None => "the body ended before the end marker",
@@ -342,32 +502,36 @@ impl Client {
         Failure::new(kind, RetryAdvice::Backoff, self.scrubbed(e))
     }
 
-    /// reqwest's errors print the URL, and Qianfan's URLs carry secrets: strip it, then scrub the rest.
     fn scrubbed(&self, e: &reqwest::Error) -> String {
-        let mut text = String::new();
-        let mut source: Option<&dyn std::error::Error> = Some(e);
-        let mut first = true;
-        while let Some(err) = source {
-            let s = if first {
-                let mut owned = format!("{err}");
-                if let Some(url) = e.url() {
-                    owned = owned.replace(url.as_str(), "<url>");
-                }
-                owned
-            } else {
-                err.to_string()
-            };
-            if !text.contains(&s) {
-                if !first {
-                    text.push_str(": ");
-                }
-                text.push_str(&s);
-            }
-            first = false;
-            source = err.source();
-        }
-        self.redactor.scrub(&text)
+        scrub_reqwest(e, &self.redactor)
     }
+}
+
+/// reqwest's errors print the URL, and Qianfan's URLs carry secrets: strip it, then scrub the rest.
+pub(crate) fn scrub_reqwest(e: &reqwest::Error, redactor: &Redactor) -> String {
+    let mut text = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut first = true;
+    while let Some(err) = source {
+        let s = if first {
+            let mut owned = format!("{err}");
+            if let Some(url) = e.url() {
+                owned = owned.replace(url.as_str(), "<url>");
+            }
+            owned
+        } else {
+            err.to_string()
+        };
+        if !text.contains(&s) {
+            if !first {
+                text.push_str(": ");
+            }
+            text.push_str(&s);
+        }
+        first = false;
+        source = err.source();
+    }
+    redactor.scrub(&text)
 }
 
 fn failed(mut attempt: Attempt, failure: Failure) -> Attempt {
@@ -394,5 +558,46 @@ pub(crate) fn snippet(s: &str, n: usize) -> String {
         format!("{t}…")
     } else {
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_headers_parse_both_vendors_spellings() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(RateHeaders::parse(&h), None);
+        for (k, v) in [
+            ("x-ratelimit-limit-requests", "300"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "6m0.5s"),
+            ("x-ratelimit-limit-tokens", "300000"),
+            ("x-ratelimit-remaining-tokens", "299000"),
+            ("x-ratelimit-reset-tokens", "20ms"),
+        ] {
+            h.insert(k, v.parse().unwrap());
+        }
+        let r = RateHeaders::parse(&h).unwrap();
+        assert_eq!(r.limit_requests, Some(300.0));
+        assert_eq!(r.remaining_requests, Some(0.0));
+        assert_eq!(r.reset_requests, Some(Duration::from_secs_f64(360.5)));
+        assert_eq!(r.limit_tokens, Some(300000.0));
+        assert_eq!(r.reset_tokens, Some(Duration::from_millis(20)));
+        assert_eq!(parse_reset("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_reset("1h2m3s"), Some(Duration::from_secs(3723)));
+        assert_eq!(parse_reset("soon"), None);
+    }
+
+    #[test]
+    fn timeouts_default_from_the_whole_request_and_never_exceed_it() {
+        let text = "[models.m]\nprovider = \"openai\"\nbase_url = \"http://h/v1\"\nmodel = \"x\"\ntimeout_s = 30\nidle_timeout_s = 5\nfirst_token_timeout_s = 90\n";
+        let c = crate::inputs::config::Config::parse(std::path::Path::new("c.toml"), text).unwrap();
+        let t = Timeouts::from_config(&c.models["m"]);
+        assert_eq!(t.connect, Duration::from_secs(10));
+        assert_eq!(t.idle, Duration::from_secs(5));
+        assert_eq!(t.first_token, Duration::from_secs(30));
+        assert_eq!(t.total, Duration::from_secs(30));
     }
 }

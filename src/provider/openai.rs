@@ -103,6 +103,7 @@ impl Wire for OpenAi {
         &self,
         http: &reqwest::Client,
         prompt: Prompt<'_>,
+        _token: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, Failure> {
         let mut req = http.post(&self.url).json(&self.body(prompt));
         if let Some(key) = &self.api_key {

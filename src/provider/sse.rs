@@ -25,6 +25,9 @@ pub struct SseEnd {
     pub pending: Option<SseEvent>,
     /// The body stopped in the middle of a line: those bytes (lossily decoded) never formed a line.
     pub torn_line: Option<String>,
+    /// The first complete line that was not SSE but a JSON object — an error body sent with an
+    /// event-stream content type (the Qianfan SDK parses such lines as errors, so evalrun does too).
+    pub stray_json: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +36,7 @@ pub struct SseDecoder {
     data: String,
     event: String,
     has_data: bool,
+    stray_json: Option<String>,
 }
 
 impl SseDecoder {
@@ -81,7 +85,11 @@ impl SseDecoder {
             torn_line = Some(String::from_utf8_lossy(&self.buf).into_owned());
         }
         let pending = events.pop().or_else(|| self.take_event());
-        SseEnd { pending, torn_line }
+        SseEnd {
+            pending,
+            torn_line,
+            stray_json: self.stray_json,
+        }
     }
 
     fn line(&mut self, raw: &[u8], events: &mut Vec<SseEvent>) {
@@ -95,6 +103,10 @@ impl SseDecoder {
         }
         if line.starts_with(':') {
             return; // comment / keep-alive
+        }
+        if line.starts_with('{') {
+            self.stray_json.get_or_insert_with(|| line.to_string());
+            return;
         }
         let (field, value) = match line.find(':') {
             Some(p) => {
@@ -169,6 +181,16 @@ mod tests {
         assert_eq!(data(&events), ["{\"x\":1}"]);
         assert_eq!(end.pending, None);
         assert_eq!(end.torn_line.as_deref(), Some("data: {\"choi"));
+    }
+
+    #[test]
+    fn a_json_line_instead_of_events_is_kept_for_the_error_check() {
+        let (events, end) = decode_all(&[b"{\"error_code\":18,\"error_msg\":\"qps\"}\n"]);
+        assert!(events.is_empty());
+        assert_eq!(
+            end.stray_json.as_deref(),
+            Some("{\"error_code\":18,\"error_msg\":\"qps\"}")
+        );
     }
 
     #[test]

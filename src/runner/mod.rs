@@ -28,10 +28,10 @@ use tokio::sync::Semaphore;
 
 use crate::inputs::config::ResolvedModel;
 use crate::inputs::evalset::Item;
-use crate::provider::{Attempt, Client, Prompt, RetryAdvice};
-use crate::records::{ErrorInfo, ResponseRecord, ScoreRecord, UnitKey};
+use crate::provider::{Attempt, Client, Failure, Prompt, RetryAdvice};
+use crate::records::{ErrorInfo, ErrorKind, ResponseRecord, ScoreRecord, UnitKey};
 use interrupt::Interrupt;
-use limits::{estimate_tokens, ModelLimits};
+use limits::{estimate_tokens, Budget, ModelLimits, Prices, Used, DEFAULT_MAX_OUTPUT};
 use progress::Progress;
 use store::{RecordFile, RecordSink};
 
@@ -57,6 +57,8 @@ pub struct Job {
     pub recorded: BTreeSet<UnitKey>,
     /// Raised by Ctrl-C: no new unit starts, units in flight get [`interrupt::GRACE`] to finish.
     pub interrupt: Interrupt,
+    /// `--max-cost`: the spending cap every model's requests share.
+    pub budget: Option<Arc<Budget>>,
 }
 
 /// How one model fared.
@@ -106,6 +108,16 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
         let name = endpoint.model.name.clone();
         tallies.insert(name.clone(), Tally::default());
         let shared = Arc::new(ModelRun::new(endpoint));
+        if let Some(b) = &job.budget {
+            let c = &shared.endpoint.model.config;
+            shared.limits.attach_budget(
+                b.clone(),
+                Prices {
+                    input_per_1k: c.price_input_per_1k.unwrap_or(0.0),
+                    output_per_1k: c.price_output_per_1k.unwrap_or(0.0),
+                },
+            );
+        }
         let workers = shared.endpoint.model.config.concurrency.min(todo.len());
         for _ in 0..workers {
             let shared = shared.clone();
@@ -191,6 +203,9 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
             // Interrupted and out of grace: abandon the unit unrecorded (`--resume` redoes it).
             () = ctx.interrupt.grace_over(interrupt::GRACE) => return tally,
         };
+        if called.attempts == 0 {
+            return tally; // --max-cost: nothing was sent, and nothing more will be
+        }
         let record = record(&run, item, sample, called);
         let failed = record.error.is_some();
         if failed {
@@ -215,8 +230,14 @@ pub struct Called {
 }
 
 /// Send `prompt` to the model under its limits and the global cap, retrying as the failure advises
-/// (backoff with full jitter, `Retry-After` honoured, a rate-limit answer pausing the whole model).
+/// (backoff with full jitter, `Retry-After` honoured, a rate-limit answer slowing the whole model).
 /// Answers and judge calls both come through here, so they share limits, retries and timing.
+///
+/// Each attempt queues anew: budget reservation, the model's pause, `rps` and `tpm` buckets, then the
+/// global permit (after waiting for which the request is spaced again, so a cap releasing many
+/// workers at once cannot clump them). That wait is `queue_ms`. After the attempt the `tpm` charge is
+/// corrected to the reported usage and the budget to the reported cost. When the budget refuses the
+/// first attempt nothing is sent and `attempts` is 0.
 pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Called {
     let cfg = &run.endpoint.model.config;
     let texts: Vec<&str> = prompt
@@ -224,17 +245,43 @@ pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Cal
         .into_iter()
         .chain(prompt.messages.iter().map(|m| m.content.as_str()))
         .collect();
-    let estimate = estimate_tokens(&texts, cfg.max_output_tokens().unwrap_or(1024));
+    let prompt_tokens = estimate_tokens(&texts, 0);
+    let max_output = cfg.max_output_tokens().unwrap_or(DEFAULT_MAX_OUTPUT);
+    let estimate = prompt_tokens + max_output;
     let max_attempts = cfg.retries.saturating_add(1);
     let mut attempts = 0;
+    let mut last: Option<(Attempt, f64)> = None;
     loop {
-        attempts += 1;
         let queued = Instant::now();
+        let Ok(reservation) = run.limits.reserve(prompt_tokens, max_output) else {
+            let (attempt, queue_ms) = last.unwrap_or_else(|| (over_budget(), 0.0));
+            return Called {
+                attempt,
+                attempts,
+                queue_ms,
+            };
+        };
         run.limits.ready(estimate).await;
-        let permit = global.acquire().await.expect("semaphore never closed");
+        let permit = match global.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                let p = global.acquire().await.expect("semaphore never closed");
+                run.limits.respace().await;
+                p
+            }
+        };
         let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
+        attempts += 1;
+        let sent = Instant::now();
         let attempt = run.endpoint.client.attempt(prompt).await;
         drop(permit);
+        let used = tokens_used(&attempt, prompt_tokens, max_output);
+        run.limits.settle(
+            (prompt_tokens, max_output),
+            used,
+            reservation,
+            attempt.rate.as_ref(),
+        );
         let Some(failure) = &attempt.failure else {
             return Called {
                 attempt,
@@ -242,22 +289,74 @@ pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Cal
                 queue_ms,
             };
         };
-        let retry = match failure.advice {
-            RetryAdvice::Never => false,
-            RetryAdvice::Backoff | RetryAdvice::Reauth => attempts < max_attempts,
-        };
-        let wait = retry::backoff(attempts, failure.retry_after);
-        if failure.is_rate_limit() {
-            run.limits.pause(failure.retry_after.unwrap_or(wait));
+        if failure.is_rate_limit() && failure.advice != RetryAdvice::Never {
+            run.limits.slow_down(sent, failure.retry_after);
         }
-        if !retry {
+        let wait = match failure.advice {
+            RetryAdvice::Never => None,
+            _ if attempts >= max_attempts => None,
+            // The client already refreshed the token once; the next attempt asks again at once.
+            RetryAdvice::Reauth => Some(std::time::Duration::ZERO),
+            RetryAdvice::Backoff => Some(retry::backoff(attempts, failure.retry_after)),
+        };
+        let Some(wait) = wait else {
             return Called {
                 attempt,
                 attempts,
                 queue_ms,
             };
-        }
+        };
+        last = Some((attempt, queue_ms));
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// What an attempt used, for the `tpm` correction and the spend: the reported usage; else, for an
+/// answer, the prompt estimate and its text's estimate; nothing for a request the server refused
+/// before working on it (rate limit, auth, bad request); and the full estimate for any other failure
+/// (the server may have generated the answer that broke off).
+fn tokens_used(a: &Attempt, prompt_estimate: u64, max_output: u64) -> Used {
+    if let (Some(prompt), Some(completion)) = (a.usage.prompt_tokens, a.usage.completion_tokens) {
+        return Used { prompt, completion };
+    }
+    let prompt = a.usage.prompt_tokens.unwrap_or(prompt_estimate);
+    match &a.failure {
+        None => Used {
+            prompt,
+            completion: a
+                .usage
+                .completion_tokens
+                .unwrap_or_else(|| estimate_tokens(&[&a.output], 0)),
+        },
+        Some(f)
+            if matches!(
+                f.kind,
+                ErrorKind::RateLimited | ErrorKind::Auth | ErrorKind::BadRequest
+            ) =>
+        {
+            Used {
+                prompt: 0,
+                completion: 0,
+            }
+        }
+        Some(_) => Used {
+            prompt,
+            completion: max_output,
+        },
+    }
+}
+
+/// The attempt `call` reports when `--max-cost` stopped it before anything was sent.
+fn over_budget() -> Attempt {
+    let mut f = Failure::new(
+        ErrorKind::BadRequest,
+        RetryAdvice::Never,
+        "not sent: --max-cost would be passed",
+    );
+    f.code = Some("max_cost".into());
+    Attempt {
+        failure: Some(f),
+        ..Attempt::default()
     }
 }
 

@@ -52,9 +52,12 @@ pub struct FaultSpecError(String);
 
 pub(crate) const DEFAULT_STALL_MS: u64 = 30_000;
 pub(crate) const DEFAULT_RATE_CODE: i64 = 336501;
-/// The limits advertised when none is configured (the Qianfan SDK's own mock sends these).
-pub(crate) const DEFAULT_RPM: u64 = 3000;
-pub(crate) const DEFAULT_TPM: u64 = 300_000;
+/// The limits advertised when none is configured. The simulator then enforces none, so it advertises
+/// rates no client reaches: a client that honours `X-Ratelimit-*` (evalrun does, as does Baidu's SDK)
+/// must not be slowed by a limit that does not exist. (The Qianfan SDK's mock sends 3000 / 300000;
+/// configure `rate=50` / `tpm=300000` to advertise and enforce a real service's defaults.)
+pub(crate) const DEFAULT_RPM: u64 = 1_000_000;
+pub(crate) const DEFAULT_TPM: u64 = 1_000_000_000;
 
 const KEYS: &[&str] = &[
     "rate",

@@ -42,7 +42,8 @@
 //!
 //! Every chat answer (and chat error) carries `X-Ratelimit-Limit-Requests` (per minute),
 //! `X-Ratelimit-Remaining-Requests`, `X-Ratelimit-Limit-Tokens` and
-//! `X-Ratelimit-Remaining-Tokens` (3000 and 300000 when no limit is configured).
+//! `X-Ratelimit-Remaining-Tokens` (1,000,000 and 1,000,000,000 when no limit is configured: the
+//! simulator then enforces none, and advertises rates no client reaches).
 //!
 //! # Models
 //!

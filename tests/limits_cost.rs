@@ -1,0 +1,117 @@
+//! `--dry-run` (sends nothing, prints requests, tokens, cost and the minimum wall time) and
+//! `--max-cost` (stops sending before the spend would pass X, keeps what arrived, exits 1).
+
+mod common;
+
+use common::{jsonl, openai_config, repo_file, ScriptedServer, TestDir};
+
+fn set(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{{\"id\": \"c-{i:02}\", \"prompt\": \"Item {i}: I like tea.\"}}\n"))
+        .collect()
+}
+
+fn run(dir: &TestDir, extra: &[&str]) -> std::process::Output {
+    dir.evalrun()
+        .args(["--models", "a", "--judge", "none", "--evalset", "set.jsonl"])
+        .args(["--out", "out", "--quiet"])
+        .args(extra)
+        .arg("--rubric")
+        .arg(repo_file("rubrics/oral_english.toml"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_sends_nothing() {
+    let server = ScriptedServer::start(vec![]);
+    let dir = TestDir::new();
+    dir.write(
+        "evalrun.toml",
+        &openai_config(
+            &server.base_url(),
+            &["a"],
+            "rps = 2.0\nparams = { max_tokens = 100 }",
+        ),
+    );
+    dir.write("set.jsonl", &set(11));
+    let out = run(&dir, &["--dry-run", "--samples", "2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("nothing was sent"), "{text}");
+    let row = text.lines().find(|l| l.starts_with("a ")).expect(&text);
+    // 22 requests; 2200 output tokens at most; 21 gaps of 0.5 s at rps 2.
+    assert!(row.contains(" 22 ") && row.contains(" 2200 "), "{row}");
+    assert!(row.contains("10.5 s (rps 2)"), "{row}");
+    assert!(row.contains("CNY"), "{row}");
+    assert_eq!(server.requests(), 0);
+    assert!(!dir.path().join("out").exists(), "a dry run writes nothing");
+}
+
+#[test]
+fn max_cost_stops_sending_keeps_what_arrived_and_exits_1() {
+    let server = ScriptedServer::start(vec![]);
+    let dir = TestDir::new();
+    // 1 CNY per 1000 tokens; the server reports 100 prompt tokens and ~90 completion tokens, so an
+    // answer costs ~0.19 and the cap of 1.0 allows about five.
+    dir.write(
+        "evalrun.toml",
+        &openai_config(
+            &server.base_url(),
+            &["a"],
+            "concurrency = 1\nparams = { max_tokens = 100 }",
+        )
+        .replace("price_input_per_1k = 0.01", "price_input_per_1k = 1.0")
+        .replace("price_output_per_1k = 0.02", "price_output_per_1k = 1.0"),
+    );
+    dir.write("set.jsonl", &set(20));
+    let out = run(&dir, &["--max-cost", "1.0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--max-cost 1 reached"), "{err}");
+    let records = jsonl(&dir.path().join("out/responses.jsonl"));
+    assert!(
+        !records.is_empty() && records.len() < 20,
+        "{} records",
+        records.len()
+    );
+    assert_eq!(
+        records.len(),
+        server.requests(),
+        "one record per request sent"
+    );
+    let spent: f64 = records
+        .iter()
+        .map(|r| {
+            (r["prompt_tokens"].as_f64().unwrap() + r["completion_tokens"].as_f64().unwrap())
+                / 1000.0
+        })
+        .sum();
+    assert!(spent <= 1.0, "spent {spent}");
+    assert!(records.iter().all(|r| r["error"].is_null()));
+    assert!(
+        dir.path().join("out/report.md").exists(),
+        "what arrived is reported"
+    );
+}
+
+#[test]
+fn max_cost_needs_prices() {
+    let server = ScriptedServer::start(vec![]);
+    let dir = TestDir::new();
+    dir.write(
+        "evalrun.toml",
+        &openai_config(&server.base_url(), &["a"], "").replace("price_input_per_1k = 0.01\n", ""),
+    );
+    dir.write("set.jsonl", &set(2));
+    let out = run(&dir, &["--max-cost", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("price_input_per_1k"), "{err}");
+    assert_eq!(server.requests(), 0);
+}
