@@ -26,11 +26,19 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
             "credentials",
         ]);
     for (name, m) in &config.models {
-        // Resolve without failing on missing variables: `models` reports, it does not refuse.
+        // Resolve without failing on a missing credential: `models` reports, it does not refuse. Only
+        // the model's own credential variables get a stand-in; everything else (QIANFAN_BASE_URL) is
+        // read as it is, so the endpoint shown is the one a run would use.
         let names = vec![name.clone()];
+        let is_credential = |k: &str| {
+            [&m.api_key_env, &m.secret_key_env]
+                .into_iter()
+                .flatten()
+                .any(|v| v == k)
+        };
         let resolved = config.resolve(
             &names,
-            &|k| env(k).or(Some("x".into())),
+            &|k| env(k).or_else(|| is_credential(k).then(|| "unset".to_string())),
             &mut Redactor::default(),
         )?;
         let provider = match (m.provider, m.api) {
@@ -83,4 +91,28 @@ pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<St
         ]);
     }
     Ok(format!("{table}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qianfan_endpoint_shows_the_default_base_url_when_keys_are_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evalrun.toml");
+        std::fs::write(
+            &path,
+            "[models.\"ernie-4.0\"]\nprovider = \"qianfan\"\nendpoint = \"completions_pro\"\napi_key_env = \"QIANFAN_AK\"\nsecret_key_env = \"QIANFAN_SK\"\n",
+        )
+        .unwrap();
+        let out = run(&ModelsArgs { config: path }, &|_| None).unwrap();
+        assert!(
+            out.contains(
+                "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions_pro"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("QIANFAN_AK (NOT SET)"), "{out}");
+    }
 }
