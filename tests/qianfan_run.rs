@@ -10,7 +10,7 @@ mod sim_bg;
 
 use std::path::Path;
 
-use common::{jsonl, repo_file, TestDir};
+use common::{jsonl, TestDir};
 use evalrun::sim::{Faults, SimConfig};
 use qianfan_script::{Behaviour, QianfanScript};
 use regex::Regex;
@@ -40,23 +40,8 @@ fn qianfan_config(models: &[(&str, &str)], extra: &str) -> String {
 }
 
 fn run(dir: &TestDir, models: &str, envs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = dir.evalrun();
-    cmd.args([
-        "--models",
-        models,
-        "--judge",
-        "none",
-        "--evalset",
-        "set.jsonl",
-        "--out",
-        "out",
-        "--quiet",
-    ])
-    .arg("--rubric")
-    .arg(repo_file("rubrics/oral_english.toml"));
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
+    let mut cmd = common::rules_only_run(dir, models);
+    cmd.envs(envs.iter().copied());
     cmd.output().unwrap()
 }
 

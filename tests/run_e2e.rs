@@ -40,23 +40,8 @@ impl Case {
     }
 
     fn run(&self, models: &str, envs: &[(&str, &str)]) -> std::process::Output {
-        let mut cmd = self.dir.evalrun();
-        cmd.args([
-            "--models",
-            models,
-            "--judge",
-            "none",
-            "--evalset",
-            "set.jsonl",
-            "--out",
-            "out",
-            "--quiet",
-        ])
-        .arg("--rubric")
-        .arg(repo_file("rubrics/oral_english.toml"));
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
+        let mut cmd = common::rules_only_run(&self.dir, models);
+        cmd.envs(envs.iter().copied());
         cmd.output().unwrap()
     }
 

@@ -551,6 +551,18 @@ async fn read_capped(mut response: reqwest::Response, deadline: tokio::time::Ins
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// Parse what a server sent as JSON; when it is not JSON, the retried `protocol` failure that says
+/// `what` was expected and quotes what came instead.
+pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, Chunk> {
+    serde_json::from_str(text.trim()).map_err(|e| {
+        Chunk::Failure(Failure::new(
+            ErrorKind::Protocol,
+            RetryAdvice::Backoff,
+            format!("{what} ({e}): {}", snippet(text, 300)),
+        ))
+    })
+}
+
 /// The first `n` characters of `s`, for error messages that quote a server.
 pub(crate) fn snippet(s: &str, n: usize) -> String {
     let t: String = s.trim().chars().take(n).collect();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
+use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{Api, ResolvedModel};
 use crate::inputs::evalset::Role;
 use crate::inputs::secret::Secret;
@@ -98,6 +98,26 @@ fn completion_prompt(prompt: Prompt<'_>) -> String {
     out
 }
 
+impl OpenAi {
+    /// The text and finish reason of `choices[0]`: a stream event's `delta.content` or a whole answer's
+    /// `message.content` (chat), `text` (completions).
+    fn choice<'v>(&self, v: &'v Value, whole: bool) -> (Option<&'v str>, Option<String>) {
+        let choice = v.get("choices").and_then(|c| c.get(0));
+        let text = choice
+            .and_then(|c| match (self.api, whole) {
+                (Api::Chat, false) => c.get("delta").and_then(|d| d.get("content")),
+                (Api::Chat, true) => c.get("message").and_then(|m| m.get("content")),
+                (Api::Completions, _) => c.get("text"),
+            })
+            .and_then(Value::as_str);
+        let finish_reason = choice
+            .and_then(|c| c.get("finish_reason"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        (text, finish_reason)
+    }
+}
+
 impl Wire for OpenAi {
     fn request(
         &self,
@@ -125,15 +145,9 @@ impl Wire for OpenAi {
                 end: true,
             };
         }
-        let v: Value = match serde_json::from_str(data) {
+        let v = match parse_json(data, "invalid JSON in stream event") {
             Ok(v) => v,
-            Err(e) => {
-                return Chunk::Failure(Failure::new(
-                    ErrorKind::Protocol,
-                    RetryAdvice::Backoff,
-                    format!("invalid JSON in stream event ({e}): {}", snippet(data, 200)),
-                ))
-            }
+            Err(failure) => return failure,
         };
         if let Some(err) = v.get("error") {
             return Chunk::Failure(api_error(
@@ -143,21 +157,9 @@ impl Wire for OpenAi {
                 RetryAdvice::Backoff,
             ));
         }
-        let choice = v.get("choices").and_then(|c| c.get(0));
-        let text = choice
-            .and_then(|c| match self.api {
-                Api::Chat => c.get("delta").and_then(|d| d.get("content")),
-                Api::Completions => c.get("text"),
-            })
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let finish_reason = choice
-            .and_then(|c| c.get("finish_reason"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let (text, finish_reason) = self.choice(&v, false);
         Chunk::Data {
-            text,
+            text: text.unwrap_or("").to_string(),
             finish_reason,
             usage: usage(&v),
             end: false,
@@ -204,15 +206,9 @@ impl Wire for OpenAi {
     }
 
     fn json_answer(&self, body: &str) -> Chunk {
-        let v: Value = match serde_json::from_str(body) {
+        let v = match parse_json(body, "expected an event stream or a JSON answer") {
             Ok(v) => v,
-            Err(_) => {
-                return Chunk::Failure(Failure::new(
-                    ErrorKind::Protocol,
-                    RetryAdvice::Backoff,
-                    format!("expected an event stream, got: {}", snippet(body, 300)),
-                ))
-            }
+            Err(failure) => return failure,
         };
         if let Some(err) = v.get("error") {
             return Chunk::Failure(api_error(
@@ -222,20 +218,11 @@ impl Wire for OpenAi {
                 RetryAdvice::Backoff,
             ));
         }
-        let choice = v.get("choices").and_then(|c| c.get(0));
-        let text = choice
-            .and_then(|c| match self.api {
-                Api::Chat => c.get("message").and_then(|m| m.get("content")),
-                Api::Completions => c.get("text"),
-            })
-            .and_then(Value::as_str);
+        let (text, finish_reason) = self.choice(&v, true);
         match text {
             Some(text) => Chunk::Data {
                 text: text.to_string(),
-                finish_reason: choice
-                    .and_then(|c| c.get("finish_reason"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                finish_reason,
                 usage: usage(&v),
                 end: true,
             },

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
+use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{qianfan_endpoint, QianfanModel, ResolvedModel};
 use crate::inputs::evalset::Role;
 use crate::inputs::secret::{Redactor, Secret};
@@ -249,18 +249,9 @@ impl Wire for Qianfan {
     }
 
     fn event(&self, data: &str) -> Chunk {
-        let v: Value = match serde_json::from_str(data.trim()) {
+        let v = match parse_json(data, "invalid JSON in Qianfan stream event") {
             Ok(v) => v,
-            Err(e) => {
-                return Chunk::Failure(Failure::new(
-                    ErrorKind::Protocol,
-                    RetryAdvice::Backoff,
-                    format!(
-                        "invalid JSON in Qianfan stream event ({e}): {}",
-                        snippet(data, 200)
-                    ),
-                ))
-            }
+            Err(failure) => return failure,
         };
         if let Some(f) = code_failure(&v).or_else(|| blocked(&v)) {
             return Chunk::Failure(f);
@@ -330,18 +321,9 @@ impl Wire for Qianfan {
     }
 
     fn json_answer(&self, body: &str) -> Chunk {
-        let v: Value = match serde_json::from_str(body) {
+        let v = match parse_json(body, "expected an event stream or a JSON answer") {
             Ok(v) => v,
-            Err(_) => {
-                return Chunk::Failure(Failure::new(
-                    ErrorKind::Protocol,
-                    RetryAdvice::Backoff,
-                    format!(
-                        "expected an event stream or a JSON answer, got: {}",
-                        snippet(body, 300)
-                    ),
-                ))
-            }
+            Err(failure) => return failure,
         };
         if let Some(f) = code_failure(&v).or_else(|| blocked(&v)) {
             return Chunk::Failure(f);

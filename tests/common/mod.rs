@@ -295,6 +295,26 @@ impl TestDir {
     }
 }
 
+/// `evalrun --models M --judge none --evalset set.jsonl --out out --quiet --rubric <oral_english>` in
+/// `dir`: the rules-only run most end-to-end tests start from (add flags and variables to it).
+pub fn rules_only_run(dir: &TestDir, models: &str) -> std::process::Command {
+    let mut cmd = dir.evalrun();
+    cmd.args([
+        "--models",
+        models,
+        "--judge",
+        "none",
+        "--evalset",
+        "set.jsonl",
+        "--out",
+        "out",
+        "--quiet",
+    ])
+    .arg("--rubric")
+    .arg(repo_file("rubrics/oral_english.toml"));
+    cmd
+}
+
 /// Path of a file shipped in the repository.
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
