@@ -357,24 +357,6 @@ pub(crate) static PROFILES: &[Profile] = &[
         latency: SPEED_LATENCY,
     },
     Profile {
-        name: "judge",
-        display_name: "Simulated judge (ERNIE-4.0 class)",
-        v1_endpoints: &["ernie_judge"],
-        openai_names: &["judge"],
-        max_input_chars: 20000,
-        length_bias: 1.0,
-        // Unused: the judge answers judge prompts (`judge.rs`), not tutor prompts.
-        behaviour: SLOPPY_BASE,
-        // Not in the seeds: a judge reply is short, and a judge that took ERNIE-4.0's 12 s per call
-        // would make the demo crawl.
-        latency: Latency {
-            ttft_ms: 400.0,
-            per_token_ms: 15.0,
-            ttft_sigma: 0.25,
-            token_sigma: 0.35,
-        },
-    },
-    Profile {
         name: "sft-lora-e6-lr3e-4",
         display_name: "ERNIE-Speed SFT LoRA E6 LR3e-4",
         v1_endpoints: &["sft_lora_e6_lr3e4"],
@@ -398,6 +380,24 @@ pub(crate) static PROFILES: &[Profile] = &[
             pretty_json: 0.3,
         },
         latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "judge",
+        display_name: "Simulated judge (ERNIE-4.0 class)",
+        v1_endpoints: &["ernie_judge"],
+        openai_names: &["judge"],
+        max_input_chars: 20000,
+        length_bias: 1.0,
+        // Unused: the judge answers judge prompts (`judge.rs`), not tutor prompts.
+        behaviour: SLOPPY_BASE,
+        // Not in the seeds: a judge reply is short, and a judge that took ERNIE-4.0's 12 s per call
+        // would make the demo crawl.
+        latency: Latency {
+            ttft_ms: 400.0,
+            per_token_ms: 15.0,
+            ttft_sigma: 0.25,
+            token_sigma: 0.35,
+        },
     },
 ];
 
