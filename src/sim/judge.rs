@@ -16,9 +16,10 @@
 //! it misreads about one answer in 25 on a dimension by one level (Reply, Suggestion and Analysis, not
 //! the mechanical prompt adherence), the same way on every call, as a judge at a low temperature errs
 //! systematically rather than at random; and about one call in 25 is malformed (no JSON, cut off,
-//! off the scale). The `garbage` fault makes the judge unusable for that
-//! share of answers on every call (chosen by a hash of the answer), so a caller's retries cannot help.
-//! Everything is deterministic in the request key.
+//! off the scale). The `garbage` fault makes the judge unusable for that share of answers on every
+//! call (chosen by a hash of the answer), so a caller's retries cannot help. Grades and misreadings
+//! are deterministic in the answer; the reply's wording, malformed replies and pairwise position
+//! bias in the request.
 
 use serde_json::{json, Map, Value};
 

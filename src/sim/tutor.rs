@@ -1368,6 +1368,9 @@ fn pick(rng: &mut Rng, bank: &[&str], n: usize, t: &str, k: &str) -> Vec<String>
 /// hashed order.
 fn linked_suggestions(rng: &mut Rng, bank: &[&str], t: &str, k: &str) -> Vec<String> {
     let (about, other): (Vec<&str>, Vec<&str>) = bank.iter().partition(|s| s.contains("{t}"));
+    if about.is_empty() {
+        return pick(rng, bank, 3, t, k);
+    }
     let first = rng.pick(&about);
     let rest: Vec<&str> = about
         .iter()
