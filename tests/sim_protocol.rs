@@ -782,3 +782,61 @@ async fn unknown_path_is_a_json_404_and_models_are_listed() {
     assert!(models.iter().any(|m| m.v1_endpoint == "sft_full_e6_lr3e5"));
     s.shutdown().await;
 }
+
+/// What a model says depends on the conversation and the sample, not on the wire: the v1 and
+/// OpenAI routes give the same answer, and a retry after a server error gets the answer the failed
+/// attempt would have given (so injected faults never move a run's scores).
+#[tokio::test]
+async fn answers_depend_on_the_conversation_not_the_protocol_or_faults() {
+    async fn v1_answer(c: &reqwest::Client, s: &SimServer) -> (reqwest::StatusCode, Value) {
+        let t = token(c, s).await;
+        let r = c
+            .post(v1_url(s, "ernie_speed", &t))
+            .json(&json!({"messages": [user(TUTOR_TURN)]}))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+    let c = reqwest::Client::new();
+    let s = start(fast()).await.unwrap();
+    let (_, v1) = v1_answer(&c, &s).await;
+    s.shutdown().await;
+    // A fresh server, so that this is the first sample again.
+    let s = start(fast()).await.unwrap();
+    let oa: Value = c
+        .post(format!("{}/chat/completions", s.openai_base_url()))
+        .json(&json!({"model": "ernie-speed", "messages": [user(TUTOR_TURN)]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reference = v1["result"].as_str().unwrap().to_string();
+    assert_eq!(oa["choices"][0]["message"]["content"], reference.as_str());
+    s.shutdown().await;
+
+    let s = start(with_faults("error500=0.9")).await.unwrap();
+    let mut answer = None;
+    for _ in 0..300 {
+        let (status, body) = v1_answer(&c, &s).await;
+        if status.is_success() && body.get("error_code").is_none() {
+            answer = body["result"].as_str().map(str::to_string);
+            break;
+        }
+    }
+    assert!(stats(&c, &s).await.models["ernie-speed"].faults.error500 > 0);
+    assert_eq!(answer.as_deref(), Some(reference.as_str()));
+    // A second sample of the same conversation is a new answer.
+    let mut again = None;
+    for _ in 0..300 {
+        let (status, body) = v1_answer(&c, &s).await;
+        if status.is_success() && body.get("error_code").is_none() {
+            again = body["result"].as_str().map(str::to_string);
+            break;
+        }
+    }
+    assert!(again.is_some_and(|a| a != reference));
+    s.shutdown().await;
+}

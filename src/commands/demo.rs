@@ -15,16 +15,20 @@ use crate::manifest::{FileRef, Simulated};
 const CONFIG: &str = include_str!("../../evalrun.toml");
 const EVALSET: &str = include_str!("../../evalsets/oral_english.jsonl");
 const RUBRIC: &str = include_str!("../../rubrics/oral_english.toml");
-/// The simulated judge cannot grade a small share of answers on any call, so the demo shows how
-/// unjudged answers are reported (`judge_error`, the count in the report) rather than hiding them.
-const JUDGE_FAULTS: &str = "judge:garbage=0.02";
+/// Faults the demo injects, so that the report shows them handled: requests over a rate limit
+/// (ERNIE-4.0 12/s, ERNIE-Speed 30/s), 1 % HTTP 500s and 1 % torn streams on every model, all
+/// retried (an answer that finally arrives is the one the failed attempt would have given, so the
+/// scores do not move); and a judge that cannot grade 2 % of the answers on any call, so the
+/// report shows how unjudged answers are counted (`judge_error`) rather than hiding them.
+const DEMO_FAULTS: &str =
+    "error500=0.01,tear=0.01,ernie-4.0:rate=12,ernie-speed:rate=30,judge:garbage=0.02";
 /// The address the shipped `evalrun.toml` points at (`evalrun sim`'s default).
 const SIM_DEFAULT_ADDR: &str = "127.0.0.1:8765";
 
 pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     let server = crate::sim::start(crate::sim::SimConfig {
         time_scale: args.time_scale,
-        faults: JUDGE_FAULTS.parse().expect("valid fault spec"),
+        faults: DEMO_FAULTS.parse().expect("valid fault spec"),
         ..Default::default()
     })
     .await
@@ -85,9 +89,10 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
             time_scale: args.time_scale,
             note: format!(
                 "simulated endpoints: every answer, grade, latency and fault comes from evalrun's built-in \
-                 simulator (time scale {}: latencies are {}× the seeds' real ones; the judge is the simulator's \
-                 judge model, set to fail on about 2 % of answers ({JUDGE_FAULTS}) so that unjudged answers \
-                 show); prices are the seed's list prices",
+                 simulator (time scale {}: latencies are {}× the seeds' real ones). Injected faults \
+                 ({DEMO_FAULTS}): rate limits on ernie-4.0 and ernie-speed, 1 % HTTP 500s and 1 % torn \
+                 streams, all retried (see Errors: retried); the judge is the simulator's judge model, set \
+                 to fail on 2 % of answers so that unjudged answers show. Prices are the seed's list prices",
                 args.time_scale, args.time_scale
             ),
         }),
@@ -95,8 +100,31 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         env: &env,
     })?;
     let code = execute(plan).await;
+    if !args.quiet {
+        eprintln!("{}", fault_summary(&server.stats()));
+    }
     server.shutdown().await;
     code
+}
+
+/// One line on what the simulator refused or broke during the run (evalrun retried each).
+fn fault_summary(stats: &crate::sim::SimStats) -> String {
+    let (mut rate, mut e500, mut torn, mut other) = (0, 0, 0, 0);
+    for m in stats.models.values() {
+        rate += m.rate_limited + m.tpm_limited;
+        e500 += m.faults.error500;
+        torn += m.faults.tear + m.faults.cut;
+        other += m.faults.overload + m.faults.token_expired + m.faults.stall;
+    }
+    let mut line = format!(
+        "evalrun demo: the simulator refused {rate} requests over a rate limit, answered {e500} with \
+         HTTP 500 and tore {torn} streams"
+    );
+    if other > 0 {
+        line.push_str(&format!(", plus {other} other faults"));
+    }
+    line.push_str(" (the report's Errors table counts the answers that needed a retry)");
+    line
 }
 
 /// The seed's table order: flagship, base, then the fine-tuned variants.

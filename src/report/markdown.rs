@@ -822,6 +822,7 @@ fn errors(out: &mut String, v: &View) {
         ("error rate".to_string(), Align::Right),
     ];
     cols.extend(kinds.iter().map(|k| (code_cell(k), Align::Right)));
+    cols.push(("retried".to_string(), Align::Right));
     cols.push(("cached".to_string(), Align::Right));
     let mut t = Table::new(cols);
     for m in &v.models {
@@ -837,14 +838,16 @@ fn errors(out: &mut String, v: &View) {
                 .iter()
                 .map(|k| e.by_kind.get(*k).copied().unwrap_or(0).to_string()),
         );
+        row.push(e.n_retried.to_string());
         row.push(e.n_cached.to_string());
         t.row(row);
     }
     let _ = writeln!(out, "## Errors\n\n{}", t.render());
     let _ = writeln!(
         out,
-        "Requests that still failed after retries, by kind; failed answers are not scored. Cached answers \
-         came from the response cache and are left out of latency.\n"
+        "Requests that still failed after retries, by kind; failed answers are not scored. Retried = answers \
+         that took more than one attempt (rate limits, server errors, broken streams), whether or not they \
+         arrived in the end. Cached answers came from the response cache and are left out of latency.\n"
     );
 }
 

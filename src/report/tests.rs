@@ -171,6 +171,7 @@ fn model(
             error_rate: Some(errors.1 as f64 / errors.0 as f64),
             n_cached: errors.2,
             by_kind: errors.3.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            n_retried: 0,
         },
         cost: CostStats {
             currency: Some("CNY".into()),
@@ -935,13 +936,13 @@ fn markdown_report() {
 
         ## Errors
 
-        | model                    | responses | errors | error rate | `rate_limited` | `timeout` | cached |
-        | ------------------------ | --------: | -----: | ---------: | -------------: | --------: | -----: |
-        | `ernie-speed` (baseline) |        50 |      1 |      2.0 % |              0 |         1 |      5 |
-        | `ernie-4.0` (flagship)   |        50 |      2 |      4.0 % |              2 |         0 |      0 |
-        | `ernie-speed-sft`        |        50 |      0 |      0.0 % |              0 |         0 |      0 |
+        | model                    | responses | errors | error rate | `rate_limited` | `timeout` | retried | cached |
+        | ------------------------ | --------: | -----: | ---------: | -------------: | --------: | ------: | -----: |
+        | `ernie-speed` (baseline) |        50 |      1 |      2.0 % |              0 |         1 |       0 |      5 |
+        | `ernie-4.0` (flagship)   |        50 |      2 |      4.0 % |              2 |         0 |       0 |      0 |
+        | `ernie-speed-sft`        |        50 |      0 |      0.0 % |              0 |         0 |       0 |      0 |
 
-        Requests that still failed after retries, by kind; failed answers are not scored. Cached answers came from the response cache and are left out of latency.
+        Requests that still failed after retries, by kind; failed answers are not scored. Retried = answers that took more than one attempt (rate limits, server errors, broken streams), whether or not they arrived in the end. Cached answers came from the response cache and are left out of latency.
 
         ## Worst cases
 
@@ -1024,6 +1025,7 @@ fn a_bare_run_renders_without_empty_sections() {
         error_rate: Some(1.0),
         n_cached: 0,
         by_kind: BTreeMap::from([("auth".to_string(), 50)]),
+        n_retried: 0,
     };
     let mut ctx = context();
     ctx.models.truncate(1);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::profiles::Profile;
 use super::rng::Rng;
+use super::serve::SampleSlot;
 use super::text::{count_tokens, has_cjk, length_ask, pieces};
 use super::{judge, tutor};
 
@@ -31,9 +32,15 @@ pub(crate) struct Ask<'a> {
     pub legacy: bool,
     pub stop: &'a [String],
     pub max_tokens: Option<usize>,
-    /// Hash of the request (and the configured seed and the repeat count): the only source of
-    /// variation.
+    /// Hash of the request attempt (configured seed, profile, request, how often it arrived
+    /// before): latency and faults.
     pub key: u64,
+    /// Hash of the request sample (configured seed, profile, request, sample index): the text.
+    pub content_key: u64,
+    /// The sample index this request holds on the server, if any.
+    pub slot: Option<SampleSlot>,
+    /// The simulator's configured seed.
+    pub seed: u64,
 }
 
 /// One planned answer.
@@ -111,13 +118,15 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
 
 fn full_text(ask: &Ask, judge_garbage: f64) -> String {
     if ask.profile.name == judge::NAME {
-        return judge::answer(ask.prompt, ask.key, judge_garbage);
+        return judge::answer(ask.prompt, ask.content_key, judge_garbage);
     }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {
-        return tutor::answer(&tp, &ask.profile.behaviour, ask.key);
+        let sample = ask.slot.map_or(0, |s| s.index());
+        let key = tutor::key(ask.seed, ask.profile.name, &tp, sample);
+        return tutor::answer(&tp, &ask.profile.behaviour, key);
     }
-    let mut rng = Rng::for_key(ask.key, "free");
+    let mut rng = Rng::for_key(ask.content_key, "free");
     let trimmed = ask.prompt.trim_end();
     if ask.legacy && trimmed.ends_with("->") {
         let setting = trimmed
@@ -259,6 +268,9 @@ mod tests {
             stop,
             max_tokens: max,
             key: 11,
+            content_key: 11,
+            slot: None,
+            seed: 0,
         }
     }
 
@@ -343,6 +355,9 @@ mod calibration {
                     stop: &[],
                     max_tokens: None,
                     key: k * 31 + i as u64,
+                    content_key: k * 31 + i as u64,
+                    slot: None,
+                    seed: k * 31 + i as u64,
                 });
                 ttft += g.ttft.as_secs_f64();
                 total += g.total().as_secs_f64();

@@ -13,10 +13,13 @@
 //! are close, so some items get different verdicts in the two orders.
 //!
 //! Its replies are sometimes fenced or wrapped in prose, with scores as strings or full-width digits;
-//! a dimension's score now and then drifts by one between samples; and about one call in 25 is
-//! malformed (no JSON, cut off, off the scale). The `garbage` fault makes the judge unusable for that
-//! share of answers on every call (chosen by a hash of the answer), so a caller's retries cannot help.
-//! Everything is deterministic in the request key.
+//! it misreads about one answer in 25 on a dimension by one level (Reply, Suggestion and Analysis, not
+//! the mechanical prompt adherence), the same way on every call, as a judge at a low temperature errs
+//! systematically rather than at random; and about one call in 25 is malformed (no JSON, cut off,
+//! off the scale). The `garbage` fault makes the judge unusable for that share of answers on every
+//! call (chosen by a hash of the answer), so a caller's retries cannot help. Grades and misreadings
+//! are deterministic in the answer; the reply's wording, malformed replies and pairwise position
+//! bias in the request.
 
 use serde_json::{json, Map, Value};
 
@@ -29,8 +32,12 @@ pub(crate) const NAME: &str = "judge";
 
 /// Probability of a malformed reply to any one call.
 const MALFORMED: f64 = 0.04;
-/// Probability that one dimension's score drifts by one level in a call.
-const DRIFT: f64 = 0.06;
+/// Probability that the judge misreads one dimension of an answer by one level: one level lower,
+/// or higher from the bottom of the scale. It depends on the answer alone (every call, every
+/// judge sample agrees), so `evalrun demo` reproduces seed 000's table exactly. Prompt adherence
+/// is never misread: whether an answer is one strict JSON object with a Reply of at most 30 words
+/// is a check, not a judgement.
+const MISREAD: f64 = 0.04;
 
 /// A dimension as the prompt lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,17 +81,7 @@ pub(crate) fn answer(prompt: &str, key: u64, garbage: f64) -> String {
     let mut obj = Map::new();
     for d in &dims {
         let mut g = grade(conversation, d, ans, answer_hash);
-        if let Some(s) = g.score {
-            if chance(key, &format!("judge:drift:{}", d.id), DRIFT) {
-                let up = rng.below(2) == 0;
-                let moved = if (up && s < d.hi) || s == d.lo {
-                    s + 1
-                } else {
-                    s - 1
-                };
-                g.score = Some(moved.clamp(d.lo, d.hi));
-            }
-        }
+        g.score = g.score.map(|s| misread(answer_hash, d, s));
         let score = match g.score {
             None => Value::Null,
             Some(s) => match rng.below(20) {
@@ -99,6 +96,18 @@ pub(crate) fn answer(prompt: &str, key: u64, garbage: f64) -> String {
         );
     }
     dress(Value::Object(obj).to_string(), &mut rng)
+}
+
+/// The judge's systematic error on one dimension of one answer ([`MISREAD`]).
+fn misread(answer_hash: u64, d: &Dim, score: i64) -> i64 {
+    if d.id == "adherence" || !chance(answer_hash, &format!("judge:misread:{}", d.id), MISREAD) {
+        return score;
+    }
+    if score > d.lo {
+        score - 1
+    } else {
+        (score + 1).min(d.hi)
+    }
 }
 
 /// Fences or prose around the JSON now and then, as real judges write it.
@@ -255,6 +264,32 @@ fn field(obj: &Map<String, Value>, key: &str) -> Option<(String, Vec<String>)> {
     Some((list.join(" "), list))
 }
 
+/// The score the judge gives a tutor answer on one of the rubric's 1–3 dimensions, misreading
+/// included (`None`: not applicable, or not a tutor prompt), and whether the `garbage` fault
+/// spoils every call for this answer.
+#[cfg(test)]
+pub(crate) fn tutor_score(tutor_prompt: &str, dim: &str, ans: &str) -> Option<i64> {
+    let tp = tutor::parse(tutor_prompt)?;
+    let d = Dim {
+        id: dim.to_string(),
+        lo: 1,
+        hi: 3,
+    };
+    let answer_hash = hash64(&[b"grade", ans.as_bytes()]);
+    let s = tutor_grade(&tp, dim, &read_answer(ans)).score?;
+    Some(misread(answer_hash, &d, s))
+}
+
+/// Whether the `garbage` fault at this share makes every call about this answer unusable.
+#[cfg(test)]
+pub(crate) fn spoiled(ans: &str, garbage: f64) -> bool {
+    chance(
+        hash64(&[b"grade", ans.as_bytes()]),
+        "judge:garbage",
+        garbage,
+    )
+}
+
 fn grade(conversation: &str, d: &Dim, ans: &str, answer_hash: u64) -> Grade {
     match tutor::parse(conversation) {
         Some(tp) if ["adherence", "reply", "suggestion", "analysis"].contains(&d.id.as_str()) => {
@@ -329,20 +364,30 @@ fn tutor_grade(tp: &tutor::TutorPrompt, dim: &str, r: &Reading) -> Grade {
                 return g(1, "没有Reply。");
             };
             let lower = text.to_lowercase();
-            match class {
-                StudentLine::OffTopic
-                    if !["topic", "back to", "跑题", "主题"]
+            // The prompt's rule 5: an off-topic or non-English student line gets a reminder, and
+            // that reminder is the whole job of the Reply (it need not ask anything).
+            let reminder = match class {
+                StudentLine::OffTopic => Some(
+                    ["topic", "back to", "跑题", "主题", "话题"]
                         .iter()
-                        .any(|w| lower.contains(w)) =>
-                {
+                        .any(|w| lower.contains(w)),
+                ),
+                StudentLine::Chinese => Some(
+                    ["english", "英语", "英文"]
+                        .iter()
+                        .any(|w| lower.contains(w)),
+                ),
+                _ => None,
+            };
+            match (&class, reminder) {
+                (StudentLine::OffTopic, Some(false)) => {
                     return g(1, "学生的回复与主题无关，但Reply没有提醒。");
                 }
-                StudentLine::Chinese
-                    if !["english", "英语", "英文"]
-                        .iter()
-                        .any(|w| lower.contains(w)) =>
-                {
-                    return g(2, "学生用中文回答，Reply没有提醒学生使用英语。");
+                (StudentLine::Chinese, Some(false)) => {
+                    return g(
+                        1,
+                        "学生用中文回答，Reply没有提醒学生使用英语，而是顺着话题聊了下去（提示词要求直接提醒）。",
+                    );
                 }
                 _ => {}
             }
@@ -352,8 +397,11 @@ fn tutor_grade(tp: &tutor::TutorPrompt, dim: &str, r: &Reading) -> Grade {
             if words(&text).len() > 30 {
                 return g(2, "Reply在主题范围内，但过长，不够自然流畅。");
             }
-            if !text.contains('?') {
-                return g(2, "Reply在主题范围内，但没有继续推进话题。");
+            if reminder.is_none() && !text.contains('?') {
+                return g(2, "Reply在主题范围内，但没有继续推进话题，表达平淡。");
+            }
+            if reminder == Some(true) {
+                return g(3, "学生偏离了要求，Reply准确地做了提醒。");
             }
             g(3, "Reply与主题相关，以教师的角度自然地推进了话题。")
         }
@@ -410,18 +458,7 @@ fn tutor_grade(tp: &tutor::TutorPrompt, dim: &str, r: &Reading) -> Grade {
             {
                 return g(1, "Analysis解释的是Reply和Suggestion，而不是学生的回复。");
             }
-            let corrects = [
-                "应为",
-                "改为",
-                "应该",
-                "错误",
-                "拼写",
-                "不完整",
-                "完整的句子",
-                "语法",
-            ]
-            .iter()
-            .any(|w| text.contains(w));
+            let corrects = points_out_errors(&text);
             match class {
                 StudentLine::Misspelled { .. }
                 | StudentLine::Ungrammatical { .. }
@@ -443,6 +480,28 @@ fn tutor_grade(tp: &tutor::TutorPrompt, dim: &str, r: &Reading) -> Grade {
         }
         _ => g(2, "整体尚可。"),
     }
+}
+
+/// Whether an Analysis names an error: a clause with a correction in it ("应为", "改为", "语法错误",
+/// "不完整", …) that is not a denial ("没有语法错误").
+fn points_out_errors(analysis: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "应为",
+        "改为",
+        "改成",
+        "应该",
+        "应使用",
+        "错误",
+        "拼写有误",
+        "不完整",
+        "过于简短",
+    ];
+    analysis
+        .split(['，', '。', '；', '：', ',', ';', '!', '！'])
+        .any(|clause| {
+            MARKERS.iter().any(|m| clause.contains(m))
+                && !["没有", "无", "不存在"].iter().any(|n| clause.contains(n))
+        })
 }
 
 /// The sum of an answer's grades over the dimensions that apply.
@@ -523,16 +582,10 @@ mod tests {
         }
     }
 
-    /// A key whose call is neither malformed nor drifting.
+    /// A key whose call is not malformed.
     fn clean_key(p: &str) -> u64 {
         (0..200u64)
-            .find(|k| {
-                !chance(*k, "judge:malformed", MALFORMED)
-                    && ["adherence", "reply", "suggestion", "analysis"]
-                        .iter()
-                        .all(|d| !chance(*k, &format!("judge:drift:{d}"), DRIFT))
-                    && !answer(p, *k, 0.0).is_empty()
-            })
+            .find(|k| !chance(*k, "judge:malformed", MALFORMED) && !answer(p, *k, 0.0).is_empty())
             .unwrap()
     }
 
@@ -564,8 +617,13 @@ mod tests {
         let hist = "teacher: That was an amazing basketball game, wasn't it?\nstudent: 当然，这非常令人兴奋！";
         let p = prompt(hist, "{\"Reply\": \"Absolutely! Who was your favorite player?\", \"Suggestion\": [\"Yes, it was really exciting!\", \"I loved the basketball game.\", \"The team was great.\"], \"Analysis\": \"学生的回答简洁明了。\"}");
         let v = scores(&answer(&p, clean_key(&p), 0.0));
-        assert_eq!(score_of(&v, "reply"), Some(2), "{v}");
+        assert_eq!(score_of(&v, "reply"), Some(1), "{v}");
         assert_eq!(score_of(&v, "analysis"), Some(2), "{v}");
+        // The reminder itself is the best Reply, though it asks nothing.
+        let p = prompt(hist, "{\"Reply\": \"Please try to use English in your response.\", \"Suggestion\": [\"Yes, it was really exciting!\", \"I loved the basketball game.\", \"The team was great.\"], \"Analysis\": \"学生使用了中文进行回复，需要提醒学生使用英文进行交流。\"}");
+        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        assert_eq!(score_of(&v, "reply"), Some(3), "{v}");
+        assert_eq!(score_of(&v, "analysis"), Some(3), "{v}");
     }
 
     #[test]

@@ -49,9 +49,9 @@
 //!
 //! | profile | v1 segment(s) | OpenAI / v2 ids | behaviour |
 //! | --- | --- | --- | --- |
-//! | `ernie-4.0` | `completions_pro` | `ernie-4.0`, `ernie-4.0-8k`, `ernie-bot-4` | decent but long Replies, often ```json fenced; slow (1.17 s first token, ~12.8 s total) |
+//! | `ernie-4.0` | `completions_pro` | `ernie-4.0`, `ernie-4.0-8k`, `ernie-bot-4` | keeps the format (a rare ```json fence), leaves short answers uncorrected, explains its own Reply; slow (1.17 s first token, ~12.8 s total) |
 //! | `ernie-3.5` | `completions` | `ernie-3.5`, `ernie-3.5-8k`, `ernie-bot` | between 4.0 and Speed (not in the seeds) |
-//! | `ernie-speed` | `ernie_speed`, `ernie-speed-128k` | `ernie-speed`, `ernie-speed-8k`, `ernie-speed-128k` | the sloppy base model of seed 000 §1 (0.72 s first token) |
+//! | `ernie-speed` | `ernie_speed`, `ernie-speed-128k` | `ernie-speed`, `ernie-speed-8k`, `ernie-speed-128k` | the sloppy base model of seed 000 §1: prose, fences, `[学生回复]`, teacher-voiced Suggestions, no reminders (0.72 s first token) |
 //! | `ernie-lite` | `ernie-lite-8k`, `eb-instant` | `ernie-lite`, `ernie-lite-8k`, `eb-instant` | sloppier still (not in the seeds) |
 //! | `sft-full-e3-lr3e-5` | `sft_full_e3_lr3e5` | same as profile | full-update fine-tunes: mostly clean (0.68 s / ~4.2 s) |
 //! | `sft-full-e3-lr6e-5` | `sft_full_e3_lr6e5` | same | |
@@ -65,18 +65,26 @@
 //! profile with [`SimConfig::aliases`] / `--alias NAME=PROFILE`.
 //!
 //! Each profile has one table of behaviour rates (`profiles.rs`, `Behaviour`): prose before the
-//! JSON, ```json fences, `[学生回复]` continuations, Reply over 30 words, Chinese in English
-//! fields, teacher-voiced Suggestions, an Analysis that explains the Reply, uncorrected
-//! grammar, no reminder for off-topic or Chinese replies, multi-line JSON. Otherwise an answer is
-//! good: strict JSON, a short Reply, three student-voiced Suggestions, a Chinese Analysis that
-//! corrects errors, "Please try to use English in your response." for Chinese. Tutor prompts are
+//! JSON, ```json fences, `[学生回复]` continuations, Reply over 30 words, a flat Reply that asks
+//! nothing back, Chinese in English fields, teacher-voiced Suggestions, Suggestions that do not
+//! follow the Reply, an Analysis that explains the Reply, uncorrected grammar, no reminder for
+//! off-topic or Chinese replies, multi-line JSON. Otherwise an answer is good: strict JSON, a short
+//! Reply that moves the talk on, three student-voiced Suggestions (one about the topic), a Chinese
+//! Analysis that corrects errors, "Please try to use English in your response." for Chinese. The
+//! seed line-up's rates are calibrated so that `evalrun demo` reproduces seed 000 §3.3.2's table
+//! (`calibration.rs` is the fast loop, `tests/demo_calibration.rs` the end-to-end check). Tutor prompts are
 //! recognised by "你是一位英文口语老师" (`tutor.rs`). Prompts that ask for "N字" get Chinese text of
 //! about that length (times the profile's `length_bias`); legacy prompts ending in `->` get a
 //! Chinese story of sentences ending in "。"; anything else gets generic text.
 //!
 //! Everything is deterministic: answers, latencies and faults are hashes of the configured seed,
-//! the profile, the request (system, messages, `seed`) and how often that same request was seen
-//! before (so repeated samples differ while a fresh server replays the same sequence).
+//! the profile, the request (system, messages, `seed`; the same on the v1 and OpenAI routes) and a
+//! counter. Faults and latencies count every arrival of the same request, so a retry draws afresh;
+//! what the model says counts samples: a request takes the lowest sample index no other request
+//! holds and gives it back when its answer is not delivered whole (5xx, TPM refusal, torn or cut
+//! stream). So repeated samples differ, a retry after a fault gets the answer the failed attempt
+//! would have given, and a fresh server replays the same sequence. A tutor answer hashes the parsed
+//! conversation (opening or turn, topic, lines) rather than the request text.
 //! Latency: a log-normal time to first token around the profile's mean, then a log-normal gap
 //! per token; every delay is multiplied by [`SimConfig::time_scale`].
 //!
@@ -105,6 +113,8 @@
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
 
 mod answer;
+#[cfg(test)]
+mod calibration;
 mod faults;
 mod judge;
 mod openai;

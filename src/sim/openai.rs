@@ -369,7 +369,12 @@ fn answer(
     let canonical = if flavor == Flavor::Legacy {
         json!({"prompt": req.prompt, "seed": req.seed}).to_string()
     } else {
-        json!({"system": req.system, "messages": req.messages, "seed": req.seed}).to_string()
+        // Without a `seed` the canonical request is v1's, so both protocols get the same answers.
+        match req.seed {
+            Some(seed) => json!({"system": req.system, "messages": req.messages, "seed": seed}),
+            None => json!({"system": req.system, "messages": req.messages}),
+        }
+        .to_string()
     };
     let input_text = format!(
         "{}{}{}",
@@ -384,6 +389,7 @@ fn answer(
             ""
         }
     );
+    let keys = st.request_keys(p, &canonical);
     let ask = Ask {
         profile: p,
         system: req.system.as_deref(),
@@ -392,7 +398,10 @@ fn answer(
         legacy: flavor == Flavor::Legacy,
         stop: &req.stop,
         max_tokens: req.max_tokens,
-        key: st.request_key(p, &canonical),
+        key: keys.attempt,
+        content_key: keys.content,
+        slot: Some(keys.slot),
+        seed: st.cfg.seed,
     };
     let planned = match plan(st, &ask, req.stream) {
         Ok(pl) => pl,

@@ -5,22 +5,33 @@
 use serde::{Deserialize, Serialize};
 
 /// How often a profile shows each failure mode of seed 000 §1 on the spoken-English tutor task.
-/// Each rate is the probability, decided per request by a hash, that the behaviour appears when it
-/// can (e.g. `no_reminder` only where the student went off topic or answered in Chinese).
+/// Each rate is the probability that the behaviour appears where it can (e.g. `no_reminder` only
+/// where the student went off topic or answered in Chinese): it fires when a uniform draw hashed
+/// from (profile, behaviour, conversation, sample) falls below the rate. The draws are fixed, so on
+/// a fixed eval set a rate is a threshold that picks an exact set of items: the seed line-up's
+/// rates sit just above the k-th smallest draw of the shipped 50-item set, so that exactly k items
+/// show the behaviour (counts in the comments; `calibration.rs`), and the rubric and the simulated
+/// judge then reproduce seed 000 §3.3.2's table with no sampling noise. On other prompts they act
+/// as plain probabilities.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Behaviour {
     /// An English prose paragraph before the JSON (§1 problem 1).
     pub prose_before: f64,
-    /// The JSON wrapped in a ```json fence (ERNIE-4.0's habit in §3.1.2).
+    /// The JSON wrapped in a ```json fence (ERNIE-4.0's habit in §3.1.2, where the seed's own
+    /// pipeline strips it; seed 000's rubric scores prompt adherence 1 for it).
     pub fence: f64,
     /// The model keeps going: `[学生回复]` plus an invented student line and another JSON.
     pub continuation: f64,
     /// `Reply` longer than 30 words (§1 problem 3, example 3).
     pub long_reply: f64,
+    /// A `Reply` that stays on the topic but asks nothing back: the talk does not move on.
+    pub flat_reply: f64,
     /// Chinese inside an English field (`Reply` or a `Suggestion`).
     pub chinese_in_english: f64,
     /// Suggestions voiced by the teacher instead of the student (problem 3, example 1).
     pub teacher_suggestions: f64,
+    /// Student-voiced Suggestions that do not follow from the Reply ("OK, I see.").
+    pub loose_suggestions: f64,
     /// `Analysis` explains the Reply/Suggestions instead of the student's sentence (example 2).
     pub analysis_explains_reply: f64,
     /// A misspelled, ungrammatical or terse student line is praised, not corrected (problem 4).
@@ -77,55 +88,41 @@ pub struct ModelInfo {
     pub openai_names: Vec<String>,
 }
 
+/// A sloppy base model, for the profiles outside seed 000's table (`ernie-lite`): about
+/// ERNIE-Speed's calibrated shares.
 const SLOPPY_BASE: Behaviour = Behaviour {
-    prose_before: 0.12,
-    fence: 0.10,
-    continuation: 0.08,
-    long_reply: 0.25,
-    chinese_in_english: 0.05,
-    teacher_suggestions: 0.40,
-    analysis_explains_reply: 0.30,
-    grammar_uncorrected: 0.70,
-    no_reminder: 0.80,
+    prose_before: 0.06,
+    fence: 0.06,
+    continuation: 0.04,
+    long_reply: 0.06,
+    flat_reply: 0.3,
+    chinese_in_english: 0.02,
+    teacher_suggestions: 0.48,
+    loose_suggestions: 0.25,
+    analysis_explains_reply: 0.2,
+    grammar_uncorrected: 0.7,
+    no_reminder: 1.0,
     pretty_json: 0.7,
 };
 
 /// Latency of ERNIE-Speed and its fine-tunes: seed 000 §4.3 (SFT first token 0.683 s, total
-/// 4.163 s) and seed 002 (Speed-SFT 0.72 s first token). A typical fine-tune tutor answer is
-/// ~110 pieces, so (4.16 − 0.68) s / 110 ≈ 32 ms per token (checked by `answer.rs`'s
-/// calibration test).
+/// 4.163 s) and seed 002 (Speed-SFT 0.72 s first token). The fine-tunes' tutor answers on the
+/// shipped eval set average ~106 pieces, so (4.16 − 0.68) s / 105 ≈ 33 ms per token (checked by
+/// `calibration.rs` and `answer.rs`).
 const SPEED_LATENCY: Latency = Latency {
     ttft_ms: 683.0,
-    per_token_ms: 32.0,
+    per_token_ms: 33.0,
     ttft_sigma: 0.25,
     token_sigma: 0.35,
 };
 
-const fn sft(
-    prose_fence: f64,
-    long_reply: f64,
-    teacher_suggestions: f64,
-    analysis_explains_reply: f64,
-    grammar_uncorrected: f64,
-    no_reminder: f64,
-) -> Behaviour {
-    Behaviour {
-        prose_before: prose_fence / 2.0,
-        fence: prose_fence,
-        continuation: 0.0,
-        long_reply,
-        chinese_in_english: prose_fence / 2.0,
-        teacher_suggestions,
-        analysis_explains_reply,
-        grammar_uncorrected,
-        no_reminder,
-        pretty_json: 0.3,
-    }
-}
-
-/// The line-up. Behaviour rates are first guesses ordered as seed 000 §3.3.2's table (ERNIE-Speed
-/// sloppy; ERNIE-4.0 decent but long and fenced; full-update SFT cleanest, E6/LR3e-5 best on
-/// Analysis; LoRA slightly behind). Calibrate them against the rubric, not by feel.
+/// The line-up. Seed 000's eight models are calibrated against §3.3.2's table through the rubric and
+/// the simulated judge (`calibration.rs`, `tests/demo_calibration.rs`): ERNIE-Speed breaks the
+/// format, voices half its Suggestions as the teacher and never reminds an off-topic or Chinese
+/// student; ERNIE-4.0 keeps the format but leaves most short answers uncorrected and explains its
+/// own Reply in a quarter of its Analyses; the fine-tunes are clean, full update a little ahead of
+/// LoRA, E6/LR3e-5 best on Analysis. The comment above each table gives the items of the shipped
+/// set that show each behaviour.
 pub(crate) static PROFILES: &[Profile] = &[
     Profile {
         name: "ernie-4.0",
@@ -134,23 +131,27 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["ernie-4.0", "ernie-4.0-8k", "ernie-bot-4"],
         max_input_chars: 20000,
         length_bias: 1.05,
+        // Shipped set: fence 1/50, flat Reply 10/46, teacher-voiced 10/50, loose 2/40, Analysis explains
+        // the Reply 10/42, uncorrected 16/22, no reminder 1/4.
         behaviour: Behaviour {
-            prose_before: 0.02,
-            fence: 0.60,
+            prose_before: 0.0,
+            fence: 0.0356,
             continuation: 0.0,
-            long_reply: 0.35,
-            chinese_in_english: 0.01,
-            teacher_suggestions: 0.25,
-            analysis_explains_reply: 0.20,
-            grammar_uncorrected: 0.35,
-            no_reminder: 0.35,
+            long_reply: 0.0,
+            flat_reply: 0.24,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.21,
+            loose_suggestions: 0.05,
+            analysis_explains_reply: 0.2,
+            grammar_uncorrected: 0.742,
+            no_reminder: 0.19,
             pretty_json: 1.0,
         },
-        // Seed 000 §4.3: first token 1.166 s, total 12.80 s; its tutor answers are ~125 pieces →
-        // (12.8 − 1.17) s / 125 ≈ 94 ms per token (checked by `answer.rs`'s calibration test).
+        // Seed 000 §4.3: first token 1.166 s, total 12.80 s; its tutor answers on the shipped set
+        // average ~105 pieces → (12.8 − 1.17) s / 104 ≈ 112 ms per token (`calibration.rs`).
         latency: Latency {
             ttft_ms: 1166.0,
-            per_token_ms: 94.0,
+            per_token_ms: 112.0,
             ttft_sigma: 0.25,
             token_sigma: 0.35,
         },
@@ -163,15 +164,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         max_input_chars: 20000,
         length_bias: 1.1,
         behaviour: Behaviour {
-            prose_before: 0.05,
-            fence: 0.40,
-            continuation: 0.02,
-            long_reply: 0.30,
-            chinese_in_english: 0.02,
-            teacher_suggestions: 0.30,
-            analysis_explains_reply: 0.25,
-            grammar_uncorrected: 0.50,
-            no_reminder: 0.50,
+            prose_before: 0.03,
+            fence: 0.1,
+            continuation: 0.0,
+            long_reply: 0.1,
+            flat_reply: 0.2,
+            chinese_in_english: 0.01,
+            teacher_suggestions: 0.3,
+            loose_suggestions: 0.15,
+            analysis_explains_reply: 0.15,
+            grammar_uncorrected: 0.6,
+            no_reminder: 0.6,
             pretty_json: 1.0,
         },
         // Not in the seeds: between ERNIE-4.0 and ERNIE-Speed.
@@ -189,7 +192,23 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["ernie-speed", "ernie-speed-8k", "ernie-speed-128k"],
         max_input_chars: 11200,
         length_bias: 1.35,
-        behaviour: SLOPPY_BASE,
+        // Shipped set: prose 3/50, fence 3/50, continuation 2/50, long Reply 3/50, Chinese 1/50, flat
+        // Reply 15/46, teacher-voiced 24/50, loose 7/26, Analysis explains the Reply 9/42,
+        // uncorrected 15/22, no reminder 4/4.
+        behaviour: Behaviour {
+            prose_before: 0.04,
+            fence: 0.11,
+            continuation: 0.06,
+            long_reply: 0.013,
+            flat_reply: 0.341,
+            chinese_in_english: 0.01,
+            teacher_suggestions: 0.416,
+            loose_suggestions: 0.183,
+            analysis_explains_reply: 0.26,
+            grammar_uncorrected: 0.59,
+            no_reminder: 0.67,
+            pretty_json: 0.7,
+        },
         latency: Latency {
             ttft_ms: 720.0,
             ..SPEED_LATENCY
@@ -221,7 +240,21 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e3-lr3e-5"],
         max_input_chars: 11200,
         length_bias: 1.0,
-        behaviour: sft(0.0, 0.05, 0.07, 0.06, 0.25, 0.10),
+        // Shipped set: flat Reply 7/46, teacher-voiced 2/50, loose 2/48, uncorrected 15/22.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.0,
+            flat_reply: 0.07,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.04,
+            loose_suggestions: 0.03,
+            analysis_explains_reply: 0.0,
+            grammar_uncorrected: 0.68,
+            no_reminder: 0.0,
+            pretty_json: 0.3,
+        },
         latency: SPEED_LATENCY,
     },
     Profile {
@@ -231,7 +264,22 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e3-lr6e-5"],
         max_input_chars: 11200,
         length_bias: 1.0,
-        behaviour: sft(0.0, 0.04, 0.06, 0.05, 0.22, 0.08),
+        // Shipped set: flat Reply 5/46, teacher-voiced 1/50, loose 4/49, Analysis explains the Reply
+        // 1/42, uncorrected 14/22.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.0,
+            flat_reply: 0.08,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.0111,
+            loose_suggestions: 0.07,
+            analysis_explains_reply: 0.031,
+            grammar_uncorrected: 0.64,
+            no_reminder: 0.0,
+            pretty_json: 0.3,
+        },
         latency: SPEED_LATENCY,
     },
     Profile {
@@ -241,7 +289,21 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e6-lr3e-5"],
         max_input_chars: 11200,
         length_bias: 0.98,
-        behaviour: sft(0.0, 0.04, 0.07, 0.03, 0.15, 0.06),
+        // Shipped set: flat Reply 4/46, loose 6/50, uncorrected 9/22.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.0,
+            flat_reply: 0.16,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.0,
+            loose_suggestions: 0.17,
+            analysis_explains_reply: 0.0,
+            grammar_uncorrected: 0.35,
+            no_reminder: 0.0,
+            pretty_json: 0.3,
+        },
         latency: SPEED_LATENCY,
     },
     Profile {
@@ -251,7 +313,22 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-lora-e3-lr3e-4"],
         max_input_chars: 11200,
         length_bias: 1.05,
-        behaviour: sft(0.02, 0.05, 0.08, 0.06, 0.22, 0.10),
+        // Shipped set: long Reply 1/50, flat Reply 3/46, loose 7/50, Analysis explains the Reply 2/42,
+        // uncorrected 11/22, no reminder 1/4.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.01,
+            flat_reply: 0.07,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.0,
+            loose_suggestions: 0.143,
+            analysis_explains_reply: 0.053,
+            grammar_uncorrected: 0.48,
+            no_reminder: 0.27,
+            pretty_json: 0.3,
+        },
         latency: SPEED_LATENCY,
     },
     Profile {
@@ -261,7 +338,47 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-lora-e3-lr6e-4"],
         max_input_chars: 11200,
         length_bias: 1.05,
-        behaviour: sft(0.04, 0.07, 0.09, 0.05, 0.22, 0.12),
+        // Shipped set: long Reply 2/50, flat Reply 9/46, teacher-voiced 2/50, loose 4/48, Analysis
+        // explains the Reply 3/42, uncorrected 10/22.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.05,
+            flat_reply: 0.24,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.04,
+            loose_suggestions: 0.09,
+            analysis_explains_reply: 0.04,
+            grammar_uncorrected: 0.49,
+            no_reminder: 0.0,
+            pretty_json: 0.3,
+        },
+        latency: SPEED_LATENCY,
+    },
+    Profile {
+        name: "sft-lora-e6-lr3e-4",
+        display_name: "ERNIE-Speed SFT LoRA E6 LR3e-4",
+        v1_endpoints: &["sft_lora_e6_lr3e4"],
+        openai_names: &["sft-lora-e6-lr3e-4"],
+        max_input_chars: 11200,
+        length_bias: 1.05,
+        // Shipped set: flat Reply 12/46, teacher-voiced 2/50, loose 8/48, Analysis explains the Reply
+        // 3/42, uncorrected 1/22.
+        behaviour: Behaviour {
+            prose_before: 0.0,
+            fence: 0.0,
+            continuation: 0.0,
+            long_reply: 0.0,
+            flat_reply: 0.29,
+            chinese_in_english: 0.0,
+            teacher_suggestions: 0.05,
+            loose_suggestions: 0.21,
+            analysis_explains_reply: 0.02,
+            grammar_uncorrected: 0.08,
+            no_reminder: 0.0,
+            pretty_json: 0.3,
+        },
         latency: SPEED_LATENCY,
     },
     Profile {
@@ -281,16 +398,6 @@ pub(crate) static PROFILES: &[Profile] = &[
             ttft_sigma: 0.25,
             token_sigma: 0.35,
         },
-    },
-    Profile {
-        name: "sft-lora-e6-lr3e-4",
-        display_name: "ERNIE-Speed SFT LoRA E6 LR3e-4",
-        v1_endpoints: &["sft_lora_e6_lr3e4"],
-        openai_names: &["sft-lora-e6-lr3e-4"],
-        max_input_chars: 11200,
-        length_bias: 1.05,
-        behaviour: sft(0.0, 0.06, 0.12, 0.04, 0.18, 0.14),
-        latency: SPEED_LATENCY,
     },
 ];
 
@@ -382,8 +489,10 @@ mod tests {
                 b.fence,
                 b.continuation,
                 b.long_reply,
+                b.flat_reply,
                 b.chinese_in_english,
                 b.teacher_suggestions,
+                b.loose_suggestions,
                 b.analysis_explains_reply,
                 b.grammar_uncorrected,
                 b.no_reminder,

@@ -275,6 +275,7 @@ pub(crate) async fn chat(
             .collect::<String>()
     );
     let prompt = req.messages.last().map(|(_, c)| c.as_str()).unwrap_or("");
+    let keys = st.request_keys(p, &canonical);
     let ask = Ask {
         profile: p,
         system: req.system.as_deref(),
@@ -283,7 +284,10 @@ pub(crate) async fn chat(
         legacy: false,
         stop: &req.stop,
         max_tokens: req.max_output_tokens,
-        key: st.request_key(p, &canonical),
+        key: keys.attempt,
+        content_key: keys.content,
+        slot: Some(keys.slot),
+        seed: st.cfg.seed,
     };
     let planned = match plan(&st, &ask, req.stream) {
         Ok(pl) => pl,

@@ -1,7 +1,7 @@
 //! Shared machinery of the chat routes: server state (access tokens, limiters, repeat counts,
 //! counters), the answer pipeline (limits → generation → faults), and the timed response body.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -50,7 +50,34 @@ pub(crate) struct AppState {
     tokens: Mutex<Tokens>,
     limiters: Mutex<HashMap<&'static str, Limiter>>,
     repeats: Mutex<HashMap<u64, u64>>,
+    samples: Mutex<HashMap<u64, BTreeSet<u64>>>,
     ids: AtomicU64,
+}
+
+/// The sample index a request holds until its answer is delivered whole (see
+/// [`AppState::request_keys`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SampleSlot {
+    base: u64,
+    index: u64,
+}
+
+/// The two hashes of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequestKeys {
+    /// Per attempt: faults and latency (a retry draws afresh).
+    pub attempt: u64,
+    /// Per sample: what the model says (a retry after a fault gets the answer the failed attempt
+    /// would have given; a further sample of the same request gets a new one).
+    pub content: u64,
+    pub slot: SampleSlot,
+}
+
+impl SampleSlot {
+    /// 0 for the first sample of a request, 1 for the second, …
+    pub(crate) fn index(&self) -> u64 {
+        self.index
+    }
 }
 
 impl AppState {
@@ -61,6 +88,7 @@ impl AppState {
             tokens: Mutex::new(Tokens::default()),
             limiters: Mutex::new(HashMap::new()),
             repeats: Mutex::new(HashMap::new()),
+            samples: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
         }
     }
@@ -132,10 +160,17 @@ impl AppState {
         TokenCheck::Valid
     }
 
-    /// The request's hash: the configured seed, the profile, the canonical request text and
-    /// how many times this same request was seen before (so repeated samples differ, yet a fresh
-    /// server replays the same sequence).
-    pub(crate) fn request_key(&self, p: &Profile, canonical: &str) -> u64 {
+    /// The request's hashes, from the configured seed, the profile and the canonical request
+    /// (what the model reads: system text, messages and any `seed` parameter — the same on every
+    /// route, so the v1 and OpenAI protocols get the same answers).
+    ///
+    /// `attempt` also counts how often this same request arrived before, so a retry draws fresh
+    /// faults and latency while a fresh server replays the same sequence. `content` counts
+    /// samples instead: each request takes the lowest sample index not held by another one, and
+    /// gives it back when its answer is not delivered whole ([`AppState::release`]: a 5xx, a TPM
+    /// refusal, a torn or cut stream). So faults never change what a model says, and repeated
+    /// samples still differ.
+    pub(crate) fn request_keys(&self, p: &Profile, canonical: &str) -> RequestKeys {
         let base = hash64(&[
             &self.cfg.seed.to_le_bytes(),
             p.name.as_bytes(),
@@ -147,7 +182,25 @@ impl AppState {
             *e += 1;
             *e - 1
         };
-        hash64(&[&base.to_le_bytes(), &n.to_le_bytes()])
+        let index = {
+            let mut s = lock(&self.samples);
+            let taken = s.entry(base).or_default();
+            let index = (0..).find(|i| !taken.contains(i)).unwrap_or(0);
+            taken.insert(index);
+            index
+        };
+        RequestKeys {
+            attempt: hash64(&[&base.to_le_bytes(), &n.to_le_bytes()]),
+            content: hash64(&[&base.to_le_bytes(), b"sample", &index.to_le_bytes()]),
+            slot: SampleSlot { base, index },
+        }
+    }
+
+    /// Gives a sample index back: the answer that used it was not delivered whole.
+    pub(crate) fn release(&self, slot: SampleSlot) {
+        if let Some(taken) = lock(&self.samples).get_mut(&slot.base) {
+            taken.remove(&slot.index);
+        }
     }
 
     pub(crate) fn admit_request(&self, p: &'static Profile) -> Result<(), Refusal> {
@@ -232,8 +285,18 @@ pub(crate) struct Planned {
     pub faults: FaultPlan,
 }
 
-/// Token limit, server faults and stream faults for one admitted, valid request.
+/// Token limit, server faults and stream faults for one admitted, valid request. An answer that
+/// will not be delivered whole gives its sample index back.
 pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
+    let planned = plan_faults(st, ask, stream);
+    let whole = matches!(&planned, Ok(pl) if !pl.faults.tear && !pl.faults.cut);
+    if let (false, Some(slot)) = (whole, ask.slot) {
+        st.release(slot);
+    }
+    planned
+}
+
+fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
     let p = ask.profile;
     let set = st.faults_for(p);
     let gen = generate_with(ask, set.garbage.unwrap_or(0.0));
@@ -443,6 +506,22 @@ mod tests {
                 data: Bytes::from(format!("data: {i}\n\n")),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_released_sample_is_answered_again_and_samples_differ() {
+        let st = AppState::new(SimConfig::default());
+        let p = super::super::profiles::by_model_name("ernie-speed").unwrap();
+        let first = st.request_keys(p, "x");
+        st.release(first.slot);
+        let retry = st.request_keys(p, "x");
+        assert_eq!(retry.content, first.content);
+        assert_ne!(retry.attempt, first.attempt);
+        // Held by `retry`: a concurrent request of the same conversation is the next sample.
+        let second = st.request_keys(p, "x");
+        assert_ne!(second.content, retry.content);
+        assert_eq!(second.slot.index(), 1);
+        assert_ne!(st.request_keys(p, "y").content, first.content);
     }
 
     #[test]

@@ -138,10 +138,10 @@ pub fn banner(addr: SocketAddr, cfg: &SimConfig) -> String {
         "evalrun sim listening on http://{addr} (time scale {}, faults {}, seed {})\n\n",
         cfg.time_scale, cfg.faults, cfg.seed
     );
-    out.push_str("model                  v1 endpoint segment    OpenAI / v2 model ids\n");
+    out.push_str("model                  v1 endpoint segment(s)        OpenAI / v2 model ids\n");
     for p in PROFILES {
         out.push_str(&format!(
-            "{:<22} {:<22} {}\n",
+            "{:<22} {:<29} {}\n",
             p.name,
             p.v1_endpoints.join(","),
             p.openai_names.join(", ")

@@ -10,7 +10,7 @@
 //! way its base model does.
 
 use super::profiles::Behaviour;
-use super::rng::{chance, Rng};
+use super::rng::{chance, hash64, Rng};
 use super::text::{has_cjk, words};
 
 /// The phrase that identifies the tutor template.
@@ -43,6 +43,25 @@ impl TutorPrompt {
             .find(|(t, _)| *t)
             .map(|(_, s)| s.as_str())
     }
+}
+
+/// The hash an answer is generated from: the simulator's seed, the profile, what the prompt asks
+/// (opening or turn, topic, conversation) and the sample index — not the wire format, so every
+/// protocol (and a retry after a fault) gets the same answer.
+pub(crate) fn key(seed: u64, profile: &str, tp: &TutorPrompt, sample: u64) -> u64 {
+    let mut parts: Vec<Vec<u8>> = vec![
+        seed.to_le_bytes().to_vec(),
+        profile.as_bytes().to_vec(),
+        vec![u8::from(tp.opening)],
+        tp.topic.as_bytes().to_vec(),
+    ];
+    for (teacher, line) in &tp.history {
+        parts.push(vec![u8::from(*teacher)]);
+        parts.push(line.as_bytes().to_vec());
+    }
+    parts.push(sample.to_le_bytes().to_vec());
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    hash64(&refs)
 }
 
 pub(crate) fn parse(prompt: &str) -> Option<TutorPrompt> {
@@ -121,8 +140,352 @@ struct Theme {
 }
 
 /// Chinese topic words → an English theme for templates and the words that keep a line on topic.
-/// More specific entries come first.
+/// More specific entries come first; the first group covers the shipped eval set's topics.
 static THEMES: &[(&str, Theme)] = &[
+    (
+        "演讲",
+        Theme {
+            en: "the speech contest",
+            keywords: &[
+                "speech", "contest", "nervous", "practice", "stage", "audience",
+            ],
+        },
+    ),
+    (
+        "跳蚤市场",
+        Theme {
+            en: "the flea market",
+            keywords: &[
+                "market",
+                "bargain",
+                "price",
+                "cheap",
+                "seller",
+                "secondhand",
+                "buy",
+            ],
+        },
+    ),
+    (
+        "乡下",
+        Theme {
+            en: "visiting your grandparents in the countryside",
+            keywords: &[
+                "grandparents",
+                "village",
+                "countryside",
+                "farm",
+                "fishing",
+                "summer",
+            ],
+        },
+    ),
+    (
+        "恐龙",
+        Theme {
+            en: "the dinosaur exhibition",
+            keywords: &[
+                "dinosaur",
+                "dinosaurs",
+                "museum",
+                "skeleton",
+                "fossil",
+                "exhibition",
+            ],
+        },
+    ),
+    (
+        "沉迷",
+        Theme {
+            en: "time on the phone",
+            keywords: &["phone", "hours", "screen", "apps", "games", "time"],
+        },
+    ),
+    (
+        "照片",
+        Theme {
+            en: "taking photos",
+            keywords: &[
+                "photo", "photos", "picture", "pictures", "camera", "phone", "light",
+            ],
+        },
+    ),
+    (
+        "乐器",
+        Theme {
+            en: "learning a musical instrument",
+            keywords: &[
+                "instrument",
+                "practice",
+                "practise",
+                "play",
+                "songs",
+                "guzheng",
+                "music",
+                "lessons",
+            ],
+        },
+    ),
+    (
+        "夏令营",
+        Theme {
+            en: "the summer camp",
+            keywords: &[
+                "camp",
+                "summer",
+                "kayaking",
+                "swimming",
+                "swimmer",
+                "activities",
+            ],
+        },
+    ),
+    (
+        "地铁",
+        Theme {
+            en: "taking the subway",
+            keywords: &[
+                "subway", "line", "station", "change", "zoo", "map", "ticket",
+            ],
+        },
+    ),
+    (
+        "新家",
+        Theme {
+            en: "your new home",
+            keywords: &[
+                "home",
+                "room",
+                "house",
+                "neighbors",
+                "neighbours",
+                "neighbor",
+                "moved",
+                "lady",
+            ],
+        },
+    ),
+    (
+        "月饼",
+        Theme {
+            en: "the Mid-Autumn Festival",
+            keywords: &[
+                "mooncake",
+                "mooncakes",
+                "festival",
+                "moon",
+                "family",
+                "sweet",
+                "salty",
+            ],
+        },
+    ),
+    (
+        "科技节",
+        Theme {
+            en: "the science fair project",
+            keywords: &[
+                "invention",
+                "circuit",
+                "model",
+                "design",
+                "report",
+                "science",
+                "project",
+                "work",
+            ],
+        },
+    ),
+    (
+        "钱包",
+        Theme {
+            en: "the lost wallet",
+            keywords: &["wallet", "driver", "police", "owner", "money", "bus"],
+        },
+    ),
+    (
+        "露营",
+        Theme {
+            en: "the camping trip",
+            keywords: &[
+                "camping",
+                "camp",
+                "tent",
+                "flashlight",
+                "clothes",
+                "mosquitoes",
+                "bring",
+            ],
+        },
+    ),
+    (
+        "龙舟",
+        Theme {
+            en: "the Dragon Boat Festival",
+            keywords: &[
+                "dragon", "boat", "boats", "race", "festival", "zongzi", "river",
+            ],
+        },
+    ),
+    (
+        "植树",
+        Theme {
+            en: "planting trees",
+            keywords: &[
+                "trees",
+                "tree",
+                "plant",
+                "planted",
+                "environment",
+                "shade",
+                "air",
+            ],
+        },
+    ),
+    (
+        "看病",
+        Theme {
+            en: "seeing the doctor",
+            keywords: &[
+                "doctor", "cold", "medicine", "water", "rest", "hospital", "sick",
+            ],
+        },
+    ),
+    (
+        "交换生",
+        Theme {
+            en: "showing the exchange student around",
+            keywords: &[
+                "class", "classes", "school", "students", "campus", "reading", "morning",
+            ],
+        },
+    ),
+    (
+        "航天",
+        Theme {
+            en: "space exploration",
+            keywords: &[
+                "space",
+                "astronauts",
+                "station",
+                "rocket",
+                "news",
+                "cool",
+                "future",
+            ],
+        },
+    ),
+    (
+        "国际象棋",
+        Theme {
+            en: "the chess club",
+            keywords: &["chess", "club", "play", "played", "players", "members"],
+        },
+    ),
+    (
+        "流浪",
+        Theme {
+            en: "helping stray animals",
+            keywords: &[
+                "cats", "cat", "stray", "animals", "adopt", "food", "parents",
+            ],
+        },
+    ),
+    (
+        "大雪",
+        Theme {
+            en: "the snow day",
+            keywords: &["snow", "snowman", "snowball", "play", "playground", "cold"],
+        },
+    ),
+    (
+        "青海湖",
+        Theme {
+            en: "the road trip to Qinghai Lake",
+            keywords: &["lake", "trip", "drive", "sunrise", "road", "car", "cousin"],
+        },
+    ),
+    (
+        "停电",
+        Theme {
+            en: "the power cut",
+            keywords: &[
+                "power",
+                "dark",
+                "candles",
+                "cards",
+                "played",
+                "family",
+                "electricity",
+            ],
+        },
+    ),
+    (
+        "菜园",
+        Theme {
+            en: "your little vegetable garden",
+            keywords: &[
+                "garden",
+                "tomatoes",
+                "vegetables",
+                "peppers",
+                "grow",
+                "growing",
+                "plants",
+                "mint",
+            ],
+        },
+    ),
+    (
+        "选修课",
+        Theme {
+            en: "choosing an elective course",
+            keywords: &["course", "class", "elective", "cooking", "choose", "term"],
+        },
+    ),
+    (
+        "夜市",
+        Theme {
+            en: "the night market",
+            keywords: &["market", "food", "snacks", "night", "cheap", "delicious"],
+        },
+    ),
+    (
+        "熊猫",
+        Theme {
+            en: "the giant pandas",
+            keywords: &["panda", "pandas", "cute", "lazy", "bamboo", "zoo"],
+        },
+    ),
+    (
+        "垃圾分类",
+        Theme {
+            en: "sorting rubbish",
+            keywords: &[
+                "rubbish",
+                "garbage",
+                "recycle",
+                "sort",
+                "bins",
+                "environment",
+                "waste",
+            ],
+        },
+    ),
+    (
+        "游泳",
+        Theme {
+            en: "learning to swim",
+            keywords: &["swim", "swimming", "water", "pool", "afraid", "lessons"],
+        },
+    ),
+    (
+        "大学生活",
+        Theme {
+            en: "college life",
+            keywords: &["college", "university", "major", "future", "plan", "plans"],
+        },
+    ),
     (
         "篮球",
         Theme {
@@ -136,6 +499,28 @@ static THEMES: &[(&str, Theme)] = &[
                 "match",
                 "win",
             ],
+        },
+    ),
+    (
+        "幻灯片",
+        Theme {
+            en: "making slides for the class presentation",
+            keywords: &[
+                "slides",
+                "slide",
+                "presentation",
+                "computer",
+                "software",
+                "powerpoint",
+                "pictures",
+            ],
+        },
+    ),
+    (
+        "义卖",
+        Theme {
+            en: "the charity sale",
+            keywords: &["sale", "sell", "money", "charity", "donate", "price", "buy"],
         },
     ),
     (
@@ -189,14 +574,14 @@ static THEMES: &[(&str, Theme)] = &[
     (
         "手机应用",
         Theme {
-            en: "the new app",
+            en: "the new phone app",
             keywords: &["app", "phone", "feature", "task", "tasks", "download"],
         },
     ),
     (
         "应用",
         Theme {
-            en: "the new app",
+            en: "the new phone app",
             keywords: &["app", "phone", "feature", "task", "tasks", "download"],
         },
     ),
@@ -550,6 +935,51 @@ fn ungrammatical(line: &str) -> Option<(String, String)> {
         ("need", "needs"),
         ("think", "thinks"),
     ];
+    // A plural subject with a third-person verb ("we goes", "my grandparents lives").
+    let plural_subject = |w: &str| {
+        ["we", "they", "i", "you"].contains(&w)
+            || (w.len() > 4
+                && w.ends_with('s')
+                && !w.ends_with("ss")
+                && !["this", "always", "perhaps", "sometimes", "yes"].contains(&w))
+    };
+    let base_form = [
+        ("goes", "go"),
+        ("lives", "live"),
+        ("likes", "like"),
+        ("wants", "want"),
+        ("has", "have"),
+        ("needs", "need"),
+        ("thinks", "think"),
+        ("plays", "play"),
+        ("makes", "make"),
+        ("gets", "get"),
+        ("comes", "come"),
+    ];
+    // A subject and an adjective with no verb between them ("I still afraid").
+    let adjectives = [
+        "afraid",
+        "scared",
+        "happy",
+        "sad",
+        "tired",
+        "busy",
+        "nervous",
+        "ready",
+        "sure",
+        "excited",
+        "interested",
+        "angry",
+        "hungry",
+        "okay",
+        "good",
+        "bad",
+    ];
+    let copula = |subject: &str| match subject {
+        "i" => "am",
+        "he" | "she" | "it" => "is",
+        _ => "are",
+    };
     let auxiliaries = [
         "did", "does", "do", "will", "can", "could", "would", "should", "let", "make", "made",
         "help", "to", "may", "might", "must",
@@ -586,6 +1016,29 @@ fn ungrammatical(line: &str) -> Option<(String, String)> {
                 return Some((format!("{first} were"), format!("{first} was")))
             }
             ("more", "better") => return Some(("more better".into(), "better".into())),
+            ("learned" | "learn" | "learning", "swim" | "play" | "ride" | "cook" | "drive") => {
+                return Some((format!("{first} {next}"), format!("{first} to {next}")))
+            }
+            ("i" | "we" | "they" | "you" | "he" | "she", a)
+                if adjectives.contains(&a)
+                    || (a == "still"
+                        && adjectives.contains(&norm.get(i + 2).map_or("", String::as_str))) =>
+            {
+                let rest = if a == "still" {
+                    format!("still {}", norm[i + 2])
+                } else {
+                    a.to_string()
+                };
+                return Some((
+                    format!("{first} {rest}"),
+                    format!("{first} {} {rest}", copula(w)),
+                ));
+            }
+            (subject, v) if plural_subject(subject) && !auxiliaries.contains(&prev) => {
+                if let Some((_, base)) = base_form.iter().find(|(third, _)| *third == v) {
+                    return Some((format!("{first} {v}"), format!("{first} {base}")));
+                }
+            }
             ("didn't" | "did", "went") => {
                 return Some((format!("{first} went"), format!("{first} go")))
             }
@@ -646,7 +1099,11 @@ pub(crate) fn classify(tp: &TutorPrompt, line: &str) -> StudentLine {
     let overlaps_teacher = content_words(line)
         .iter()
         .any(|w| teacher_words.contains(w));
-    if OFF_TOPIC_CUES.iter().any(|c| lower.contains(c)) && !on_theme && !overlaps_teacher {
+    let cue = OFF_TOPIC_CUES.iter().any(|c| lower.contains(c));
+    // A question of the student's own that shares no word with the topic or the teacher's line
+    // changes the subject (only when the topic is one the simulator knows words for).
+    let own_question = line.contains('?') && !th.keywords.is_empty();
+    if (cue || own_question) && !on_theme && !overlaps_teacher {
         return StudentLine::OffTopic;
     }
     if let Some((bad, good)) = misspelling(line) {
@@ -655,11 +1112,25 @@ pub(crate) fn classify(tp: &TutorPrompt, line: &str) -> StudentLine {
     if let Some((wrong, right)) = ungrammatical(line) {
         return StudentLine::Ungrammatical { wrong, right };
     }
-    if line_words.len() <= 4 {
+    // Four words or fewer, or a fragment of up to six without a subject ("Gave it to the
+    // driver.", "Only one, an old lady.").
+    let fragment = line_words.len() <= 6
+        && line_words
+            .first()
+            .is_some_and(|w| !SUBJECTS.contains(&w.as_str()));
+    if line_words.len() <= 4 || fragment {
         return StudentLine::Terse;
     }
     StudentLine::Normal
 }
+
+/// Words a complete sentence of a student's usually starts with.
+static SUBJECTS: &[&str] = &[
+    "i", "i'm", "i've", "i'd", "i'll", "you", "he", "she", "it", "it's", "we", "they", "my", "our",
+    "your", "his", "her", "their", "the", "this", "that", "these", "those", "there", "there's",
+    "what", "how", "why", "when", "where", "who", "which", "do", "does", "did", "can", "could",
+    "let's", "please",
+];
 
 struct Parts {
     reply: String,
@@ -673,6 +1144,13 @@ static OPENINGS: &[&str] = &[
     "Good to see you! Today let's chat about {t}. Do you have any stories to share?",
     "So, {t} is our topic today. What comes to your mind first?",
     "Hello! I heard you have some thoughts on {t}. Can you tell me about them?",
+];
+
+/// Openings that set the scene but ask the student nothing.
+static FLAT_OPENINGS: &[&str] = &[
+    "Hello! Today our topic is {t}.",
+    "Hi there. We are going to talk about {t} today.",
+    "Good morning. Let's practise speaking about {t}.",
 ];
 
 static PRAISE: &[&str] = &[
@@ -691,6 +1169,14 @@ static FOLLOW_UPS: &[&str] = &[
     "What else do you like about {t}?",
     "What would you do differently next time?",
     "Who do you usually talk to about {k}?",
+];
+
+/// On the topic, but nothing that moves the talk on.
+static FLAT_FOLLOW_UPS: &[&str] = &[
+    "Many students like {t}.",
+    "I also think {t} is important.",
+    "We are talking about {t} today.",
+    "That is a common answer.",
 ];
 
 static LONG_TAILS: &[&str] = &[
@@ -718,10 +1204,22 @@ static BACK_ON_TOPIC: &[&str] = &[
 ];
 
 static ENGLISH_AGAIN: &[&str] = &[
+    "Sorry, I mean I really like {t}.",
+    "In English, I'd say {t} was great.",
     "Yes, it was really exciting!",
     "I agree, it was a big surprise.",
     "I think so too, I enjoyed it a lot.",
     "It was great, and I want to try it again.",
+];
+
+/// Student-voiced, but nothing that follows from the Reply.
+static LOOSE_SUGGESTIONS: &[&str] = &[
+    "OK, I see.",
+    "Yes, I will try.",
+    "Sure, no problem.",
+    "Maybe another day.",
+    "Hmm, I am not sure.",
+    "Oh, I forgot.",
 ];
 
 static TEACHER_SUGGESTIONS: &[&str] = &[
@@ -772,53 +1270,61 @@ fn fill(template: &str, t: &str, k: &str) -> String {
 
 /// The first few words of the student's line, for quoting in the Analysis.
 fn quote_phrase(line: &str) -> String {
-    let ws: Vec<&str> = line.split_whitespace().take(4).collect();
+    let first = line
+        .split_inclusive(['.', '!', '?', ','])
+        .find(|s| s.split_whitespace().count() >= 2)
+        .unwrap_or(line);
+    let ws: Vec<&str> = first.split_whitespace().take(4).collect();
     ws.join(" ")
         .trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
         .to_string()
 }
 
-/// The answer to a tutor prompt for a profile's behaviour table and a request key.
+/// The answer to a tutor prompt for a profile's behaviour table and a request key ([`key`]).
 pub(crate) fn answer(tp: &TutorPrompt, b: &Behaviour, key: u64) -> String {
     let mut rng = Rng::for_key(key, "tutor");
     let t = theme(&tp.topic).en;
     let student = tp.last_student().unwrap_or("");
-    let k = content_words(student)
-        .into_iter()
-        .max_by_key(|w| w.len())
-        .unwrap_or_else(|| t.to_string());
     let class = if tp.opening {
         StudentLine::Normal
     } else {
         classify(tp, student)
     };
-    let teacher_voice = chance(key, "teacher_suggestions", b.teacher_suggestions);
-    let mut suggestion_bank: &[&str] = STUDENT_SUGGESTIONS;
-    let mut parts = if tp.opening {
-        Parts {
-            reply: fill(rng.pick(OPENINGS), t, &k),
+    // The student's longest word, for follow-up questions; never a misspelled one.
+    let misspelled = match &class {
+        StudentLine::Misspelled { bad, .. } => bad.to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    let k = content_words(student)
+        .into_iter()
+        .filter(|w| *w != misspelled && misspelling(w).is_none())
+        .max_by_key(|w| w.len())
+        .unwrap_or_else(|| t.to_string());
+    let flat = chance(key, "flat_reply", b.flat_reply);
+    let (mut parts, bank) = if tp.opening {
+        let openings = if flat { FLAT_OPENINGS } else { OPENINGS };
+        let p = Parts {
+            reply: fill(rng.pick(openings), t, &k),
             suggestions: Vec::new(),
             analysis: None,
-        }
+        };
+        (p, STUDENT_SUGGESTIONS)
     } else {
-        turn_parts(tp, &class, b, key, &mut rng, t, &k, &mut suggestion_bank)
+        turn_parts(tp, &class, b, key, &mut rng, t, &k, flat)
     };
-    let bank = if teacher_voice {
-        TEACHER_SUGGESTIONS
+    parts.suggestions = if chance(key, "teacher_suggestions", b.teacher_suggestions) {
+        pick(&mut rng, TEACHER_SUGGESTIONS, 3, t, &k)
+    } else if chance(key, "loose_suggestions", b.loose_suggestions) {
+        pick(&mut rng, LOOSE_SUGGESTIONS, 3, t, &k)
     } else {
-        suggestion_bank
+        linked_suggestions(&mut rng, bank, t, &k)
     };
-    parts.suggestions = rng
-        .pick_distinct(bank, 3)
-        .into_iter()
-        .map(|s| fill(s, t, &k))
-        .collect();
     if chance(key, "long_reply", b.long_reply) {
         parts.reply.push(' ');
         parts.reply.push_str(&fill(rng.pick(LONG_TAILS), t, &k));
     }
     if chance(key, "chinese_in_english", b.chinese_in_english) {
-        if rng.below(2) == 0 {
+        if chance(key, "chinese_in_reply", 0.5) {
             parts.reply.push_str(" 你觉得呢？");
         } else {
             let i = rng.below(parts.suggestions.len());
@@ -838,11 +1344,7 @@ pub(crate) fn answer(tp: &TutorPrompt, b: &Behaviour, key: u64) -> String {
             let invented = rng.pick(INVENTED_STUDENT);
             let more = Parts {
                 reply: format!("{} {}", rng.pick(PRAISE), fill(rng.pick(FOLLOW_UPS), t, &k)),
-                suggestions: rng
-                    .pick_distinct(STUDENT_SUGGESTIONS, 3)
-                    .into_iter()
-                    .map(|s| fill(s, t, &k))
-                    .collect(),
+                suggestions: linked_suggestions(&mut rng, STUDENT_SUGGESTIONS, t, &k),
                 analysis: None,
             };
             out = format!(
@@ -854,6 +1356,36 @@ pub(crate) fn answer(tp: &TutorPrompt, b: &Behaviour, key: u64) -> String {
     out
 }
 
+/// `n` distinct sentences of `bank`, filled in.
+fn pick(rng: &mut Rng, bank: &[&str], n: usize, t: &str, k: &str) -> Vec<String> {
+    rng.pick_distinct(bank, n)
+        .into_iter()
+        .map(|s| fill(s, t, k))
+        .collect()
+}
+
+/// Three student-voiced sentences of `bank`, at least one of them about the topic (`{t}`), in a
+/// hashed order.
+fn linked_suggestions(rng: &mut Rng, bank: &[&str], t: &str, k: &str) -> Vec<String> {
+    let (about, other): (Vec<&str>, Vec<&str>) = bank.iter().partition(|s| s.contains("{t}"));
+    if about.is_empty() {
+        return pick(rng, bank, 3, t, k);
+    }
+    let first = rng.pick(&about);
+    let rest: Vec<&str> = about
+        .iter()
+        .chain(&other)
+        .copied()
+        .filter(|s| *s != first)
+        .collect();
+    let mut chosen = vec![first];
+    chosen.extend(rng.pick_distinct(&rest, 2));
+    let at = rng.below(3);
+    chosen.swap(0, at);
+    chosen.into_iter().map(|s| fill(s, t, k)).collect()
+}
+
+/// Reply and Analysis of a later turn, and the bank its Suggestions come from.
 #[allow(clippy::too_many_arguments)]
 fn turn_parts(
     tp: &TutorPrompt,
@@ -863,16 +1395,23 @@ fn turn_parts(
     rng: &mut Rng,
     t: &str,
     k: &str,
-    suggestion_bank: &mut &'static [&'static str],
-) -> Parts {
+    flat: bool,
+) -> (Parts, &'static [&'static str]) {
     let student = tp.last_student().unwrap_or("");
-    let normal_reply =
-        |rng: &mut Rng| format!("{} {}", rng.pick(PRAISE), fill(rng.pick(FOLLOW_UPS), t, k));
+    // A flat Reply stays on the topic but moves nothing on: no question back.
+    let follow_up = |rng: &mut Rng| {
+        if flat {
+            fill(rng.pick(FLAT_FOLLOW_UPS), t, k)
+        } else {
+            fill(rng.pick(FOLLOW_UPS), t, k)
+        }
+    };
     let uncorrected = chance(key, "grammar_uncorrected", b.grammar_uncorrected);
     let no_reminder = chance(key, "no_reminder", b.no_reminder);
+    let mut bank = STUDENT_SUGGESTIONS;
     let (reply, analysis) = match class {
         StudentLine::Normal => (
-            normal_reply(rng),
+            format!("{} {}", rng.pick(PRAISE), follow_up(rng)),
             fill(rng.pick(ANALYSIS_NORMAL), t, k).replace("{p}", &quote_phrase(student)),
         ),
         StudentLine::Terse => {
@@ -885,10 +1424,12 @@ fn turn_parts(
                     rng.pick(TERSE_EXPANSIONS)
                 )
             };
-            (
-                format!("I see! Can you say a bit more? What did you like most about {t}?"),
-                analysis,
-            )
+            let reply = if flat {
+                format!("I see. {}", fill(rng.pick(FLAT_FOLLOW_UPS), t, k))
+            } else {
+                format!("I see! Can you say a bit more? What did you like most about {t}?")
+            };
+            (reply, analysis)
         }
         StudentLine::Misspelled { bad, good } => {
             let analysis = if uncorrected {
@@ -903,10 +1444,7 @@ fn turn_parts(
                     ),
                 }
             };
-            (
-                format!("Good try! {}", fill(rng.pick(FOLLOW_UPS), t, k)),
-                analysis,
-            )
+            (format!("Good try! {}", follow_up(rng)), analysis)
         }
         StudentLine::Ungrammatical { wrong, right } => {
             let analysis = if uncorrected {
@@ -914,19 +1452,13 @@ fn turn_parts(
             } else {
                 format!("学生回复中存在语法错误：“{wrong}”应改为“{right}”，注意句子结构的完整性。")
             };
-            (
-                format!("Good try! {}", fill(rng.pick(FOLLOW_UPS), t, k)),
-                analysis,
-            )
+            (format!("Good try! {}", follow_up(rng)), analysis)
         }
         StudentLine::Chinese => {
-            *suggestion_bank = ENGLISH_AGAIN;
+            bank = ENGLISH_AGAIN;
             if no_reminder {
                 (
-                    format!(
-                        "Absolutely, it was exciting! {}",
-                        fill(rng.pick(FOLLOW_UPS), t, k)
-                    ),
+                    format!("Absolutely, it was exciting! {}", follow_up(rng)),
                     rng.pick(ANALYSIS_PRAISE).to_string(),
                 )
             } else {
@@ -943,7 +1475,7 @@ fn turn_parts(
                     rng.pick(ANALYSIS_PRAISE).to_string(),
                 )
             } else {
-                *suggestion_bank = BACK_ON_TOPIC;
+                bank = BACK_ON_TOPIC;
                 (
                     format!("You're off topic. We are talking about {t} now. What do you think about it?"),
                     "学生的回复与本次主题无关，需要提醒学生回到本次主题的讨论。".to_string(),
@@ -956,11 +1488,12 @@ fn turn_parts(
     } else {
         analysis
     };
-    Parts {
+    let parts = Parts {
         reply,
         suggestions: Vec::new(),
         analysis: Some(analysis),
-    }
+    };
+    (parts, bank)
 }
 
 fn json_str(s: &str) -> String {
@@ -1017,8 +1550,10 @@ mod tests {
         fence: 0.0,
         continuation: 0.0,
         long_reply: 0.0,
+        flat_reply: 0.0,
         chinese_in_english: 0.0,
         teacher_suggestions: 0.0,
+        loose_suggestions: 0.0,
         analysis_explains_reply: 0.0,
         grammar_uncorrected: 0.0,
         no_reminder: 0.0,
@@ -1158,8 +1693,10 @@ mod tests {
             fence: 1.0,
             continuation: 1.0,
             long_reply: 1.0,
+            flat_reply: 0.0,
             chinese_in_english: 0.0,
             teacher_suggestions: 1.0,
+            loose_suggestions: 0.0,
             analysis_explains_reply: 1.0,
             grammar_uncorrected: 1.0,
             no_reminder: 1.0,

@@ -141,6 +141,7 @@ struct ResponseFacts {
     completion_tokens: Option<u64>,
     error: Option<ErrorKind>,
     cached: bool,
+    attempts: u32,
 }
 
 /// What the summary needs from one score record: (dimension id, score) and (rule id, pass).
@@ -211,6 +212,7 @@ impl<'a> SummaryBuilder<'a> {
             completion_tokens: r.completion_tokens,
             error: r.error.map(|e| e.kind),
             cached: r.cached,
+            attempts: r.attempts,
         };
         if self.responses.insert(key, facts).is_some() {
             self.repeated_responses += 1;
@@ -537,6 +539,7 @@ impl<'a> SummaryBuilder<'a> {
             error_rate: None,
             n_cached: 0,
             by_kind: BTreeMap::new(),
+            n_retried: 0,
         };
         let (mut ttft, mut total) = (Vec::new(), Vec::new());
         let (mut prompt_tokens, mut completion_tokens) = (0u64, 0u64);
@@ -554,6 +557,7 @@ impl<'a> SummaryBuilder<'a> {
             }
             errors.n_responses += 1;
             errors.n_cached += usize::from(r.cached);
+            errors.n_retried += usize::from(!r.cached && r.attempts > 1);
             prompt_tokens += r.prompt_tokens.unwrap_or(0);
             completion_tokens += r.completion_tokens.unwrap_or(0);
             if let Some(kind) = r.error {

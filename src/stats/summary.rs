@@ -220,6 +220,10 @@ pub struct ErrorStats {
     pub error_rate: Option<f64>,
     pub n_cached: usize,
     pub by_kind: BTreeMap<String, usize>,
+    /// Uncached lines that took more than one attempt (retried after a rate limit, a 5xx, a torn
+    /// stream, …), whether or not they succeeded in the end. Absent in older summaries.
+    #[serde(default)]
+    pub n_retried: usize,
 }
 
 /// Cost of one model's answers (SPEC §6). Prices come from the configuration (manifest).
