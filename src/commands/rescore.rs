@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::cli::RescoreArgs;
 use crate::commands::finalize;
-use crate::commands::run::{judge_dead, judge_phase, JudgePhase, ITEMS_FILE};
+use crate::commands::run::{cache_of, judge_dead, judge_phase, JudgePhase, ITEMS_FILE};
 use crate::error::{exit, UsageError};
 use crate::inputs::config::Config;
 use crate::inputs::evalset::{Item, Message};
@@ -116,6 +116,7 @@ pub async fn run(
         },
     };
     let mut redactor = Redactor::default();
+    let mut cache = None;
     let judge = match &judge_name {
         Some(j) => {
             let config = Config::load(&args.config)?;
@@ -124,6 +125,7 @@ pub async fn run(
                 .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
                 .pop()
                 .expect("one model resolved");
+            cache = Some(cache_of(args.cache_dir.as_ref(), &config, args.no_cache));
             Some(resolved)
         }
         None => None,
@@ -155,6 +157,9 @@ pub async fn run(
         judge: judge_model,
         concurrency: args.concurrency.max(1),
         quiet: args.quiet,
+        // The old judge calls belong to the old scores: nothing to resume.
+        resume: false,
+        cache,
     })
     .await?;
 
