@@ -103,32 +103,7 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
                     item_id: item.id.clone(),
                     sample,
                 };
-                if job.recorded.contains(&key) {
-                    return false;
-                }
-                let Some(cache) = job.cache.as_ref().filter(|c| c.reads()) else {
-                    return true;
-                };
-                let Some(entry) = cache.get(&Cache::key(
-                    &e.model,
-                    prompt_of(item),
-                    Use::Answer { sample },
-                )) else {
-                    return true;
-                };
-                let called = Called {
-                    attempt: entry.into_attempt(),
-                    attempts: 0,
-                    queue_ms: 0.0,
-                };
-                let mut record = record(name, item, sample, called);
-                record.cached = true;
-                tally.answered += 1;
-                tally.cached += 1;
-                job.sink.write(RecordFile::Responses, &record);
-                job.sink
-                    .write(RecordFile::Scores, &(job.scorer)(&record, item));
-                false
+                !job.recorded.contains(&key) && !serve_cached(&job, &e.model, item, sample, tally)
             });
             Arc::new(pending.collect())
         })
@@ -191,6 +166,37 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     }
     progress.finish();
     tallies
+}
+
+/// Record a unit from the response cache when it holds the answer (and reads are on): the record
+/// keeps the original latency fields, with `cached: true`, `attempts` 0 and `queue_ms` 0. Returns
+/// whether it did.
+fn serve_cached(
+    job: &Job,
+    model: &ResolvedModel,
+    item: &Item,
+    sample: u32,
+    tally: &mut Tally,
+) -> bool {
+    let Some(cache) = job.cache.as_ref().filter(|c| c.reads()) else {
+        return false;
+    };
+    let Some(entry) = cache.get(&Cache::key(model, prompt_of(item), Use::Answer { sample })) else {
+        return false;
+    };
+    let called = Called {
+        attempt: entry.into_attempt(),
+        attempts: 0,
+        queue_ms: 0.0,
+    };
+    let mut record = record(&model.name, item, sample, called);
+    record.cached = true;
+    tally.answered += 1;
+    tally.cached += 1;
+    job.sink.write(RecordFile::Responses, &record);
+    job.sink
+        .write(RecordFile::Scores, &(job.scorer)(&record, item));
+    true
 }
 
 /// One model's shared state while a run is in flight: its client, its limits, and the next unit to take.
