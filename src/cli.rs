@@ -136,9 +136,12 @@ pub struct RunArgs {
     /// Print requests, estimated tokens, cost and the minimum wall time the limits allow; send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not read the response cache (still write it).
+    /// Do not read the response cache: ask every endpoint again (answers are still written to it).
     #[arg(long)]
     pub no_cache: bool,
+    /// Response cache folder, shared across runs; default: .evalrun-cache beside the --config file.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,
@@ -185,6 +188,12 @@ pub struct RescoreArgs {
     /// Global cap on judge requests in flight (the judge model also has its own `concurrency`).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+    /// Do not read the response cache: ask the judge again (its replies are still written to it).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Response cache folder; default: .evalrun-cache beside the --config file.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,

@@ -190,6 +190,10 @@ pub struct JudgementRecord {
     pub completion_tokens: Option<u64>,
     pub total_ms: Option<f64>,
     pub error: Option<ErrorInfo>,
+    /// Extension of SPEC §5: the reply came from the response cache (no request was sent); tokens and
+    /// `total_ms` are the original call's. Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 fn first_attempt() -> u32 {

@@ -476,3 +476,263 @@ fn a_second_ctrl_c_exits_at_once() {
     // What was written stays readable, and a resume picks the run up.
     valid_records(&dir.path().join("out/responses.jsonl"));
 }
+
+/// A one-dimension rubric with the built-in judge templates, whose prompts carry these markers.
+const JUDGED_RUBRIC: &str = "id = \"t\"\nname = \"Test\"\n\n[[dimensions]]\nid = \"quality\"\nname = \"Quality\"\nscale = [1, 3]\nlevels = { \"1\" = \"bad\", \"2\" = \"ok\", \"3\" = \"good\" }\n";
+const GRADE_MARKER: &str = "逐项打分";
+const PAIR_MARKER: &str = "判断哪一个整体更好";
+
+/// A server whose `judge` grades every answer 2 and prefers the answer shown first, each judge reply
+/// streamed with `delay_ms` between deltas; answers come at once.
+fn judging_server(delay_ms: u64) -> ScriptedServer {
+    let delay = Duration::from_millis(delay_ms);
+    ScriptedServer::start(vec![
+        (
+            GRADE_MARKER,
+            Behaviour::Slow {
+                answer: r#"{"quality": {"score": 2, "justification": "fine"}}"#.into(),
+                delay,
+            },
+        ),
+        (
+            PAIR_MARKER,
+            Behaviour::Slow {
+                answer: r#"{"winner": "A", "justification": "first"}"#.into(),
+                delay,
+            },
+        ),
+    ])
+}
+
+fn judged_setup(server: &ScriptedServer, items: usize) -> TestDir {
+    let dir = TestDir::new();
+    dir.write(
+        "evalrun.toml",
+        &openai_config(&server.base_url(), &["a", "b", "judge"], "concurrency = 2"),
+    );
+    dir.write("set.jsonl", &evalset(items, "P"));
+    dir.write("rubric.toml", JUDGED_RUBRIC);
+    dir
+}
+
+/// `run` with the judge, the response cache not read (so only the records can spare a judge call).
+fn judged_cmd(dir: &TestDir, extra: &[&str]) -> Command {
+    let mut cmd = dir.evalrun();
+    cmd.args([
+        "--models",
+        "a,b",
+        "--baseline",
+        "a",
+        "--judge",
+        "judge",
+        "--evalset",
+        "set.jsonl",
+        "--rubric",
+        "rubric.toml",
+        "--out",
+        "out",
+        "--quiet",
+        "--no-cache",
+    ])
+    .args(extra);
+    cmd
+}
+
+/// Judge requests so far.
+fn judge_requests(server: &ScriptedServer) -> usize {
+    server
+        .requests_by_prompt()
+        .iter()
+        .filter(|((model, _), _)| model == "judge")
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Sorted JSON texts of a record file.
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut v: Vec<String> = jsonl(path).iter().map(Value::to_string).collect();
+    v.sort();
+    v
+}
+
+/// The judge calls of a judgements.jsonl, as (task, model, item, order, attempt): each exactly once.
+fn judge_calls(path: &Path) -> BTreeSet<(String, String, String, u64, u64)> {
+    let records = jsonl(path);
+    let calls: BTreeSet<_> = records
+        .iter()
+        .map(|j| {
+            (
+                j["task"].as_str().unwrap().to_string(),
+                j["model"].as_str().unwrap().to_string(),
+                j["item_id"].as_str().unwrap().to_string(),
+                j["order"].as_u64().unwrap(),
+                j["attempt"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(calls.len(), records.len(), "a judge call recorded twice");
+    calls
+}
+
+#[test]
+fn a_cut_short_judge_phase_resumes_asking_only_missing_and_failed_calls() {
+    const ITEMS: usize = 6;
+    let server = judging_server(0);
+    let dir = judged_setup(&server, ITEMS);
+    let out = judged_cmd(&dir, &[]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_dir = dir.path().join("out");
+    let calls = 2 * ITEMS + 2 * ITEMS; // a grade per answer, two orders per pair
+    assert_eq!(judge_requests(&server), calls);
+    let scores = sorted_lines(&run_dir.join("scores.jsonl"));
+    let pairs = sorted_lines(&run_dir.join("pairwise.jsonl"));
+    assert_eq!(pairs.len(), ITEMS);
+
+    // As if killed in the judge phase: 7 judgements recorded (the first of them a transport failure),
+    // a torn eighth, scores still the rules-only ones, no verdict yet.
+    let text = std::fs::read_to_string(run_dir.join("judgements.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut failed: Value = serde_json::from_str(lines[0]).unwrap();
+    failed["raw"] = Value::Null;
+    failed["parsed"] = Value::Null;
+    failed["error"] = serde_json::json!({"kind": "server", "message": "scripted 500", "status": 500, "code": null});
+    let mut cut = format!("{failed}\n");
+    for l in &lines[1..7] {
+        cut.push_str(l);
+        cut.push('\n');
+    }
+    cut.push_str(&lines[7][..lines[7].len() / 2]);
+    std::fs::write(run_dir.join("judgements.jsonl"), cut).unwrap();
+    let rules_only: String = jsonl(&run_dir.join("scores.jsonl"))
+        .into_iter()
+        .map(|mut s| {
+            s["judge_samples"] = Value::Null;
+            s["dimensions"]["quality"]["score"] = Value::Null;
+            format!("{s}\n")
+        })
+        .collect();
+    std::fs::write(run_dir.join("scores.jsonl"), rules_only).unwrap();
+    std::fs::write(run_dir.join("pairwise.jsonl"), "").unwrap();
+
+    let answers = server.requests() - judge_requests(&server);
+    let before = judge_requests(&server);
+    let out = judged_cmd(&dir, &["--resume"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // The 6 usable judgements are reused; the failed one and the missing ones are asked.
+    assert_eq!(judge_requests(&server) - before, calls - 6, "{err}");
+    assert_eq!(
+        server.requests() - judge_requests(&server),
+        answers,
+        "an answer was asked again"
+    );
+    assert!(
+        err.contains("6 replies reused from judgements.jsonl"),
+        "{err}"
+    );
+    // Complete again, as the uninterrupted run left it; the failed call's line is superseded by its retry.
+    assert_eq!(sorted_lines(&run_dir.join("scores.jsonl")), scores);
+    assert_eq!(sorted_lines(&run_dir.join("pairwise.jsonl")), pairs);
+    let records = jsonl(&run_dir.join("judgements.jsonl"));
+    assert_eq!(records.len(), calls + 1);
+    assert_eq!(records.iter().filter(|j| !j["error"].is_null()).count(), 1);
+
+    // Resuming a complete run asks the judge nothing.
+    let before = server.requests();
+    let out = judged_cmd(&dir, &["--resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(server.requests(), before);
+    assert_eq!(sorted_lines(&run_dir.join("scores.jsonl")), scores);
+    assert_eq!(jsonl(&run_dir.join("judgements.jsonl")).len(), calls + 1);
+}
+
+#[test]
+fn killed_in_the_judge_phase_and_resumed_never_asks_the_judge_twice() {
+    const ITEMS: usize = 12;
+    const KILLS: usize = 3;
+    // Each judge reply takes ≈ 0.1 s, two at a time: the judge phase lasts a few seconds.
+    let server = judging_server(10);
+    let dir = judged_setup(&server, ITEMS);
+    let judgements = dir.path().join("out/judgements.jsonl");
+    let calls = 2 * ITEMS + 2 * ITEMS;
+    let mut kills = 0;
+    let mut want = 4;
+    while kills < KILLS {
+        let mut child = judged_cmd(&dir, &["--resume"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while valid_records(&judgements).len() < want && Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        kill(child);
+        kills += 1;
+        want += 8;
+        // A recorded call was asked; at most the calls in flight at each kill went unrecorded.
+        let recorded = valid_records(&judgements).len();
+        let asked = judge_requests(&server);
+        assert!(
+            (recorded..=recorded + 2 * kills).contains(&asked),
+            "{asked} asked, {recorded} recorded"
+        );
+    }
+    assert_eq!(
+        kills, KILLS,
+        "the judge phase ended before it could be killed"
+    );
+
+    // The last session: every request it sends is a judge call missing from the records.
+    let recorded = valid_records(&judgements).len();
+    let before = server.requests();
+    let out = judged_cmd(&dir, &["--resume"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = judge_calls(&judgements);
+    assert_eq!(
+        all.len(),
+        calls,
+        "one line per judge call, none lost or repeated"
+    );
+    assert_eq!(server.requests() - before, calls - recorded);
+    // At most the calls in flight at each kill (two at a time) were asked twice.
+    let twice: usize = server
+        .requests_by_prompt()
+        .iter()
+        .filter(|((model, _), n)| model == "judge" && **n > 1)
+        .count();
+    assert!(twice <= 2 * KILLS, "{twice} judge prompts asked twice");
+    let run_dir = dir.path().join("out");
+    let scores = jsonl(&run_dir.join("scores.jsonl"));
+    assert_eq!(scores.len(), 2 * ITEMS);
+    assert!(scores
+        .iter()
+        .all(|s| s["dimensions"]["quality"]["score"] == 2.0 && s["judge_error"].is_null()));
+    let pairs = jsonl(&run_dir.join("pairwise.jsonl"));
+    assert_eq!(pairs.len(), ITEMS);
+    assert!(
+        pairs.iter().all(|p| p["verdict"] == "S"),
+        "A first in both orders: S"
+    );
+    // Answers were asked once each, whatever the kills.
+    assert!(server
+        .requests_by_prompt()
+        .iter()
+        .filter(|((model, _), _)| model != "judge")
+        .all(|(_, n)| *n == 1));
+}

@@ -1,6 +1,7 @@
 //! `evalrun rescore DIR [--judge NAME] [--rubric F]`: score a finished run's answers again — rules,
 //! reference metrics, the judge's grades and GSB — without asking the models for anything. Only the
-//! judge model is called. The answers come from `responses.jsonl` and the prompts they answered from
+//! judge model is called, and not for a prompt whose reply the response cache holds (`--no-cache`
+//! asks again). The answers come from `responses.jsonl` and the prompts they answered from
 //! `items.jsonl`; `scores.jsonl`, `pairwise.jsonl` and `judgements.jsonl` are rewritten, then the
 //! manifest (judge, rubric, `rescored`) and every report.
 
@@ -12,7 +13,7 @@ use serde::Deserialize;
 
 use crate::cli::RescoreArgs;
 use crate::commands::finalize;
-use crate::commands::run::{judge_dead, judge_phase, JudgePhase, ITEMS_FILE};
+use crate::commands::run::{cache_of, judge_dead, judge_phase, JudgePhase, ITEMS_FILE};
 use crate::error::{exit, UsageError};
 use crate::inputs::config::Config;
 use crate::inputs::evalset::{Item, Message};
@@ -116,6 +117,7 @@ pub async fn run(
         },
     };
     let mut redactor = Redactor::default();
+    let mut cache = None;
     let judge = match &judge_name {
         Some(j) => {
             let config = Config::load(&args.config)?;
@@ -124,6 +126,7 @@ pub async fn run(
                 .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
                 .pop()
                 .expect("one model resolved");
+            cache = Some(cache_of(args.cache_dir.as_ref(), &config, args.no_cache));
             Some(resolved)
         }
         None => None,
@@ -155,6 +158,9 @@ pub async fn run(
         judge: judge_model,
         concurrency: args.concurrency.max(1),
         quiet: args.quiet,
+        // The old judge calls belong to the old scores: nothing to resume.
+        resume: false,
+        cache,
     })
     .await?;
 

@@ -2,9 +2,13 @@
 //! any request) → answers under limits → scores → summary and reports.
 //!
 //! With `--resume` the run directory's records decide what is left (`runner::resume`): recorded answers
-//! are never asked for again, answers without a score are scored from the record, and the summary and
-//! reports are derived from all records at the end. Ctrl-C stops sending (`runner::interrupt`), writes
-//! what arrived and exits 130.
+//! are never asked for again, answers without a score are scored from the record, judge calls with a
+//! reply in `judgements.jsonl` are not asked again, and the summary and reports are derived from all
+//! records at the end. Ctrl-C stops sending (`runner::interrupt`), writes what arrived and exits 130.
+//!
+//! The response cache (`runner::cache`, `.evalrun-cache/` beside the configuration or `--cache-dir`)
+//! answers what an earlier run already received, for answers and judge calls alike; `--no-cache` skips
+//! its reads but still writes it.
 //!
 //! With a judge: answers under limits, each scored by the rules as it arrives → with a judge, the judge
 //! phase (`runner::judging`: grades, GSB in both orders, then `scores.jsonl` and `pairwise.jsonl`
@@ -24,7 +28,8 @@ use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
 use crate::manifest::{utc_now, DimensionEntry, FileRef, Manifest, ModelEntry, Simulated};
 use crate::provider::Client;
-use crate::records::{files, read_jsonl, ResponseRecord};
+use crate::records::{files, read_jsonl, JudgementRecord, ResponseRecord};
+use crate::runner::cache::{self, Cache};
 use crate::runner::interrupt::Interrupt;
 use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
 use crate::runner::resume;
@@ -67,6 +72,8 @@ pub struct Plan {
     pub dry_run: bool,
     /// `--max-cost`: stop sending before the spend would pass this.
     pub max_cost: Option<f64>,
+    /// The response cache; `None` (the demo) neither reads nor writes one.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// Eval set and rubric, loaded, validated and rendered.
@@ -112,20 +119,13 @@ pub fn input_path(
     }
 }
 
-/// Flags that name work not available in this version: a clear error, never silently nothing.
-fn refuse_unavailable(args: &RunArgs) -> Result<(), UsageError> {
-    let unavailable = |flag: &str, why: &str| {
-        Err(UsageError::new(format!(
-            "{flag} is not available in this version yet: {why}"
-        )))
-    };
-    if args.no_cache {
-        return unavailable(
-            "--no-cache",
-            "there is no response cache yet, so every request goes to the endpoint",
-        );
-    }
-    Ok(())
+/// The response cache of `--cache-dir`, else `.evalrun-cache/` beside the configuration file; read
+/// unless `--no-cache`.
+pub fn cache_of(cache_dir: Option<&PathBuf>, config: &Config, no_cache: bool) -> Arc<Cache> {
+    let dir = cache_dir
+        .cloned()
+        .unwrap_or_else(|| config.base_dir().join(cache::DEFAULT_DIR));
+    Arc::new(Cache::new(dir, !no_cache))
 }
 
 /// Parse `K/N` (1 ≤ K ≤ N).
@@ -153,7 +153,6 @@ impl Plan {
         env: &dyn Fn(&str) -> Option<String>,
         command_line: String,
     ) -> Result<Plan, UsageError> {
-        refuse_unavailable(args)?;
         if args.resume && args.out.is_none() {
             return Err(UsageError::new(
                 "--resume continues the run in --out DIR: name the run directory",
@@ -180,6 +179,7 @@ impl Plan {
         let config_ref =
             FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
+        let cache = cache_of(args.cache_dir.as_ref(), &config, args.no_cache);
         let baseline = args
             .baseline
             .clone()
@@ -212,6 +212,7 @@ impl Plan {
         })?;
         plan.resume = args.resume;
         plan.dry_run = args.dry_run;
+        plan.cache = Some(cache);
         if let Some(x) = args.max_cost {
             check_max_cost(x, &plan.models)?;
             plan.max_cost = Some(x);
@@ -314,6 +315,7 @@ impl Plan {
             resume: false,
             dry_run: false,
             max_cost: None,
+            cache: None,
         })
     }
 
@@ -563,10 +565,19 @@ pub async fn execute(plan: Plan) -> Result<u8> {
         recorded: std::mem::take(&mut done.answers),
         interrupt: interrupt.clone(),
         budget: budget.clone(),
+        cache: plan.cache.clone(),
     })
     .await;
     store.close()?;
     let interrupted = interrupt.is_requested();
+    let served: usize = tallies.values().map(|t| t.cached).sum();
+    if let (Some(c), true) = (&plan.cache, served > 0) {
+        eprintln!(
+            "evalrun: {served} answer(s) served from the response cache {} (cached: true, left out of \
+             latency statistics); --no-cache asks the endpoints again",
+            c.dir().display()
+        );
+    }
 
     // The judge phase needs every answer: an interrupted run is judged when it is resumed.
     let judge_tally = match (interrupted, plan.judge_model, plan.prompts) {
@@ -591,6 +602,8 @@ pub async fn execute(plan: Plan) -> Result<u8> {
                     judge: Some(judge),
                     concurrency: plan.concurrency,
                     quiet: plan.quiet,
+                    resume: plan.resume,
+                    cache: plan.cache.clone(),
                 })
                 .await?,
             )
@@ -663,9 +676,10 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     Ok(code)
 }
 
-/// Every judge call failed in transport: the judge is as dead as a model whose every request failed.
+/// Every judge call failed in transport and no reply came from the records or the cache: the judge is
+/// as dead as a model whose every request failed.
 pub fn judge_dead(t: &JudgeTally) -> bool {
-    t.calls > 0 && t.call_errors == t.calls
+    t.calls > 0 && t.call_errors == t.calls && t.reused + t.cached == 0
 }
 
 /// What the judge phase runs on: a run directory whose `responses.jsonl` is complete.
@@ -681,13 +695,24 @@ pub struct JudgePhase<'a> {
     pub judge: Option<JudgeModel>,
     pub concurrency: usize,
     pub quiet: bool,
+    /// `--resume`: judge calls with a reply in `judgements.jsonl` are not asked again.
+    pub resume: bool,
+    /// The response cache, for judge calls.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// Score every recorded response again (rules, reference metrics, judge) and compare candidates with
 /// the baseline: judgements are appended as they return, then `scores.jsonl` and `pairwise.jsonl` are
-/// replaced by the new records in one step each. Used by `run` (after answering) and `rescore`.
+/// replaced by the new records in one step each. Used by `run` (after answering) and `rescore`. With
+/// `resume`, a judge phase that was cut short continues: recorded replies are reused, only missing or
+/// failed calls are sent.
 pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
     let responses: Vec<ResponseRecord> = read_jsonl(&p.dir.join(files::RESPONSES))?;
+    let recorded: Vec<JudgementRecord> = if p.resume {
+        read_jsonl(&p.dir.join(files::JUDGEMENTS))?
+    } else {
+        Vec::new()
+    };
     let store = Store::open(p.dir)?;
     let outcome = judging::judge_all(JudgeJob {
         rubric: p.rubric,
@@ -700,9 +725,22 @@ pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
         global_concurrency: p.concurrency,
         sink: store.sink(),
         quiet: p.quiet,
+        recorded,
+        cache: p.cache,
     })
     .await;
     store.close()?;
+    let t = &outcome.tally;
+    if t.reused + t.cached > 0 {
+        eprintln!(
+            "evalrun: judge: {} repl{} reused from {}, {} from the response cache, {} call(s) sent",
+            t.reused,
+            if t.reused == 1 { "y" } else { "ies" },
+            files::JUDGEMENTS,
+            t.cached,
+            t.calls
+        );
+    }
     judging::replace_jsonl(&p.dir.join(files::SCORES), &outcome.scores)?;
     judging::replace_jsonl(&p.dir.join(files::PAIRWISE), &outcome.pairs)?;
     Ok(outcome.tally)

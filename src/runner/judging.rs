@@ -12,6 +12,19 @@
 //! one step, so those files hold either the rules-only scores of the answering phase or the complete
 //! judged ones, never a mixture.
 //!
+//! Before a judge call is sent, two places may already hold its reply:
+//!
+//! - `judgements.jsonl` itself (`--resume`, [`JudgeJob::recorded`]): a call whose last line there got a
+//!   reply (`error` null) is not sent again and not written again; its recorded reply is parsed and used
+//!   as if it had just arrived. That includes an unparseable reply, because the bounded retries that
+//!   followed it are recorded too (`attempt` 2, 3) and replaying the sequence rebuilds exactly the score
+//!   the interrupted phase was building. A call that failed in transport, or that is missing, is asked.
+//!   A call is identified by its task, model (and baseline), item, sample, order (the judge sample of a
+//!   grade), attempt and asked dimensions.
+//! - the response cache ([`Cache`]), keyed by the judge's prompt and [`Use`] (judge sample, call,
+//!   attempt): a hit is written to `judgements.jsonl` with `cached: true` and sends nothing. Replies that
+//!   arrive are stored in it.
+//!
 //! Pairs compare sample 0 of each model; a pair whose answers are missing, or for which an order got no
 //! usable verdict, gets no `pairwise.jsonl` line (a verdict is never made up) and is counted instead.
 
@@ -35,6 +48,7 @@ use crate::score::judge::parse::{self, DimReply, Winner};
 use crate::score::judge::{self, prompt, DimSamples, Prompts, MAX_ATTEMPTS};
 use crate::score::{reference, score_answer};
 
+use super::cache::{Cache, Use};
 use super::progress::Progress;
 use super::store::{RecordFile, RecordSink};
 use super::{call, Endpoint, ModelRun};
@@ -64,6 +78,10 @@ pub struct JudgeJob {
     /// Where judgements go.
     pub sink: RecordSink,
     pub quiet: bool,
+    /// `judgements.jsonl` as read (`--resume`): calls with a reply there are not asked again.
+    pub recorded: Vec<JudgementRecord>,
+    /// The response cache, shared with the answers.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// What the judge phase produced.
@@ -79,7 +97,12 @@ pub struct JudgeOutcome {
 /// Counts for the end-of-run message and the exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JudgeTally {
+    /// Calls sent to the judge in this session.
     pub calls: usize,
+    /// Replies taken from `judgements.jsonl` (`--resume`): not asked, not written again.
+    pub reused: usize,
+    /// Replies served by the response cache: not asked, written with `cached: true`.
+    pub cached: usize,
     /// Calls that failed after the judge model's own transport retries.
     pub call_errors: usize,
     /// Replies that arrived but did not give every requested score or a verdict.
@@ -141,6 +164,35 @@ struct Ctx {
     run: ModelRun,
     global: Semaphore,
     sink: RecordSink,
+    /// Calls with a reply in `judgements.jsonl`, by [`CallId`] (the key's last line).
+    recorded: HashMap<CallId, JudgementRecord>,
+    cache: Option<Arc<Cache>>,
+}
+
+/// Which judge call a judgement record answers: task (pair?), model, baseline, item, sample, order,
+/// attempt, asked dimensions.
+type CallId = (
+    bool,
+    String,
+    Option<String>,
+    String,
+    u32,
+    u32,
+    u32,
+    Vec<String>,
+);
+
+fn call_id(r: &JudgementRecord) -> CallId {
+    (
+        r.task == JudgeTask::Pair,
+        r.model.clone(),
+        r.baseline.clone(),
+        r.item_id.clone(),
+        r.sample,
+        r.order,
+        r.attempt,
+        r.dimensions.clone(),
+    )
 }
 
 enum Done {
@@ -151,6 +203,8 @@ enum Done {
 #[derive(Default)]
 struct UnitTally {
     calls: usize,
+    reused: usize,
+    cached: usize,
     call_errors: usize,
     unusable: usize,
 }
@@ -223,6 +277,12 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         }
     }
 
+    let judge_name = judge.endpoint.model.name.clone();
+    let mut recorded = HashMap::new();
+    for r in job.recorded.into_iter().filter(|r| r.judge == judge_name) {
+        recorded.insert(call_id(&r), r); // the last line of a call wins
+    }
+    recorded.retain(|_, r| r.error.is_none());
     let workers = judge
         .endpoint
         .model
@@ -235,11 +295,13 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         prompts: job.prompts,
         items: job.items,
         responses,
-        judge_name: judge.endpoint.model.name.clone(),
+        judge_name,
         samples: judge.samples.max(1),
         run: ModelRun::new(judge.endpoint),
         global: Semaphore::new(job.global_concurrency.max(1)),
         sink: job.sink,
+        recorded,
+        cache: job.cache,
     });
     let units = Arc::new(units);
     let next = Arc::new(AtomicUsize::new(0));
@@ -279,6 +341,8 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
                 {
                     let mut tl = tally.lock().expect("tally lock");
                     tl.calls += t.calls;
+                    tl.reused += t.reused;
+                    tl.cached += t.cached;
                     tl.call_errors += t.call_errors;
                     tl.unusable += t.unusable;
                     match &done {
@@ -313,28 +377,64 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
     out
 }
 
-/// One call to the judge model, recorded; returns the reply text, or `None` when the call failed.
+/// What [`ask`] got for one judge call.
+struct Asked {
+    /// The reply text, or `None` when the call failed.
+    reply: Option<String>,
+    /// The call's record; the caller adds the parse result.
+    record: JudgementRecord,
+    /// Whether the record is new to `judgements.jsonl` (false: it is already there, `--resume`).
+    fresh: bool,
+}
+
+/// One call to the judge model: its reply from `judgements.jsonl` (`--resume`), else from the
+/// response cache, else from the judge.
 async fn ask(
     ctx: &Ctx,
     text: String,
     mut record: JudgementRecord,
+    use_: Use,
     t: &mut UnitTally,
-) -> (Option<String>, JudgementRecord) {
+) -> Asked {
+    if let Some(old) = ctx.recorded.get(&call_id(&record)) {
+        t.reused += 1;
+        return Asked {
+            reply: Some(old.raw.clone().unwrap_or_default()),
+            record: old.clone(),
+            fresh: false,
+        };
+    }
     let messages = [Message {
         role: Role::User,
         content: text,
     }];
-    let called = call(
-        &ctx.run,
-        &ctx.global,
-        Prompt {
-            system: None,
-            messages: &messages,
-        },
-    )
-    .await;
-    let a = called.attempt;
-    t.calls += 1;
+    let prompt = Prompt {
+        system: None,
+        messages: &messages,
+    };
+    let key = ctx
+        .cache
+        .as_ref()
+        .map(|_| Cache::key(&ctx.run.endpoint.model, prompt, use_));
+    let hit = match (&ctx.cache, &key) {
+        (Some(cache), Some(key)) => cache.get(key),
+        _ => None,
+    };
+    let a = match hit {
+        Some(entry) => {
+            t.cached += 1;
+            record.cached = true;
+            entry.into_attempt()
+        }
+        None => {
+            let a = call(&ctx.run, &ctx.global, prompt).await.attempt;
+            t.calls += 1;
+            if let (Some(cache), Some(key)) = (&ctx.cache, &key) {
+                cache.put(key, &a);
+            }
+            a
+        }
+    };
     record.raw = (!a.output.is_empty()).then(|| a.output.clone());
     record.prompt_tokens = a.usage.prompt_tokens;
     record.completion_tokens = a.usage.completion_tokens;
@@ -348,9 +448,24 @@ async fn ask(
                 status: f.status,
                 code: f.code,
             });
-            (None, record)
+            Asked {
+                reply: None,
+                record,
+                fresh: true,
+            }
         }
-        None => (Some(a.output), record),
+        None => Asked {
+            reply: Some(a.output),
+            record,
+            fresh: true,
+        },
+    }
+}
+
+/// Append a judge call's record, unless `judgements.jsonl` already holds it.
+fn keep(ctx: &Ctx, fresh: bool, record: &JudgementRecord) {
+    if fresh {
+        ctx.sink.write(RecordFile::Judgements, record);
     }
 }
 
@@ -378,6 +493,7 @@ fn blank_record(
         completion_tokens: None,
         total_ms: None,
         error: None,
+        cached: false,
     }
 }
 
@@ -422,10 +538,19 @@ async fn grade(ctx: &Ctx, resp_idx: usize, item_idx: usize, t: &mut UnitTally) -
                 record.order = s;
                 record.attempt = attempt;
                 record.dimensions = dims.iter().map(|d| d.id.clone()).collect();
-                let (reply, mut record) = ask(ctx, rendered.text, record, t).await;
+                let use_ = Use::Grade {
+                    sample: s,
+                    call: ci,
+                    attempt,
+                };
+                let Asked {
+                    reply,
+                    mut record,
+                    fresh,
+                } = ask(ctx, rendered.text, record, use_, t).await;
                 let Some(reply) = reply else {
                     failure = Some(call_failure(&record));
-                    ctx.sink.write(RecordFile::Judgements, &record);
+                    keep(ctx, fresh, &record);
                     break;
                 };
                 let wanted: Vec<&Dimension> = dims
@@ -436,7 +561,7 @@ async fn grade(ctx: &Ctx, resp_idx: usize, item_idx: usize, t: &mut UnitTally) -
                 let parsed = parse::parse_grade(&reply, dims);
                 record.parsed = parsed.parsed_json();
                 record.parse_error = parsed.parse_error();
-                ctx.sink.write(RecordFile::Judgements, &record);
+                keep(ctx, fresh, &record);
                 if let Some(e) = &record.parse_error {
                     t.unusable += 1;
                     failure = Some(e.clone());
@@ -518,9 +643,13 @@ async fn pair(
             record.baseline = Some(base.model.clone());
             record.order = order;
             record.attempt = attempt;
-            let (reply, mut record) = ask(ctx, rendered.text, record, t).await;
+            let Asked {
+                reply,
+                mut record,
+                fresh,
+            } = ask(ctx, rendered.text, record, Use::Pair { order, attempt }, t).await;
             let Some(reply) = reply else {
-                ctx.sink.write(RecordFile::Judgements, &record);
+                keep(ctx, fresh, &record);
                 break;
             };
             match parse::parse_pair(&reply) {
@@ -531,14 +660,14 @@ async fn pair(
                         "justification": justification,
                         "verdict": v,
                     }));
-                    ctx.sink.write(RecordFile::Judgements, &record);
+                    keep(ctx, fresh, &record);
                     verdicts[order as usize - 1] = Some(v);
                     break;
                 }
                 Err(e) => {
                     t.unusable += 1;
                     record.parse_error = Some(e);
-                    ctx.sink.write(RecordFile::Judgements, &record);
+                    keep(ctx, fresh, &record);
                 }
             }
         }

@@ -7,10 +7,14 @@
 //! permit; that wait is `queue_ms`. The permit is held only while the request is in flight. Memory holds
 //! the plan (items) and counters, never the answers.
 //!
-//! Units already recorded (`--resume`, see [`resume`]) are skipped. After Ctrl-C ([`interrupt`]) no
-//! worker takes a new unit, and a unit still in flight when the grace period ends is abandoned
-//! unrecorded, to be asked again by `--resume`.
+//! Units already recorded (`--resume`, see [`resume`]) are skipped. Units the response [`cache`] can
+//! answer are recorded before any worker starts, with `cached: true`, their original latency fields,
+//! `attempts` 0 and `queue_ms` 0: no request is sent and no limit or budget is charged. Every answer
+//! that arrives without an error is stored in the cache. After Ctrl-C ([`interrupt`]) no worker takes a
+//! new unit, and a unit still in flight when the grace period ends is abandoned unrecorded, to be
+//! asked again by `--resume`.
 
+pub mod cache;
 pub mod interrupt;
 pub mod judging;
 pub mod limits;
@@ -30,6 +34,7 @@ use crate::inputs::config::ResolvedModel;
 use crate::inputs::evalset::Item;
 use crate::provider::{Attempt, Client, Failure, Prompt, RetryAdvice};
 use crate::records::{ErrorInfo, ErrorKind, ResponseRecord, ScoreRecord, UnitKey};
+use cache::{Cache, Use};
 use interrupt::Interrupt;
 use limits::{estimate_tokens, Budget, ModelLimits, Prices, Used, DEFAULT_MAX_OUTPUT};
 use progress::Progress;
@@ -59,31 +64,46 @@ pub struct Job {
     pub interrupt: Interrupt,
     /// `--max-cost`: the spending cap every model's requests share.
     pub budget: Option<Arc<Budget>>,
+    /// The response cache: read (unless `--no-cache`) before any request, written after each answer.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// How one model fared.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Answers recorded without an error, the cached ones included.
     pub answered: usize,
     pub failed: usize,
+    /// Answers served from the response cache (no request sent).
+    pub cached: usize,
 }
 
 /// Run every unit; returns the tally per model. Records are already on their way to disk.
 pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     let units_per_model = job.items.len() * job.samples as usize;
-    // Per model, the unit indices (item × samples + sample) still to do.
+    let mut tallies: BTreeMap<String, Tally> = job
+        .endpoints
+        .iter()
+        .map(|e| (e.model.name.clone(), Tally::default()))
+        .collect();
+    // Per model, the unit indices (item × samples + sample) still to do: neither recorded nor cached.
     let todo: Vec<Arc<Vec<usize>>> = job
         .endpoints
         .iter()
         .map(|e| {
             let name = &e.model.name;
+            let tally = tallies.get_mut(name).expect("tally per model");
             let pending = (0..units_per_model).filter(|&idx| {
+                let (item, sample) = (
+                    &job.items[idx / job.samples as usize],
+                    sample_of(idx, job.samples),
+                );
                 let key = UnitKey {
                     model: name.clone(),
-                    item_id: job.items[idx / job.samples as usize].id.clone(),
-                    sample: (idx % job.samples as usize) as u32,
+                    item_id: item.id.clone(),
+                    sample,
                 };
-                !job.recorded.contains(&key)
+                !job.recorded.contains(&key) && !serve_cached(&job, &e.model, item, sample, tally)
             });
             Arc::new(pending.collect())
         })
@@ -103,10 +123,7 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     let progress = Arc::new(Progress::per_model("answers", &lines, job.quiet));
     let global = Arc::new(Semaphore::new(job.global_concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    let mut tallies = BTreeMap::new();
     for (index, (endpoint, todo)) in job.endpoints.into_iter().zip(todo).enumerate() {
-        let name = endpoint.model.name.clone();
-        tallies.insert(name.clone(), Tally::default());
         let shared = Arc::new(ModelRun::new(endpoint));
         if let Some(b) = &job.budget {
             let c = &shared.endpoint.model.config;
@@ -131,6 +148,7 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
                 scorer: job.scorer.clone(),
                 progress: progress.clone(),
                 interrupt: job.interrupt.clone(),
+                cache: job.cache.clone(),
             };
             set.spawn(async move {
                 (
@@ -148,6 +166,37 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
     }
     progress.finish();
     tallies
+}
+
+/// Record a unit from the response cache when it holds the answer (and reads are on): the record
+/// keeps the original latency fields, with `cached: true`, `attempts` 0 and `queue_ms` 0. Returns
+/// whether it did.
+fn serve_cached(
+    job: &Job,
+    model: &ResolvedModel,
+    item: &Item,
+    sample: u32,
+    tally: &mut Tally,
+) -> bool {
+    let Some(cache) = job.cache.as_ref().filter(|c| c.reads()) else {
+        return false;
+    };
+    let Some(entry) = cache.get(&Cache::key(model, prompt_of(item), Use::Answer { sample })) else {
+        return false;
+    };
+    let called = Called {
+        attempt: entry.into_attempt(),
+        attempts: 0,
+        queue_ms: 0.0,
+    };
+    let mut record = record(&model.name, item, sample, called);
+    record.cached = true;
+    tally.answered += 1;
+    tally.cached += 1;
+    job.sink.write(RecordFile::Responses, &record);
+    job.sink
+        .write(RecordFile::Scores, &(job.scorer)(&record, item));
+    true
 }
 
 /// One model's shared state while a run is in flight: its client, its limits, and the next unit to take.
@@ -179,6 +228,20 @@ struct WorkerCtx {
     scorer: Scorer,
     progress: Arc<Progress>,
     interrupt: Interrupt,
+    cache: Option<Arc<Cache>>,
+}
+
+/// The sample index of unit index `idx` (item × samples + sample).
+fn sample_of(idx: usize, samples: u32) -> u32 {
+    (idx % samples as usize) as u32
+}
+
+/// What is sent for an eval item.
+fn prompt_of(item: &Item) -> Prompt<'_> {
+    Prompt {
+        system: item.system.as_deref(),
+        messages: &item.messages,
+    }
 }
 
 async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
@@ -192,11 +255,8 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
             return tally;
         };
         let item = &ctx.items[idx / ctx.samples as usize];
-        let sample = (idx % ctx.samples as usize) as u32;
-        let prompt = Prompt {
-            system: item.system.as_deref(),
-            messages: &item.messages,
-        };
+        let sample = sample_of(idx, ctx.samples);
+        let prompt = prompt_of(item);
         let called = tokio::select! {
             biased;
             called = call(&run, &ctx.global, prompt) => called,
@@ -206,7 +266,13 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
         if called.attempts == 0 {
             return tally; // --max-cost: nothing was sent, and nothing more will be
         }
-        let record = record(&run, item, sample, called);
+        // Kept for the cache, which stores answers that arrived without an error.
+        let answer = ctx
+            .cache
+            .as_ref()
+            .filter(|_| called.attempt.failure.is_none())
+            .map(|_| called.attempt.clone());
+        let record = record(&run.endpoint.model.name, item, sample, called);
         let failed = record.error.is_some();
         if failed {
             tally.failed += 1;
@@ -218,6 +284,12 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
         let score = (ctx.scorer)(&record, item);
         ctx.sink.write(RecordFile::Responses, &record);
         ctx.sink.write(RecordFile::Scores, &score);
+        if let (Some(cache), Some(attempt)) = (&ctx.cache, answer) {
+            cache.put(
+                &Cache::key(&run.endpoint.model, prompt, Use::Answer { sample }),
+                &attempt,
+            );
+        }
     }
 }
 
@@ -360,7 +432,7 @@ fn over_budget() -> Attempt {
     }
 }
 
-fn record(run: &ModelRun, item: &Item, sample: u32, called: Called) -> ResponseRecord {
+fn record(model: &str, item: &Item, sample: u32, called: Called) -> ResponseRecord {
     let Called {
         attempt: a,
         attempts,
@@ -378,7 +450,7 @@ fn record(run: &ModelRun, item: &Item, sample: u32, called: Called) -> ResponseR
         Some(a.output)
     };
     ResponseRecord {
-        model: run.endpoint.model.name.clone(),
+        model: model.to_string(),
         item_id: item.id.clone(),
         sample,
         output,

@@ -404,6 +404,7 @@ mod tests {
                 status: None,
                 code: None,
             }),
+            cached: false,
         }
     }
 
