@@ -203,6 +203,9 @@ enum Done {
 #[derive(Default)]
 struct UnitTally {
     calls: usize,
+    /// Re-asks: transport retries inside `call`, and asking again after an unusable reply. A pair's
+    /// second presentation order and extra judge samples are planned calls, not retries.
+    retries: usize,
     reused: usize,
     cached: usize,
     call_errors: usize,
@@ -337,7 +340,7 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
                     Done::Score(s) => s.judge_error.is_some(),
                     Done::Pair(p) => p.is_none(),
                 };
-                progress.unit_done(failed, t.calls.saturating_sub(1) as u32);
+                progress.unit_done(failed, t.retries as u32);
                 {
                     let mut tl = tally.lock().expect("tally lock");
                     tl.calls += t.calls;
@@ -427,8 +430,11 @@ async fn ask(
             entry.into_attempt()
         }
         None => {
-            let a = call(&ctx.run, &ctx.global, prompt).await.attempt;
+            let called = call(&ctx.run, &ctx.global, prompt).await;
             t.calls += 1;
+            t.retries +=
+                called.attempts.saturating_sub(1) as usize + usize::from(record.attempt > 1);
+            let a = called.attempt;
             if let (Some(cache), Some(key)) = (&ctx.cache, &key) {
                 cache.put(key, &a);
             }
