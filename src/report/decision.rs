@@ -315,6 +315,9 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     } else if let Some(line) = against_baseline(v, w, &best, &format!("Against {base_label}")) {
         details.push(line);
     }
+    if best != baseline {
+        details.extend(close_behind(v, w, &best, &baseline));
+    }
     if let Some(f) = v.flagship.as_deref() {
         if f != best && f != baseline {
             details.push(format!(
@@ -340,6 +343,38 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
         headline,
         details,
     }
+}
+
+/// Other candidates whose overall mean is within the non-inferiority margin of the best one. Each model
+/// is tested against the baseline only, so the run cannot rank them: say so, and how to test the pair.
+fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String> {
+    if v.overall_rescaled {
+        return None; // mixed scales: the margin is on no common scale
+    }
+    let top = v.overall(best)?;
+    let margin = v.summary.params.margin;
+    let mut close: Vec<(&String, f64)> = v
+        .models
+        .iter()
+        .filter(|m| m.as_str() != best && m.as_str() != baseline)
+        .filter_map(|m| Some((m, v.overall(m)?)))
+        .filter(|(_, o)| top - o <= margin + 1e-9)
+        .collect();
+    close.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let (runner_up, _) = close.first()?;
+    let list: Vec<String> = close
+        .iter()
+        .map(|(m, o)| format!("{} ({})", w.name(m), num2(Some(*o))))
+        .collect();
+    Some(format!(
+        "Close behind: {} — within the margin {margin} of {}'s overall {}. Every model was tested against \
+         the baseline, not against the others, so this run does not rank them: treat them as tied on \
+         quality and choose on cost and latency, or rerun with {} to test the pair.",
+        and_list(&list),
+        w.name(best),
+        num2(Some(top)),
+        w.name(&format!("--baseline {runner_up}"))
+    ))
 }
 
 fn status(v: &View, model: &str, dim: &str) -> Status {

@@ -1137,3 +1137,42 @@ fn reference_metrics_and_self_agreement_render() {
     );
     assert!(j < r && r < rules);
 }
+
+#[test]
+fn decision_says_when_it_cannot_rank_close_candidates() {
+    let best = {
+        let (s, ctx) = (summary(), context());
+        let v = View::new(&s, &ctx);
+        let d = decide(&v, Words { md: true });
+        assert!(
+            !d.details.iter().any(|l| l.starts_with("Close behind")),
+            "no runner-up within the margin in the fixture"
+        );
+        v.best_overall().unwrap()
+    };
+    // A second fine-tune 0.03 below the best on every dimension: within the margin, never tested
+    // against the best one.
+    let mut s = summary();
+    let mut twin = s.models[&best].clone();
+    for d in twin.dimensions.values_mut() {
+        if let Some(m) = d.mean.as_mut() {
+            *m -= 0.03;
+        }
+    }
+    s.models.insert("sft-twin".into(), twin);
+    let mut ctx = context();
+    let mut line = ctx.models.iter().find(|m| m.name == best).unwrap().clone();
+    line.name = "sft-twin".into();
+    ctx.models.push(line);
+    let v = View::new(&s, &ctx);
+    let d = decide(&v, Words { md: true });
+    let l = d
+        .details
+        .iter()
+        .find(|l| l.starts_with("Close behind"))
+        .expect("close-behind line");
+    assert!(
+        l.contains("`sft-twin`") && l.contains("`--baseline sft-twin`") && l.contains("tied"),
+        "{l}"
+    );
+}
