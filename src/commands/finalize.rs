@@ -61,7 +61,7 @@ pub fn write_reports(
     formats: Option<&[Format]>,
 ) -> Result<(Summary, ReportContext)> {
     let summary = summarize_dir(&stats_config(manifest), dir)?;
-    let ctx = context(dir, manifest, &summary)?;
+    let ctx = context(dir, manifest)?;
     match formats {
         None => report::write_all(dir, &summary, &ctx)?,
         Some(f) => report::write(dir, &summary, &ctx, f)?,
@@ -69,14 +69,17 @@ pub fn write_reports(
     Ok((summary, ctx))
 }
 
-/// The comfy-table summary for stdout.
-pub fn terminal_summary(dir: &Path, manifest: &Manifest) -> Result<String> {
-    let summary = summarize_dir(&stats_config(manifest), dir)?;
-    let ctx = context(dir, manifest, &summary)?;
-    Ok(report::terminal_table(&summary, &ctx))
+/// What a command prints when it has written a run's reports: the comfy-table summary (with the
+/// decision's headline) and where the report is.
+pub fn stdout_summary(dir: &Path, summary: &Summary, ctx: &ReportContext) -> String {
+    format!(
+        "{}\nreport: {}\n",
+        report::terminal_table(summary, ctx),
+        dir.join(files::REPORT_MD).display()
+    )
 }
 
-fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext> {
+fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
     let flagship = unique_most_expensive(m.models.iter().filter_map(|e| {
         Some((
             e.name.clone(),
@@ -110,7 +113,6 @@ fn context(dir: &Path, m: &Manifest, summary: &Summary) -> Result<ReportContext>
              with --resume to complete it"
         ));
     }
-    let _ = summary;
     Ok(ReportContext {
         run_id: m.run_id.clone(),
         started_utc: m.started_utc.clone(),

@@ -6,7 +6,6 @@ use crate::cli::ReportArgs;
 use crate::commands::finalize;
 use crate::error::UsageError;
 use crate::manifest::Manifest;
-use crate::records::files;
 use crate::report::Format;
 
 pub fn run(args: &ReportArgs) -> Result<String> {
@@ -20,10 +19,5 @@ pub fn run(args: &ReportArgs) -> Result<String> {
         })
         .collect::<Result<_, _>>()?;
     let (summary, ctx) = finalize::write_reports(&args.dir, &manifest, Some(&formats))?;
-    let mut out = crate::report::terminal_table(&summary, &ctx);
-    out.push_str(&format!(
-        "\nreport: {}\n",
-        args.dir.join(files::REPORT_MD).display()
-    ));
-    Ok(out)
+    Ok(finalize::stdout_summary(&args.dir, &summary, &ctx))
 }

@@ -186,9 +186,8 @@ pub async fn run(
         utc: utc_now(),
     });
     manifest.write(dir)?;
-    finalize::write_reports(dir, &manifest, None)?;
-    print!("{}", finalize::terminal_summary(dir, &manifest)?);
-    println!("\nreport: {}", dir.join(files::REPORT_MD).display());
+    let (summary, ctx) = finalize::write_reports(dir, &manifest, None)?;
+    print!("{}", finalize::stdout_summary(dir, &summary, &ctx));
     if let Some(j) = &judge_name {
         if judge_dead(&tally) {
             eprintln!(

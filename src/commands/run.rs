@@ -618,8 +618,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     }
     manifest.write(&plan.out)?;
     let (summary, ctx) = finalize::write_reports(&plan.out, &manifest, None)?;
-    print!("{}", crate::report::terminal_table(&summary, &ctx));
-    println!("\nreport: {}", plan.out.join(files::REPORT_MD).display());
+    print!("{}", finalize::stdout_summary(&plan.out, &summary, &ctx));
     listener.abort();
 
     if interrupted {
