@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod display;
 pub mod error;
 pub mod inputs;
 pub mod manifest;

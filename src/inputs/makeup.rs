@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::evalset::{self, Item, LineError, LineErrorKind, Parsed, Role};
 use super::persona::{persona, profile_name};
+use crate::display::display_width;
 
 /// Two prompts whose normalised character 3-gram sets have at least this Jaccard similarity are
 /// near-duplicates.
@@ -623,30 +624,11 @@ fn excerpt(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------------
 // The plain-text report.
 
-/// Terminal columns of a string: East Asian wide characters (Han, kana, hangul, full-width forms and
-/// CJK punctuation) take two.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6
-            | 0x20000..=0x3FFFD => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
 fn pad(s: &str, columns: usize) -> String {
-    format!("{s}{}", " ".repeat(columns.saturating_sub(width(s))))
+    format!(
+        "{s}{}",
+        " ".repeat(columns.saturating_sub(display_width(s)))
+    )
 }
 
 fn histogram(
@@ -690,7 +672,7 @@ impl fmt::Display for Makeup {
             let name_w = self
                 .categories
                 .iter()
-                .map(|c| width(&c.name))
+                .map(|c| display_width(&c.name))
                 .max()
                 .unwrap_or(0)
                 .max("category".len());
@@ -751,7 +733,7 @@ impl fmt::Display for Makeup {
             let name_w = self
                 .personas
                 .iter()
-                .map(|(p, _)| width(p))
+                .map(|(p, _)| display_width(p))
                 .max()
                 .unwrap_or(0)
                 .max("persona".len());
@@ -1164,8 +1146,8 @@ mod tests {
 
     #[test]
     fn report_aligns_wide_characters() {
-        assert_eq!(width("孙悟空"), 6);
-        assert_eq!(width("abc"), 3);
+        assert_eq!(display_width("孙悟空"), 6);
+        assert_eq!(display_width("abc"), 3);
         assert_eq!(pad("武松", 6), "武松  ");
     }
 }

@@ -28,6 +28,7 @@
 //! `Remaining-Tokens` below the next request's estimate pause the model until the `Reset` header's
 //! time, or one refill's worth when none is sent.
 
+use crate::score::text::{classify, CharClass};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -487,8 +488,10 @@ pub fn estimate_tokens(texts: &[&str], max_output: u64) -> u64 {
     let mut other = 0u64;
     for t in texts {
         for c in t.chars() {
-            if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
-            {
+            if matches!(
+                classify(c),
+                CharClass::Han | CharClass::Kana | CharClass::Hangul
+            ) {
                 cjk += 1;
             } else {
                 other += 1;
