@@ -31,6 +31,15 @@ pub struct RunDefaults {
     pub rubric: Option<PathBuf>,
     pub judge: Option<String>,
     pub baseline: Option<String>,
+    /// The flagship model every candidate is also compared with (STATS v2); must name a configured model.
+    pub flagship: Option<String>,
+    /// Dotted path into an item (e.g. `meta.dialogue`) whose value groups items into clusters for
+    /// cluster-robust standard errors.
+    pub cluster: Option<String>,
+    /// Read and write the response cache (model answers and judge calls); off unless set.
+    pub cache: Option<bool>,
+    /// A model whose share of failed items is above this (0..1) blocks a release decision.
+    pub max_error_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +105,9 @@ pub struct ModelConfig {
     /// Extra HTTP headers (e.g. Qianfan v2's `appid`).
     #[serde(default)]
     pub extra_headers: BTreeMap<String, String>,
+    /// Largest answer kept, in bytes: reading stops there (default 1 MiB).
+    #[serde(default = "default_max_answer_bytes")]
+    pub max_answer_bytes: u64,
 }
 
 fn default_concurrency() -> usize {
@@ -106,6 +118,13 @@ fn default_timeout_s() -> f64 {
 }
 fn default_retries() -> u32 {
     5
+}
+
+/// 1 MiB: far above any answer a rubric scores, small enough that a runaway stream cannot exhaust memory.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 1 << 20;
+
+fn default_max_answer_bytes() -> u64 {
+    DEFAULT_MAX_ANSWER_BYTES
 }
 
 /// A model ready to be called: its configuration plus resolved secrets and base URL.
@@ -119,6 +138,11 @@ pub struct ResolvedModel {
 }
 
 impl ResolvedModel {
+    /// Largest answer kept for this model, in bytes (`max_answer_bytes`, default 1 MiB).
+    pub fn max_answer_bytes(&self) -> u64 {
+        self.config.max_answer_bytes
+    }
+
     /// Where requests go, for display (`models`, manifest, report): never carries a secret.
     pub fn endpoint_display(&self) -> String {
         match self.config.provider {
@@ -180,7 +204,48 @@ impl Config {
             m.validate()
                 .map_err(|msg| UsageError::in_file(path, format!("[models.{name}]: {msg}")))?;
         }
+        cfg.validate_run(text)?;
         Ok(cfg)
+    }
+
+    /// `[run]` keys that refer to something else (a model) or have a range; errors name the key's line.
+    fn validate_run(&self, text: &str) -> Result<(), UsageError> {
+        let lines = RunLines::find(text);
+        let at = |line: Option<usize>, msg: String| match line {
+            Some(l) => UsageError::at(&self.path, l, msg),
+            None => UsageError::in_file(&self.path, msg),
+        };
+        if let Some(name) = &self.run.flagship {
+            if !self.models.contains_key(name) {
+                let known: Vec<&str> = self.models.keys().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                };
+                return Err(at(
+                    lines.flagship,
+                    format!("[run].flagship: unknown model `{name}`; configured models: {known}"),
+                ));
+            }
+        }
+        if let Some(path) = &self.run.cluster {
+            if path.is_empty() || path.split('.').any(|part| part.trim().is_empty()) {
+                return Err(at(
+                    lines.cluster,
+                    format!("[run].cluster = {path:?}: give a dotted path into an item, e.g. \"meta.dialogue\""),
+                ));
+            }
+        }
+        if let Some(rate) = self.run.max_error_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(at(
+                    lines.max_error_rate,
+                    format!("[run].max_error_rate must be between 0 and 1, got {rate}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The folder relative paths in `[run]` are resolved against.
@@ -252,6 +317,42 @@ impl Config {
             });
         }
         Ok(out)
+    }
+}
+
+/// Where some `[run]` keys sit in the file, for messages about their values (toml only gives spans
+/// for its own errors).
+#[derive(Default)]
+struct RunLines {
+    flagship: Option<usize>,
+    cluster: Option<usize>,
+    max_error_rate: Option<usize>,
+}
+
+impl RunLines {
+    fn find(text: &str) -> RunLines {
+        #[derive(Deserialize, Default)]
+        struct File {
+            #[serde(default)]
+            run: Run,
+        }
+        #[derive(Deserialize, Default)]
+        struct Run {
+            flagship: Option<toml::Spanned<toml::Value>>,
+            cluster: Option<toml::Spanned<toml::Value>>,
+            max_error_rate: Option<toml::Spanned<toml::Value>>,
+        }
+        let Ok(file) = toml::from_str::<File>(text) else {
+            return RunLines::default();
+        };
+        let line = |v: Option<toml::Spanned<toml::Value>>| {
+            v.map(|v| text[..v.span().start.min(text.len())].matches('\n').count() + 1)
+        };
+        RunLines {
+            flagship: line(file.run.flagship),
+            cluster: line(file.run.cluster),
+            max_error_rate: line(file.run.max_error_rate),
+        }
     }
 }
 
@@ -329,6 +430,9 @@ impl ModelConfig {
         }
         if self.tpm == Some(0) {
             return Err("tpm must be positive".into());
+        }
+        if self.max_answer_bytes == 0 {
+            return Err("max_answer_bytes must be at least 1".into());
         }
         if self.concurrency == 0 {
             return Err("concurrency must be at least 1".into());
@@ -693,5 +797,89 @@ params = { stop = ["。"], max_tokens = 512 }
             .unwrap_err()
             .to_string();
         assert!(e.contains("idle_timeout_s"), "{e}");
+    }
+
+    fn parse_text(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("evalrun.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn run_keys_default_to_unset_and_max_answer_bytes_to_one_mib() {
+        let c = parse_text(GOOD).unwrap();
+        assert_eq!(c.run.flagship, None);
+        assert_eq!(c.run.cluster, None);
+        assert_eq!(c.run.cache, None);
+        assert_eq!(c.run.max_error_rate, None);
+        assert_eq!(c.models["my-vllm"].max_answer_bytes, 1_048_576);
+    }
+
+    #[test]
+    fn run_keys_are_read() {
+        let text = GOOD.replace(
+            "judge = \"ernie-4.0\"",
+            "judge = \"ernie-4.0\"\nflagship = \"ernie-4.0\"\ncluster = \"meta.dialogue\"\ncache = true\nmax_error_rate = 0.05",
+        );
+        let c = parse_text(&text).unwrap();
+        assert_eq!(c.run.flagship.as_deref(), Some("ernie-4.0"));
+        assert_eq!(c.run.cluster.as_deref(), Some("meta.dialogue"));
+        assert_eq!(c.run.cache, Some(true));
+        assert_eq!(c.run.max_error_rate, Some(0.05));
+    }
+
+    #[test]
+    fn run_keys_are_validated_naming_key_and_line() {
+        let with = |extra: &str| {
+            parse_text(&GOOD.replace(
+                "judge = \"ernie-4.0\"",
+                &format!("judge = \"ernie-4.0\"\n{extra}"),
+            ))
+            .unwrap_err()
+        };
+        // Line 5: after the blank first line, `[run]`, `evalset` and `judge`.
+        assert_eq!(
+            with("flagship = \"ernie-9\""),
+            "evalrun.toml:5: [run].flagship: unknown model `ernie-9`; configured models: ernie-4.0, my-vllm"
+        );
+        assert_eq!(
+            with("max_error_rate = 1.5"),
+            "evalrun.toml:5: [run].max_error_rate must be between 0 and 1, got 1.5"
+        );
+        assert_eq!(
+            with("max_error_rate = -0.1"),
+            "evalrun.toml:5: [run].max_error_rate must be between 0 and 1, got -0.1"
+        );
+        assert_eq!(
+            with("cluster = \"meta..x\""),
+            "evalrun.toml:5: [run].cluster = \"meta..x\": give a dotted path into an item, e.g. \"meta.dialogue\""
+        );
+        let e = with("cache = \"yes\"");
+        assert!(
+            e.starts_with("evalrun.toml:5: invalid type: string \"yes\", expected a boolean"),
+            "{e}"
+        );
+        let e = with("flagshipp = \"ernie-4.0\"");
+        assert!(
+            e.starts_with("evalrun.toml:5: unknown field `flagshipp`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn max_answer_bytes_is_read_and_must_be_positive() {
+        let c = parse_text(&GOOD.replace(
+            "model = \"speed-sft\"",
+            "model = \"speed-sft\"\nmax_answer_bytes = 4096",
+        ))
+        .unwrap();
+        assert_eq!(c.models["my-vllm"].max_answer_bytes, 4096);
+        let e = parse_text(&GOOD.replace(
+            "model = \"speed-sft\"",
+            "model = \"speed-sft\"\nmax_answer_bytes = 0",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "evalrun.toml: [models.my-vllm]: max_answer_bytes must be at least 1"
+        );
     }
 }

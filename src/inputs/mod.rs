@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod evalset;
+pub mod item;
 pub mod makeup;
 pub mod persona;
 pub mod rubric;

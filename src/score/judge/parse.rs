@@ -287,6 +287,8 @@ mod tests {
             scale: (lo, hi),
             levels: (lo..=hi).map(|l| (l, format!("level {l}"))).collect(),
             judged: true,
+            primary: false,
+            margin: None,
         }
     }
 

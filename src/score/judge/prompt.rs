@@ -353,6 +353,8 @@ mod tests {
             scale: (1, 3),
             levels: BTreeMap::from([(1, "差".into()), (2, "中".into()), (3, "好".into())]),
             judged: true,
+            primary: false,
+            margin: None,
         }
     }
 

@@ -1,0 +1,193 @@
+//! The validated rubric: dimensions, rules and their checks, caps, templates.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::template::template_name;
+use crate::inputs::item::Item;
+
+/// The template a `vars` item uses when it names none.
+pub const DEFAULT_TEMPLATE: &str = "default";
+
+/// Relative tolerance of an approximate length (`300字左右`, a bare `300字`) when a `length_range` rule
+/// sets none: ±20 %, what a teacher marking a 300-character essay accepts (240–360).
+pub const DEFAULT_LENGTH_TOLERANCE: f64 = 0.2;
+
+/// How the judge module grades the dimensions: one call for all of them, or one call each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JudgeMode {
+    #[default]
+    Joint,
+    PerDimension,
+}
+
+/// A validated rubric.
+#[derive(Debug, Clone)]
+pub struct Rubric {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub judge_mode: JudgeMode,
+    pub dimensions: Vec<Dimension>,
+    pub rules: Vec<Rule>,
+    pub caps: Vec<Cap>,
+    /// Prompt templates by name, for `vars` items.
+    pub templates: BTreeMap<String, String>,
+    /// How each list-valued variable renders, by variable name.
+    pub template_lists: BTreeMap<String, ListRendering>,
+    /// Target category make-up, as weights (see `target_shares`).
+    pub target_categories: Option<BTreeMap<String, f64>>,
+    pub judge: Option<JudgeTemplates>,
+}
+
+/// One scored dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dimension {
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    pub description: Option<String>,
+    /// Lowest and highest score, inclusive.
+    pub scale: (i64, i64),
+    /// The text of every level of the scale (validated: one per integer in `scale`).
+    pub levels: BTreeMap<i64, String>,
+    /// Whether the judge grades it; if not, rules alone decide it (scale maximum unless capped).
+    pub judged: bool,
+    /// `primary = true`: when any dimension is primary, the gate fails only on primary dimensions.
+    pub primary: bool,
+    /// Non-inferiority margin on this dimension's own scale (`margin`, > 0); `None` = the default the
+    /// statistics use for the scale.
+    pub margin: Option<f64>,
+}
+
+impl Dimension {
+    pub fn min_score(&self) -> f64 {
+        self.scale.0 as f64
+    }
+
+    pub fn max_score(&self) -> f64 {
+        self.scale.1 as f64
+    }
+}
+
+/// One rule check and the items it applies to.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: Option<String>,
+    pub check: Check,
+    /// Only items whose `category` is listed; `None` = every item.
+    pub categories: Option<Vec<String>>,
+    /// Only `vars` items rendered with one of these templates; `None` = every item.
+    pub templates: Option<Vec<String>>,
+}
+
+impl Rule {
+    /// Whether this rule is checked on `item` (its category and template filters).
+    pub fn applies_to(&self, item: &Item) -> bool {
+        let category_ok = self
+            .categories
+            .as_ref()
+            .is_none_or(|cs| item.category.as_ref().is_some_and(|c| cs.contains(c)));
+        let template_ok = self
+            .templates
+            .as_ref()
+            .is_none_or(|ts| template_name(item).is_some_and(|t| ts.iter().any(|x| x == t)));
+        category_ok && template_ok
+    }
+}
+
+/// What a rule checks. `field` names a top-level key of the JSON object recovered from the answer;
+/// where it is optional, leaving it out checks the whole output.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// The whole output, trimmed, is exactly one JSON object. Keys: none.
+    JsonStrict,
+    /// A JSON object can be recovered (fence, prose around it). Keys: none.
+    JsonExtractable,
+    /// Keys `keys` are present and non-empty.
+    HasKeys { keys: Vec<String> },
+    /// `field` is a list of `len` (or `min`..=`max`) elements.
+    ArrayLen {
+        field: String,
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    /// `field` has at most `max` English words.
+    MaxWords { field: String, max: usize },
+    /// `field` has no Han, kana, hangul or full-width character.
+    EnglishOnly { field: String },
+    /// `field` (each element, for a list) contains Han.
+    RequiresHan { field: String },
+    /// Length in characters; the bound is `min`/`max` if given, else the item's `meta.length`, else
+    /// parsed from the prompt; `tolerance` widens approximate bounds (`300字左右`), default 0.2.
+    LengthRange {
+        field: Option<String>,
+        min: Option<usize>,
+        max: Option<usize>,
+        tolerance: f64,
+    },
+    /// `pattern` must match (or, with `must_match = false`, must not).
+    Regex {
+        field: Option<String>,
+        regex: Regex,
+        must_match: bool,
+    },
+    /// The literal `text` does not occur.
+    NotContains { field: Option<String>, text: String },
+}
+
+/// A failed rule bounds a dimension: if any rule of `if_any_fails` failed, the dimension is at most `max`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cap {
+    pub dimension: String,
+    pub max: f64,
+    pub if_any_fails: Vec<String>,
+    /// Why, in the rubric's words; quoted in the dimension's justification.
+    pub reason: Option<String>,
+}
+
+/// How a list variable renders into a template: element i gets `prefixes[i % len]` (none if empty),
+/// and elements are joined by `separator`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRendering {
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    #[serde(default = "newline")]
+    pub separator: String,
+}
+
+fn newline() -> String {
+    "\n".into()
+}
+
+/// The judge's prompts, read by the judge module.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeTemplates {
+    /// Single-answer grading prompt.
+    pub template: Option<String>,
+    /// Pairwise (GSB) prompt.
+    pub pairwise_template: Option<String>,
+}
+
+impl Rubric {
+    pub fn dimension(&self, id: &str) -> Option<&Dimension> {
+        self.dimensions.iter().find(|d| d.id == id)
+    }
+
+    pub fn caps_for<'a>(&'a self, dimension: &'a str) -> impl Iterator<Item = &'a Cap> + 'a {
+        self.caps.iter().filter(move |c| c.dimension == dimension)
+    }
+
+    /// Target category shares, normalised to sum to 1 (a source may list 55 % + 40 % + 4 × 5 %).
+    pub fn target_shares(&self) -> Option<BTreeMap<String, f64>> {
+        let t = self.target_categories.as_ref()?;
+        let sum: f64 = t.values().sum();
+        Some(t.iter().map(|(k, v)| (k.clone(), v / sum)).collect())
+    }
+}
