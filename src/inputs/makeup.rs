@@ -399,11 +399,17 @@ fn turn_findings(items: &[Item], makeup: &mut Makeup) {
                 message: format!("item \"{}\" has no messages and no vars", item.id),
             });
         }
+        // A conversation may open with the assistant (a tutor who speaks first); then it alternates.
+        let opener = if item.opens_with_assistant() {
+            Role::Assistant
+        } else {
+            Role::User
+        };
         for (i, message) in item.messages.iter().enumerate() {
-            let expected = if i % 2 == 0 {
-                Role::User
-            } else {
-                Role::Assistant
+            let expected = match (i % 2 == 0, opener) {
+                (true, role) => role,
+                (false, Role::User) => Role::Assistant,
+                (false, Role::Assistant) => Role::User,
             };
             if message.role != expected {
                 makeup.push(Finding {
