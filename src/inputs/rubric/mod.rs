@@ -14,6 +14,8 @@
 //! name = "Prompt adherence"
 //! scale = [1, 3]
 //! judged = true                            # default; false = decided by rules alone
+//! primary = true                           # optional (default false): the gate decides on primary dimensions
+//! margin = 0.2                             # optional: non-inferiority margin on this scale (> 0)
 //! levels = { "1" = "…", "2" = "…", "3" = "…" }
 //!
 //! [[rules]]
