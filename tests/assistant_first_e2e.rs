@@ -69,7 +69,9 @@ fn check_still_names_the_line_of_roles_out_of_order() {
     assert_ne!(out.status.code(), Some(0), "{stdout}{stderr}");
     let all = format!("{stdout}{stderr}");
     assert!(
-        all.contains("line 2: messages[1]: roles out of order: expected user here, found assistant"),
+        all.contains(
+            "line 2: messages[1]: roles out of order: expected user here, found assistant"
+        ),
         "{all}"
     );
 }

@@ -5,6 +5,7 @@
 //! rules alone; a judged dimension is decided by the rules only when they pin it to the scale's minimum,
 //! otherwise it waits for the judge, whose score `combine_with_judge` bounds by the cap.
 
+pub mod checks;
 pub mod json;
 pub mod judge;
 pub mod length;
@@ -18,12 +19,10 @@ mod tests;
 use std::collections::BTreeMap;
 
 use crate::inputs::evalset::Item;
-use crate::inputs::rubric::{Check, Dimension, Rubric, Rule};
+use crate::inputs::rubric::{Dimension, Rubric, Rule};
 use crate::records::{DimensionScore, RuleOutcome, ScoreSource};
 
 use self::json::Extracted;
-use self::length::LengthBound;
-use self::rules::Target;
 
 /// Run the rubric's rules on one answer and derive what they say about each dimension.
 ///
@@ -69,84 +68,7 @@ pub fn check_rule(
     output: &str,
     extracted: Option<&Extracted>,
 ) -> Option<RuleOutcome> {
-    let fail = |detail: String| RuleOutcome {
-        pass: false,
-        detail,
-    };
-    let target = |field: Option<&str>| -> Result<Target, String> {
-        let Some(field) = field else {
-            return Ok(Target::output(output));
-        };
-        let x = extracted.ok_or("no JSON object")?;
-        json::field_parts(&x.object, field).map(|parts| Target {
-            label: field.to_string(),
-            parts,
-        })
-    };
-    let with_target =
-        |field: Option<&str>, check: &dyn Fn(&Target) -> RuleOutcome| match target(field) {
-            Ok(t) => check(&t),
-            Err(e) => fail(e),
-        };
-    Some(match &rule.check {
-        Check::JsonStrict => rules::json_strict(output),
-        Check::JsonExtractable => rules::json_extractable(output),
-        Check::HasKeys { keys } => match extracted {
-            Some(x) => rules::has_keys(&x.object, keys),
-            None => fail("no JSON object".into()),
-        },
-        Check::ArrayLen { field, min, max } => match extracted {
-            Some(x) => rules::array_len(&x.object, field, *min, *max),
-            None => fail("no JSON object".into()),
-        },
-        Check::MaxWords { field, max } => with_target(Some(field), &|t| rules::max_words(t, *max)),
-        Check::EnglishOnly { field } => with_target(Some(field), &rules::english_only),
-        Check::RequiresHan { field } => with_target(Some(field), &rules::requires_han),
-        Check::LengthRange {
-            field,
-            min,
-            max,
-            tolerance,
-        } => {
-            let bound = match length_bound(item, *min, *max, *tolerance)? {
-                Ok(b) => b,
-                Err(e) => return Some(fail(e)),
-            };
-            with_target(field.as_deref(), &|t| rules::length_range(t, &bound))
-        }
-        Check::Regex {
-            field,
-            regex,
-            must_match,
-        } => with_target(field.as_deref(), &|t| rules::regex(t, regex, *must_match)),
-        Check::NotContains { field, text } => {
-            with_target(field.as_deref(), &|t| rules::not_contains(t, text))
-        }
-    })
-}
-
-/// The length a `length_range` rule holds an answer to: the rule's own `min`/`max`, else the item's
-/// `meta.length`, else the bound its prompt (then its system text) names. `None` when there is none.
-fn length_bound(
-    item: &Item,
-    min: Option<usize>,
-    max: Option<usize>,
-    tolerance: f64,
-) -> Option<Result<LengthBound, String>> {
-    if min.is_some() || max.is_some() {
-        return Some(Ok(LengthBound {
-            min,
-            max,
-            source: "the rule".into(),
-        }));
-    }
-    if let Some(b) = length::bound_from_meta(item.meta.as_ref(), tolerance) {
-        return Some(b);
-    }
-    let from_prompt = length::parse_bound(item.last_prompt(), tolerance);
-    from_prompt
-        .or_else(|| length::parse_bound(item.system.as_deref()?, tolerance))
-        .map(Ok)
+    rule.check.evaluate(item, output, extracted)
 }
 
 /// What the rule outcomes say about one dimension, before any judge.

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
-use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::types::*;
 use crate::error::UsageError;
+use crate::score::checks::RawRule;
 
 /// Load and validate a rubric file.
 pub fn load(path: &Path) -> Result<Rubric, UsageError> {
@@ -66,91 +66,6 @@ struct RawDimension {
 
 fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum CheckKind {
-    JsonStrict,
-    JsonExtractable,
-    HasKeys,
-    ArrayLen,
-    MaxWords,
-    EnglishOnly,
-    RequiresHan,
-    LengthRange,
-    Regex,
-    NotContains,
-}
-
-impl CheckKind {
-    fn name(self) -> &'static str {
-        match self {
-            CheckKind::JsonStrict => "json_strict",
-            CheckKind::JsonExtractable => "json_extractable",
-            CheckKind::HasKeys => "has_keys",
-            CheckKind::ArrayLen => "array_len",
-            CheckKind::MaxWords => "max_words",
-            CheckKind::EnglishOnly => "english_only",
-            CheckKind::RequiresHan => "requires_han",
-            CheckKind::LengthRange => "length_range",
-            CheckKind::Regex => "regex",
-            CheckKind::NotContains => "not_contains",
-        }
-    }
-
-    /// (required keys, optional keys) beyond `id`, `check`, `description`, `categories`, `templates`.
-    fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
-        match self {
-            CheckKind::JsonStrict | CheckKind::JsonExtractable => (&[], &[]),
-            CheckKind::HasKeys => (&["keys"], &[]),
-            CheckKind::ArrayLen => (&["field"], &["len", "min", "max"]),
-            CheckKind::MaxWords => (&["field", "max"], &[]),
-            CheckKind::EnglishOnly | CheckKind::RequiresHan => (&["field"], &[]),
-            CheckKind::LengthRange => (&[], &["field", "min", "max", "tolerance"]),
-            CheckKind::Regex => (&["pattern"], &["field", "must_match"]),
-            CheckKind::NotContains => (&["text"], &["field"]),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: Spanned<String>,
-    check: CheckKind,
-    description: Option<String>,
-    categories: Option<Vec<String>>,
-    templates: Option<Vec<String>>,
-    field: Option<String>,
-    keys: Option<Vec<String>>,
-    len: Option<usize>,
-    min: Option<usize>,
-    max: Option<usize>,
-    tolerance: Option<f64>,
-    pattern: Option<String>,
-    must_match: Option<bool>,
-    text: Option<String>,
-}
-
-impl RawRule {
-    fn set_keys(&self) -> Vec<&'static str> {
-        let set = [
-            ("field", self.field.is_some()),
-            ("keys", self.keys.is_some()),
-            ("len", self.len.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("tolerance", self.tolerance.is_some()),
-            ("pattern", self.pattern.is_some()),
-            ("must_match", self.must_match.is_some()),
-            ("text", self.text.is_some()),
-        ];
-        set.into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(k, _)| k)
-            .collect()
-    }
 }
 
 #[derive(Deserialize)]
@@ -295,7 +210,8 @@ impl Validator<'_> {
         for r in raw {
             let span = r.id.span();
             let id = r.id.get_ref().clone();
-            let kind = r.check.name();
+            let spec = r.check.0;
+            let kind = spec.name;
             let err = |msg: String| self.at(span.clone(), format!("rule `{id}` ({kind}): {msg}"));
             if id.trim().is_empty() {
                 return Err(self.at(span, "rule `id` is empty"));
@@ -303,7 +219,7 @@ impl Validator<'_> {
             if !seen.insert(id.clone()) {
                 return Err(err("duplicate rule id".into()));
             }
-            let (required, optional) = r.check.keys();
+            let (required, optional) = (spec.required, spec.optional);
             let set = r.set_keys();
             if let Some(k) = set
                 .iter()
@@ -352,70 +268,7 @@ impl Validator<'_> {
                     return Err(err(format!("min {a} is above max {b}")));
                 }
             }
-            let field = || r.field.clone().unwrap_or_default();
-            let check = match r.check {
-                CheckKind::JsonStrict => Check::JsonStrict,
-                CheckKind::JsonExtractable => Check::JsonExtractable,
-                CheckKind::HasKeys => Check::HasKeys {
-                    keys: r.keys.clone().unwrap_or_default(),
-                },
-                CheckKind::ArrayLen => match (r.len, r.min, r.max) {
-                    (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                        return Err(err("give `len` or `min`/`max`, not both".into()))
-                    }
-                    (Some(n), None, None) => Check::ArrayLen {
-                        field: field(),
-                        min: Some(n),
-                        max: Some(n),
-                    },
-                    (None, None, None) => return Err(err("needs `len`, `min` or `max`".into())),
-                    (None, min, max) => Check::ArrayLen {
-                        field: field(),
-                        min,
-                        max,
-                    },
-                },
-                CheckKind::MaxWords => Check::MaxWords {
-                    field: field(),
-                    max: r.max.unwrap_or_default(),
-                },
-                CheckKind::EnglishOnly => Check::EnglishOnly { field: field() },
-                CheckKind::RequiresHan => Check::RequiresHan { field: field() },
-                CheckKind::LengthRange => {
-                    let tolerance = r.tolerance.unwrap_or(DEFAULT_LENGTH_TOLERANCE);
-                    if !(0.0..1.0).contains(&tolerance) {
-                        return Err(err(format!(
-                            "tolerance {tolerance} must be at least 0 and below 1"
-                        )));
-                    }
-                    Check::LengthRange {
-                        field: r.field.clone(),
-                        min: r.min,
-                        max: r.max,
-                        tolerance,
-                    }
-                }
-                CheckKind::Regex => {
-                    let pattern = r.pattern.as_deref().unwrap_or_default();
-                    let regex = Regex::new(pattern)
-                        .map_err(|e| err(format!("pattern does not compile: {e}")))?;
-                    Check::Regex {
-                        field: r.field.clone(),
-                        regex,
-                        must_match: r.must_match.unwrap_or(true),
-                    }
-                }
-                CheckKind::NotContains => {
-                    let text = r.text.clone().unwrap_or_default();
-                    if text.is_empty() {
-                        return Err(err("`text` is empty".into()));
-                    }
-                    Check::NotContains {
-                        field: r.field.clone(),
-                        text,
-                    }
-                }
-            };
+            let check = (spec.build)(&r).map_err(err)?;
             out.push(Rule {
                 id,
                 description: r.description,

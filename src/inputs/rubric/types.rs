@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use regex::Regex;
 use serde::Deserialize;
 
 use super::template::template_name;
@@ -11,9 +10,7 @@ use crate::inputs::item::Item;
 /// The template a `vars` item uses when it names none.
 pub const DEFAULT_TEMPLATE: &str = "default";
 
-/// Relative tolerance of an approximate length (`300字左右`, a bare `300字`) when a `length_range` rule
-/// sets none: ±20 %, what a teacher marking a 300-character essay accepts (240–360).
-pub const DEFAULT_LENGTH_TOLERANCE: f64 = 0.2;
+pub use crate::score::checks::{Check, DEFAULT_LENGTH_TOLERANCE};
 
 /// How the judge module grades the dimensions: one call for all of them, or one call each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -98,46 +95,6 @@ impl Rule {
             .is_none_or(|ts| template_name(item).is_some_and(|t| ts.iter().any(|x| x == t)));
         category_ok && template_ok
     }
-}
-
-/// What a rule checks. `field` names a top-level key of the JSON object recovered from the answer;
-/// where it is optional, leaving it out checks the whole output.
-#[derive(Debug, Clone)]
-pub enum Check {
-    /// The whole output, trimmed, is exactly one JSON object. Keys: none.
-    JsonStrict,
-    /// A JSON object can be recovered (fence, prose around it). Keys: none.
-    JsonExtractable,
-    /// Keys `keys` are present and non-empty.
-    HasKeys { keys: Vec<String> },
-    /// `field` is a list of `len` (or `min`..=`max`) elements.
-    ArrayLen {
-        field: String,
-        min: Option<usize>,
-        max: Option<usize>,
-    },
-    /// `field` has at most `max` English words.
-    MaxWords { field: String, max: usize },
-    /// `field` has no Han, kana, hangul or full-width character.
-    EnglishOnly { field: String },
-    /// `field` (each element, for a list) contains Han.
-    RequiresHan { field: String },
-    /// Length in characters; the bound is `min`/`max` if given, else the item's `meta.length`, else
-    /// parsed from the prompt; `tolerance` widens approximate bounds (`300字左右`), default 0.2.
-    LengthRange {
-        field: Option<String>,
-        min: Option<usize>,
-        max: Option<usize>,
-        tolerance: f64,
-    },
-    /// `pattern` must match (or, with `must_match = false`, must not).
-    Regex {
-        field: Option<String>,
-        regex: Regex,
-        must_match: bool,
-    },
-    /// The literal `text` does not occur.
-    NotContains { field: Option<String>, text: String },
 }
 
 /// A failed rule bounds a dimension: if any rule of `if_any_fails` failed, the dimension is at most `max`.
