@@ -348,7 +348,7 @@ fn length_bound(
         }));
     }
     if let Some(b) = length::bound_from_meta(item.meta.as_ref(), tolerance) {
-        return Some(b);
+        return Some(b.map_err(|e| e.to_string()));
     }
     let from_prompt = length::parse_bound(item.last_prompt(), tolerance);
     from_prompt

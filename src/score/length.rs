@@ -134,16 +134,19 @@ fn approx(n: usize, tolerance: f64) -> (Option<usize>, Option<usize>) {
     (Some(lo), Some(hi))
 }
 
+/// An item's `meta.length` that is not a length.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("meta.length {0} is not a length (use a number, \"50字以内\" or {{\"min\":…,\"max\":…}})")]
+pub struct MetaLengthError(pub Value);
+
 /// The bound in an item's `meta.length`: a number (N ± tolerance), a string instruction (`"50字以内"`),
 /// or `{"min": A, "max": B}`. `None` when there is no `length`; `Err` when it is not understood.
 pub fn bound_from_meta(
     meta: Option<&Value>,
     tolerance: f64,
-) -> Option<Result<LengthBound, String>> {
+) -> Option<Result<LengthBound, MetaLengthError>> {
     let v = meta?.get("length")?;
-    let bad = || {
-        format!("meta.length {v} is not a length (use a number, \"50字以内\" or {{\"min\":…,\"max\":…}})")
-    };
+    let bad = || MetaLengthError(v.clone());
     Some(match v {
         Value::Number(n) => match n.as_u64() {
             Some(n) => {

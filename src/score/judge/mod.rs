@@ -23,6 +23,17 @@ use super::combine_with_judge;
 /// first call and two retries.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// A rubric's judge template that cannot be used; the message names the template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromptsError {
+    /// `[judge].template` (single-answer grading).
+    #[error("[judge].template {0}")]
+    Grade(#[source] prompt::TemplateError),
+    /// `[judge].pairwise_template` (GSB).
+    #[error("[judge].pairwise_template {0}")]
+    Pair(#[source] prompt::TemplateError),
+}
+
 /// The judge's prompt templates, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompts {
@@ -33,7 +44,7 @@ pub struct Prompts {
 impl Prompts {
     /// The rubric's `[judge]` templates, or the built-in ones where it has none. The error names the
     /// template and what is wrong with it.
-    pub fn of(rubric: &Rubric) -> Result<Prompts, String> {
+    pub fn of(rubric: &Rubric) -> Result<Prompts, PromptsError> {
         let t = rubric.judge.as_ref();
         let grade = t
             .and_then(|t| t.template.clone())
@@ -46,13 +57,13 @@ impl Prompts {
             &prompt::GRADE_PLACEHOLDERS,
             &["answer", "reply_format"],
         )
-        .map_err(|e| format!("[judge].template {e}"))?;
+        .map_err(PromptsError::Grade)?;
         prompt::validate(
             &pair,
             &prompt::PAIR_PLACEHOLDERS,
             &["answer_a", "answer_b", "reply_format"],
         )
-        .map_err(|e| format!("[judge].pairwise_template {e}"))?;
+        .map_err(PromptsError::Pair)?;
         Ok(Prompts { grade, pair })
     }
 }
@@ -372,9 +383,12 @@ if_any_fails = ["three"]
             template: Some("no answer here {{reply_format}}".into()),
             pairwise_template: None,
         });
+        let e = Prompts::of(&bad).unwrap_err();
         assert_eq!(
-            Prompts::of(&bad).unwrap_err(),
+            e.to_string(),
             "[judge].template needs the placeholder {{answer}}"
         );
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("needs the placeholder {{answer}}"));
     }
 }

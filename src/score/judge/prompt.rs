@@ -71,29 +71,43 @@ pub struct Rendered {
     pub nonce: String,
 }
 
+/// What is wrong with a judge template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `{{name}}` that is not one of the known placeholders (`known` is the list as shown).
+    #[error("unknown placeholder {{{{{name}}}}} (known: {known})")]
+    UnknownPlaceholder { name: String, known: String },
+    /// A required placeholder is absent.
+    #[error("needs the placeholder {{{{{0}}}}}")]
+    Missing(String),
+    /// A required placeholder occurs more than once.
+    #[error("has the placeholder {{{{{0}}}}} more than once")]
+    Repeated(String),
+}
+
 /// Check a template: every `{{name}}` is one of `known`, and each of `required` occurs exactly once.
-pub fn validate(template: &str, known: &[&str], required: &[&str]) -> Result<(), String> {
+pub fn validate(template: &str, known: &[&str], required: &[&str]) -> Result<(), TemplateError> {
     let mut seen: Vec<&str> = Vec::new();
     for piece in split(template) {
         if let Piece::Placeholder(name) = piece {
             if !known.contains(&name) {
-                return Err(format!(
-                    "unknown placeholder {{{{{name}}}}} (known: {})",
-                    known
+                return Err(TemplateError::UnknownPlaceholder {
+                    name: name.to_string(),
+                    known: known
                         .iter()
                         .map(|k| format!("{{{{{k}}}}}"))
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                        .join(", "),
+                });
             }
             seen.push(name);
         }
     }
     for r in required {
         match seen.iter().filter(|s| *s == r).count() {
-            0 => return Err(format!("needs the placeholder {{{{{r}}}}}")),
+            0 => return Err(TemplateError::Missing(r.to_string())),
             1 => {}
-            _ => return Err(format!("has the placeholder {{{{{r}}}}} more than once")),
+            _ => return Err(TemplateError::Repeated(r.to_string())),
         }
     }
     Ok(())
@@ -462,12 +476,17 @@ mod tests {
             &GRADE_PLACEHOLDERS,
             &["answer"],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("unknown placeholder {{anser}}"), "{e}");
         let e = validate("{{reply_format}}", &GRADE_PLACEHOLDERS, &["answer"]).unwrap_err();
-        assert_eq!(e, "needs the placeholder {{answer}}");
+        assert_eq!(e, TemplateError::Missing("answer".into()));
+        assert_eq!(e.to_string(), "needs the placeholder {{answer}}");
         let e = validate("{{answer}}{{answer}}", &GRADE_PLACEHOLDERS, &["answer"]).unwrap_err();
-        assert!(e.contains("more than once"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "has the placeholder {{answer}} more than once"
+        );
         // JSON braces are text, not placeholders.
         assert!(validate(
             "{\"a\": {\"b\": 1}} {{answer}}",
