@@ -112,7 +112,7 @@ fn rubric_findings(rubric: &Rubric, items: &[Item], m: &mut Makeup) {
             Err(e) => m.add(Finding {
                 kind: FindingKind::RubricMismatch,
                 line: Some(item.line),
-                message: e,
+                message: e.to_string(),
             }),
         }
     }

@@ -55,7 +55,7 @@ mod template;
 mod types;
 
 pub use load::{load, parse};
-pub use template::template_name;
+pub use template::{template_name, RenderError, VariableError};
 pub use types::*;
 
 #[cfg(test)]

@@ -22,38 +22,76 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("placeholder pattern is valid")
 });
 
+/// Why a `vars` item cannot be rendered; the caller adds FILE:LINE.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    /// `vars.template` is not a string.
+    #[error("vars.template must be a template name, not {0}")]
+    TemplateNotAName(Value),
+    /// The item names a template and the rubric has none.
+    #[error("unknown template `{name}`: rubric `{rubric}` has no [templates]")]
+    NoTemplates { name: String, rubric: String },
+    /// The item names a template the rubric does not have; `known` lists the ones it has.
+    #[error("unknown template `{name}` (rubric `{rubric}` has: {known})")]
+    UnknownTemplate {
+        name: String,
+        rubric: String,
+        known: String,
+    },
+    /// Every variable problem of the item, missing variables first.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Variables(Vec<VariableError>),
+}
+
+/// One variable that does not fill its template.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VariableError {
+    /// Placeholders with no variable, in order of first use.
+    #[error("template `{template}` needs vars {} (missing)", .vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "))]
+    Missing { template: String, vars: Vec<String> },
+    /// An object or null.
+    #[error("variable `{var}` is {value}; only text, numbers, booleans and lists render")]
+    NotRenderable { var: String, value: Value },
+    /// A list the rubric does not say how to render.
+    #[error("variable `{var}` is a list, but the rubric has no [template_lists.{var}] saying how it renders")]
+    ListWithoutRendering { var: String },
+    /// A list element that is not text.
+    #[error("variable `{var}`[{index}] is {value}; list elements must be text")]
+    ListElement {
+        var: String,
+        index: usize,
+        value: Value,
+    },
+}
+
 impl Rubric {
     /// Render a `vars` item through its template into one user message; items without vars are left
     /// alone. `{name}` is replaced by `vars[name]`: strings as they are, numbers and booleans as written,
     /// lists as `[template_lists.name]` says. Text that is not `{identifier}` (e.g. a JSON skeleton's
     /// `{`) stays as it is. The error names the unknown template or every missing variable; the caller
     /// adds FILE:LINE.
-    pub fn render(&self, item: &mut Item) -> Result<(), String> {
+    pub fn render(&self, item: &mut Item) -> Result<(), RenderError> {
         let Some(vars) = &item.vars else {
             return Ok(());
         };
         let name = match vars.get("template") {
             None => DEFAULT_TEMPLATE,
             Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err(format!(
-                    "vars.template must be a template name, not {other}"
-                ))
-            }
+            Some(other) => return Err(RenderError::TemplateNotAName(other.clone())),
         };
         let Some(template) = self.templates.get(name) else {
             let known: Vec<&str> = self.templates.keys().map(String::as_str).collect();
             return Err(if known.is_empty() {
-                format!(
-                    "unknown template `{name}`: rubric `{}` has no [templates]",
-                    self.id
-                )
+                RenderError::NoTemplates {
+                    name: name.to_string(),
+                    rubric: self.id.clone(),
+                }
             } else {
-                format!(
-                    "unknown template `{name}` (rubric `{}` has: {})",
-                    self.id,
-                    known.join(", ")
-                )
+                RenderError::UnknownTemplate {
+                    name: name.to_string(),
+                    rubric: self.id.clone(),
+                    known: known.join(", "),
+                }
             });
         };
         let mut missing = Vec::new();
@@ -74,14 +112,16 @@ impl Rubric {
             }
         });
         if !missing.is_empty() {
-            let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             problems.insert(
                 0,
-                format!("template `{name}` needs vars {} (missing)", list.join(", ")),
+                VariableError::Missing {
+                    template: name.to_string(),
+                    vars: missing,
+                },
             );
         }
         if !problems.is_empty() {
-            return Err(problems.join("; "));
+            return Err(RenderError::Variables(problems));
         }
         item.messages = vec![Message {
             role: Role::User,
@@ -90,25 +130,28 @@ impl Rubric {
         Ok(())
     }
 
-    fn render_value(&self, var: &str, v: &Value) -> Result<String, String> {
+    fn render_value(&self, var: &str, v: &Value) -> Result<String, VariableError> {
         if let Some(text) = scalar_text(v) {
             return Ok(text);
         }
         let Value::Array(items) = v else {
-            return Err(format!(
-                "variable `{var}` is {v}; only text, numbers, booleans and lists render"
-            ));
+            return Err(VariableError::NotRenderable {
+                var: var.to_string(),
+                value: v.clone(),
+            });
         };
-        let how = self.template_lists.get(var).ok_or_else(|| {
-            format!(
-                "variable `{var}` is a list, but the rubric has no [template_lists.{var}] \
-                 saying how it renders"
-            )
-        })?;
+        let how =
+            self.template_lists
+                .get(var)
+                .ok_or_else(|| VariableError::ListWithoutRendering {
+                    var: var.to_string(),
+                })?;
         let mut lines = Vec::with_capacity(items.len());
         for (i, e) in items.iter().enumerate() {
-            let text = scalar_text(e).ok_or_else(|| {
-                format!("variable `{var}`[{i}] is {e}; list elements must be text")
+            let text = scalar_text(e).ok_or_else(|| VariableError::ListElement {
+                var: var.to_string(),
+                index: i,
+                value: e.clone(),
             })?;
             let prefix = match how.prefixes.len() {
                 0 => "",

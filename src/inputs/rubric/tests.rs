@@ -164,17 +164,21 @@ fn render_errors_name_template_and_variables() {
     let r = parse_ok(MINIMAL);
     let mut it = item(serde_json::json!({"template": "turn"}));
     assert_eq!(
-        r.render(&mut it).unwrap_err(),
+        r.render(&mut it).unwrap_err().to_string(),
         "unknown template `turn` (rubric `t` has: default)"
     );
     let mut it = item(serde_json::json!({}));
     assert_eq!(
-        r.render(&mut it).unwrap_err(),
+        r.render(&mut it).unwrap_err().to_string(),
         "template `default` needs vars `topic`, `history` (missing)"
     );
-    let mut it = item(serde_json::json!({"topic": {"a": 1}, "history": []}));
+    let mut it = item(serde_json::json!({"topic": {"a": 1}, "history": [null, "b"]}));
     let e = r.render(&mut it).unwrap_err();
-    assert!(e.contains("variable `topic` is {\"a\":1}"), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "variable `topic` is {\"a\":1}; only text, numbers, booleans and lists render; \
+         variable `history`[0] is null; list elements must be text"
+    );
     assert!(it.messages.is_empty());
 }
 
@@ -186,7 +190,13 @@ fn list_without_rendering_rule_is_an_error_and_plain_items_are_untouched() {
     ));
     let mut it = item(serde_json::json!({"topic": "t", "history": ["a"]}));
     let e = r.render(&mut it).unwrap_err();
-    assert!(e.contains("no [template_lists.history]"), "{e}");
+    assert_eq!(
+        e,
+        RenderError::Variables(vec![VariableError::ListWithoutRendering {
+            var: "history".into()
+        }])
+    );
+    assert!(e.to_string().contains("no [template_lists.history]"), "{e}");
     let mut plain = item(serde_json::Value::Null);
     plain.messages = vec![Message {
         role: Role::User,
