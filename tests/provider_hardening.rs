@@ -26,7 +26,11 @@ fn sim(faults: &str) -> BgSim {
 /// A run of `n` one-turn items against OpenAI-compatible model `ernie-speed` at `base_url`.
 fn run(base_url: &str, n: usize, extra: &str) -> (TestDir, std::process::Output) {
     let dir = TestDir::new();
-    let retries = if extra.contains("retries") { "" } else { "retries = 2\n" };
+    let retries = if extra.contains("retries") {
+        ""
+    } else {
+        "retries = 2\n"
+    };
     dir.write(
         "evalrun.toml",
         &format!(

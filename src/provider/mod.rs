@@ -12,6 +12,8 @@
 //! refused request produced nothing, so the attempt's timing is the resent request's (`qianfan.rs`).
 
 pub mod body;
+#[cfg(test)]
+mod fuzz;
 pub mod openai;
 pub mod qianfan;
 pub mod sse;
