@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Protocol,
     Network,
     Truncated,
+    /// The answer passed the model's `max_answer_bytes`; reading stopped there (extension of SPEC §5).
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -33,6 +35,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Network => "network",
             ErrorKind::Truncated => "truncated",
+            ErrorKind::TooLarge => "too_large",
         }
     }
 }
@@ -74,6 +77,14 @@ pub struct ResponseRecord {
     pub attempts: u32,
     pub error: Option<ErrorInfo>,
     pub cached: bool,
+    /// Extension of SPEC §5: the server reported no token counts, so `prompt_tokens` and
+    /// `completion_tokens` are evalrun's estimate (the one the limits use). Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tokens_estimated: bool,
+    /// Extension of SPEC §5: the answer's bytes were not valid UTF-8; `output` holds them decoded
+    /// with U+FFFD in place of each invalid sequence. Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invalid_utf8: bool,
 }
 
 /// Outcome of one rule check on one answer.
@@ -190,6 +201,10 @@ pub struct JudgementRecord {
     pub completion_tokens: Option<u64>,
     pub total_ms: Option<f64>,
     pub error: Option<ErrorInfo>,
+    /// Extension of SPEC §5: the server reported no token counts; they are evalrun's estimate.
+    /// Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tokens_estimated: bool,
     /// Extension of SPEC §5: the reply came from the response cache (no request was sent); tokens and
     /// `total_ms` are the original call's. Omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

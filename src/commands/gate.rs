@@ -856,6 +856,8 @@ mod tests {
                     attempts: 1,
                     error: None,
                     cached: false,
+                    tokens_estimated: false,
+                    invalid_utf8: false,
                 },
             );
             records.insert(

@@ -145,6 +145,10 @@ impl ResolvedModel {
 
     /// Where requests go, for display (`models`, manifest, report): never carries a secret.
     pub fn endpoint_display(&self) -> String {
+        crate::inputs::secret::redact_url(&self.endpoint_display_raw())
+    }
+
+    fn endpoint_display_raw(&self) -> String {
         match self.config.provider {
             ProviderKind::Qianfan => format!(
                 "{}/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{}",

@@ -11,6 +11,9 @@
 //! with 110/111 gets one single-flight token refresh and is resent inside the same attempt — the
 //! refused request produced nothing, so the attempt's timing is the resent request's (`qianfan.rs`).
 
+pub mod body;
+#[cfg(test)]
+mod fuzz;
 pub mod openai;
 pub mod qianfan;
 pub mod sse;
@@ -89,6 +92,10 @@ pub struct Attempt {
     pub failure: Option<Failure>,
     /// The server's `X-Ratelimit-*` headers, when it sent any.
     pub rate: Option<RateHeaders>,
+    /// Some of the answer's bytes were not UTF-8; `output` has U+FFFD in their place.
+    pub invalid_utf8: bool,
+    /// `usage` is evalrun's estimate: the server reported no token counts (set by the runner).
+    pub tokens_estimated: bool,
 }
 
 /// `X-Ratelimit-Limit-/Remaining-/Reset-Requests|Tokens` (PROTOCOLS §1.7; OpenAI sends the same
@@ -188,6 +195,11 @@ pub(crate) trait Wire {
         headers: &reqwest::header::HeaderMap,
         body: &str,
     ) -> Failure;
+    /// The protocol always names a finish reason before its end marker (OpenAI's `[DONE]`): a stream
+    /// that ends without one was stopped by the server, not finished.
+    fn needs_finish_reason(&self) -> bool {
+        false
+    }
     /// Read a whole JSON body that came instead of a stream (an error in a 200 body, or a server that
     /// ignored `stream`).
     fn json_answer(&self, body: &str) -> Chunk;
@@ -231,18 +243,20 @@ impl Timeouts {
     }
 }
 
+/// The error code of a request refused before anything was sent, because of the item's content.
+pub const NOT_SENT: &str = "not_sent";
+
 /// A client for one configured model.
 pub struct Client {
     http: reqwest::Client,
     wire: Box<dyn Wire + Send + Sync>,
     redactor: Redactor,
     timeouts: Timeouts,
+    /// Reading an answer stops at this many bytes of text (`too_large`).
+    max_answer_bytes: usize,
     /// Qianfan v1's access token, shared process-wide by models with the same keys.
     auth: Option<Arc<qianfan::TokenSource>>,
 }
-
-/// Bodies of error answers are read up to this size; the rest is not needed to classify them.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl Client {
     pub fn new(model: &ResolvedModel, redactor: Redactor) -> anyhow::Result<Self> {
@@ -251,6 +265,8 @@ impl Client {
             .connect_timeout(timeouts.connect)
             .pool_max_idle_per_host(model.config.concurrency.max(1))
             .build()?;
+        // reqwest sends a URL's user-info as `Authorization: Basic`: a server may echo it.
+        redactor.learn_url_userinfo(&model.base_url);
         let (wire, auth): (Box<dyn Wire + Send + Sync>, _) = match model.config.provider {
             ProviderKind::Openai => (Box::new(openai::OpenAi::new(model)), None),
             ProviderKind::Qianfan => {
@@ -269,6 +285,7 @@ impl Client {
             wire,
             redactor,
             timeouts,
+            max_answer_bytes: max_answer_bytes(model),
             auth,
         })
     }
@@ -281,6 +298,7 @@ impl Client {
         };
         if let Err(mut f) = self.wire.validate(prompt) {
             f.message = self.redactor.scrub(&f.message);
+            f.code.get_or_insert_with(|| NOT_SENT.into());
             return failed(Attempt::default(), f);
         }
         let mut failed_generation = None;
@@ -359,18 +377,26 @@ impl Client {
             .unwrap_or("")
             .to_ascii_lowercase();
 
+        let max = self.max_answer_bytes;
         if !(200..300).contains(&status) {
-            let body = read_capped(response, deadline).await;
-            let mut f = self.wire.error_answer(status, &headers, &body);
+            let body = body::read_capped(response, deadline, body::MAX_ERROR_BODY.min(max)).await;
+            let mut f = self.wire.error_answer(status, &headers, &body.text);
             f.message = self.redactor.scrub(&f.message);
             return failed(Attempt::default(), f);
         }
         if !content_type.contains("text/event-stream") {
             // A JSON body instead of a stream: Qianfan's errors come this way with HTTP 200.
-            let body = read_capped(response, deadline).await;
+            let body = body::read_capped(response, deadline, body::raw_cap(max)).await;
             let now = Instant::now();
-            let mut attempt = Attempt::default();
-            match self.wire.json_answer(&body) {
+            let mut attempt = Attempt {
+                invalid_utf8: body.invalid_utf8,
+                ..Attempt::default()
+            };
+            if body.over {
+                // A JSON body cut short cannot be parsed: nothing of it is kept.
+                return failed(attempt, body::too_large(max));
+            }
+            match self.wire.json_answer(&body.text) {
                 Chunk::Failure(mut f) => {
                     f.message = self.redactor.scrub(&f.message);
                     f.status.get_or_insert(status);
@@ -384,16 +410,37 @@ impl Client {
                 } => {
                     attempt.ttft_ms = (!text.is_empty()).then(|| ms(now));
                     attempt.total_ms = Some(ms(now));
-                    attempt.output = text;
                     attempt.finish_reason = finish_reason;
                     attempt.usage = usage.unwrap_or_default();
-                    return attempt;
+                    let over = body::append_capped(&mut attempt.output, &text, max);
+                    attempt.output = self.redactor.scrub_answer(&attempt.output);
+                    return match over {
+                        Some(f) => failed(attempt, f),
+                        None => attempt,
+                    };
                 }
             }
         }
 
-        let mut response = response;
         let mut decoder = sse::SseDecoder::new();
+        let mut attempt = self
+            .read_stream(response, &mut decoder, t0, first_deadline, deadline)
+            .await;
+        attempt.invalid_utf8 = decoder.saw_invalid_utf8();
+        attempt.output = self.redactor.scrub_answer(&attempt.output);
+        attempt
+    }
+
+    /// Read an event stream to its end marker, a failure, or `max_answer_bytes`.
+    async fn read_stream(
+        &self,
+        mut response: reqwest::Response,
+        decoder: &mut sse::SseDecoder,
+        t0: Instant,
+        first_deadline: tokio::time::Instant,
+        deadline: tokio::time::Instant,
+    ) -> Attempt {
+        let ms = |t: Instant| t.duration_since(t0).as_secs_f64() * 1000.0;
         let mut attempt = Attempt::default();
         let mut last_arrival = t0;
         loop {
@@ -432,9 +479,12 @@ impl Client {
                     return done;
                 }
             }
+            if decoder.pending_len() > body::raw_cap(self.max_answer_bytes) {
+                return failed(attempt, body::too_large(self.max_answer_bytes));
+            }
         }
         let now = Instant::now();
-        let end = decoder.finish();
+        let end = std::mem::take(decoder).finish();
         if let Some(event) = end.pending {
             if let Some(done) = self.apply(&mut attempt, &event.data, now, ms) {
                 return done;
@@ -476,7 +526,11 @@ impl Client {
             } => {
                 if !text.is_empty() {
                     attempt.ttft_ms.get_or_insert_with(|| ms(arrived));
-                    attempt.output.push_str(&text);
+                    let over =
+                        body::append_capped(&mut attempt.output, &text, self.max_answer_bytes);
+                    if let Some(f) = over {
+                        return Some(failed(std::mem::take(attempt), f));
+                    }
                 }
                 if finish_reason.is_some() {
                     attempt.finish_reason = finish_reason;
@@ -486,6 +540,15 @@ impl Client {
                 }
                 if end {
                     attempt.total_ms = Some(ms(arrived));
+                    if attempt.finish_reason.is_none() && self.wire.needs_finish_reason() {
+                        // llama.cpp's server ends an interrupted stream exactly so.
+                        let f = Failure::new(
+                            ErrorKind::Truncated,
+                            RetryAdvice::Backoff,
+                            "the stream ended with its end marker but no finish_reason: the server stopped the answer",
+                        );
+                        return Some(failed(std::mem::take(attempt), f));
+                    }
                     return Some(std::mem::take(attempt));
                 }
                 None
@@ -539,16 +602,10 @@ fn failed(mut attempt: Attempt, failure: Failure) -> Attempt {
     attempt
 }
 
-async fn read_capped(mut response: reqwest::Response, deadline: tokio::time::Instant) -> String {
-    let mut buf = Vec::new();
-    while buf.len() < MAX_ERROR_BODY {
-        match tokio::time::timeout_at(deadline, response.chunk()).await {
-            Ok(Ok(Some(b))) => buf.extend_from_slice(&b),
-            _ => break,
-        }
-    }
-    buf.truncate(MAX_ERROR_BODY);
-    String::from_utf8_lossy(&buf).into_owned()
+/// The model's `max_answer_bytes`. The configuration key is read by `inputs::config` (issue 14);
+/// until the resolved model carries it, every model has the default.
+fn max_answer_bytes(_model: &ResolvedModel) -> usize {
+    body::DEFAULT_MAX_ANSWER_BYTES
 }
 
 /// Parse what a server sent as JSON; when it is not JSON, the retried `protocol` failure that says

@@ -135,6 +135,10 @@ impl Wire for OpenAi {
         Ok(req)
     }
 
+    fn needs_finish_reason(&self) -> bool {
+        true
+    }
+
     fn event(&self, data: &str) -> Chunk {
         let data = data.trim();
         if data == "[DONE]" {
@@ -201,7 +205,16 @@ impl Wire for OpenAi {
         if status == 429 && f.code.as_deref() == Some("insufficient_quota") {
             f.advice = RetryAdvice::Never;
         }
-        f.retry_after = retry_after(headers);
+        if let Some((wait, asked)) = retry_after(headers) {
+            f.retry_after = Some(wait);
+            if asked > wait {
+                f.message.push_str(&format!(
+                    " (Retry-After asked for {:.0} s; evalrun waits at most {} s)",
+                    asked.as_secs_f64(),
+                    MAX_RETRY_AFTER.as_secs()
+                ));
+            }
+        }
         f
     }
 
@@ -264,9 +277,12 @@ fn api_error(err: &Value, status: Option<u16>, kind: ErrorKind, advice: RetryAdv
     f
 }
 
+/// The longest server-requested wait evalrun honours before a retry.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
 /// `retry-after-ms`, else `retry-after` in seconds (an HTTP date is ignored), as the OpenAI SDK reads
-/// them; a wait over 120 s is not honoured (the SDK then does not retry; evalrun uses its own backoff).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+/// them: (the wait evalrun honours, capped at `MAX_RETRY_AFTER`; the wait asked for).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<(Duration, Duration)> {
     let get = |k: &str| {
         headers
             .get(k)
@@ -276,7 +292,10 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let d = get("retry-after-ms")
         .map(|ms| ms / 1000.0)
         .or_else(|| get("retry-after"))?;
-    (d > 0.0 && d <= 120.0).then(|| Duration::from_secs_f64(d))
+    (d > 0.0 && d.is_finite()).then(|| {
+        let asked = Duration::try_from_secs_f64(d).unwrap_or(Duration::MAX);
+        (asked.min(MAX_RETRY_AFTER), asked)
+    })
 }
 
 #[cfg(test)]
@@ -392,5 +411,14 @@ mod tests {
         assert!(f.message.contains("not json"));
         let f = w.error_answer(503, &Default::default(), "");
         assert_eq!(f.advice, RetryAdvice::Backoff);
+        h.insert("retry-after", "600".parse().unwrap());
+        let f = w.error_answer(429, &h, "");
+        assert_eq!(f.retry_after, Some(MAX_RETRY_AFTER));
+        assert!(
+            f.message
+                .contains("Retry-After asked for 600 s; evalrun waits at most 120 s"),
+            "{}",
+            f.message
+        );
     }
 }

@@ -92,6 +92,13 @@ impl Qianfan {
 /// no empty content; system + messages within the model's character limit when it is known.
 fn check_conversation(prompt: Prompt<'_>, known: Option<&QianfanModel>) -> Result<(), String> {
     let n = prompt.messages.len();
+    if prompt
+        .messages
+        .first()
+        .is_some_and(|m| m.role == Role::Assistant)
+    {
+        return Err("messages[0]: Qianfan v1 requires the conversation to open with a user turn; this one opens with an assistant turn (OpenAI-compatible models accept it)".into());
+    }
     if n.is_multiple_of(2) {
         return Err(format!(
             "messages: Qianfan v1 needs an odd number of messages (user, assistant, …, user); this conversation has {n}"

@@ -37,6 +37,7 @@ pub struct SseDecoder {
     event: String,
     has_data: bool,
     stray_json: Option<String>,
+    invalid_utf8: bool,
 }
 
 impl SseDecoder {
@@ -74,6 +75,17 @@ impl SseDecoder {
         events
     }
 
+    /// Some complete line was not valid UTF-8 (it was decoded with U+FFFD in place of the bad bytes).
+    pub fn saw_invalid_utf8(&self) -> bool {
+        self.invalid_utf8
+    }
+
+    /// Bytes held for a line that has not ended yet: a caller bounds it, so a server that never ends
+    /// a line cannot make the decoder hold an unbounded body.
+    pub fn pending_len(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The body has ended: report a complete-but-undispatched event and any torn partial line.
     pub fn finish(mut self) -> SseEnd {
         let mut events = Vec::new();
@@ -94,6 +106,9 @@ impl SseDecoder {
 
     fn line(&mut self, raw: &[u8], events: &mut Vec<SseEvent>) {
         let line = String::from_utf8_lossy(raw);
+        if let std::borrow::Cow::Owned(_) = line {
+            self.invalid_utf8 = true;
+        }
         let line = line.strip_prefix('\u{feff}').unwrap_or(&line);
         if line.is_empty() {
             if let Some(e) = self.take_event() {
@@ -224,6 +239,18 @@ mod tests {
             prop_assert_eq!(events, want);
             prop_assert_eq!(end, want_end);
         }
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_and_flagged_but_a_split_character_is_not() {
+        let body = "data: 孙悟空\n\n".as_bytes();
+        let mut d = SseDecoder::new();
+        d.push(&body[..8]);
+        d.push(&body[8..]);
+        assert!(!d.saw_invalid_utf8());
+        let events = d.push(b"data: a\xffb\n\n");
+        assert_eq!(data(&events), ["a\u{fffd}b"]);
+        assert!(d.saw_invalid_utf8());
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct Entry {
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub finish_reason: Option<String>,
+    /// The token counts are evalrun's estimate (issue 14). Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tokens_estimated: bool,
 }
 
 impl Entry {
@@ -89,6 +92,7 @@ impl Entry {
             prompt_tokens: a.usage.prompt_tokens,
             completion_tokens: a.usage.completion_tokens,
             finish_reason: a.finish_reason.clone(),
+            tokens_estimated: a.tokens_estimated,
         })
     }
 
@@ -103,8 +107,8 @@ impl Entry {
                 completion_tokens: self.completion_tokens,
             },
             finish_reason: self.finish_reason,
-            failure: None,
-            rate: None,
+            tokens_estimated: self.tokens_estimated,
+            ..Attempt::default()
         }
     }
 }

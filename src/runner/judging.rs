@@ -444,6 +444,7 @@ async fn ask(
     record.raw = (!a.output.is_empty()).then(|| a.output.clone());
     record.prompt_tokens = a.usage.prompt_tokens;
     record.completion_tokens = a.usage.completion_tokens;
+    record.tokens_estimated = a.tokens_estimated;
     record.total_ms = a.total_ms.map(|ms| (ms * 1000.0).round() / 1000.0);
     match a.failure {
         Some(f) => {
@@ -500,6 +501,7 @@ fn blank_record(
         total_ms: None,
         error: None,
         cached: false,
+        tokens_estimated: false,
     }
 }
 

@@ -345,7 +345,7 @@ pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Cal
         let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
         attempts += 1;
         let sent = Instant::now();
-        let attempt = run.endpoint.client.attempt(prompt).await;
+        let mut attempt = run.endpoint.client.attempt(prompt).await;
         drop(permit);
         let used = tokens_used(&attempt, prompt_tokens, max_output);
         run.limits.settle(
@@ -354,6 +354,7 @@ pub async fn call(run: &ModelRun, global: &Semaphore, prompt: Prompt<'_>) -> Cal
             reservation,
             attempt.rate.as_ref(),
         );
+        estimate_missing_usage(&mut attempt, prompt_tokens);
         let Some(failure) = &attempt.failure else {
             return Called {
                 attempt,
@@ -418,6 +419,21 @@ fn tokens_used(a: &Attempt, prompt_estimate: u64, max_output: u64) -> Used {
     }
 }
 
+/// Token counts the server did not report, for an attempt that produced text: the same estimate the
+/// limits use, marked as estimated (never shown as 0).
+fn estimate_missing_usage(a: &mut Attempt, prompt_estimate: u64) {
+    let u = &mut a.usage;
+    if (u.prompt_tokens.is_some() && u.completion_tokens.is_some())
+        || (a.failure.is_some() && a.output.is_empty())
+    {
+        return;
+    }
+    u.prompt_tokens.get_or_insert(prompt_estimate);
+    u.completion_tokens
+        .get_or_insert_with(|| estimate_tokens(&[&a.output], 0));
+    a.tokens_estimated = true;
+}
+
 /// The attempt `call` reports when `--max-cost` stopped it before anything was sent.
 fn over_budget() -> Attempt {
     let mut f = Failure::new(
@@ -440,7 +456,13 @@ fn record(model: &str, item: &Item, sample: u32, called: Called) -> ResponseReco
     } = called;
     let error = a.failure.map(|f| ErrorInfo {
         kind: f.kind,
-        message: f.message,
+        // A request refused for its content names the item's line in the eval set.
+        message: match f.code.as_deref() {
+            Some(crate::provider::NOT_SENT) => {
+                format!("eval set line {}: {}", item.line, f.message)
+            }
+            _ => f.message,
+        },
         status: f.status,
         code: f.code,
     });
@@ -463,6 +485,8 @@ fn record(model: &str, item: &Item, sample: u32, called: Called) -> ResponseReco
         attempts,
         error,
         cached: false,
+        tokens_estimated: a.tokens_estimated,
+        invalid_utf8: a.invalid_utf8,
     }
 }
 

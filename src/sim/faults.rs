@@ -36,6 +36,17 @@ pub struct FaultSet {
     /// `garbage=P`: the judge profile replies unusably, on every call, for this share of the answers it
     /// is asked to grade or compare (chosen by a hash of the answers, so retries do not help).
     pub garbage: Option<f64>,
+    // Real servers' quirks (issue 14; `quirks.rs`).
+    /// `no_finish=P`: an OpenAI stream ends with `[DONE]` but no `finish_reason` (llama.cpp's server).
+    pub no_finish: Option<f64>,
+    /// `no_usage=P`: an OpenAI stream sends no usage, even when asked for it.
+    pub no_usage: Option<f64>,
+    /// `bad_utf8=P`: a byte that is not UTF-8 inside an OpenAI stream's first content.
+    pub bad_utf8: Option<f64>,
+    /// `huge=BYTES`: every OpenAI stream carries this many more bytes of answer text.
+    pub huge: Option<u64>,
+    /// `echo_auth=P`: an OpenAI route answers HTTP 500 whose body echoes the `Authorization` headers.
+    pub echo_auth: Option<f64>,
 }
 
 /// Global fault settings plus per-model overrides (keys: canonical profile names).
@@ -72,6 +83,11 @@ const KEYS: &[&str] = &[
     "stall",
     "stall_ms",
     "garbage",
+    "no_finish",
+    "no_usage",
+    "bad_utf8",
+    "huge",
+    "echo_auth",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -117,6 +133,11 @@ impl FaultSet {
             "stall" => self.stall = Some(prob(item, v)?),
             "stall_ms" => self.stall_ms = Some(count(item, v)?),
             "garbage" => self.garbage = Some(prob(item, v)?),
+            "no_finish" => self.no_finish = Some(prob(item, v)?),
+            "no_usage" => self.no_usage = Some(prob(item, v)?),
+            "bad_utf8" => self.bad_utf8 = Some(prob(item, v)?),
+            "huge" => self.huge = Some(count(item, v)?),
+            "echo_auth" => self.echo_auth = Some(prob(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -142,6 +163,11 @@ impl FaultSet {
             stall: self.stall.or(base.stall),
             stall_ms: self.stall_ms.or(base.stall_ms),
             garbage: self.garbage.or(base.garbage),
+            no_finish: self.no_finish.or(base.no_finish),
+            no_usage: self.no_usage.or(base.no_usage),
+            bad_utf8: self.bad_utf8.or(base.bad_utf8),
+            huge: self.huge.or(base.huge),
+            echo_auth: self.echo_auth.or(base.echo_auth),
         }
     }
 
@@ -164,6 +190,11 @@ impl FaultSet {
         push("stall", self.stall.map(|v| v.to_string()));
         push("stall_ms", self.stall_ms.map(|v| v.to_string()));
         push("garbage", self.garbage.map(|v| v.to_string()));
+        push("no_finish", self.no_finish.map(|v| v.to_string()));
+        push("no_usage", self.no_usage.map(|v| v.to_string()));
+        push("bad_utf8", self.bad_utf8.map(|v| v.to_string()));
+        push("huge", self.huge.map(|v| v.to_string()));
+        push("echo_auth", self.echo_auth.map(|v| v.to_string()));
         out
     }
 }

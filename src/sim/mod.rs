@@ -14,6 +14,8 @@
 //! | `POST /v1/chat/completions` | OpenAI chat, stream and not |
 //! | `POST /v1/completions` | OpenAI legacy prompt → completion (`stop`, `max_tokens` default 16) |
 //! | `POST /v2/chat/completions` | Qianfan v2 (OpenAI shape; `appid` header ignored) |
+//! | `GET /v1/models` | OpenAI model list (`{"object":"list","data":[{"id",…}]}`) |
+//! | `POST /rpc/2.0/ai_custom/v1/wenxinworkshop/completions/{endpoint}?access_token=T` | Qianfan v1 non-chat completions: `prompt` → `result` (answered as the one-turn chat; counted under the chat route) |
 //! | `GET /sim/stats` | [`SimStats`] as JSON |
 //! | `GET /sim/models` | [`models`] as JSON |
 //!
@@ -107,6 +109,11 @@
 //! | `cut` | probability | a stream ends cleanly after a whole event but before `is_end` / `[DONE]` |
 //! | `stall` | probability | a pause of `stall_ms` before a token in the middle of the answer |
 //! | `stall_ms` | milliseconds | stall length (default 30000; scaled by `time_scale`) |
+//! | `no_finish` | probability | an OpenAI stream ends with `[DONE]` but sends no `finish_reason` (llama.cpp's server interrupting an answer) |
+//! | `no_usage` | probability | an OpenAI stream sends no usage, even when asked (`stream_options.include_usage`) |
+//! | `bad_utf8` | probability | a byte 0xFF (not UTF-8) in an OpenAI stream's first content |
+//! | `huge` | bytes | every OpenAI stream carries this many more bytes of answer text (in 64 KiB events) |
+//! | `echo_auth` | probability | an OpenAI route answers HTTP 500 whose JSON body echoes the request's `Authorization` headers |
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
 //!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
@@ -120,6 +127,7 @@ mod judge;
 mod openai;
 mod profiles;
 mod qianfan;
+mod quirks;
 mod rng;
 mod serve;
 mod server;
@@ -207,6 +215,12 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/completions", post(openai::legacy))
         .route("/v2/chat/completions", post(openai::chat_v2))
+        // Issue 14: the other routes the SDKs call.
+        .route("/v1/models", get(quirks::list_models))
+        .route(
+            "/rpc/2.0/ai_custom/v1/wenxinworkshop/completions/{endpoint}",
+            post(quirks::qianfan_completions),
+        )
         .route(
             "/sim/stats",
             get(

@@ -332,6 +332,9 @@ async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) 
     };
     lock(&st.stats).model(p.name).requests += 1;
     let set = st.faults_for(p);
+    if let Some(r) = super::quirks::echo_auth(&set, headers) {
+        return r;
+    }
     if let Err(Refusal::Requests(w) | Refusal::Tokens(w)) = st.admit_request(p) {
         let mut r = rate_limited(st, flavor, &set, w, false);
         add_rate_headers(&mut r, st.rate_info(p));
@@ -536,6 +539,8 @@ fn answer(
         at: end,
         data: Bytes::from_static(b"data: [DONE]\n\n"),
     });
+    super::quirks::Quirks::draw(set, keys.attempt)
+        .apply_openai(&mut frames, flavor == Flavor::Legacy);
     let (frames, abort) = shape(frames, &planned.faults);
     event_stream_response(timed_body(st, start, frames, abort))
 }

@@ -251,6 +251,8 @@ fn response(
         attempts: 1,
         error: None,
         cached,
+        tokens_estimated: false,
+        invalid_utf8: false,
     };
     if item_index % 17 == 3 && sample == 1 {
         // A non-streaming answer: no time to first token.

@@ -405,6 +405,7 @@ mod tests {
                 code: None,
             }),
             cached: false,
+            tokens_estimated: false,
         }
     }
 
@@ -441,6 +442,8 @@ mod tests {
             attempts: 1,
             error: None,
             cached: false,
+            tokens_estimated: false,
+            invalid_utf8: false,
         }
     }
 
