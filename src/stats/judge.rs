@@ -367,12 +367,13 @@ mod tests {
         parse_error: Option<&str>,
         error: bool,
     ) -> JudgementRecord {
+        let baseline = (task == JudgeTask::Pair).then(|| "b".into());
         JudgementRecord {
             judge: "j".into(),
             task,
             item_id: item.into(),
             model: model.into(),
-            baseline: None,
+            baseline,
             sample: 0,
             order: 1,
             attempt: 1,

@@ -1,16 +1,15 @@
 //! Summary from records, by hand.
 
 use super::*;
-use crate::records::{DimensionScore, ErrorInfo, RuleOutcome, ScoreSource};
+use crate::records::{DimensionScore, ErrorInfo, ErrorKind, PairVerdict, RuleOutcome, ScoreSource};
 use crate::stats::fixture;
+use crate::stats::{Z_80, Z_975};
 
 fn cfg(models: &[&str]) -> StatsConfig {
     StatsConfig {
         models: models.iter().map(|m| m.to_string()).collect(),
-        baseline: None,
-        margin: 0.1,
-        prices: BTreeMap::new(),
-        judge: None,
+        margin: Some(0.1),
+        ..StatsConfig::default()
     }
 }
 
@@ -81,20 +80,24 @@ fn paired_worked_example_through_the_records() {
         scores.push(score("cand", &item, 0, &[("reply", Some(2.0 + di))]));
     }
     let s = summarize(&cfg(&["base", "cand"]), vec![], scores, vec![]);
-    let p = &s.paired["cand"]["reply"];
+    let p = &s.paired["base"]["cand"]["reply"];
     assert_eq!(p.n_pairs, 7);
     assert_eq!((p.n_pos, p.n_neg, p.n_zero), (3, 1, 3));
-    assert_eq!(p.wilcoxon_r_plus, Some(16.5));
-    assert!((p.wilcoxon_z.unwrap() - 1.0).abs() < 1e-12);
+    // STATS.md §11 example 1: t = 1, df 6, p = 0.355918, CI [−0.413403, 0.984832], not non-inferior.
+    assert!((p.t.unwrap() - 1.0).abs() < 1e-12);
+    assert!((p.p.unwrap() - 0.355918).abs() < 1e-6);
+    assert_eq!((p.p_holm, p.m_family, p.df), (p.p, 1, Some(6)));
+    assert!((p.ci95_low.unwrap() + 0.413403).abs() < 1e-6);
+    assert_eq!(p.non_inferior, Some(false));
+    assert_eq!(p.verdict, "no detectable difference");
     assert!((p.wilcoxon_p.unwrap() - 0.31731050786291415).abs() < 1e-9); // statrs erfc: ~1e-10
-    assert_eq!(p.wilcoxon_p_holm, p.wilcoxon_p);
-    // mean 2/7; sd by hand: Σd² = 4, Σ(d − 2/7)² = 4 − 7·(2/7)² = 24/7, sd = √(4/7).
+                                                                         // mean 2/7; sd by hand: Σd² = 4, Σ(d − 2/7)² = 4 − 7·(2/7)² = 24/7, sd = √(4/7).
     assert!((p.mean_diff.unwrap() - 2.0 / 7.0).abs() < 1e-15);
     assert!((p.sd_diff.unwrap() - (4.0f64 / 7.0).sqrt()).abs() < 1e-15);
     let mde = (Z_975 + Z_80) * (4.0f64 / 7.0).sqrt() / 7.0f64.sqrt();
     assert!((p.mde80.unwrap() - mde).abs() < 1e-15);
-    assert_eq!(s.params.baseline.as_deref(), Some("base"));
-    assert!(!s.paired.contains_key("base"));
+    assert_eq!(s.params.references.baseline.as_deref(), Some("base"));
+    assert!(!s.paired["base"].contains_key("base"));
 }
 
 #[test]
@@ -110,17 +113,22 @@ fn gsb_worked_example() {
     pairs.push(pair("s2", "cand", S, G, S));
     pairs.push(pair("b0", "cand", B, B, B));
     let s = summarize(&cfg(&["base", "cand"]), vec![], vec![], pairs);
-    let g = &s.gsb["cand"];
+    let g = &s.gsb["base"]["cand"];
     assert_eq!((g.G, g.S, g.B, g.N), (4, 3, 1, 8));
     assert_eq!(g.win_rate, Some(0.6875));
     assert!((g.sign_test_p.unwrap() - 0.375).abs() < 1e-12);
     assert_eq!(g.sign_test_p_holm, g.sign_test_p);
     assert_eq!(g.decisive_win_share, Some(0.8));
-    // Wilson(4, 5) = (0.3755346297625252, 0.9637758913675698) (statsmodels); mapped with D/N = 5/8.
-    let lo = 0.5 + 0.625 * (0.3755346297625252 - 0.5);
-    assert!((g.win_rate_ci95_low.unwrap() - lo).abs() < 1e-12);
-    let mde = 0.5 * (Z_975 + Z_80) * 5.0f64.sqrt() / 8.0;
-    assert!((g.mde80_win_rate.unwrap() - mde).abs() < 1e-15);
+    // STATS.md §11 example 3: se 0.131526, CI [0.376490, 0.998510].
+    assert!((g.se.unwrap() - 0.131526).abs() < 1e-6);
+    assert!((g.ci95_low.unwrap() - 0.376490).abs() < 1e-6);
+    assert!((g.ci95_high.unwrap() - 0.998510).abs() < 1e-6);
+    let mde = (Z_975 + Z_80) * g.se.unwrap();
+    assert!((g.mde80_win_rate.unwrap() - mde).abs() < 1e-12);
+    assert_eq!(
+        (g.m_family, g.verdict.as_str()),
+        (1, "no detectable difference")
+    );
     assert_eq!(
         (
             g.n_both_orders,
@@ -235,7 +243,8 @@ fn rules_count_the_records_that_carry_them() {
     assert_eq!((r["json_strict"].n, r["json_strict"].passed), (5, 4));
     assert_eq!(r["json_strict"].pass_rate, Some(0.8));
     // Wilson(4, 5) from statsmodels, as in binomial.rs.
-    assert!((r["json_strict"].wilson95_low.unwrap() - 0.3755346297625252).abs() < 1e-12);
+    assert!((r["json_strict"].ci95_low.unwrap() - 0.3755346297625252).abs() < 1e-12);
+    assert_eq!(r["json_strict"].ci_method, "wilson");
     assert_eq!((r["length_range"].n, r["length_range"].passed), (1, 0));
     assert!(s.models["m"].dimensions.is_empty());
 }
@@ -286,30 +295,33 @@ fn degenerate_inputs_give_nulls_and_warnings() {
         pair("a", "c3", B, B, B),
     ];
     let s = summarize(&cfg(&["base", "c1", "c2"]), responses, scores, pairs);
-    // Every difference zero: z = 0, p = 1 (STATS.md §4.2); a constant d has sd 0 and a point CI.
-    let x = &s.paired["c1"]["x"];
+    // Every difference zero: not run ("no variation"), left out of Holm; a point CI; MDE undefined.
+    let x = &s.paired["base"]["c1"]["x"];
+    assert_eq!((x.p, x.wilcoxon_p, x.n_zero), (None, Some(1.0), 3));
+    assert_eq!(x.verdict, "no variation");
     assert_eq!(
-        (x.wilcoxon_z, x.wilcoxon_p, x.n_zero),
-        (Some(0.0), Some(1.0), 3)
+        (x.mde80, x.mde80_why.as_deref()),
+        (None, Some("nothing varied"))
     );
     assert_eq!((x.ci95_low, x.non_inferior), (Some(0.0), Some(true)));
-    // One pair: no sd, no interval, no non-inferiority verdict; the test itself is defined.
-    let y = &s.paired["c1"]["y"];
+    // One pair: no sd, no interval, no non-inferiority verdict, not tested.
+    let y = &s.paired["base"]["c1"]["y"];
     assert_eq!((y.n_pairs, y.mean_diff, y.sd_diff), (1, Some(-2.0), None));
     assert_eq!((y.ci95_low, y.mde80, y.non_inferior), (None, None, None));
-    assert_eq!(y.wilcoxon_z, Some(-1.0));
+    assert_eq!((y.verdict.as_str(), y.m_family), ("not tested", 0));
     // No scores at all for c2: present, empty.
-    assert_eq!(s.paired["c2"]["x"].n_pairs, 0);
+    assert_eq!(s.paired["base"]["c2"]["x"].n_pairs, 0);
     assert_eq!(s.models["c2"].dimensions["x"].mean, None);
     // All ties in GSB: win rate 0.5, p = 1, the decisive-share statistics undefined.
-    let g = &s.gsb["c1"];
+    let g = &s.gsb["base"]["c1"];
     assert_eq!((g.win_rate, g.sign_test_p), (Some(0.5), Some(1.0)));
     assert_eq!(
-        (g.wilson95_low, g.win_rate_ci95_low, g.mde80_win_rate),
-        (None, None, None)
+        (g.mde80_win_rate, g.verdict.as_str()),
+        (None, "no decisive items")
     );
+    assert_eq!(g.ci95_low, Some(0.5));
     assert_eq!(g.n_order_disagree, 1);
-    assert!(s.gsb.contains_key("c3"));
+    assert!(s.gsb["base"].contains_key("c3"));
     for w in [
         "model c2: every one of its 3 responses is an error",
         "gsb c3: pairwise lines name a candidate",
@@ -331,12 +343,9 @@ fn baseline_without_records_is_warned_and_pairs_are_empty() {
     assert!(s
         .warnings
         .contains(&"baseline base has no records".to_string()));
-    let p = &s.paired["cand"]["reply"];
+    let p = &s.paired["base"]["cand"]["reply"];
     assert_eq!(p.n_pairs, 0);
-    assert_eq!(
-        (p.mean_diff, p.wilcoxon_p, p.non_inferior),
-        (None, None, None)
-    );
+    assert_eq!((p.mean_diff, p.p, p.non_inferior), (None, None, None));
 }
 
 #[test]
@@ -351,26 +360,30 @@ fn synthetic_run_summary_is_complete_and_deterministic() {
     let json = serde_json::to_string_pretty(&s).unwrap();
     std::fs::write(dir.join(records::files::SUMMARY), &json).unwrap();
 
-    assert_eq!(s.schema, "evalrun-stats/1");
+    assert_eq!(s.schema, "evalrun-stats/2");
     assert_eq!(
         s.models.keys().collect::<Vec<_>>(),
         ["base", "cand-a", "cand-b", "ghost"]
     );
     assert_eq!(
-        s.paired.keys().collect::<Vec<_>>(),
+        s.paired["base"].keys().collect::<Vec<_>>(),
         ["cand-a", "cand-b", "ghost"]
     );
-    assert_eq!(s.gsb.keys().collect::<Vec<_>>(), ["cand-a", "cand-b"]);
-    for per_dim in s.paired.values() {
+    assert_eq!(
+        s.gsb["base"].keys().collect::<Vec<_>>(),
+        ["cand-a", "cand-b"]
+    );
+    for per_dim in s.paired.values().flat_map(|r| r.values()) {
         assert_eq!(per_dim.len(), fixture::DIMENSIONS.len());
     }
+    assert_eq!(s.ranking.top, s.params.references.top);
+    assert_eq!(s.ranking.tied_with_top.first(), s.ranking.top.as_ref());
     let a = &s.models["cand-a"];
     assert!(a.errors.n_errors > 0 && a.errors.n_cached > 0);
     assert!(a.cost.total.is_some() && s.models["cand-b"].cost.total.is_none());
     assert!(s.models["base"].rules["length_range"].n < s.models["base"].rules["json_strict"].n);
-    assert_eq!(s.gsb["cand-b"].n_verdict_rule_mismatch, 1);
+    assert_eq!(s.gsb["base"]["cand-b"].n_verdict_rule_mismatch, 1);
     for w in [
-        "pairwise.jsonl: 3 lines do not compare",
         "gsb cand-b: n_verdict_rule_mismatch = 1",
         "model base: p99 with n < 100",
         "responses.jsonl: 3 lines repeat",
