@@ -1,140 +1,155 @@
 #!/usr/bin/env python3
-"""Recompute evalrun's summary.json from the run's JSONL records, independently, and compare.
+"""Recompute evalrun's summary.json v2 (schema evalrun-stats/2) from the run's records, independently.
 
 Usage: python3 scripts/verify_stats.py RUN_DIR        (needs numpy and scipy)
 
-Every value under `models`, `paired` and `gsb` of RUN_DIR/summary.json is recomputed from
-responses.jsonl, scores.jsonl and pairwise.jsonl, following the definitions of STATS.md (not evalrun's
-code), with numpy/scipy where they implement the method:
+Every value under `models`, `paired` (every reference), `ranking`, `gsb` and `judge` of
+RUN_DIR/summary.json is recomputed from items.jsonl, responses.jsonl, scores.jsonl, pairwise.jsonl and
+judgements.jsonl following STATS.md v2 (not evalrun's code), with scipy where it implements the method
+(t.ppf/sf, norm.ppf, binomtest, wilcoxon, spearmanr) and numpy percentiles (inverted_cdf).
 
-- bootstrap: SplitMix64 in Python ints, index ((x >> 32) * n) >> 32, numpy type-7 quantiles;
-- latency percentiles: numpy.percentile(method="inverted_cdf");
-- Wilcoxon: scipy.stats.wilcoxon(d, zero_method="pratt", correction=False, method="asymptotic")
-  (scipy reports z = -|z| and min(R+, R-), so |z| and p are compared, the sign of z against R+ - R-, and
-  R+ against its own rank sum);
-- sign test: scipy.stats.binomtest(G, G + B, 0.5); Wilson and Holm by formula.
-
-Only the baseline, the margin, the bootstrap seed/resamples (params) and the prices (models.*.cost) are
-taken from summary.json, as inputs. Values agree when |a - b| <= 1e-6 * max(1, |b|). Prints one verdict
-line per section and exits 1 on any mismatch.
+Taken from summary.json as inputs only: params.references.baseline, params.alpha, params.scales,
+params.margins, params.cluster_key, the prices (models.*.cost.price_*, judge.cost.price_*) and a
+configured flagship (checked against the list-price rule when it is not configured). Values agree when
+|a - b| <= 1e-6 * max(1, |b|). Prints one verdict line per section and exits 1 on any mismatch.
 """
 
 import json
 import math
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from scipy import stats as sps
 
 TOL = 1e-6
-Z = sps.norm.ppf(0.975)
-Z_BETA = sps.norm.ppf(0.80)
-MASK = (1 << 64) - 1
+EPS = 1e-12
+Z975 = sps.norm.ppf(0.975)
+Z80 = sps.norm.ppf(0.80)
 
 
 # ---------------------------------------------------------------- inputs
 
 def load_jsonl(path):
-    """Records of a JSONL file; a torn (unparseable, unterminated) last line is ignored."""
+    """Records of a JSONL file; an unparseable last line is ignored."""
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
+    lines = [l for l in path.read_text(encoding="utf-8").split("\n")]
+    while lines and not lines[-1].strip():
         lines.pop()
     out = []
     for i, line in enumerate(lines):
-        line = line.rstrip("\r")
         if not line.strip():
             continue
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError:
-            if i == len(lines) - 1 and not text.endswith("\n"):
+            if i == len(lines) - 1:
                 break
             raise SystemExit(f"{path}:{i + 1}: invalid record")
     return out
 
 
 def last_by_key(records, key):
-    """A repeated key keeps the last line."""
     out = {}
     for r in records:
         out[key(r)] = r
     return out
 
 
-# ---------------------------------------------------------------- methods
-
-def splitmix64(seed):
-    state = seed & MASK
-    while True:
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        yield z ^ (z >> 31)
+def bkey(s):
+    """Ascending byte order of item_id."""
+    return s.encode("utf-8")
 
 
-_INDEX_CACHE = {}
+# ---------------------------------------------------------------- methods (STATS.md §2)
 
-
-def boot_indices(n, seed, resamples):
-    key = (n, seed, resamples)
-    if key not in _INDEX_CACHE:
-        g = splitmix64(seed)
-        _INDEX_CACHE[key] = [((next(g) >> 32) * n) >> 32 for _ in range(n * resamples)]
-    return _INDEX_CACHE[key]
-
-
-def boot_ci(values, seed, resamples, confidence=0.95):
-    """Percentile bootstrap of the mean (STATS.md §5); values in item order."""
-    n = len(values)
-    idx = boot_indices(n, seed, resamples)
-    means = []
-    for b in range(resamples):
-        s = 0.0
-        for t in range(b * n, (b + 1) * n):
-            s += values[idx[t]]
-        means.append(s / n)
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(np.array(means), [alpha / 2, 1 - alpha / 2])  # type 7
-    return float(lo), float(hi)
+def estimate(x, labels=None):
+    n = len(x)
+    if n == 0:
+        return dict(n=0, C=0, mean=None, sd=None, se=None, df=None)
+    x = np.asarray(x, dtype=float)
+    mean = float(x.mean())
+    sd = float(np.std(x, ddof=1)) if n >= 2 else None
+    naive = sd / math.sqrt(n) if sd is not None else None
+    if labels is None:
+        C, se = n, naive
+    else:
+        sums = defaultdict(float)
+        for v, l in zip(x, labels):
+            sums[l] += v - mean
+        C = len(sums)
+        se = None
+        if C >= 2:
+            se = math.sqrt(C / (C - 1) * sum(e * e for e in sums.values())) / n
+            se = max(se, naive or 0.0)
+    if C < 2:
+        se = None
+    return dict(n=n, C=C, mean=mean, sd=sd, se=se, df=C - 1 if C >= 2 else None)
 
 
 def wilson(k, n):
     if n == 0:
-        return None, None
-    p = k / n
-    denom = 1 + Z * Z / n
-    centre = (p + Z * Z / (2 * n)) / denom
-    half = Z / denom * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+        return None
+    z2 = Z975 ** 2
+    c = (k + z2 / 2) / (n + z2)
+    h = Z975 * math.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
+    return (0.0 if k == 0 else max(0.0, c - h), 1.0 if k == n else min(1.0, c + h))
+
+
+def interval(e, kind, lo=None, hi=None):
+    if e["mean"] is None or e["se"] is None:
+        return None
+    m, se = e["mean"], e["se"]
+    if se <= EPS:
+        if kind == "share" and (m <= EPS or m >= 1 - EPS):
+            ci = wilson(round(e["n"] * m), e["n"])
+        else:
+            ci = (m, m)
+    else:
+        h = sps.t.ppf(0.975, e["df"]) * se
+        ci = (m - h, m + h)
+    if kind == "scale" and lo is not None:
+        ci = (min(max(ci[0], lo), hi), min(max(ci[1], lo), hi))
+    if kind == "share":
+        ci = (min(max(ci[0], 0.0), 1.0), min(max(ci[1], 0.0), 1.0))
+    return ci
+
+
+def test0(e, x):
+    """Two-sided test of 0: (status, t, p)."""
+    if e["mean"] is None or e["se"] is None:
+        return "not tested", None, None
+    if e["se"] > EPS:
+        t = e["mean"] / e["se"]
+        return "run", t, float(2 * sps.t.sf(abs(t), e["df"]))
+    if abs(e["mean"]) > EPS:
+        pos = sum(1 for v in x if v > 0)
+        neg = sum(1 for v in x if v < 0)
+        return "run", None, float(sps.binomtest(pos, pos + neg, 0.5).pvalue)
+    return "no variation", None, None
 
 
 def holm(ps):
-    m = len(ps)
-    order = sorted(range(m), key=lambda i: ps[i])
-    out = [0.0] * m
-    running = 0.0
+    """Holm over the non-None p-values; returns (adjusted list with None kept, m)."""
+    idx = [i for i, p in enumerate(ps) if p is not None]
+    m = len(idx)
+    order = sorted(idx, key=lambda i: ps[i])
+    adj = [None] * len(ps)
+    run = 0.0
     for j, i in enumerate(order):
-        running = max(running, min(1.0, (m - j) * ps[i]))
-        out[i] = running
-    return out
+        run = max(run, min(1.0, (m - j) * ps[i]))
+        adj[i] = run
+    return adj, m
 
 
-def describe(values):
-    n = len(values)
-    if n == 0:
-        return None, None, None
-    a = np.array(values, dtype=float)
-    mean = float(np.mean(a))
-    if n < 2:
-        return mean, None, None
-    sd = float(np.std(a, ddof=1))
-    return mean, sd, sd / math.sqrt(n)
+def mult(alpha, m):
+    return sps.norm.ppf(1 - alpha / (2 * max(m, 1))) + Z80
+
+
+def ceil_size(x):
+    return math.ceil(x - 1e-9)
 
 
 def ratio(a, b):
@@ -145,246 +160,461 @@ def ratio(a, b):
 
 class Section:
     def __init__(self, name):
-        self.name, self.checked, self.errors = name, 0, []
+        self.name, self.n, self.bad = name, 0, []
 
     def eq(self, path, got, want):
-        self.checked += 1
-        if want is None or got is None or isinstance(want, (bool, str)) or isinstance(got, (bool, str)):
+        self.n += 1
+        if isinstance(want, bool) or isinstance(got, bool) or isinstance(want, str) or isinstance(got, str) \
+                or isinstance(want, list):
             ok = got == want
-        elif isinstance(want, int) and isinstance(got, int):
-            ok = got == want
+        elif want is None or got is None:
+            ok = got is None and want is None
         else:
-            ok = abs(float(got) - float(want)) <= TOL * max(1.0, abs(float(want)))
+            ok = abs(got - want) <= TOL * max(1.0, abs(want))
         if not ok:
-            self.errors.append(f"{path}: summary {got!r}, recomputed {want!r}")
-
-    def keys(self, path, got, want):
-        self.checked += 1
-        if set(got) != set(want):
-            self.errors.append(f"{path}: keys {sorted(got)} != recomputed {sorted(want)}")
+            self.bad.append(f"{path}: summary {got!r}, recomputed {want!r}")
 
     def report(self):
-        if self.errors:
-            print(f"{self.name}: MISMATCH ({len(self.errors)} of {self.checked} checks)")
-            for e in self.errors[:20]:
-                print(f"    {e}")
-            return False
-        print(f"{self.name}: ok ({self.checked} values agree to {TOL:g})")
-        return True
+        status = "agree" if not self.bad else f"{len(self.bad)} MISMATCH"
+        print(f"{self.name}: {self.n} values, {status}")
+        for b in self.bad[:20]:
+            print("   ", b)
+        return not self.bad
 
 
-# ---------------------------------------------------------------- recomputation
+# ---------------------------------------------------------------- per model
 
-def item_scores(scores, model):
-    """{dim: {item: mean of non-null sample scores}} and {dim: (n_scores, n_null)}."""
-    samples = defaultdict(lambda: defaultdict(list))
-    counts = defaultdict(lambda: [0, 0])
-    for (m, item, sample), rec in sorted(scores.items(), key=lambda kv: kv[0]):
-        if m != model:
-            continue
-        for dim, ds in rec["dimensions"].items():
-            s = ds.get("score")
-            if s is None:
-                counts[dim][1] += 1
-            else:
-                counts[dim][0] += 1
-                samples[dim][item].append(float(s))
+def cluster_labels(items, cluster_key):
+    if not cluster_key:
+        return None
     out = {}
-    for dim, per_item in samples.items():
-        out[dim] = {}
-        for item, xs in per_item.items():
-            total = 0.0
-            for x in xs:
-                total += x
-            out[dim][item] = total / len(xs)
-    return out, counts
+    for it in items:
+        v = it
+        for part in cluster_key.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+            if v is None:
+                break
+        if v is not None:
+            out[it["id"]] = "v" + json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return out
 
 
-def check_models(summary, responses, scores, sec):
-    seed, B = summary["params"]["seed"], summary["params"]["resamples"]
-    all_dims = sorted({d for rec in scores.values() for d in rec["dimensions"]})
-    with_records = {k[0] for k in responses} | {k[0] for k in scores}
-    missing = with_records - set(summary["models"])
-    if missing:
-        sec.errors.append(f"models with records missing from summary: {sorted(missing)}")
-    per_model_items = {}
-    for m, got in summary["models"].items():
-        iscores, counts = item_scores(scores, m)
-        per_model_items[m] = iscores
-        sec.keys(f"models.{m}.dimensions", got["dimensions"], all_dims)
-        for dim in all_dims:
-            g = got["dimensions"].get(dim, {})
-            items = iscores.get(dim, {})
-            values = [items[i] for i in sorted(items)]
-            mean, sd, se = describe(values)
-            lo, hi = boot_ci(values, seed, B) if len(values) >= 2 else (None, None)
-            want = {"n_items": len(values), "n_scores": counts[dim][0], "n_null": counts[dim][1],
-                    "mean": mean, "sd": sd, "se": se, "ci95_low": lo, "ci95_high": hi}
-            for k, v in want.items():
-                sec.eq(f"models.{m}.dimensions.{dim}.{k}", g.get(k), v)
-
-        rules = defaultdict(lambda: [0, 0])
-        for (mm, _, _), rec in scores.items():
-            if mm == m:
-                for rid, out in rec["rules"].items():
-                    rules[rid][0] += 1
-                    rules[rid][1] += bool(out["pass"])
-        sec.keys(f"models.{m}.rules", got["rules"], rules)
-        for rid, (n, passed) in rules.items():
-            g = got["rules"].get(rid, {})
-            lo, hi = wilson(passed, n)
-            want = {"n": n, "passed": passed, "pass_rate": ratio(passed, n),
-                    "wilson95_low": lo, "wilson95_high": hi}
-            for k, v in want.items():
-                sec.eq(f"models.{m}.rules.{rid}.{k}", g.get(k), v)
-
-        mine = [r for (mm, _, _), r in responses.items() if mm == m]
-        population = [r for r in mine if r.get("error") is None and r.get("cached") is not True]
-        for field in ("ttft_ms", "total_ms"):
-            xs = np.array([r[field] for r in population if r.get(field) is not None], dtype=float)
-            g = got["latency"][field]
-            sec.eq(f"models.{m}.latency.{field}.n", g["n"], len(xs))
-            for k, P in (("p50", 50), ("p90", 90), ("p99", 99)):
-                want = float(np.percentile(xs, P, method="inverted_cdf")) if len(xs) else None
-                sec.eq(f"models.{m}.latency.{field}.{k}", g[k], want)
-            sec.eq(f"models.{m}.latency.{field}.mean", g["mean"], float(np.mean(xs)) if len(xs) else None)
-
-        errs = [r for r in mine if r.get("error") is not None]
-        g = got["errors"]
-        sec.eq(f"models.{m}.errors.n_responses", g["n_responses"], len(mine))
-        sec.eq(f"models.{m}.errors.n_errors", g["n_errors"], len(errs))
-        sec.eq(f"models.{m}.errors.error_rate", g["error_rate"], ratio(len(errs), len(mine)))
-        sec.eq(f"models.{m}.errors.n_cached", g["n_cached"], sum(1 for r in mine if r.get("cached") is True))
-        kinds = Counter(r["error"]["kind"] for r in errs)
-        sec.keys(f"models.{m}.errors.by_kind", g["by_kind"], kinds)
-        for kind, c in kinds.items():
-            sec.eq(f"models.{m}.errors.by_kind.{kind}", g["by_kind"].get(kind), c)
-
-        g = got["cost"]
-        pt = sum(r.get("prompt_tokens") or 0 for r in mine)
-        ct = sum(r.get("completion_tokens") or 0 for r in mine)
-        sec.eq(f"models.{m}.cost.prompt_tokens", g["prompt_tokens"], pt)
-        sec.eq(f"models.{m}.cost.completion_tokens", g["completion_tokens"], ct)
-        pin, pout = g.get("price_input_per_1k"), g.get("price_output_per_1k")
-        total = None if pin is None or pout is None else (pt * pin + ct * pout) / 1000
-        n_items = len({r["item_id"] for r in mine})
-        sec.eq(f"models.{m}.cost.total", g["total"], total)
-        sec.eq(f"models.{m}.cost.per_item", g["per_item"], None if total is None else ratio(total, n_items))
-        sec.eq(f"models.{m}.cost.per_1k_tokens", g["per_1k_tokens"],
-               None if total is None else ratio(total * 1000, pt + ct))
-
-        timed = [r for r in population if r.get("ttft_ms") is not None and r.get("total_ms") is not None
-                 and r.get("completion_tokens") is not None]
-        secs = sum(r["total_ms"] - r["ttft_ms"] for r in timed) / 1000
-        tps = sum(r["completion_tokens"] for r in timed) / secs if timed and secs > 0 else None
-        sec.eq(f"models.{m}.output_tokens_per_s", got["output_tokens_per_s"], tps)
-    return all_dims, per_model_items
+def labels_for(items, clusters):
+    if clusters is None:
+        return None
+    return [clusters.get(i, "i" + i) for i in items]
 
 
-def check_paired(summary, all_dims, per_model_items, sec):
-    seed, B = summary["params"]["seed"], summary["params"]["resamples"]
-    baseline, margin = summary["params"]["baseline"], summary["params"]["margin"]
-    candidates = [m for m in summary["models"] if m != baseline]
-    sec.keys("paired", summary["paired"], candidates)
-    expected, family = {}, []
-    for c in candidates:
-        sec.keys(f"paired.{c}", summary["paired"].get(c, {}), all_dims)
-        for dim in all_dims:
-            sc = per_model_items.get(c, {}).get(dim, {})
-            sb = per_model_items.get(baseline, {}).get(dim, {})
-            common = sorted(set(sc) & set(sb))
-            d = [round(sc[i] - sb[i], 9) for i in common]
-            mean, sd, se = describe(d)
-            lo, hi = boot_ci(d, seed, B) if len(d) >= 2 else (None, None)
-            want = {"n_pairs": len(d), "mean_diff": mean, "sd_diff": sd, "se_diff": se,
-                    "ci95_low": lo, "ci95_high": hi,
-                    "n_pos": sum(x > 0 for x in d), "n_neg": sum(x < 0 for x in d),
-                    "n_zero": sum(x == 0 for x in d),
-                    "mde80": None if sd is None else (Z + Z_BETA) * sd / math.sqrt(len(d)),
-                    "non_inferior": None if lo is None else lo > -margin}
-            got = summary["paired"].get(c, {}).get(dim, {})
-            if not d:
-                want.update(wilcoxon_r_plus=None, wilcoxon_z=None, wilcoxon_p=None)
+def item_table(scores):
+    """(model, dim) → {item: [non-null sample scores]} (item with only nulls → empty list)."""
+    t = defaultdict(lambda: defaultdict(list))
+    for (m, item, _s), r in scores.items():
+        for d, v in (r.get("dimensions") or {}).items():
+            lst = t[(m, d)][item]
+            if v.get("score") is not None:
+                lst.append(float(v["score"]))
+    return t
+
+
+def item_scores(table, m, d):
+    """Sorted [(item, score, k, samples)] for items with a non-null sample."""
+    out = []
+    for item in sorted(table.get((m, d), {}), key=bkey):
+        xs = table[(m, d)][item]
+        if xs:
+            out.append((item, sum(xs) / len(xs), len(xs), xs))
+    return out
+
+
+def var_within(rows):
+    ss = sum(sum((x - s) ** 2 for x in xs) for _i, s, k, xs in rows if k >= 2)
+    dof = sum(k - 1 for _i, _s, k, _xs in rows if k >= 2)
+    return ss / dof if dof > 0 else None
+
+
+def check_models(S, responses, scores, table, dims, clusters, sec):
+    scales = S["params"]["scales"]
+    overall = {}
+    for m, ms in S["models"].items():
+        for d in dims:
+            rows = item_scores(table, m, d)
+            got = ms["dimensions"].get(d)
+            if got is None:
+                sec.eq(f"models.{m}.dimensions.{d}", None, "present")
+                continue
+            x = [r[1] for r in rows]
+            e = estimate(x, labels_for([r[0] for r in rows], clusters))
+            lo, hi = scales.get(d, (None, None))
+            ci = interval(e, "scale" if d in scales else "free", lo, hi)
+            n_scores = sum(1 for (mm, _i, _s), r in scores.items() if mm == m
+                           for dd, v in (r.get("dimensions") or {}).items() if dd == d and v.get("score") is not None)
+            n_null = sum(1 for (mm, _i, _s), r in scores.items() if mm == m
+                         for dd, v in (r.get("dimensions") or {}).items() if dd == d and v.get("score") is None)
+            p = f"models.{m}.dimensions.{d}"
+            for k, want in [("n_items", e["n"]), ("n_clusters", e["C"]), ("n_scores", n_scores),
+                            ("n_null", n_null), ("mean", e["mean"]), ("sd", e["sd"]), ("se", e["se"]),
+                            ("df", e["df"]), ("ci95_low", ci and ci[0]), ("ci95_high", ci and ci[1]),
+                            ("var_within", var_within(rows))]:
+                sec.eq(f"{p}.{k}", got[k], want)
+        # rules
+        per_rule = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for (mm, item, _s), r in scores.items():
+            if mm != m:
+                continue
+            for rule, o in (r.get("rules") or {}).items():
+                c = per_rule[rule][item]
+                c[0] += 1
+                c[1] += 1 if o.get("pass") else 0
+        sec.eq(f"models.{m}.rules keys", sorted(ms["rules"]), sorted(per_rule))
+        for rule, per_item in per_rule.items():
+            n = sum(c[0] for c in per_item.values())
+            passed = sum(c[1] for c in per_item.values())
+            kmax = max(c[0] for c in per_item.values())
+            got = ms["rules"].get(rule, {})
+            p = f"models.{m}.rules.{rule}"
+            if kmax == 1:
+                rate, ci, method = ratio(passed, n), wilson(passed, n), "wilson"
             else:
-                a = np.array(d)
-                ranks = sps.rankdata(np.abs(a))
-                r_plus, r_minus = float(ranks[a > 0].sum()), float(ranks[a < 0].sum())
-                want["wilcoxon_r_plus"] = r_plus
-                if np.all(a == 0):
-                    want.update(wilcoxon_z=0.0, wilcoxon_p=1.0)
+                items = sorted(per_item, key=bkey)
+                q = [per_item[i][1] / per_item[i][0] for i in items]
+                e = estimate(q, labels_for(items, clusters))
+                rate, ci, method = e["mean"], interval(e, "share"), "t"
+            for k, want in [("n", n), ("passed", passed), ("n_items", len(per_item)), ("pass_rate", rate),
+                            ("ci95_low", ci and ci[0]), ("ci95_high", ci and ci[1]), ("ci_method", method)]:
+                sec.eq(f"{p}.{k}", got.get(k), want)
+        # latency and errors
+        resp = [r for (mm, _i, _s), r in sorted(responses.items(), key=lambda kv: (kv[0][0], bkey(kv[0][1]), kv[0][2])) if mm == m]
+        for field in ("ttft_ms", "total_ms"):
+            xs = sorted(float(r[field]) for r in resp
+                        if r.get("error") is None and not r.get("cached") and r.get(field) is not None)
+            g = ms["latency"][field]
+            sec.eq(f"models.{m}.latency.{field}.n", g["n"], len(xs))
+            sec.eq(f"models.{m}.latency.{field}.mean", g["mean"], float(np.mean(xs)) if xs else None)
+            for P in (50, 90, 99):
+                want = float(np.percentile(xs, P, method="inverted_cdf")) if xs else None
+                sec.eq(f"models.{m}.latency.{field}.p{P}", g[f"p{P}"], want)
+        errs = [r for r in resp if r.get("error") is not None]
+        by_kind = defaultdict(int)
+        for r in errs:
+            by_kind[r["error"]["kind"]] += 1
+        e = ms["errors"]
+        sec.eq(f"models.{m}.errors.n_responses", e["n_responses"], len(resp))
+        sec.eq(f"models.{m}.errors.n_errors", e["n_errors"], len(errs))
+        sec.eq(f"models.{m}.errors.error_rate", e["error_rate"], ratio(len(errs), len(resp)))
+        sec.eq(f"models.{m}.errors.n_cached", e["n_cached"], sum(1 for r in resp if r.get("cached")))
+        sec.eq(f"models.{m}.errors.by_kind", sorted(e["by_kind"].items()), sorted(by_kind.items()))
+        # cost (prices are inputs)
+        c = ms["cost"]
+        pt = sum(r.get("prompt_tokens") or 0 for r in resp)
+        ct = sum(r.get("completion_tokens") or 0 for r in resp)
+        sec.eq(f"models.{m}.cost.prompt_tokens", c["prompt_tokens"], pt)
+        sec.eq(f"models.{m}.cost.completion_tokens", c["completion_tokens"], ct)
+        if c["price_input_per_1k"] is not None and c["price_output_per_1k"] is not None:
+            sec.eq(f"models.{m}.cost.total", c["total"],
+                   (pt * c["price_input_per_1k"] + ct * c["price_output_per_1k"]) / 1000)
+        # overall
+        scored = [d for d in dims if any(item_scores(table, mm, d) for mm in S["models"])]
+        parts = []
+        for d in scored:
+            rows = item_scores(table, m, d)
+            if not rows or d not in scales or scales[d][1] <= scales[d][0]:
+                parts = None
+                break
+            lo, hi = scales[d]
+            parts.append((sum(r[1] for r in rows) / len(rows) - lo) / (hi - lo))
+        overall[m] = float(np.mean(parts)) if parts else None
+        sec.eq(f"models.{m}.overall", ms["overall"], overall[m])
+    return overall
+
+
+# ---------------------------------------------------------------- paired, ranking
+
+def paired_one(table, ref, cand, d, clusters, margin, alpha):
+    a = {r[0]: r for r in item_scores(table, cand, d)}
+    b = {r[0]: r for r in item_scores(table, ref, d)}
+    items = sorted(set(a) & set(b), key=bkey)
+    dd = [round(a[i][1] - b[i][1], 9) + 0.0 for i in items]
+    e = estimate(dd, labels_for(items, clusters))
+    status, t, p = test0(e, dd)
+    ci = interval(e, "free")
+    vc, vr = var_within(list(a.values())), var_within(list(b.values()))
+    vb = None
+    if e["sd"] is not None and vc is not None and vr is not None and items:
+        noise = np.mean([vc / a[i][2] + vr / b[i][2] for i in items])
+        vb = max(0.0, e["sd"] ** 2 - noise)
+    if not dd:
+        wp = None
+    elif all(x == 0 for x in dd):
+        wp = 1.0
+    else:
+        wp = float(sps.wilcoxon(dd, zero_method="pratt", correction=False, method="asymptotic").pvalue)
+    return dict(n_pairs=e["n"], n_clusters=e["C"], df=e["df"], mean_diff=e["mean"], sd_diff=e["sd"],
+                se_diff=e["se"], ci95_low=ci and ci[0], ci95_high=ci and ci[1],
+                n_pos=sum(1 for x in dd if x > 0), n_neg=sum(1 for x in dd if x < 0),
+                n_zero=sum(1 for x in dd if x == 0), t=t, p=p, status=status, margin=margin,
+                non_inferior=None if ci is None else bool(ci[0] > -margin), var_between=vb, wilcoxon_p=wp)
+
+
+def check_paired(S, table, dims, clusters, sec):
+    alpha = S["params"]["alpha"]
+    refs = S["params"]["references"]
+    want_refs = []
+    for r in (refs["baseline"], refs["flagship"], refs["top"]):
+        if r is not None and r not in want_refs:
+            want_refs.append(r)
+    sec.eq("paired keys", sorted(S["paired"]), sorted(want_refs))
+    for ref in want_refs:
+        cands = [m for m in S["models"] if m != ref]
+        sec.eq(f"paired.{ref} keys", sorted(S["paired"].get(ref, {})), sorted(cands))
+        for c in cands:
+            rows = {d: paired_one(table, ref, c, d, clusters, S["params"]["margins"][d], alpha) for d in dims}
+            adj, m = holm([rows[d]["p"] for d in dims])
+            for d, a in zip(dims, adj):
+                r = rows[d]
+                r["p_holm"], r["m_family"] = a, m
+                if r["status"] == "run":
+                    r["verdict"] = ("better" if r["mean_diff"] > 0 else "worse") if a < alpha \
+                        else "no detectable difference"
                 else:
-                    res = sps.wilcoxon(a, zero_method="pratt", correction=False, method="asymptotic")
-                    z = abs(float(res.zstatistic)) * (1 if r_plus > r_minus else -1 if r_plus < r_minus else 0)
-                    want.update(wilcoxon_z=z, wilcoxon_p=float(res.pvalue))
-                family.append((c, dim, want["wilcoxon_p"]))
-            expected[(c, dim)] = want
-            for k, v in want.items():
-                sec.eq(f"paired.{c}.{dim}.{k}", got.get(k), v)
-    adjusted = holm([p for _, _, p in family])
-    holm_of = {(c, dim): a for (c, dim, _), a in zip(family, adjusted)}
-    for (c, dim) in expected:
-        got = summary["paired"].get(c, {}).get(dim, {})
-        sec.eq(f"paired.{c}.{dim}.wilcoxon_p_holm", got.get("wilcoxon_p_holm"), holm_of.get((c, dim)))
+                    r["verdict"] = r["status"]
+                # mde80: null when not run, or when se = 0 (undefined, never 0)
+                if r["status"] == "run" and r["se_diff"] is not None and r["se_diff"] > EPS:
+                    r["mde80"] = mult(alpha, m) * r["se_diff"]
+                    r["n_needed_margin"] = ceil_size(r["n_pairs"] * (r["mde80"] / r["margin"]) ** 2)
+                else:
+                    r["mde80"], r["n_needed_margin"] = None, None
+                got = S["paired"][ref][c][d]
+                for k in ("n_pairs", "n_clusters", "df", "mean_diff", "sd_diff", "se_diff", "ci95_low",
+                          "ci95_high", "n_pos", "n_neg", "n_zero", "t", "p", "p_holm", "m_family", "verdict",
+                          "mde80", "margin", "non_inferior", "n_needed_margin", "var_between", "wilcoxon_p"):
+                    sec.eq(f"paired.{ref}.{c}.{d}.{k}", got.get(k), r[k])
 
 
-def check_gsb(summary, pairs, sec):
-    baseline = summary["params"]["baseline"]
-    per_cand = defaultdict(list)
-    for (c, b, _), rec in pairs.items():
-        if b == baseline and c != baseline:
-            per_cand[c].append(rec)
-    sec.keys("gsb", summary["gsb"], per_cand)
-    expected = {}
-    for c, lines in per_cand.items():
-        cnt = Counter(r["verdict"] for r in lines)
-        G, S, Bn = cnt["G"], cnt["S"], cnt["B"]
-        N, D = G + S + Bn, G + Bn
-        lo, hi = wilson(G, D)
-        both = [r for r in lines if r.get("first_order") is not None and r.get("second_order") is not None]
+def check_references(S, overall, sec):
+    refs = S["params"]["references"]
+    # flagship: strictly highest list price, unless configured (then it is an input)
+    best, tied = None, False
+    for m, ms in S["models"].items():
+        c = ms["cost"]
+        if c["price_input_per_1k"] is None or c["price_output_per_1k"] is None:
+            continue
+        lp = c["price_input_per_1k"] + c["price_output_per_1k"]
+        if best is None or lp > best[1]:
+            best, tied = (m, lp), False
+        elif lp == best[1]:
+            tied = True
+    by_price = None if best is None or tied else best[0]
+    if refs["flagship"] != by_price:
+        print(f"note: flagship {refs['flagship']!r} is configured (list-price rule gives {by_price!r})")
+    else:
+        sec.eq("params.references.flagship", refs["flagship"], by_price)
+    ranked = sorted([m for m in overall if overall[m] is not None], key=lambda m: (-overall[m], m))
+    sec.eq("params.references.top", refs["top"], ranked[0] if ranked else None)
+    return ranked
 
-        def rule(f, s):
-            return f if f == s and f in ("G", "B") else "S"
 
-        want = {"baseline": baseline, "G": G, "S": S, "B": Bn, "N": N,
-                "win_rate": ratio(G + 0.5 * S, N),
-                "sign_test_p": float(sps.binomtest(G, D, 0.5).pvalue) if D else 1.0,
-                "decisive_win_share": ratio(G, D), "wilson95_low": lo, "wilson95_high": hi,
-                "win_rate_ci95_low": None if lo is None else 0.5 + (D / N) * (lo - 0.5),
-                "win_rate_ci95_high": None if hi is None else 0.5 + (D / N) * (hi - 0.5),
-                "mde80_win_rate": None if D == 0 else 0.5 * (Z + Z_BETA) * math.sqrt(D) / N,
-                "n_both_orders": len(both),
-                "n_order_disagree": sum(r["first_order"] != r["second_order"] for r in both),
-                "n_verdict_rule_mismatch": sum(r["verdict"] != rule(r["first_order"], r["second_order"])
-                                               for r in both)}
-        expected[c] = want
-        got = summary["gsb"].get(c, {})
-        for k, v in want.items():
-            sec.eq(f"gsb.{c}.{k}", got.get(k), v)
-    names = list(expected)
-    for c, a in zip(names, holm([expected[c]["sign_test_p"] for c in names])):
-        sec.eq(f"gsb.{c}.sign_test_p_holm", summary["gsb"].get(c, {}).get("sign_test_p_holm"), a)
+def check_ranking(S, ranked, sec):
+    alpha = S["params"]["alpha"]
+    top = ranked[0] if ranked else None
+    tied = []
+    if top is not None:
+        tied.append(top)
+        unranked = sorted(m for m in S["models"] if m not in ranked)
+        for m in ranked[1:] + unranked:
+            dims = S["paired"].get(top, {}).get(m)
+            if dims is None:
+                continue
+            if not any(v["p_holm"] is not None and v["p_holm"] < alpha for v in dims.values()):
+                tied.append(m)
+    sec.eq("ranking.order", S["ranking"]["order"], ranked)
+    sec.eq("ranking.top", S["ranking"]["top"], top)
+    sec.eq("ranking.tied_with_top", S["ranking"]["tied_with_top"], tied)
 
+
+# ---------------------------------------------------------------- GSB
+
+def rule(first, second):
+    if first == "G" and second == "G":
+        return "G"
+    if first == "B" and second == "B":
+        return "B"
+    return "S"
+
+
+def check_gsb(S, pairs, clusters, sec):
+    alpha = S["params"]["alpha"]
+    groups = defaultdict(list)
+    for (c, b, item), r in pairs.items():
+        if c != b:
+            groups[(b, c)].append((item, r))
+    refs = sorted({b for b, _c in groups})
+    sec.eq("gsb keys", sorted(S["gsb"]), refs)
+    for ref in refs:
+        cands = sorted(c for b, c in groups if b == ref)
+        sec.eq(f"gsb.{ref} keys", sorted(S["gsb"].get(ref, {})), cands)
+        rows = {}
+        for c in cands:
+            lines = sorted(groups[(ref, c)], key=lambda x: bkey(x[0]))
+            g = [{"G": 1.0, "S": 0.5, "B": 0.0}[r["verdict"]] for _i, r in lines]
+            G = sum(1 for _i, r in lines if r["verdict"] == "G")
+            Sn = sum(1 for _i, r in lines if r["verdict"] == "S")
+            B = sum(1 for _i, r in lines if r["verdict"] == "B")
+            e = estimate(g, labels_for([i for i, _r in lines], clusters))
+            ci = interval(e, "share")
+            D = G + B
+            both = [(r["first_order"], r["second_order"], r["verdict"]) for _i, r in lines
+                    if r.get("first_order") is not None and r.get("second_order") is not None]
+            rows[c] = dict(G=G, S=Sn, B=B, N=len(lines), win_rate=e["mean"], se=e["se"], df=e["df"],
+                           n_clusters=e["C"], ci95_low=ci and ci[0], ci95_high=ci and ci[1],
+                           sign_test_p=float(sps.binomtest(G, D, 0.5).pvalue) if D else 1.0,
+                           decisive_win_share=ratio(G, D), n_both_orders=len(both),
+                           n_order_disagree=sum(1 for f, s, _v in both if f != s),
+                           n_verdict_rule_mismatch=sum(1 for f, s, v in both if v != rule(f, s)), D=D)
+        adj, m = holm([r["sign_test_p"] if r["D"] > 0 else None for r in rows.values()])
+        for (c, r), a in zip(rows.items(), adj):
+            r["sign_test_p_holm"], r["m_family"] = a, m
+            if r["D"] == 0:
+                r["verdict"], r["mde80_win_rate"] = "no decisive items", None
+            else:
+                r["verdict"] = ("better" if r["G"] > r["B"] else "worse") if a < alpha else "no detectable difference"
+                r["mde80_win_rate"] = None if r["se"] is None else mult(alpha, m) * r["se"]
+            got = S["gsb"][ref][c]
+            for k, want in r.items():
+                if k != "D":
+                    sec.eq(f"gsb.{ref}.{c}.{k}", got.get(k), want)
+
+
+# ---------------------------------------------------------------- judge (§6)
+
+def spearman(x, y):
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    return float(sps.spearmanr(x, y).statistic)
+
+
+def check_judge(S, responses, scores, pairs, judgements, sec):
+    J = S.get("judge")
+    if J is None:
+        sec.eq("judge present", None, "present" if judgements else None)
+        return
+    sec.eq("judge.n_calls", J["n_calls"], len(judgements))
+    sec.eq("judge.n_grade_calls", J["n_grade_calls"], sum(1 for j in judgements if j["task"] == "grade"))
+    sec.eq("judge.n_pair_calls", J["n_pair_calls"], sum(1 for j in judgements if j["task"] == "pair"))
+    sec.eq("judge.n_call_errors", J["n_call_errors"], sum(1 for j in judgements if j.get("error") is not None))
+    lengths = {k: len(r["output"]) for k, r in responses.items()
+               if r.get("error") is None and r.get("output") is not None}
+    models = list(S["models"]) + sorted({j["model"] for j in judgements} - set(S["models"]))
+    pooled_x, pooled_y = [], []
+    graded_total = 0
+    for m in models:
+        calls = [j for j in judgements if j["model"] == m]
+        row = {}
+        for task in ("grade", "pair"):
+            cs = [j for j in calls if j["task"] == task]
+            rep = [j for j in cs if j.get("error") is None]
+            fail = [j for j in rep if j.get("parse_error") is not None]
+            row[f"n_{task}_calls"] = len(cs)
+            row[f"n_{task}_replies"] = len(rep)
+            row[f"n_{task}_parse_failures"] = len(fail)
+            row[f"{task}_parse_failure_rate"] = ratio(len(fail), len(rep))
+        judged = [(k, r) for k, r in scores.items() if k[0] == m
+                  and (r.get("judge_samples") is not None or r.get("judge_error") is not None)]
+        row["n_graded_answers"] = len(judged)
+        row["n_unjudged_answers"] = sum(1 for _k, r in judged if r.get("judge_error") is not None)
+        asked = {(j["model"], j.get("baseline") or "", j["item_id"]) for j in calls if j["task"] == "pair"}
+        row["n_unjudged_pairs"] = sum(1 for a in asked if a not in pairs)
+        lx, ly = [], []
+        for k, r in sorted(judged, key=lambda kv: (bkey(kv[0][1]), kv[0][2])):
+            samples = r.get("judge_samples") or {}
+            meds = [float(np.median(v)) for v in samples.values() if v]
+            if meds and k in lengths:
+                lx.append(lengths[k])
+                ly.append(float(np.mean(meds)))
+        row["length_spearman"], row["n_length"] = spearman(lx, ly), len(lx)
+        pooled_x += lx
+        pooled_y += ly
+        if not judged and not calls:
+            sec.eq(f"judge.per_model.{m} present", m in J["per_model"], False)
+            continue
+        graded_total += len(judged)
+        got = J["per_model"].get(m, {})
+        for k, want in row.items():
+            sec.eq(f"judge.per_model.{m}.{k}", got.get(k), want)
+    sec.eq("judge.length_spearman_pooled", J["length_spearman_pooled"], spearman(pooled_x, pooled_y))
+    sec.eq("judge.n_length_pooled", J["n_length_pooled"], len(pooled_x))
+    both = [r for r in pairs.values() if r.get("first_order") is not None and r.get("second_order") is not None]
+    dis = sum(1 for r in both if r["first_order"] != r["second_order"])
+    winners = [((j.get("parsed") or {}).get("winner")) for j in judgements if j["task"] == "pair"]
+    dec = [w for w in winners if w in ("A", "B")]
+    first = sum(1 for w in dec if w == "A")
+    P = J["position"]
+    for k, want in [("n_both_orders", len(both)), ("n_order_disagree", dis),
+                    ("order_disagreement_rate", ratio(dis, len(both))), ("n_decisive_raw", len(dec)),
+                    ("n_first_position_wins", first), ("first_position_win_share", ratio(first, len(dec))),
+                    ("first_position_p", float(sps.binomtest(first, len(dec), 0.5).pvalue) if dec else None)]:
+        sec.eq(f"judge.position.{k}", P.get(k), want)
+    units = [v for r in scores.values() for v in (r.get("judge_samples") or {}).values() if len(v) >= 2]
+    allv = [v for r in scores.values() for v in (r.get("judge_samples") or {}).values()]
+    A = J["self_agreement"]
+    agree = sum(1 for v in units if min(v) == max(v))
+    for k, want in [("n_units", len(units)), ("n_exact_agree", agree),
+                    ("exact_agreement_rate", ratio(agree, len(units))),
+                    ("mean_range", float(np.mean([max(v) - min(v) for v in units])) if units else None),
+                    ("max_samples", max((len(v) for v in allv), default=0))]:
+        sec.eq(f"judge.self_agreement.{k}", A.get(k), want)
+    C = J["cost"]
+    pt = sum(j.get("prompt_tokens") or 0 for j in judgements)
+    ct = sum(j.get("completion_tokens") or 0 for j in judgements)
+    sec.eq("judge.cost.prompt_tokens", C["prompt_tokens"], pt)
+    sec.eq("judge.cost.completion_tokens", C["completion_tokens"], ct)
+    if C["price_input_per_1k"] is not None and C["price_output_per_1k"] is not None:
+        total = (pt * C["price_input_per_1k"] + ct * C["price_output_per_1k"]) / 1000
+        sec.eq("judge.cost.total", C["total"], total)
+        sec.eq("judge.cost.per_item", C["per_item"], ratio(total, graded_total))
+        sec.eq("judge.cost.per_1k_tokens", C["per_1k_tokens"], ratio(total * 1000, pt + ct))
+
+
+# ---------------------------------------------------------------- main
 
 def main(argv):
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        print(__doc__)
         return 2
     run = Path(argv[1])
-    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    responses = last_by_key(load_jsonl(run / "responses.jsonl"),
-                            lambda r: (r["model"], r["item_id"], r["sample"]))
-    scores = last_by_key(load_jsonl(run / "scores.jsonl"),
-                         lambda r: (r["model"], r["item_id"], r["sample"]))
-    pairs = last_by_key(load_jsonl(run / "pairwise.jsonl"),
-                        lambda r: (r["candidate"], r["baseline"], r["item_id"]))
+    S = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    if S.get("schema") != "evalrun-stats/2":
+        print(f"schema {S.get('schema')!r} is not evalrun-stats/2")
+        return 1
+    items = load_jsonl(run / "items.jsonl")
+    responses = last_by_key(load_jsonl(run / "responses.jsonl"), lambda r: (r["model"], r["item_id"], r["sample"]))
+    scores = last_by_key(load_jsonl(run / "scores.jsonl"), lambda r: (r["model"], r["item_id"], r["sample"]))
+    pairs = last_by_key(load_jsonl(run / "pairwise.jsonl"), lambda r: (r["candidate"], r["baseline"], r["item_id"]))
+    judgements = load_jsonl(run / "judgements.jsonl")
+    clusters = cluster_labels(items, S["params"].get("cluster_key"))
+    table = item_table(scores)
+    dims = sorted({d for (_m, d) in table})
 
-    sections = [Section("schema"), Section("models"), Section("paired"), Section("gsb")]
-    sections[0].eq("schema", summary.get("schema"), "evalrun-stats/1")
-    all_dims, per_model_items = check_models(summary, responses, scores, sections[1])
-    check_paired(summary, all_dims, per_model_items, sections[2])
-    check_gsb(summary, pairs, sections[3])
+    sections = []
+    sec = Section("models")
+    overall = check_models(S, responses, scores, table, dims, clusters, sec)
+    sections.append(sec)
+    sec = Section("references")
+    ranked = check_references(S, overall, sec)
+    sections.append(sec)
+    sec = Section("paired")
+    check_paired(S, table, dims, clusters, sec)
+    sections.append(sec)
+    sec = Section("ranking")
+    check_ranking(S, ranked, sec)
+    sections.append(sec)
+    sec = Section("gsb")
+    check_gsb(S, pairs, clusters, sec)
+    sections.append(sec)
+    sec = Section("judge")
+    check_judge(S, responses, scores, pairs, judgements, sec)
+    sections.append(sec)
     ok = all([s.report() for s in sections])
-    print("verdict: summary.json agrees with the records" if ok else "verdict: MISMATCH")
+    print("every section agrees" if ok else "MISMATCHES found")
     return 0 if ok else 1
 
 

@@ -24,7 +24,12 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
     StatsConfig {
         models: m.models.iter().map(|e| e.name.clone()).collect(),
         baseline: m.baseline.clone(),
-        margin: m.margin,
+        margin: Some(m.margin),
+        scales: m
+            .dimensions
+            .iter()
+            .map(|d| (d.id.clone(), (d.scale.0 as f64, d.scale.1 as f64)))
+            .collect(),
         prices: m
             .models
             .iter()
@@ -51,6 +56,7 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
                 })
                 .unwrap_or_default(),
         }),
+        ..StatsConfig::default()
     }
 }
 

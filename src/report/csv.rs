@@ -62,7 +62,7 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
     }
     header.push("overall_mean".into());
     for r in &rules {
-        for col in ["pass_rate", "wilson95_low", "wilson95_high"] {
+        for col in ["pass_rate", "ci95_low", "ci95_high"] {
             header.push(format!("rule_{r}_{col}"));
         }
     }
@@ -99,8 +99,8 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
         "gsb_S",
         "gsb_B",
         "gsb_win_rate",
-        "gsb_win_rate_ci95_low",
-        "gsb_win_rate_ci95_high",
+        "gsb_ci95_low",
+        "gsb_ci95_high",
         "gsb_sign_test_p_holm",
         "gsb_n_order_disagree",
     ] {
@@ -127,7 +127,7 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
             row.push(f(p.and_then(|x| x.mean_diff)));
             row.push(f(p.and_then(|x| x.ci95_low)));
             row.push(f(p.and_then(|x| x.ci95_high)));
-            row.push(f(p.and_then(|x| x.wilcoxon_p_holm)));
+            row.push(f(p.and_then(|x| x.p_holm)));
             row.push(f(p.and_then(|x| x.mde80)));
             row.push(p.and_then(|x| x.non_inferior).map(u).unwrap_or_default());
         }
@@ -135,8 +135,8 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
         for r in &rules {
             let rs = s.rules.get(*r);
             row.push(f(rs.and_then(|x| x.pass_rate)));
-            row.push(f(rs.and_then(|x| x.wilson95_low)));
-            row.push(f(rs.and_then(|x| x.wilson95_high)));
+            row.push(f(rs.and_then(|x| x.ci95_low)));
+            row.push(f(rs.and_then(|x| x.ci95_high)));
         }
         for dist in [&s.latency.ttft_ms, &s.latency.total_ms] {
             row.extend([
@@ -165,14 +165,14 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> Result<String> {
         for k in &kinds {
             row.push(u(s.errors.by_kind.get(*k).copied().unwrap_or(0)));
         }
-        match summary.gsb.get(m) {
+        match v.gsb(m) {
             Some(g) => row.extend([
                 u(g.G),
                 u(g.S),
                 u(g.B),
                 f(g.win_rate),
-                f(g.win_rate_ci95_low),
-                f(g.win_rate_ci95_high),
+                f(g.ci95_low),
+                f(g.ci95_high),
                 f(g.sign_test_p_holm),
                 u(g.n_order_disagree),
             ]),

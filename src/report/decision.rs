@@ -1,6 +1,6 @@
 //! The decision summary: which model to ship and how sure that is, in plain words (STATS.md §0, §1.5).
 //!
-//! A difference is called better or worse only when the Holm-adjusted Wilcoxon p is below `alpha`;
+//! A difference is called better or worse only when the Holm-adjusted paired t-test p is below `alpha`;
 //! "not worse" only when the paired CI clears the non-inferiority margin; everything else is "no
 //! detectable difference", always with the smallest difference the run could have detected.
 
@@ -50,6 +50,8 @@ enum Status {
         diff: f64,
         n: usize,
         mde: Option<f64>,
+        /// Items that would detect the observed difference (`n_needed_observed`).
+        needed: Option<u64>,
     },
     NoData,
 }
@@ -171,7 +173,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
             .filter_map(|m| {
                 let better: Vec<String> = v
                     .scored_dims()
-                    .filter(|d| matches!(status(v, m, &d.id), Status::Better { .. }))
+                    .filter(|d| matches!(status(v, &baseline, m, &d.id), Status::Better { .. }))
                     .map(|d| w.text(&d.name))
                     .collect();
                 (!better.is_empty()).then(|| {
@@ -198,7 +200,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     } else {
         let st: Vec<(String, Status)> = v
             .scored_dims()
-            .map(|d| (d.name.clone(), status(v, &best, &d.id)))
+            .map(|d| (d.name.clone(), status(v, &baseline, &best, &d.id)))
             .collect();
         let compared = st
             .iter()
@@ -252,7 +254,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
                 Verdict::Win,
                 format!(
                     "{}: it has the highest overall quality ({quality}) and is significantly better than \
-                     {base_label} on {n_better} of {compared} compared dimensions (Holm-adjusted Wilcoxon \
+                     {base_label} on {n_better} of {compared} compared dimensions (Holm-adjusted paired t-test \
                      p < {}), worse on none{rest}.",
                     w.bold(&format!("Ship {b}")),
                     v.summary.params.alpha
@@ -286,7 +288,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
                     "{}: {b} ({quality}) is not worse than {base_label} within the margin {} on every \
                      compared dimension, but not detectably better. Choose on cost and latency.",
                     w.bold("Not worse, not better"),
-                    v.summary.params.margin
+                    v.common_margin()
                 ),
             )
         } else {
@@ -320,14 +322,17 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     }
     if let Some(f) = v.flagship.as_deref() {
         if f != best && f != baseline {
-            details.push(format!(
-                "Against the most expensive model {}: overall {} vs {}. This run tests pairs against the \
-                 baseline only; rerun with {} to test this pair.",
-                w.name(f),
-                num2(v.overall(&best)),
-                num2(v.overall(f)),
-                w.name(&format!("--baseline {f}"))
-            ));
+            let label = format!("Against the flagship {}", w.name(f));
+            match against(v, w, f, &best, &label) {
+                Some(line) => details.push(line),
+                None => details.push(format!(
+                    "Against the most expensive model {}: overall {} vs {} (no paired test against it in \
+                     this run).",
+                    w.name(f),
+                    num2(v.overall(&best)),
+                    num2(v.overall(f)),
+                )),
+            }
         }
     }
     if best != baseline {
@@ -352,7 +357,7 @@ fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String
         return None; // mixed scales: the margin is on no common scale
     }
     let top = v.overall(best)?;
-    let margin = v.summary.params.margin;
+    let margin = v.common_margin();
     let mut close: Vec<(&String, f64)> = v
         .models
         .iter()
@@ -377,8 +382,8 @@ fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String
     ))
 }
 
-fn status(v: &View, model: &str, dim: &str) -> Status {
-    let Some(p) = v.paired(model, dim) else {
+fn status(v: &View, reference: &str, model: &str, dim: &str) -> Status {
+    let Some(p) = v.paired_vs(reference, model, dim) else {
         return Status::NoData;
     };
     let Some(diff) = p.mean_diff.filter(|_| p.n_pairs > 0) else {
@@ -387,11 +392,11 @@ fn status(v: &View, model: &str, dim: &str) -> Status {
     match v.sig(p) {
         Sig::Better => Status::Better {
             diff,
-            p: p.wilcoxon_p_holm.unwrap_or(f64::NAN),
+            p: p.p_holm.unwrap_or(f64::NAN),
         },
         Sig::Worse => Status::Worse {
             diff,
-            p: p.wilcoxon_p_holm.unwrap_or(f64::NAN),
+            p: p.p_holm.unwrap_or(f64::NAN),
         },
         Sig::NotSignificant => match (p.non_inferior, p.ci95_low, p.ci95_high) {
             (Some(true), Some(lo), Some(hi)) => Status::NonInferior { diff, lo, hi },
@@ -399,6 +404,7 @@ fn status(v: &View, model: &str, dim: &str) -> Status {
                 diff,
                 n: p.n_pairs,
                 mde: p.mde80,
+                needed: p.n_needed_observed,
             },
         },
     }
@@ -445,6 +451,11 @@ fn num2(x: Option<f64>) -> String {
 
 /// One candidate's dimensions against the baseline, grouped by outcome.
 fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<String> {
+    against(v, w, v.baseline.as_deref()?, model, label)
+}
+
+/// One line: how `model` compares with `reference` per dimension, from the paired tests.
+fn against(v: &View, w: Words, reference: &str, model: &str, label: &str) -> Option<String> {
     let mut better = Vec::new();
     let mut worse = Vec::new();
     let mut noninf = Vec::new();
@@ -452,7 +463,7 @@ fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<Stri
     let mut nodiff_cases = Vec::new();
     for d in v.scored_dims() {
         let name = w.text(&d.name);
-        match status(v, model, &d.id) {
+        match status(v, reference, model, &d.id) {
             Status::Better { diff, p } => {
                 better.push(format!("{name} ({}, Holm p {})", signed(diff, 2), p_eq(p)))
             }
@@ -465,8 +476,17 @@ fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<Stri
                 signed(lo, 2),
                 signed(hi, 2)
             )),
-            Status::NoDifference { diff, n, mde } => {
-                nodiff.push(format!("{name} ({})", signed(diff, 2)));
+            Status::NoDifference {
+                diff,
+                n,
+                mde,
+                needed,
+            } => {
+                let detect = match needed {
+                    Some(k) if diff != 0.0 => format!("; ~{k} items would detect it"),
+                    _ => String::new(),
+                };
+                nodiff.push(format!("{name} ({}{detect})", signed(diff, 2)));
                 nodiff_cases.push((n, mde));
             }
             Status::NoData => {}
@@ -482,7 +502,7 @@ fn against_baseline(v: &View, w: Words, model: &str, label: &str) -> Option<Stri
     if !noninf.is_empty() {
         parts.push(format!(
             "not worse within the margin {} on {}",
-            v.summary.params.margin,
+            v.common_margin(),
             and_list(&noninf)
         ));
     }
@@ -533,12 +553,12 @@ fn unscored_note(v: &View, w: Words) -> String {
 }
 
 fn gsb_line(v: &View, w: Words, model: &str, baseline: &str) -> Option<String> {
-    let g = v.summary.gsb.get(model)?;
+    let g = v.gsb(model)?;
     if g.N == 0 {
         return None;
     }
     let alpha = v.summary.params.alpha;
-    let ci = match (g.win_rate_ci95_low, g.win_rate_ci95_high) {
+    let ci = match (g.ci95_low, g.ci95_high) {
         (Some(lo), Some(hi)) => format!(" [{lo:.2}, {hi:.2}]"),
         _ => String::new(),
     };

@@ -270,7 +270,7 @@ fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
     if let Some(b) = v.baseline.as_ref().filter(|_| !v.summary.paired.is_empty()) {
         let _ = write!(
             legend,
-            " Δ = paired mean difference against the baseline {}: ▲ better, ▼ worse (Holm-adjusted Wilcoxon \
+            " Δ = paired mean difference against the baseline {}: ▲ better, ▼ worse (Holm-adjusted paired t-test \
              p < {}), · not significant.",
             code(b),
             v.summary.params.alpha
@@ -305,21 +305,37 @@ fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
 }
 
 fn paired(out: &mut String, v: &View) {
-    let Some(b) = &v.baseline else { return };
+    let mut refs: Vec<(&str, &str)> = Vec::new();
+    if let Some(b) = v.baseline.as_deref() {
+        refs.push((b, "baseline"));
+    }
+    if let Some(f) = v
+        .flagship
+        .as_deref()
+        .filter(|f| Some(*f) != v.baseline.as_deref())
+    {
+        refs.push((f, "flagship"));
+    }
+    for (reference, role) in refs {
+        paired_against(out, v, reference, role);
+    }
+}
+
+/// One table of `paired.<reference>`: every other model × scored dimension.
+fn paired_against(out: &mut String, v: &View, reference: &str, role: &str) {
     let mut t = Table::new([
         ("candidate", Align::Left),
         ("dimension", Align::Left),
         ("pairs", Align::Right),
         ("Δ [95 % CI]", Align::Right),
-        ("Wilcoxon p", Align::Right),
+        ("t-test p", Align::Right),
         ("Holm p", Align::Right),
         ("MDE (80 %)", Align::Right),
         ("verdict", Align::Left),
     ]);
-    let margin = v.summary.params.margin;
-    for m in v.models.iter().filter(|m| !v.is_baseline(m)) {
+    for m in v.models.iter().filter(|m| m.as_str() != reference) {
         for d in v.scored_dims() {
-            let Some(p) = v.paired(m, &d.id) else {
+            let Some(p) = v.paired_vs(reference, m, &d.id) else {
                 continue;
             };
             let Some(diff) = p.mean_diff else { continue };
@@ -329,20 +345,31 @@ fn paired(out: &mut String, v: &View) {
                 }
                 _ => signed(diff, 2),
             };
-            let verdict = match (v.sig(p), p.non_inferior) {
-                (Sig::Better, _) => "better".to_string(),
-                (Sig::Worse, _) => "worse".to_string(),
-                (Sig::NotSignificant, Some(true)) => format!("not worse (margin {margin})"),
-                (Sig::NotSignificant, _) => "no detectable difference".to_string(),
+            let verdict = match (p.verdict.as_str(), p.non_inferior) {
+                ("no detectable difference", Some(true)) => {
+                    format!("not worse (margin {})", p.margin)
+                }
+                ("no detectable difference", _) => match p.n_needed_observed {
+                    Some(n) if diff != 0.0 => {
+                        format!("no detectable difference (~{n} items would detect it)")
+                    }
+                    _ => p.verdict.clone(),
+                },
+                (other, _) => other.to_string(),
+            };
+            let mde = match (p.mde80, &p.mde80_why) {
+                (Some(x), _) => num(Some(x), 2),
+                (None, Some(why)) => format!("– ({why})"),
+                (None, None) => NULL.to_string(),
             };
             t.row(vec![
                 model_cell(v, m),
                 esc(&d.name),
                 p.n_pairs.to_string(),
                 ci,
-                pval(p.wilcoxon_p),
-                pval(p.wilcoxon_p_holm),
-                num(p.mde80, 2),
+                pval(p.p),
+                pval(p.p_holm),
+                mde,
                 verdict,
             ]);
         }
@@ -350,14 +377,19 @@ fn paired(out: &mut String, v: &View) {
     if t.is_empty() {
         return;
     }
-    let _ = writeln!(out, "### Paired differences against {}\n", code(b));
+    let _ = writeln!(
+        out,
+        "### Paired differences against the {role} {}\n",
+        code(reference)
+    );
     let _ = writeln!(out, "{}", t.render());
     let _ = writeln!(
         out,
-        "Δ = candidate − baseline over the items both were scored on, with a bootstrap 95 % CI. Wilcoxon \
-         signed-rank (Pratt), Holm-adjusted over every candidate × dimension. \"Not worse\": the CI's lower \
-         bound is above −{margin}. MDE = the true difference this test detects with 80 % power; smaller real \
-         differences can hide behind \"no detectable difference\".\n"
+        "Δ = candidate − {role} over the items both were scored on, with a t 95 % CI. Paired t-test, \
+         Holm-adjusted over each candidate's dimensions; the direction and the p-value come from the same \
+         t statistic. \"Not worse\": the CI's lower bound is above −margin. MDE = the true difference this \
+         test detects with 80 % power at the α Holm uses first; smaller real differences can hide behind \
+         \"no detectable difference\".\n"
     );
 }
 
@@ -376,13 +408,15 @@ fn gsb(out: &mut String, v: &View) {
     ]);
     let mut baselines = BTreeSet::new();
     let mut mismatches = 0;
-    for m in &v.models {
-        let Some(g) = v.summary.gsb.get(m) else {
-            continue;
-        };
-        baselines.insert(g.baseline.clone());
+    let per_ref = v.summary.gsb.iter().flat_map(|(r, cands)| {
+        v.models
+            .iter()
+            .filter_map(move |m| Some((r, m, cands.get(m)?)))
+    });
+    for (reference, m, g) in per_ref {
+        baselines.insert(reference.clone());
         mismatches += g.n_verdict_rule_mismatch;
-        let wr = match (g.win_rate, g.win_rate_ci95_low, g.win_rate_ci95_high) {
+        let wr = match (g.win_rate, g.ci95_low, g.ci95_high) {
             (Some(w), Some(lo), Some(hi)) => format!("{w:.2} [{lo:.2}, {hi:.2}]"),
             (w, _, _) => num(w, 2),
         };
@@ -455,7 +489,7 @@ fn rules(out: &mut String, v: &View) {
         for m in &v.models {
             row.push(match v.stats(m).rules.get(id) {
                 Some(r) if r.n > 0 => {
-                    let ci = match (r.wilson95_low, r.wilson95_high) {
+                    let ci = match (r.ci95_low, r.ci95_high) {
                         (Some(lo), Some(hi)) => format!(" [{:.1}, {:.1}]", lo * 100.0, hi * 100.0),
                         _ => String::new(),
                     };

@@ -22,7 +22,7 @@ pub fn terminal_table(summary: &Summary, ctx: &ReportContext) -> String {
     if any_scored {
         header.push("overall".into());
     }
-    let any_gsb = !summary.gsb.is_empty();
+    let any_gsb = v.has_gsb();
     if any_gsb {
         header.push("GSB win".into());
     }
@@ -63,9 +63,7 @@ pub fn terminal_table(summary: &Summary, ctx: &ReportContext) -> String {
         }
         if any_gsb {
             row.push(
-                summary
-                    .gsb
-                    .get(m)
+                v.gsb(m)
                     .map(|g| num(g.win_rate, 2))
                     .unwrap_or_else(|| "–".into()),
             );

@@ -19,6 +19,9 @@ fn dim(n: usize, mean: f64, lo: f64, hi: f64, sd: f64) -> DimensionStats {
         se: Some(sd / (n as f64).sqrt()),
         ci95_low: Some(lo),
         ci95_high: Some(hi),
+        n_clusters: n,
+        df: Some(n - 1),
+        var_within: None,
     }
 }
 
@@ -32,6 +35,9 @@ fn null_dim(n_null: usize) -> DimensionStats {
         se: None,
         ci95_low: None,
         ci95_high: None,
+        n_clusters: 0,
+        df: None,
+        var_within: None,
     }
 }
 
@@ -39,9 +45,11 @@ fn rule(passed: usize, n: usize, lo: f64, hi: f64) -> RuleStats {
     RuleStats {
         n,
         passed,
+        n_items: n,
         pass_rate: Some(passed as f64 / n as f64),
-        wilson95_low: Some(lo),
-        wilson95_high: Some(hi),
+        ci95_low: Some(lo),
+        ci95_high: Some(hi),
+        ci_method: "wilson".into(),
     }
 }
 
@@ -77,12 +85,30 @@ fn paired(
         n_pos: 0,
         n_neg: 0,
         n_zero: 0,
-        wilcoxon_r_plus: None,
-        wilcoxon_z: None,
-        wilcoxon_p: Some(p),
-        wilcoxon_p_holm: Some(p_holm),
+        n_clusters: n,
+        df: Some(n - 1),
+        t: Some(diff / (sd / (n as f64).sqrt())),
+        p: Some(p),
+        p_holm: Some(p_holm),
+        m_family: 3,
+        verdict: if p_holm < 0.05 {
+            if diff > 0.0 {
+                "better"
+            } else {
+                "worse"
+            }
+        } else {
+            "no detectable difference"
+        }
+        .into(),
         mde80: Some(mde),
+        mde80_why: None,
+        margin,
         non_inferior: Some(lo > -margin),
+        n_needed_margin: Some((n as f64 * (mde / margin).powi(2)).ceil() as u64),
+        n_needed_observed: Some((n as f64 * (mde / diff.abs().max(1e-9)).powi(2)).ceil() as u64),
+        var_between: None,
+        wilcoxon_p: Some(p),
     }
 }
 
@@ -97,12 +123,21 @@ fn empty_paired() -> PairedStats {
         n_pos: 0,
         n_neg: 0,
         n_zero: 0,
-        wilcoxon_r_plus: None,
-        wilcoxon_z: None,
-        wilcoxon_p: None,
-        wilcoxon_p_holm: None,
+        n_clusters: 0,
+        df: None,
+        t: None,
+        p: None,
+        p_holm: None,
+        m_family: 3,
+        verdict: "not tested".into(),
         mde80: None,
+        mde80_why: Some("fewer than 2 items or clusters".into()),
+        margin: 0.1,
         non_inferior: None,
+        n_needed_margin: None,
+        n_needed_observed: None,
+        var_between: None,
+        wilcoxon_p: None,
     }
 }
 
@@ -119,6 +154,7 @@ fn gsb(
     let n = g + s + b;
     let d = g + b;
     let map = |x: f64| 0.5 + d as f64 / n as f64 * (x - 0.5);
+    let se = 0.5 * (d as f64).sqrt() / n as f64;
     GsbStats {
         baseline: "ernie-speed".into(),
         G: g,
@@ -129,10 +165,22 @@ fn gsb(
         sign_test_p: Some(p),
         sign_test_p_holm: Some(p_holm),
         decisive_win_share: Some(g as f64 / d as f64),
-        wilson95_low: Some(wilson.0),
-        wilson95_high: Some(wilson.1),
-        win_rate_ci95_low: Some(map(wilson.0)),
-        win_rate_ci95_high: Some(map(wilson.1)),
+        se: Some(se),
+        df: Some(n - 1),
+        n_clusters: n,
+        ci95_low: Some(map(wilson.0)),
+        ci95_high: Some(map(wilson.1)),
+        m_family: 2,
+        verdict: if p_holm < 0.05 {
+            if g > b {
+                "better"
+            } else {
+                "worse"
+            }
+        } else {
+            "no detectable difference"
+        }
+        .into(),
         mde80_win_rate: Some(0.5 * 2.8016 * (d as f64).sqrt() / n as f64),
         n_both_orders: n,
         n_order_disagree: disagree,
@@ -159,6 +207,7 @@ fn model(
         "analysis_han",
     ];
     ModelStats {
+        overall: None,
         dimensions: ids.iter().map(|s| s.to_string()).zip(dims).collect(),
         rules: rule_ids.iter().map(|s| s.to_string()).zip(rules).collect(),
         latency: LatencyStats {
@@ -310,34 +359,32 @@ pub(super) fn summary() -> Summary {
     ]);
 
     Summary {
-        schema: "evalrun-stats/1".into(),
+        schema: "evalrun-stats/2".into(),
         params: Params {
-            baseline: Some("ernie-speed".into()),
-            seed: 42,
-            resamples: 2000,
+            references: References {
+                baseline: Some("ernie-speed".into()),
+                flagship: None,
+                top: None,
+            },
+            cluster_key: None,
             confidence: 0.95,
             alpha: 0.05,
             power: 0.8,
-            item_score: "mean of non-null sample scores".into(),
-            bootstrap: "percentile, items, SplitMix64".into(),
-            wilcoxon: WilcoxonParams {
-                zero_method: "pratt".into(),
-                method: "asymptotic".into(),
-                correction: false,
-                tie_correction: true,
-                diff_decimals: 9,
-            },
-            sign_test: "exact binomial".into(),
-            holm_families: vec!["wilcoxon".into(), "sign_test".into()],
-            percentiles: "nearest-rank".into(),
-            latency_population: "error == null and cached == false".into(),
-            mde: "(z + z_beta) * sd / sqrt(n)".into(),
-            margin,
+            scales: ["adherence", "reply", "suggestion", "analysis"]
+                .iter()
+                .map(|d| (d.to_string(), [1.0, 3.0]))
+                .collect(),
+            margins: ["adherence", "reply", "suggestion", "analysis"]
+                .iter()
+                .map(|d| (d.to_string(), margin))
+                .collect(),
+            methods: BTreeMap::new(),
         },
         warnings: vec!["p99 with n < 100 is the maximum".into()],
         models,
-        paired: paired_map,
-        gsb: gsb_map,
+        paired: BTreeMap::from([("ernie-speed".to_string(), paired_map)]),
+        ranking: Ranking::default(),
+        gsb: BTreeMap::from([("ernie-speed".to_string(), gsb_map)]),
         judge: Some(judge_diagnostics()),
         reference_metrics: BTreeMap::new(),
     }
@@ -397,6 +444,7 @@ pub(super) fn judge_diagnostics() -> JudgeDiagnostics {
             n_decisive_raw: 170,
             n_first_position_wins: 96,
             first_position_win_share: Some(96.0 / 170.0),
+            first_position_p: Some(0.1004),
         },
         self_agreement: SelfAgreement {
             max_samples: 1,
@@ -506,7 +554,14 @@ fn headline(summary: &Summary, ctx: &ReportContext) -> (Verdict, String) {
 
 /// Rewrite the fine-tuned model's paired results.
 fn set_sft_paired(s: &mut Summary, f: impl Fn(&mut PairedStats)) {
-    for (id, p) in s.paired.get_mut("ernie-speed-sft").unwrap().iter_mut() {
+    for (id, p) in s
+        .paired
+        .get_mut("ernie-speed")
+        .unwrap()
+        .get_mut("ernie-speed-sft")
+        .unwrap()
+        .iter_mut()
+    {
         if id != "analysis" {
             f(p);
         }
@@ -521,7 +576,7 @@ fn decision_significant_win() {
         text,
         "**Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the \
          1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions \
-         (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis."
+         (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis."
     );
 }
 
@@ -532,8 +587,8 @@ fn decision_non_inferior_only() {
         p.mean_diff = Some(0.02);
         p.ci95_low = Some(-0.06);
         p.ci95_high = Some(0.10);
-        p.wilcoxon_p = Some(0.41);
-        p.wilcoxon_p_holm = Some(1.0);
+        p.p = Some(0.41);
+        p.p_holm = Some(1.0);
         p.non_inferior = Some(true);
     });
     let (verdict, text) = headline(&s, &context());
@@ -554,8 +609,8 @@ fn decision_no_detectable_difference_names_the_mde() {
         p.mean_diff = Some(0.04);
         p.ci95_low = Some(-0.12);
         p.ci95_high = Some(0.20);
-        p.wilcoxon_p = Some(0.52);
-        p.wilcoxon_p_holm = Some(1.0);
+        p.p = Some(0.52);
+        p.p_holm = Some(1.0);
         p.mde80 = Some(0.158);
         p.non_inferior = Some(false);
     });
@@ -574,10 +629,17 @@ fn decision_no_detectable_difference_names_the_mde() {
 fn decision_keeps_the_baseline_when_it_is_best() {
     let mut s = summary();
     for m in ["ernie-4.0", "ernie-speed-sft"] {
-        for (id, p) in s.paired.get_mut(m).unwrap().iter_mut() {
+        for (id, p) in s
+            .paired
+            .get_mut("ernie-speed")
+            .unwrap()
+            .get_mut(m)
+            .unwrap()
+            .iter_mut()
+        {
             if id != "analysis" {
                 p.mean_diff = Some(-0.5);
-                p.wilcoxon_p_holm = Some(0.001);
+                p.p_holm = Some(0.001);
             }
         }
         for d in s.models.get_mut(m).unwrap().dimensions.values_mut() {
@@ -692,7 +754,7 @@ fn json_is_pretty_deterministic_and_round_trips() {
         "same summary, same bytes"
     );
     assert!(a.ends_with(b"}\n"));
-    assert!(a.starts_with(b"{\n  \"schema\": \"evalrun-stats/1\",\n"));
+    assert!(a.starts_with(b"{\n  \"schema\": \"evalrun-stats/2\",\n"));
     // serde_json parses floats to within 1 ULP unless its `float_roundtrip` feature is on, so a
     // parse → re-serialise cycle is compared by value, not by bytes.
     let back: Summary = serde_json::from_slice(&a).unwrap();
@@ -839,10 +901,10 @@ fn markdown_report() {
 
         ## Decision
 
-        **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+        **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis.
 
         - Against the baseline `ernie-speed`: significantly better on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001). Not scored: Analysis.
-        - Against the most expensive model `ernie-4.0`: overall 2.90 vs 2.76. This run tests pairs against the baseline only; rerun with `--baseline ernie-4.0` to test this pair.
+        - Against the most expensive model `ernie-4.0`: overall 2.90 vs 2.76 (no paired test against it in this run).
         - Side by side against `ernie-speed` (GSB, both orders): 30 good / 15 same / 5 bad, win rate 0.75 [0.64, 0.81]: the judge significantly prefers `ernie-speed-sft` (Holm p < 0.001).
         - `ernie-speed-sft` relative to the most expensive model `ernie-4.0`: first-token latency 58 % of `ernie-4.0`'s, total 32 %, cost 4 % (mean latencies, cost per item).
         - Highest mean per dimension: Prompt adherence `ernie-speed-sft` (3.00), Reply `ernie-speed-sft` (2.86), Suggestion `ernie-speed-sft` (2.84); not scored: Analysis.
@@ -857,22 +919,22 @@ fn markdown_report() {
         | `ernie-4.0` (flagship)   | 2.96 [2.90, 3.00] +0.34 ▲ | 2.74 [2.61, 2.86] +0.22 · | 2.58 [2.42, 2.73] +0.66 ▲ |            n/a |    2.76 |
         | `ernie-speed-sft`        | 3.00 [3.00, 3.00] +0.38 ▲ | 2.86 [2.76, 2.94] +0.34 ▲ | 2.84 [2.74, 2.94] +0.92 ▲ |            n/a |    2.90 |
 
-        Mean [95 % bootstrap CI] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted Wilcoxon p < 0.05), · not significant. Overall = mean of the scored dimensions' means. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
+        Mean [95 % bootstrap CI] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted paired t-test p < 0.05), · not significant. Overall = mean of the scored dimensions' means. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
 
         ![Dimension means with 95 % CIs](charts/dimension_means.svg)
 
-        ### Paired differences against `ernie-speed`
+        ### Paired differences against the baseline `ernie-speed`
 
-        | candidate              | dimension        | pairs |          Δ [95 % CI] | Wilcoxon p |  Holm p | MDE (80 %) | verdict                |
-        | ---------------------- | ---------------- | ----: | -------------------: | ---------: | ------: | ---------: | ---------------------- |
-        | `ernie-4.0` (flagship) | Prompt adherence |    47 | +0.34 [+0.21, +0.47] |    < 0.001 | < 0.001 |       0.13 | better                 |
-        | `ernie-4.0` (flagship) | Reply            |    47 | +0.22 [+0.04, +0.40] |      0.021 |   0.063 |       0.25 | not worse (margin 0.1) |
-        | `ernie-4.0` (flagship) | Suggestion       |    47 | +0.66 [+0.47, +0.85] |    < 0.001 | < 0.001 |       0.27 | better                 |
-        | `ernie-speed-sft`      | Prompt adherence |    49 | +0.38 [+0.25, +0.51] |    < 0.001 | < 0.001 |       0.14 | better                 |
-        | `ernie-speed-sft`      | Reply            |    49 | +0.34 [+0.18, +0.50] |    < 0.001 |   0.002 |       0.22 | better                 |
-        | `ernie-speed-sft`      | Suggestion       |    49 | +0.92 [+0.74, +1.10] |    < 0.001 | < 0.001 |       0.26 | better                 |
+        | candidate              | dimension        | pairs |          Δ [95 % CI] | t-test p |  Holm p | MDE (80 %) | verdict                |
+        | ---------------------- | ---------------- | ----: | -------------------: | -------: | ------: | ---------: | ---------------------- |
+        | `ernie-4.0` (flagship) | Prompt adherence |    47 | +0.34 [+0.21, +0.47] |  < 0.001 | < 0.001 |       0.13 | better                 |
+        | `ernie-4.0` (flagship) | Reply            |    47 | +0.22 [+0.04, +0.40] |    0.021 |   0.063 |       0.25 | not worse (margin 0.1) |
+        | `ernie-4.0` (flagship) | Suggestion       |    47 | +0.66 [+0.47, +0.85] |  < 0.001 | < 0.001 |       0.27 | better                 |
+        | `ernie-speed-sft`      | Prompt adherence |    49 | +0.38 [+0.25, +0.51] |  < 0.001 | < 0.001 |       0.14 | better                 |
+        | `ernie-speed-sft`      | Reply            |    49 | +0.34 [+0.18, +0.50] |  < 0.001 |   0.002 |       0.22 | better                 |
+        | `ernie-speed-sft`      | Suggestion       |    49 | +0.92 [+0.74, +1.10] |  < 0.001 | < 0.001 |       0.26 | better                 |
 
-        Δ = candidate − baseline over the items both were scored on, with a bootstrap 95 % CI. Wilcoxon signed-rank (Pratt), Holm-adjusted over every candidate × dimension. "Not worse": the CI's lower bound is above −0.1. MDE = the true difference this test detects with 80 % power; smaller real differences can hide behind "no detectable difference".
+        Δ = candidate − baseline over the items both were scored on, with a t 95 % CI. Paired t-test, Holm-adjusted over each candidate's dimensions; the direction and the p-value come from the same t statistic. "Not worse": the CI's lower bound is above −margin. MDE = the true difference this test detects with 80 % power at the α Holm uses first; smaller real differences can hide behind "no detectable difference".
 
         ## Side by side (GSB) against `ernie-speed`
 
@@ -966,7 +1028,7 @@ fn markdown_report() {
 fn csv_summary() {
     let csv = csv::render(&summary(), &context()).unwrap();
     insta::assert_snapshot!(csv, @r#"
-        model,role,adherence_mean,adherence_ci95_low,adherence_ci95_high,adherence_delta,adherence_delta_ci95_low,adherence_delta_ci95_high,adherence_p_holm,adherence_mde80,adherence_non_inferior,reply_mean,reply_ci95_low,reply_ci95_high,reply_delta,reply_delta_ci95_low,reply_delta_ci95_high,reply_p_holm,reply_mde80,reply_non_inferior,suggestion_mean,suggestion_ci95_low,suggestion_ci95_high,suggestion_delta,suggestion_delta_ci95_low,suggestion_delta_ci95_high,suggestion_p_holm,suggestion_mde80,suggestion_non_inferior,analysis_mean,analysis_ci95_low,analysis_ci95_high,analysis_delta,analysis_delta_ci95_low,analysis_delta_ci95_high,analysis_p_holm,analysis_mde80,analysis_non_inferior,overall_mean,rule_analysis_han_pass_rate,rule_analysis_han_wilson95_low,rule_analysis_han_wilson95_high,rule_json_strict_pass_rate,rule_json_strict_wilson95_low,rule_json_strict_wilson95_high,rule_reply_english_pass_rate,rule_reply_english_wilson95_low,rule_reply_english_wilson95_high,rule_suggestion_count_pass_rate,rule_suggestion_count_wilson95_low,rule_suggestion_count_wilson95_high,ttft_n,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,total_n,total_mean_ms,total_p50_ms,total_p90_ms,total_p99_ms,output_tokens_per_s,currency,prompt_tokens,completion_tokens,cost_total,cost_per_item,cost_per_1k_tokens,n_responses,n_errors,error_rate,n_cached,errors_rate_limited,errors_timeout,gsb_G,gsb_S,gsb_B,gsb_win_rate,gsb_win_rate_ci95_low,gsb_win_rate_ci95_high,gsb_sign_test_p_holm,gsb_n_order_disagree
+        model,role,adherence_mean,adherence_ci95_low,adherence_ci95_high,adherence_delta,adherence_delta_ci95_low,adherence_delta_ci95_high,adherence_p_holm,adherence_mde80,adherence_non_inferior,reply_mean,reply_ci95_low,reply_ci95_high,reply_delta,reply_delta_ci95_low,reply_delta_ci95_high,reply_p_holm,reply_mde80,reply_non_inferior,suggestion_mean,suggestion_ci95_low,suggestion_ci95_high,suggestion_delta,suggestion_delta_ci95_low,suggestion_delta_ci95_high,suggestion_p_holm,suggestion_mde80,suggestion_non_inferior,analysis_mean,analysis_ci95_low,analysis_ci95_high,analysis_delta,analysis_delta_ci95_low,analysis_delta_ci95_high,analysis_p_holm,analysis_mde80,analysis_non_inferior,overall_mean,rule_analysis_han_pass_rate,rule_analysis_han_ci95_low,rule_analysis_han_ci95_high,rule_json_strict_pass_rate,rule_json_strict_ci95_low,rule_json_strict_ci95_high,rule_reply_english_pass_rate,rule_reply_english_ci95_low,rule_reply_english_ci95_high,rule_suggestion_count_pass_rate,rule_suggestion_count_ci95_low,rule_suggestion_count_ci95_high,ttft_n,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,total_n,total_mean_ms,total_p50_ms,total_p90_ms,total_p99_ms,output_tokens_per_s,currency,prompt_tokens,completion_tokens,cost_total,cost_per_item,cost_per_1k_tokens,n_responses,n_errors,error_rate,n_cached,errors_rate_limited,errors_timeout,gsb_G,gsb_S,gsb_B,gsb_win_rate,gsb_ci95_low,gsb_ci95_high,gsb_sign_test_p_holm,gsb_n_order_disagree
         ernie-speed,baseline,2.62,2.49,2.76,,,,,,,2.52,2.37,2.67,,,,,,,1.92,1.73,2.1,,,,,,,,,,,,,,,,2.3533333333333335,0.8979591836734694,0.7824,0.9556,0.8367346938775511,0.7096,0.9149,0.9591836734693877,0.8629,0.9887,0.7755102040816326,0.6412,0.8698,44,650.4,610,890,1320,44,4020.2,3900,5200,6900,62.3,CNY,30120,13050,0.22488,0.0045894,0.0052092,50,1,0.02,5,0,1,,,,,,,,
         ernie-4.0,flagship,2.96,2.9,3,0.34,0.21,0.47,0.0001,0.13,true,2.74,2.61,2.86,0.22,0.04,0.4,0.063,0.25,true,2.58,2.42,2.73,0.66,0.47,0.85,0.000006,0.27,true,,,,,,,,,,2.7600000000000002,0.9583333333333334,0.8602,0.9885,0.9791666666666666,0.891,0.9963,1,0.9259,1,0.9791666666666666,0.891,0.9963,48,1166.06,1080,1620,2410,48,12801.6,12100,16900,21400,19.5,CNY,30120,12480,5.112,0.1065,0.12,50,2,0.04,0,2,0,24,18,8,0.66,0.550496,0.7352000000000001,0.007,11
         ernie-speed-sft,candidate,3,3,3,0.38,0.25,0.51,0.00002,0.14,true,2.86,2.76,2.94,0.34,0.18,0.5,0.0016,0.22,true,2.84,2.74,2.94,0.92,0.74,1.1,0.00000006,0.26,true,,,,,,,,,,2.9,0.96,0.8654,0.989,1,0.9287,1,1,0.9287,1,0.98,0.895,0.9965,50,676.3,640,910,1280,50,4050,3880,5350,7020,60.8,CNY,30120,12900,0.2151,0.004302,0.005,50,0,0,0,0,0,30,15,5,0.75,0.64434,0.80618,0.0000447,9
@@ -983,7 +1045,7 @@ fn terminal_summary() {
         │ ernie-4.0 (flagship)   ┆   2.96 (+0.34 ▲) ┆   2.74 (+0.22) ┆ 2.58 (+0.66 ▲) ┆      n/a ┆    2.76 ┆    0.66 ┆   1.08 s ┆    12.1 s ┆   0.106 CNY ┆  4.0 % │
         │ ernie-speed-sft        ┆   3.00 (+0.38 ▲) ┆ 2.86 (+0.34 ▲) ┆ 2.84 (+0.92 ▲) ┆      n/a ┆    2.90 ┆    0.75 ┆  0.640 s ┆    3.88 s ┆ 0.00430 CNY ┆  0.0 % │
         └────────────────────────┴──────────────────┴────────────────┴────────────────┴──────────┴─────────┴─────────┴──────────┴───────────┴─────────────┴────────┘
-        Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted Wilcoxon p < 0.05), worse on none. Not scored: Analysis.
+        Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis.
     "#);
 }
 

@@ -2,7 +2,7 @@
 //! overall quality, significance, best models. One place, so the markdown, the CSV, the charts and the
 //! terminal never disagree.
 
-use crate::stats::summary::{DimensionStats, ModelStats, PairedStats, Summary};
+use crate::stats::summary::{DimensionStats, GsbStats, ModelStats, PairedStats, Summary};
 
 use super::ReportContext;
 
@@ -87,11 +87,12 @@ impl<'a> View<'a> {
         let baseline = ctx
             .baseline
             .clone()
-            .or_else(|| summary.params.baseline.clone())
+            .or_else(|| summary.params.references.baseline.clone())
             .filter(|b| summary.models.contains_key(b));
         let flagship = ctx
             .flagship
             .clone()
+            .or_else(|| summary.params.references.flagship.clone())
             .filter(|f| summary.models.contains_key(f))
             .or_else(|| {
                 // Without list prices, a model is the flagship only when it clearly costs more per
@@ -139,8 +140,48 @@ impl<'a> View<'a> {
         self.dim(model, dim)?.mean
     }
 
+    /// The paired comparison of `model` against the baseline on `dim`.
     pub(crate) fn paired(&self, model: &str, dim: &str) -> Option<&'a PairedStats> {
-        self.summary.paired.get(model)?.get(dim)
+        self.paired_vs(self.baseline.as_deref()?, model, dim)
+    }
+
+    /// The paired comparison of `model` against `reference` on `dim` (`paired.<ref>.<cand>.<dim>`).
+    pub(crate) fn paired_vs(
+        &self,
+        reference: &str,
+        model: &str,
+        dim: &str,
+    ) -> Option<&'a PairedStats> {
+        self.summary.paired.get(reference)?.get(model)?.get(dim)
+    }
+
+    /// GSB of `model` against the baseline.
+    pub(crate) fn gsb(&self, model: &str) -> Option<&'a GsbStats> {
+        self.summary.gsb.get(self.baseline.as_deref()?)?.get(model)
+    }
+
+    /// Whether any GSB against the baseline exists.
+    pub(crate) fn has_gsb(&self) -> bool {
+        self.baseline
+            .as_deref()
+            .and_then(|b| self.summary.gsb.get(b))
+            .is_some_and(|g| !g.is_empty())
+    }
+
+    /// The margin shared by the scored dimensions (the largest when they differ), for sentences about
+    /// several dimensions at once.
+    pub(crate) fn common_margin(&self) -> f64 {
+        self.scored_dims()
+            .map(|d| self.margin(&d.id))
+            .fold(None, |acc: Option<f64>, m| {
+                Some(acc.map_or(m, |a| a.max(m)))
+            })
+            .unwrap_or(0.1)
+    }
+
+    /// The non-inferiority margin of a dimension (`params.margins`).
+    pub(crate) fn margin(&self, dim: &str) -> f64 {
+        self.summary.params.margins.get(dim).copied().unwrap_or(0.1)
     }
 
     pub(crate) fn scored_dims(&self) -> impl Iterator<Item = &Dim> {
@@ -169,7 +210,7 @@ impl<'a> View<'a> {
 
     /// Holm-adjusted verdict of a paired comparison (STATS.md §1.5).
     pub(crate) fn sig(&self, p: &PairedStats) -> Sig {
-        match (p.wilcoxon_p_holm, p.mean_diff) {
+        match (p.p_holm, p.mean_diff) {
             (Some(ph), Some(d)) if ph < self.summary.params.alpha && d > 0.0 => Sig::Better,
             (Some(ph), Some(d)) if ph < self.summary.params.alpha && d < 0.0 => Sig::Worse,
             _ => Sig::NotSignificant,

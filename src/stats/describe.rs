@@ -43,6 +43,30 @@ pub fn describe(values: &[f64]) -> Describe {
     Describe { n, mean: m, sd, se }
 }
 
+/// The median (the middle value, or the mean of the two middle ones); `None` for an empty slice.
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// a/b, `None` when b = 0 or the result is not finite.
+pub fn ratio(a: f64, b: f64) -> Option<f64> {
+    if b == 0.0 {
+        None
+    } else {
+        finite(a / b)
+    }
+}
+
 /// Round to 9 decimals (STATS.md §4.2), so that differences that are zero or tied in exact arithmetic
 /// compare equal despite floating-point noise. A negative zero becomes +0.0.
 pub fn round9(x: f64) -> f64 {

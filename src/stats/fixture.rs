@@ -61,9 +61,13 @@ pub fn synthetic_config() -> StatsConfig {
     StatsConfig {
         models: MODELS.iter().map(|m| m.to_string()).collect(),
         baseline: Some("base".to_owned()),
-        margin: 0.1,
+        margin: Some(0.1),
+        scales: DIMENSIONS
+            .iter()
+            .map(|d| (d.to_string(), (1.0, 3.0)))
+            .collect(),
         prices,
-        judge: None,
+        ..StatsConfig::default()
     }
 }
 

@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::records::{JudgeTask, JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
 
 use super::aggregate::Prices;
-use super::describe::{finite, mean};
+use super::describe::{finite, mean, median};
+use super::estimate::sign_test;
 use super::summary::{
     CostStats, JudgeDiagnostics, JudgeMethods, JudgeModelStats, PositionStats, SelfAgreement,
 };
@@ -46,10 +47,11 @@ pub struct JudgeBuilder {
     lengths: BTreeMap<(String, String, u32), usize>,
     /// (model, item, sample) → (judge score before caps, Some if judged; judge_error set; samples).
     scores: BTreeMap<(String, String, u32), ScoreFacts>,
-    /// (candidate, item) with a pairwise line, and (first, second) of each.
-    pairs: BTreeMap<(String, String), (Option<String>, Option<String>)>,
+    /// (candidate, reference, item) with a pairwise line, and (first, second) of each.
+    pairs: BTreeMap<(String, String, String), (Option<String>, Option<String>)>,
     calls: BTreeMap<String, CallCounts>,
-    pair_items_asked: BTreeSet<(String, String)>,
+    /// (candidate, reference, item) with a pair call.
+    pair_items_asked: BTreeSet<(String, String, String)>,
     n_calls: usize,
     n_call_errors: usize,
     decisive: usize,
@@ -91,7 +93,7 @@ impl JudgeBuilder {
     pub fn add_pair(&mut self, p: &PairRecord) {
         let v = |x: Option<crate::records::PairVerdict>| x.map(|v| format!("{v:?}"));
         self.pairs.insert(
-            (p.candidate.clone(), p.item_id.clone()),
+            (p.candidate.clone(), p.baseline.clone(), p.item_id.clone()),
             (v(p.first_order), v(p.second_order)),
         );
     }
@@ -114,8 +116,11 @@ impl JudgeBuilder {
                 c.pair_calls += 1;
                 c.pair_replies += usize::from(replied);
                 c.pair_failures += usize::from(failed);
-                self.pair_items_asked
-                    .insert((j.model.clone(), j.item_id.clone()));
+                self.pair_items_asked.insert((
+                    j.model.clone(),
+                    j.baseline.clone().unwrap_or_default(),
+                    j.item_id.clone(),
+                ));
                 if let Some(w) = j
                     .parsed
                     .as_ref()
@@ -166,9 +171,7 @@ impl JudgeBuilder {
                 n_unjudged_pairs: self
                     .pair_items_asked
                     .iter()
-                    .filter(|(cand, item)| {
-                        cand == m && !self.pairs.contains_key(&(cand.clone(), item.clone()))
-                    })
+                    .filter(|&key| &key.0 == m && !self.pairs.contains_key(key))
                     .count(),
                 length_spearman: None,
                 n_length: 0,
@@ -215,12 +218,7 @@ impl JudgeBuilder {
             .collect();
         let disagree = both.iter().filter(|(a, b)| a != b).count();
         let prices = judge.map(|j| j.prices.clone()).unwrap_or_default();
-        let total = match (prices.input_per_1k, prices.output_per_1k) {
-            (Some(pi), Some(po)) => finite(
-                (self.prompt_tokens as f64 * pi + self.completion_tokens as f64 * po) / 1000.0,
-            ),
-            _ => None,
-        };
+        let total = prices.cost(self.prompt_tokens, self.completion_tokens);
         let graded: usize = per_model.values().map(|s| s.n_graded_answers).sum();
         let tokens = (self.prompt_tokens + self.completion_tokens) as f64;
         Some(JudgeDiagnostics {
@@ -237,6 +235,8 @@ impl JudgeBuilder {
                 n_decisive_raw: self.decisive,
                 n_first_position_wins: self.first_wins,
                 first_position_win_share: ratio(self.first_wins, self.decisive),
+                first_position_p: (self.decisive > 0)
+                    .then(|| sign_test(self.first_wins as u64, self.decisive as u64)),
             },
             self_agreement: SelfAgreement {
                 max_samples,
@@ -272,22 +272,6 @@ fn ratio_f(a: f64, b: f64) -> Option<f64> {
     } else {
         finite(a / b)
     }
-}
-
-/// The median of a judge's sample scores (the middle value, or the mean of the two middle ones), as
-/// the scorer took it.
-fn median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
@@ -342,7 +326,8 @@ fn methods() -> JudgeMethods {
             .to_owned(),
         position: "order_disagreement_rate = pairwise.jsonl lines whose first_order != second_order over lines \
                    with both; first_position_win_share = usable raw pair verdicts with winner A (the answer \
-                   shown first) over those with winner A or B"
+                   shown first) over those with winner A or B; first_position_p = exact two-sided binomial p of those \
+                   at 1/2"
             .to_owned(),
         self_agreement: "over (answer, dimension) with >= 2 valid judge-sample scores (scores.jsonl \
                          judge_samples): share whose scores are all equal; mean of max - min"
@@ -382,12 +367,13 @@ mod tests {
         parse_error: Option<&str>,
         error: bool,
     ) -> JudgementRecord {
+        let baseline = (task == JudgeTask::Pair).then(|| "b".into());
         JudgementRecord {
             judge: "j".into(),
             task,
             item_id: item.into(),
             model: model.into(),
-            baseline: None,
+            baseline,
             sample: 0,
             order: 1,
             attempt: 1,

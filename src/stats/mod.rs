@@ -5,6 +5,7 @@
 //! latency, type 7 for bootstrap bounds), [`bootstrap`] (SplitMix64 and the percentile bootstrap of a
 //! mean), [`wilcoxon`] (signed-rank test, Pratt zeros), [`binomial`] (exact sign test, Wilson interval),
 //! [`holm`] (step-down adjustment) and [`mcnemar`] (exact test of paired pass/fail outcomes).
+//! [`estimate`] is the one estimator of STATS v2 §2 (E(x), t-interval, t-test, Holm, MDE, items needed).
 //! [`aggregate`] groups the records and fills [`Summary`];
 //! [`fixture`] writes a synthetic run directory for tests of everything downstream.
 
@@ -12,6 +13,7 @@ pub mod aggregate;
 pub mod binomial;
 pub mod bootstrap;
 pub mod describe;
+pub mod estimate;
 pub mod fixture;
 pub mod holm;
 pub mod judge;
@@ -20,11 +22,11 @@ pub mod percentile;
 pub mod summary;
 pub mod wilcoxon;
 
-pub use aggregate::{summarize, summarize_dir, Prices, StatsConfig, SummaryBuilder};
+pub use aggregate::{item_score, summarize, summarize_dir, Prices, StatsConfig, SummaryBuilder};
 pub use summary::Summary;
 
 /// `schema` of `summary.json`.
-pub const SCHEMA: &str = "evalrun-stats/1";
+pub const SCHEMA: &str = "evalrun-stats/2";
 /// Bootstrap seed (STATS.md §5): every bootstrapped statistic starts a fresh generator with this state.
 pub const SEED: u64 = 42;
 /// Bootstrap resamples (STATS.md §5).

@@ -8,17 +8,20 @@ use serde::{Deserialize, Serialize};
 /// The whole `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    /// Always `"evalrun-stats/1"`.
+    /// Always `"evalrun-stats/2"`.
     pub schema: String,
     pub params: Params,
     /// What the reader must know (e.g. "p99 with n < 100 is the maximum").
     pub warnings: Vec<String>,
     /// Per model, keyed by the model name of the configuration.
     pub models: BTreeMap<String, ModelStats>,
-    /// Per candidate (every model but the baseline), per dimension.
-    pub paired: BTreeMap<String, BTreeMap<String, PairedStats>>,
-    /// Per candidate.
-    pub gsb: BTreeMap<String, GsbStats>,
+    /// `paired.<reference>.<candidate>.<dimension>` (STATS.md §4): each reference (baseline, flagship,
+    /// top) against every other model.
+    pub paired: BTreeMap<String, BTreeMap<String, BTreeMap<String, PairedStats>>>,
+    /// Models by `overall` and the set this run cannot separate from the best (STATS.md §4).
+    pub ranking: Ranking,
+    /// `gsb.<reference>.<candidate>` (STATS.md §5), keyed by the reference named in `pairwise.jsonl`.
+    pub gsb: BTreeMap<String, BTreeMap<String, GsbStats>>,
     /// How far the judge can be trusted (SPEC §6 judge diagnostics); absent for runs without a judge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<JudgeDiagnostics>,
@@ -103,6 +106,8 @@ pub struct PositionStats {
     pub n_decisive_raw: usize,
     pub n_first_position_wins: usize,
     pub first_position_win_share: Option<f64>,
+    /// Exact two-sided binomial p of the first-position wins at ½; null without decisive verdicts.
+    pub first_position_p: Option<f64>,
 }
 
 /// Agreement of the judge with itself across `--judge-samples`.
@@ -130,39 +135,47 @@ pub struct JudgeMethods {
     pub cost: String,
 }
 
-/// Methods used, so a reader can recompute (STATS.md §6).
+/// The parameters every statistic used (STATS.md §10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
-    pub baseline: Option<String>,
-    pub seed: u64,
-    pub resamples: usize,
-    pub confidence: f64,
+    /// The reference models of the paired comparisons.
+    pub references: References,
+    /// `[run].cluster` / `--cluster`: the dotted path into `items.jsonl` that groups items into clusters.
+    pub cluster_key: Option<String>,
     pub alpha: f64,
+    pub confidence: f64,
     pub power: f64,
-    pub item_score: String,
-    pub bootstrap: String,
-    pub wilcoxon: WilcoxonParams,
-    pub sign_test: String,
-    pub holm_families: Vec<String>,
-    pub percentiles: String,
-    pub latency_population: String,
-    pub mde: String,
-    /// Non-inferiority margin on the rubric scale (SPEC §6, `--margin`).
-    pub margin: f64,
+    /// Each dimension's scale [lo, hi].
+    pub scales: BTreeMap<String, [f64; 2]>,
+    /// Each dimension's non-inferiority margin.
+    pub margins: BTreeMap<String, f64>,
+    /// How each statistic is computed, for a reader recomputing them.
+    pub methods: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WilcoxonParams {
-    pub zero_method: String,
-    pub method: String,
-    pub correction: bool,
-    pub tie_correction: bool,
-    pub diff_decimals: u32,
+/// `params.references` (STATS.md §4): a model may hold several roles.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct References {
+    pub baseline: Option<String>,
+    pub flagship: Option<String>,
+    pub top: Option<String>,
+}
+
+/// `ranking` (STATS.md §4).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    /// Models with an `overall`, descending (tie: name).
+    pub order: Vec<String>,
+    pub top: Option<String>,
+    /// `top`, then every model no dimension of whose `paired.<top>` entry has p_holm < α.
+    pub tied_with_top: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelStats {
     pub dimensions: BTreeMap<String, DimensionStats>,
+    /// Mean over the scored dimensions of (mean − lo)/range; null if one is missing or has no scale.
+    pub overall: Option<f64>,
     pub rules: BTreeMap<String, RuleStats>,
     pub latency: LatencyStats,
     pub errors: ErrorStats,
@@ -173,27 +186,35 @@ pub struct ModelStats {
     pub output_tokens_per_s: Option<f64>,
 }
 
-/// STATS.md §4.1.
+/// STATS.md §3: E over the item scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionStats {
     pub n_items: usize,
+    pub n_clusters: usize,
     pub n_scores: usize,
     pub n_null: usize,
     pub mean: Option<f64>,
     pub sd: Option<f64>,
     pub se: Option<f64>,
+    pub df: Option<usize>,
+    /// t-interval, clipped to the scale.
     pub ci95_low: Option<f64>,
     pub ci95_high: Option<f64>,
+    /// Pooled within-item variance of the sample scores (items with ≥ 2 non-null samples).
+    pub var_within: Option<f64>,
 }
 
-/// STATS.md §4.4.
+/// STATS.md §3: a rule's pass rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleStats {
     pub n: usize,
     pub passed: usize,
+    pub n_items: usize,
     pub pass_rate: Option<f64>,
-    pub wilson95_low: Option<f64>,
-    pub wilson95_high: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+    /// "wilson" (one record per item) or "t" (E over the items' pass shares).
+    pub ci_method: String,
 }
 
 /// STATS.md §4.5.
@@ -244,10 +265,12 @@ pub struct CostStats {
     pub per_1k_tokens: Option<f64>,
 }
 
-/// STATS.md §4.2, plus the non-inferiority verdict of SPEC §6.
+/// `paired.<ref>.<cand>.<dim>` (STATS.md §4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedStats {
     pub n_pairs: usize,
+    pub n_clusters: usize,
+    pub df: Option<usize>,
     pub mean_diff: Option<f64>,
     pub sd_diff: Option<f64>,
     pub se_diff: Option<f64>,
@@ -256,32 +279,51 @@ pub struct PairedStats {
     pub n_pos: usize,
     pub n_neg: usize,
     pub n_zero: usize,
-    pub wilcoxon_r_plus: Option<f64>,
-    pub wilcoxon_z: Option<f64>,
-    pub wilcoxon_p: Option<f64>,
-    pub wilcoxon_p_holm: Option<f64>,
+    pub t: Option<f64>,
+    /// Two-sided p; null when the test was not run.
+    pub p: Option<f64>,
+    pub p_holm: Option<f64>,
+    /// Tests run in this candidate's family against this reference.
+    pub m_family: usize,
+    /// "better", "worse", "no detectable difference", "no variation" or "not tested".
+    pub verdict: String,
     pub mde80: Option<f64>,
-    /// `ci95_low > -margin` (SPEC §6); null when the CI is undefined.
+    /// Why `mde80` is null (extra key): "nothing varied", "fewer than 2 items or clusters", …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mde80_why: Option<String>,
+    pub margin: f64,
     pub non_inferior: Option<bool>,
+    pub n_needed_margin: Option<u64>,
+    /// Items needed to detect the observed |mean_diff| at this family's α/m (extra key).
+    #[serde(default)]
+    pub n_needed_observed: Option<u64>,
+    pub var_between: Option<f64>,
+    /// Informational only, never a verdict.
+    pub wilcoxon_p: Option<f64>,
 }
 
-/// STATS.md §4.3.
+/// `gsb.<ref>.<cand>` (STATS.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(non_snake_case)]
 pub struct GsbStats {
+    /// The reference (extra key, the map key above it).
     pub baseline: String,
     pub G: usize,
     pub S: usize,
     pub B: usize,
     pub N: usize,
     pub win_rate: Option<f64>,
+    pub se: Option<f64>,
+    pub df: Option<usize>,
+    pub n_clusters: usize,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
     pub sign_test_p: Option<f64>,
     pub sign_test_p_holm: Option<f64>,
+    pub m_family: usize,
+    /// "better", "worse", "no detectable difference" or "no decisive items".
+    pub verdict: String,
     pub decisive_win_share: Option<f64>,
-    pub wilson95_low: Option<f64>,
-    pub wilson95_high: Option<f64>,
-    pub win_rate_ci95_low: Option<f64>,
-    pub win_rate_ci95_high: Option<f64>,
     pub mde80_win_rate: Option<f64>,
     pub n_both_orders: usize,
     pub n_order_disagree: usize,

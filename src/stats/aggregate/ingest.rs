@@ -1,0 +1,249 @@
+//! Taking records one at a time: [`SummaryBuilder`] keeps, per (model, item, sample), only the facts the
+//! summary needs (a repeated key replaces the earlier line: the last line wins), and each item's cluster.
+
+use std::collections::BTreeMap;
+
+use crate::records::{ErrorKind, PairRecord, PairVerdict, ResponseRecord, ScoreRecord};
+
+use super::StatsConfig;
+
+/// Strings stored once, referred to by index.
+#[derive(Debug, Default)]
+pub(super) struct Interner {
+    ids: BTreeMap<String, u32>,
+    pub(super) names: Vec<String>,
+}
+
+impl Interner {
+    pub(super) fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// The id of a name that is known to be interned.
+    pub(super) fn id_of(&self, name: &str) -> u32 {
+        self.ids[name]
+    }
+
+    pub(super) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// What the summary needs from one response record.
+#[derive(Debug, Clone)]
+pub(super) struct ResponseFacts {
+    pub(super) ttft_ms: Option<f64>,
+    pub(super) total_ms: Option<f64>,
+    pub(super) prompt_tokens: Option<u64>,
+    pub(super) completion_tokens: Option<u64>,
+    pub(super) error: Option<ErrorKind>,
+    pub(super) cached: bool,
+    pub(super) attempts: u32,
+}
+
+/// What the summary needs from one score record: (dimension id, score) and (rule id, pass).
+#[derive(Debug, Clone)]
+pub(super) struct ScoreFacts {
+    pub(super) dimensions: Vec<(u32, Option<f64>)>,
+    pub(super) rules: Vec<(u32, bool)>,
+    /// (metric id, value) of `reference_metrics`.
+    pub(super) reference: Vec<(u32, f64)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PairFacts {
+    pub(super) verdict: PairVerdict,
+    pub(super) first: Option<PairVerdict>,
+    pub(super) second: Option<PairVerdict>,
+}
+
+/// (model id, item_id, sample). Ordered by model, then item in byte order, then sample.
+pub(super) type UnitKey = (u32, String, u32);
+
+/// Streaming aggregation: add records in file order, then [`finish`](Self::finish).
+#[derive(Debug)]
+pub struct SummaryBuilder<'a> {
+    pub(super) cfg: &'a StatsConfig,
+    pub(super) models: Interner,
+    pub(super) dimensions: Interner,
+    pub(super) rules: Interner,
+    pub(super) metrics: Interner,
+    pub(super) responses: BTreeMap<UnitKey, ResponseFacts>,
+    pub(super) scores: BTreeMap<UnitKey, ScoreFacts>,
+    /// (candidate id, baseline id, item_id).
+    pub(super) pairs: BTreeMap<(u32, u32, String), PairFacts>,
+    pub(super) repeated_responses: usize,
+    pub(super) repeated_scores: usize,
+    pub(super) repeated_pairs: usize,
+    /// item_id → its cluster value (compact JSON, keys sorted), for items that have one.
+    pub(super) clusters: BTreeMap<String, String>,
+}
+
+impl<'a> SummaryBuilder<'a> {
+    /// An empty builder; the configured models are registered first, in report order.
+    pub fn new(cfg: &'a StatsConfig) -> Self {
+        let mut models = Interner::default();
+        for m in &cfg.models {
+            models.id(m);
+        }
+        SummaryBuilder {
+            cfg,
+            models,
+            dimensions: Interner::default(),
+            rules: Interner::default(),
+            metrics: Interner::default(),
+            responses: BTreeMap::new(),
+            scores: BTreeMap::new(),
+            pairs: BTreeMap::new(),
+            repeated_responses: 0,
+            repeated_scores: 0,
+            repeated_pairs: 0,
+            clusters: BTreeMap::new(),
+        }
+    }
+
+    /// One `responses.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
+    pub fn add_response(&mut self, r: ResponseRecord) {
+        let key = (self.models.id(&r.model), r.item_id, r.sample);
+        let facts = ResponseFacts {
+            ttft_ms: r.ttft_ms,
+            total_ms: r.total_ms,
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            error: r.error.map(|e| e.kind),
+            cached: r.cached,
+            attempts: r.attempts,
+        };
+        if self.responses.insert(key, facts).is_some() {
+            self.repeated_responses += 1;
+        }
+    }
+
+    /// One `scores.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
+    pub fn add_score(&mut self, s: ScoreRecord) {
+        let key = (self.models.id(&s.model), s.item_id, s.sample);
+        let facts = ScoreFacts {
+            dimensions: s
+                .dimensions
+                .iter()
+                .map(|(d, v)| (self.dimensions.id(d), v.score.filter(|x| x.is_finite())))
+                .collect(),
+            rules: s
+                .rules
+                .iter()
+                .map(|(r, o)| (self.rules.id(r), o.pass))
+                .collect(),
+            reference: s
+                .reference_metrics
+                .iter()
+                .flatten()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(k, v)| (self.metrics.id(k), *v))
+                .collect(),
+        };
+        if self.scores.insert(key, facts).is_some() {
+            self.repeated_scores += 1;
+        }
+    }
+
+    /// One `pairwise.jsonl` line; a repeated (candidate, baseline, item_id) replaces the earlier one.
+    pub fn add_pair(&mut self, p: PairRecord) {
+        let key = (
+            self.models.id(&p.candidate),
+            self.models.id(&p.baseline),
+            p.item_id,
+        );
+        let facts = PairFacts {
+            verdict: p.verdict,
+            first: p.first_order,
+            second: p.second_order,
+        };
+        if self.pairs.insert(key, facts).is_some() {
+            self.repeated_pairs += 1;
+        }
+    }
+
+    /// One `items.jsonl` object: with a cluster key, records the item's cluster value (STATS §2). An
+    /// item without the field, or with null, stays a cluster of its own.
+    pub fn add_item(&mut self, item: &serde_json::Value) {
+        let Some(key) = self.cfg.cluster_key.as_deref() else {
+            return;
+        };
+        let Some(id) = item.get("id").and_then(|v| v.as_str()) else {
+            return;
+        };
+        match cluster_value(item, key) {
+            Some(v) => self.clusters.insert(id.to_owned(), v),
+            None => self.clusters.remove(id),
+        };
+    }
+
+    /// One label per item (equal cluster values share one); `None` without a cluster key.
+    pub(super) fn labels(&self, items: &[&str]) -> Option<Vec<usize>> {
+        self.cfg.cluster_key.as_ref()?;
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut next = 0usize;
+        Some(
+            items
+                .iter()
+                .map(|item| {
+                    let key = match self.clusters.get(*item) {
+                        Some(v) => format!("v{v}"),
+                        None => format!("i{item}"),
+                    };
+                    *seen.entry(key).or_insert_with(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The value at a dotted path of an item object, as compact JSON with keys sorted; `None` when the
+/// path is missing or null.
+pub fn cluster_value(item: &serde_json::Value, path: &str) -> Option<String> {
+    let mut v = item;
+    for part in path.split('.') {
+        v = v.get(part)?;
+    }
+    (!v.is_null()).then(|| canonical(v))
+}
+
+fn canonical(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::String((*k).clone()),
+                        canonical(&map[*k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        serde_json::Value::Array(a) => {
+            format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            )
+        }
+        other => other.to_string(),
+    }
+}
