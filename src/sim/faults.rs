@@ -36,7 +36,40 @@ pub struct FaultSet {
     /// `garbage=P`: the judge profile replies unusably, on every call, for this share of the answers it
     /// is asked to grade or compare (chosen by a hash of the answers, so retries do not help).
     pub garbage: Option<f64>,
+    /// `degrade=DIM:AMOUNT`: the judge scores this model's answers lower on DIM (see [`Degrade`]).
+    pub degrade: Option<Degrade>,
 }
+
+// ---- degrade fault (gate power): a controlled drop of one judged dimension --------------------
+
+/// `MODEL:degrade=DIM:AMOUNT`: when the judge grades an answer this model gave, it lowers its score on
+/// DIM by ⌊AMOUNT⌋ levels plus one more with probability frac(AMOUNT) (never below the scale's
+/// bottom), so the expected score falls by AMOUNT wherever the answers score above the bottom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Degrade {
+    pub dim: String,
+    pub amount: f64,
+}
+
+impl Degrade {
+    fn parse(item: &str, v: &str) -> Result<Degrade, FaultSpecError> {
+        let bad = || {
+            FaultSpecError(format!(
+                "`{item}`: expected degrade=DIMENSION:AMOUNT (AMOUNT ≥ 0)"
+            ))
+        };
+        let (dim, amount) = v.rsplit_once(':').ok_or_else(bad)?;
+        match amount.trim().parse::<f64>() {
+            Ok(a) if a >= 0.0 && a.is_finite() && !dim.trim().is_empty() => Ok(Degrade {
+                dim: dim.trim().to_string(),
+                amount: a,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+// ---- end of the degrade fault -----------------------------------------------------------------
 
 /// Global fault settings plus per-model overrides (keys: canonical profile names).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +105,7 @@ const KEYS: &[&str] = &[
     "stall",
     "stall_ms",
     "garbage",
+    "degrade",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -117,6 +151,7 @@ impl FaultSet {
             "stall" => self.stall = Some(prob(item, v)?),
             "stall_ms" => self.stall_ms = Some(count(item, v)?),
             "garbage" => self.garbage = Some(prob(item, v)?),
+            "degrade" => self.degrade = Some(Degrade::parse(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -142,6 +177,7 @@ impl FaultSet {
             stall: self.stall.or(base.stall),
             stall_ms: self.stall_ms.or(base.stall_ms),
             garbage: self.garbage.or(base.garbage),
+            degrade: self.degrade.clone().or_else(|| base.degrade.clone()),
         }
     }
 
@@ -164,6 +200,12 @@ impl FaultSet {
         push("stall", self.stall.map(|v| v.to_string()));
         push("stall_ms", self.stall_ms.map(|v| v.to_string()));
         push("garbage", self.garbage.map(|v| v.to_string()));
+        push(
+            "degrade",
+            self.degrade
+                .as_ref()
+                .map(|d| format!("{}:{}", d.dim, d.amount)),
+        );
         out
     }
 }

@@ -108,6 +108,7 @@
 //! | `stall` | probability | a pause of `stall_ms` before a token in the middle of the answer |
 //! | `stall_ms` | milliseconds | stall length (default 30000; scaled by `time_scale`) |
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
+//! | `degrade` | `DIM:AMOUNT` (per model) | the judge lowers this model's score on rubric dimension DIM by ⌊AMOUNT⌋ levels, plus one more with probability frac(AMOUNT) (hashed per answer), never below the bottom level: the expected score falls by AMOUNT where answers score above the bottom (the gate's power benchmark, `scripts/gate_power.sh`); e.g. `sft-full-e3-lr3e-5:degrade=reply:0.2` |
 //!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
@@ -133,7 +134,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-pub use faults::{FaultSet, FaultSpecError, Faults};
+pub use faults::{Degrade, FaultSet, FaultSpecError, Faults};
 pub use profiles::{models, ModelInfo};
 pub use server::{banner, run_foreground, start, SimArgs, SimServer};
 pub use stats::{AuthStats, FaultCounts, ModelStats, RouteStats, SimStats};
