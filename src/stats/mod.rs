@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod binomial;
 pub mod bootstrap;
 pub mod describe;
+pub mod estimate;
 pub mod fixture;
 pub mod holm;
 pub mod judge;
