@@ -1,20 +1,12 @@
-//! STATS.md §2's estimator E(x) as the gate uses it: the mean of per-item values, its (cluster-robust)
-//! standard error, and the one-sided t-test for a drop (H1: mean < 0), with the degenerate cases of §2.
+//! STATS.md §2's estimator E(x) as the gate uses it (`stats::estimate`): the mean of per-item values,
+//! its (cluster-robust) standard error, and the one-sided test for a drop (H1: mean < 0).
 
 use std::collections::BTreeMap;
 
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use crate::stats::estimate::{estimate, mde_multiplier, Alternative};
+pub use crate::stats::estimate::{z, EPS, Z_80, Z_975};
 
-use super::exact::upper_tail;
-
-/// A standard error ≤ ε counts as 0, a mean with |x| ≤ ε as 0 (STATS §1).
-pub const EPS: f64 = 1e-12;
-/// z₀.₈ (STATS §1).
-pub const Z_80: f64 = 0.8416212335729143;
-/// z₀.₉₇₅ (STATS §1).
-pub const Z_975: f64 = 1.959963984540054;
-
-/// E(x) and the one-sided test of a drop.
+/// E(x) and the one-sided test of a drop, as the gate's rows carry them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
     pub n: usize,
@@ -30,69 +22,59 @@ pub struct Estimate {
 /// E over `x`, the values of items in ascending id order; `clusters[i]` is item i's cluster value
 /// (`None`: a cluster of its own). `None` for an empty slice.
 pub fn drop_test(x: &[f64], clusters: &[Option<String>]) -> Option<Estimate> {
-    let n = x.len();
-    if n == 0 {
+    if x.is_empty() {
         return None;
     }
-    let mean = x.iter().sum::<f64>() / n as f64;
-    let mut groups: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut singles = Vec::new();
-    for (xi, c) in x.iter().zip(clusters) {
-        match c {
-            Some(c) => *groups.entry(c.as_str()).or_default() += xi - mean,
-            None => singles.push(xi - mean),
-        }
-    }
-    let c = groups.len() + singles.len();
-    let keyed = !groups.is_empty();
-    let mut est = Estimate {
-        n,
-        n_clusters: c,
-        mean,
-        se: None,
-        df: None,
-        t: None,
-        p: None,
-    };
-    if n < 2 || c < 2 {
-        return Some(est);
-    }
-    let ss: f64 = x.iter().map(|xi| (xi - mean).powi(2)).sum();
-    let plain = (ss / (n - 1) as f64).sqrt() / (n as f64).sqrt();
-    let se = if keyed {
-        let sum_e2: f64 = groups.values().chain(&singles).map(|e| e * e).sum();
-        let cf = c as f64;
-        ((cf / (cf - 1.0) * sum_e2).sqrt() / n as f64).max(plain)
-    } else {
-        plain
-    };
-    let df = (c - 1) as f64;
-    est.se = Some(se);
-    est.df = Some(df);
-    if se > EPS {
-        let t = mean / se;
-        let dist = StudentsT::new(0.0, 1.0, df).expect("df ≥ 1");
-        est.t = Some(t);
-        est.p = Some(dist.cdf(t));
-    } else if mean < -EPS {
-        // Every item fell alike: the exact sign test of the non-zero values (½ⁿ for n equal drops).
-        let nonzero = x.iter().filter(|v| v.abs() > EPS).count() as u64;
-        let negative = x.iter().filter(|v| **v < -EPS).count() as u64;
-        est.p = upper_tail(negative, nonzero);
-    }
-    Some(est)
+    let labels = cluster_labels(clusters);
+    let e = estimate(x, labels.as_deref());
+    let test = e.test(x, Alternative::Less);
+    Some(Estimate {
+        n: e.n,
+        n_clusters: e.n_clusters,
+        mean: e.mean?,
+        se: e.se,
+        df: e.df.map(|d| d as f64),
+        t: test.t,
+        p: test.p,
+    })
 }
 
-/// Φ⁻¹(p).
-pub fn z(p: f64) -> f64 {
-    Normal::new(0.0, 1.0)
-        .expect("standard normal")
-        .inverse_cdf(p)
+/// One label per item: equal values share one, an item without a value gets one of its own.
+/// `None` when no item has a value (no cluster key: se = sd/√n).
+fn cluster_labels(clusters: &[Option<String>]) -> Option<Vec<usize>> {
+    if clusters.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut next = 0;
+    Some(
+        clusters
+            .iter()
+            .map(|c| {
+                let fresh = |next: &mut usize| {
+                    *next += 1;
+                    *next - 1
+                };
+                match c {
+                    Some(v) => match ids.get(v.as_str()) {
+                        Some(&id) => id,
+                        None => {
+                            let id = fresh(&mut next);
+                            ids.insert(v, id);
+                            id
+                        }
+                    },
+                    None => fresh(&mut next),
+                }
+            })
+            .collect(),
+    )
 }
 
-/// One-sided MDE at 80 % power in a family of m tests run: (z_{1−α/m} + z₀.₈)·se.
-pub fn mde80_one_sided(alpha: f64, m: usize, se: f64) -> f64 {
-    (z(1.0 - alpha / m.max(1) as f64) + Z_80) * se
+/// One-sided MDE at 80 % power in a family of m tests run: (z_{1−α/m} + z₀.₈)·se; `None` when the
+/// se is 0 (every item moved alike: no spread to plan from).
+pub fn mde80_one_sided(alpha: f64, m: usize, se: f64) -> Option<f64> {
+    (se > EPS).then(|| mde_multiplier(alpha, m, Alternative::Less) * se)
 }
 
 #[cfg(test)]
@@ -142,6 +124,7 @@ mod tests {
     fn mde_at_alpha_over_m() {
         // STATS §11.5: se 0.082567, one-sided m = 4: 3.083024·se.
         let se = 0.56 / 46f64.sqrt();
-        assert!((mde80_one_sided(0.05, 4, se) / se - 3.083024).abs() < 1e-6);
+        assert!((mde80_one_sided(0.05, 4, se).unwrap() / se - 3.083024).abs() < 1e-6);
+        assert_eq!(mde80_one_sided(0.05, 4, 0.0), None);
     }
 }

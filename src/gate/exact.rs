@@ -1,7 +1,7 @@
 //! The gate's exact tests (STATS.md §7): the one-sided binomial tail behind McNemar and the error
 //! budget, and the sign-flip permutation test of rule pass shares over fewer than 20 items.
 
-use statrs::distribution::{Binomial, DiscreteCDF};
+use crate::stats::estimate::sign_test_at_most;
 
 /// P(X ≥ k) for X ~ Bin(n, ½): the exact one-sided McNemar p of `k` losses among `n` discordant
 /// units, Σ_{j=k}^{n} C(n, j)/2ⁿ. `None` when n = 0 (the test is not run).
@@ -9,11 +9,8 @@ pub fn upper_tail(k: u64, n: u64) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    if k == 0 {
-        return Some(1.0);
-    }
-    let dist = Binomial::new(0.5, n).expect("p = 0.5 is a valid probability");
-    Some(dist.sf(k - 1).clamp(0.0, 1.0))
+    // P(X ≥ k) = P(X ≤ n − k) at ½.
+    Some(sign_test_at_most(n - k, n))
 }
 
 /// Exact one-sided sign-flip permutation test of Σdᵢ (H1: the sum is below 0): the share of the 2ⁿ

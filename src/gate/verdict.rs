@@ -74,7 +74,7 @@ fn dimension(d: &mut super::dimensions::DimRow, alpha: f64, exact: bool) {
     }
     d.mde80 = d
         .se_diff
-        .map(|se| mde80_one_sided(alpha, d.m_family.max(1), se));
+        .and_then(|se| mde80_one_sided(alpha, d.m_family.max(1), se));
     if exact {
         (d.status, d.why) = if changed > 0 {
             (
@@ -110,7 +110,9 @@ fn dimension(d: &mut super::dimensions::DimRow, alpha: f64, exact: bool) {
         return;
     };
     let drop = -mean;
-    let mde = d.mde80.unwrap_or(0.0);
+    let mde = d
+        .mde80
+        .map_or("undefined (every item moved alike)".to_string(), num);
     let holm = format!("Holm p = {} in a family of {}", fmt_p(p_holm), d.m_family);
     let significant = p_holm < alpha;
     if significant && drop >= d.tolerance - 1e-9 {
@@ -132,18 +134,16 @@ fn dimension(d: &mut super::dimensions::DimRow, alpha: f64, exact: bool) {
     } else if significant {
         d.status = Status::Pass;
         d.why = format!(
-            "fell by {}, significant ({holm}) but within the tolerance {}; MDE {}",
+            "fell by {}, significant ({holm}) but within the tolerance {}; MDE {mde}",
             num(drop),
-            num(d.tolerance),
-            num(mde)
+            num(d.tolerance)
         );
     } else {
         d.status = Status::Pass;
         d.why = format!(
-            "{} {} ({holm}); MDE {}: a true drop that large is caught 80 % of the time",
+            "{} {} ({holm}); MDE {mde}: a true drop that large is caught 80 % of the time",
             if mean < 0.0 { "fell by" } else { "rose by" },
-            num(mean.abs()),
-            num(mde)
+            num(mean.abs())
         );
     }
 }
@@ -151,7 +151,7 @@ fn dimension(d: &mut super::dimensions::DimRow, alpha: f64, exact: bool) {
 fn rule(r: &mut super::rules::RuleRow, alpha: f64, exact: bool) {
     r.mde80 = r
         .se_diff
-        .map(|se| mde80_one_sided(alpha, r.m_family.max(1), se));
+        .and_then(|se| mde80_one_sided(alpha, r.m_family.max(1), se));
     let moves = format!("{} pass→fail, {} fail→pass", r.lost, r.gained);
     if exact {
         (r.status, r.why) = if r.lost + r.gained > 0 {
