@@ -214,21 +214,46 @@ pub struct CheckArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
-    /// The accepted run to compare against.
+    /// The accepted run to compare against: keep it fixed, the run of what is in production.
     #[arg(long, value_name = "DIR")]
     pub baseline: PathBuf,
     /// The run under test.
     #[arg(long, value_name = "DIR")]
     pub candidate: PathBuf,
-    /// Largest tolerated drop of a dimension mean, on the rubric scale.
-    #[arg(long, value_name = "X", default_value_t = 0.10)]
-    pub max_drop: f64,
-    /// Significance level of the paired tests, after Holm.
+    /// Gate only these models (default: every model in both runs); gate the models that changed.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
+    pub models: Vec<String>,
+    /// Significance level of the one-sided tests, after Holm.
     #[arg(long, value_name = "α", default_value_t = 0.05)]
     pub alpha: f64,
-    /// Largest tolerated relative rise of p90 total latency (0.25 = +25 %).
+    /// Primary dimensions (a significant drop fails; others warn). Default: the rubric's `primary`
+    /// dimensions, else every dimension.
+    #[arg(long, value_delimiter = ',', value_name = "D,…")]
+    pub primary: Vec<String>,
+    /// Smallest drop of a dimension mean that fails: `X` for every dimension or `D=X` for one
+    /// (comma-separated). Default: 0.025 × the scale's range (0.05 on 1–3).
+    #[arg(long, value_delimiter = ',', value_name = "X | D=X")]
+    pub tolerance: Vec<String>,
+    /// Deprecated: `--tolerance X`.
+    #[arg(long, value_name = "X", hide = true)]
+    pub max_drop: Option<f64>,
+    /// Largest tolerated rise of the p90 total latency ratio (0.25 = +25 %), judged by its bootstrap
+    /// interval.
     #[arg(long, value_name = "F", default_value_t = 0.25)]
     pub max_latency_increase: f64,
+    /// Largest tolerated share of failed requests in the candidate.
+    #[arg(long, value_name = "F", default_value_t = 0.02)]
+    pub max_error_rate: f64,
+    /// Accept answers the candidate took from the response cache (they are not the candidate's).
+    #[arg(long)]
+    pub allow_cached: bool,
+    /// Cluster key: a dotted path into the items (e.g. `meta.persona`); items sharing its value are
+    /// one cluster for the standard errors.
+    #[arg(long, value_name = "KEY")]
+    pub cluster: Option<String>,
+    /// Also write the verdict as JSON (schema `evalrun-gate/2`) to this file.
+    #[arg(long, value_name = "F")]
+    pub json: Option<PathBuf>,
     /// Also write the markdown verdict to this file.
     #[arg(long, value_name = "F")]
     pub out: Option<PathBuf>,

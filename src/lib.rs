@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod display;
 pub mod error;
+pub mod gate;
 pub mod inputs;
 pub mod manifest;
 pub mod provider;

@@ -1,60 +1,148 @@
-//! `evalrun gate` end to end: runs against scripted loopback servers, then the gate's verdict and exit
-//! code.
+//! `evalrun gate` end to end (SPEC §7, STATS.md §7): the real binary, runs recorded against
+//! `evalrun sim` (the shipped line-up's fine-tune, the simulator's judge, 40 shipped items).
 
-mod common;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
-use std::time::Duration;
+use serde_json::Value;
 
-use common::{openai_config, repo_file, Behaviour, ScriptedServer, TestDir, GOOD_ANSWER};
+const MODEL: &str = "sft-full-e3-lr3e-5";
 
-/// Over 30 words in `Reply`: fails `reply_max_30_words`.
-const LONG: &str = "{\"Reply\": \"It has a to-do list feature that helps you prioritize and keep track of your daily tasks. Plus, it has reminders and notifications so you never miss an important commitment. You can even set reminders for specific times or locations.\", \"Suggestion\": [\"The app is user-friendly.\", \"I love the reminders.\", \"It syncs with my calendar.\"], \"Analysis\": \"学生的问题很好。\"}";
-/// Not JSON at all: fails `json_strict` and `json_extractable`.
-const PROSE: &str = "Sure! You could say that you enjoyed the music and the food. Keep practising!";
-
-const ITEMS: usize = 20;
-
-fn evalset(prefix: &str) -> String {
-    (0..ITEMS)
-        .map(|i| format!("{{\"id\": \"g-{i:02}\", \"prompt\": \"{prefix}{i:02}: the student said something\"}}\n"))
-        .collect()
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_evalrun"));
+    c.env_clear();
+    c
 }
 
-/// A run of model `m` against `server`, into `out`.
-fn run(dir: &TestDir, server: &ScriptedServer, out: &str) {
-    dir.write(
-        "evalrun.toml",
-        &openai_config(&server.base_url(), &["m"], "concurrency = 4"),
-    );
-    let o = dir
-        .evalrun()
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// `evalrun sim` on a free loopback port, stopped on drop.
+struct Sim {
+    child: Child,
+    port: u16,
+}
+
+impl Sim {
+    fn start(seed: u64, faults: Option<&str>) -> Sim {
+        let mut c = bin();
+        c.args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--time-scale",
+            "0.02",
+            "--seed",
+        ])
+        .arg(seed.to_string());
+        if let Some(f) = faults {
+            c.args(["--faults", f]);
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("evalrun sim starts");
+        let mut line = String::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut line).unwrap();
+        // Keep draining the banner and whatever follows, so the simulator never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        // "evalrun sim listening on http://127.0.0.1:PORT (…"
+        let port = line
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Sim { child, port }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The folder shared by this file's tests, with its runs (recorded once).
+struct Runs {
+    dir: tempfile::TempDir,
+}
+
+impl Runs {
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+}
+
+/// Record run `out` of MODEL over the first 40 shipped items against a fresh simulator.
+fn record(dir: &Path, out: &str, seed: u64, faults: Option<&str>) {
+    let sim = Sim::start(seed, faults);
+    let config = std::fs::read_to_string(repo("evalrun.toml"))
+        .unwrap()
+        .replace("127.0.0.1:8765", &format!("127.0.0.1:{}", sim.port));
+    std::fs::write(dir.join(format!("{out}.toml")), config).unwrap();
+    let o = bin()
+        .current_dir(dir)
+        .env("EVALRUN_SIM_AK", "sim-ak")
+        .env("EVALRUN_SIM_SK", "sim-sk")
         .args([
+            "run",
             "--models",
-            "m",
+            MODEL,
+            "--baseline",
+            MODEL,
             "--judge",
-            "none",
+            "judge",
+        ])
+        .args([
             "--evalset",
-            "set.jsonl",
+            "items.jsonl",
+            "--quiet",
+            "--no-cache",
             "--out",
             out,
-            "--quiet",
         ])
+        .arg("--config")
+        .arg(format!("{out}.toml"))
         .arg("--rubric")
-        .arg(repo_file("rubrics/oral_english.toml"))
+        .arg(repo("rubrics/oral_english.toml"))
         .output()
         .unwrap();
     assert_eq!(
         o.status.code(),
         Some(0),
-        "{out}: {}",
+        "{}",
         String::from_utf8_lossy(&o.stderr)
     );
 }
 
-fn gate(dir: &TestDir, extra: &[&str]) -> (Option<i32>, String, String) {
-    let o = dir
-        .evalrun()
-        .args(["gate", "--baseline", "base", "--candidate", "cand"])
+fn runs() -> &'static Runs {
+    static RUNS: OnceLock<Runs> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<&str> = include_str!("../evalsets/oral_english.jsonl")
+            .lines()
+            .take(40)
+            .collect();
+        std::fs::write(dir.path().join("items.jsonl"), items.join("\n") + "\n").unwrap();
+        record(dir.path(), "base", 1, None);
+        record(dir.path(), "again", 2, None);
+        let worse = format!("{MODEL}:degrade=reply:1");
+        record(dir.path(), "worse", 1, Some(&worse));
+        Runs { dir }
+    })
+}
+
+/// `evalrun gate --baseline base --candidate CAND …` in the runs' folder: (exit code, stdout, stderr).
+fn gate(cand: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let o = bin()
+        .current_dir(runs().dir.path())
+        .args(["gate", "--baseline", "base", "--candidate", cand])
         .args(extra)
         .output()
         .unwrap();
@@ -65,141 +153,239 @@ fn gate(dir: &TestDir, extra: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// Answers streamed at a realistic pace (≈ 0.1 s), so that latency noise is small against it.
-fn good() -> Behaviour {
-    Behaviour::Slow {
-        answer: GOOD_ANSWER.into(),
-        delay: Duration::from_millis(3),
+fn row<'a>(out: &'a str, check: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with('|') && l.contains(check))
+        .unwrap_or_else(|| panic!("no row {check}:\n{out}"))
+}
+
+/// A copy of run `base` as `name`, with `edit` applied to each `responses.jsonl` record (by index).
+fn copy_with(name: &str, edit: impl Fn(usize, &mut Value)) -> String {
+    let r = runs();
+    let (from, to) = (r.path("base"), r.path(name));
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["manifest.json", "scores.jsonl", "items.jsonl"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
+    let text = std::fs::read_to_string(from.join("responses.jsonl")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        edit(i, &mut v);
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    std::fs::write(to.join("responses.jsonl"), out).unwrap();
+    name.to_string()
 }
 
 #[test]
-fn a_degraded_candidate_fails_and_the_table_says_why() {
-    let dir = TestDir::new();
-    dir.write("set.jsonl", &evalset("P"));
-    let healthy = ScriptedServer::start(vec![("P", good())]);
-    run(&dir, &healthy, "base");
-    // The same model name after a bad deployment: over-long replies on half the items, prose instead
-    // of JSON on the other half.
-    let set: Vec<String> = (0..ITEMS).map(|i| format!("P{i:02}:")).collect();
-    let script: Vec<(&str, Behaviour)> = set
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let answer = if i % 2 == 0 { LONG } else { PROSE };
-            (m.as_str(), Behaviour::Answer(answer.into()))
-        })
-        .collect();
-    let degraded = ScriptedServer::start(script);
-    run(&dir, &degraded, "cand");
-
-    let (code, out, err) = gate(&dir, &["--out", "reports/gate.md"]);
+fn a_degraded_candidate_fails_on_the_degraded_dimension() {
+    let (code, out, err) = gate("worse", &["--primary", "reply"]);
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(out.starts_with("## evalrun gate: FAIL"), "{out}");
-    let row = |rule: &str| {
-        out.lines()
-            .find(|l| l.contains(&format!("rule `{rule}`")))
-            .unwrap_or_else(|| panic!("no row for {rule}: {out}"))
-            .to_string()
-    };
-    let strict = row("json_strict");
+    let reply = row(&out, "dimension `reply` mean (primary)");
+    assert!(reply.contains("| **FAIL** |"), "{reply}");
+    assert!(reply.contains("≥ tolerance 0.050, significant"), "{reply}");
+    // The fault touches Reply only: the other dimensions did not move, and they only warn anyway.
     assert!(
-        strict.contains("**REGRESSION**")
-            && strict.contains("100.0 % (20/20)")
-            && strict.contains("50.0 % (10/20)")
-            && strict.contains("10 pass→fail, 0 fail→pass")
-            && strict.contains("more answers now fail"),
-        "{strict}"
+        row(&out, "dimension `suggestion` mean").contains("| PASS |"),
+        "{out}"
     );
-    let words = row("reply_max_30_words");
-    assert!(words.contains("**REGRESSION**"), "{words}");
-    // Rows that did not regress say why too.
-    let chinese = row("no_invented_student_turn");
-    assert!(chinese.contains("| ok |"), "{chinese}");
-    // Dimensions need a judge: listed as not compared, with the reason.
-    assert!(out.contains("no item scored in both runs"), "{out}");
-    eprintln!("{out}");
-    let written = std::fs::read_to_string(dir.path().join("reports/gate.md")).unwrap();
-    assert_eq!(written, out);
+    // Failures come first in the table.
+    let first = out.lines().find(|l| l.starts_with("| sft")).unwrap();
+    assert!(first.contains("FAIL"), "{first}");
 }
 
 #[test]
-fn an_a_a_comparison_passes() {
-    let dir = TestDir::new();
-    dir.write("set.jsonl", &evalset("P"));
-    let server = ScriptedServer::start(vec![("P", good())]);
-    run(&dir, &server, "base");
-    run(&dir, &server, "cand");
-    let (code, out, err) = gate(&dir, &[]);
+fn an_a_a_comparison_passes_and_every_pass_row_states_its_mde() {
+    let (code, out, err) = gate("again", &["--primary", "reply"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.starts_with("## evalrun gate: PASS"), "{out}");
-    assert!(out.contains("every outcome is unchanged"), "{out}");
-    assert!(out.contains("p90 total latency"), "{out}");
-    assert!(!out.contains("REGRESSION"), "{out}");
-    // --exact: identical outcomes are still a pass.
-    let (code, out, _) = gate(&dir, &["--exact", "--max-latency-increase", "10"]);
+    let pass_rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with('|') && l.contains("| PASS |"))
+        .collect();
+    assert!(pass_rows.len() > 10, "{out}");
+    for l in &pass_rows {
+        let states = l.contains("MDE")
+            || l.contains("nothing varied")
+            || l.contains("no cached answer")
+            || l.contains("unchanged");
+        assert!(states, "a PASS row without its MDE: {l}");
+    }
+    assert!(
+        row(&out, "dimension `reply` mean").contains("MDE 0."),
+        "{out}"
+    );
+    assert!(
+        row(&out, "p90 total latency").contains("MDE ratio"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_carries_the_names_of_stats_section_7() {
+    let json = runs().path("gate.json");
+    let (code, out, _) = gate("worse", &["--primary", "reply", "--json", "gate.json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let g: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(g["schema"], "evalrun-gate/2");
+    assert_eq!(g["verdict"], "FAIL");
+    assert!(g["n_fail"].as_u64().unwrap() >= 1);
+    assert!(g["n_warn"].is_u64());
+    assert_eq!(g["params"]["alpha"], 0.05);
+    let m = &g["models"][MODEL];
+    let has = |v: &Value, keys: &[&str]| {
+        for k in keys {
+            assert!(v.get(*k).is_some(), "missing `{k}` in {v}");
+        }
+    };
+    has(
+        &m["coverage"],
+        &["n_shared_units", "n_baseline_units", "n_candidate_units"],
+    );
+    let reply = &m["dimensions"]["reply"];
+    has(
+        reply,
+        &[
+            "n_pairs",
+            "n_clusters",
+            "df",
+            "mean_baseline",
+            "mean_candidate",
+            "mean_diff",
+            "se_diff",
+            "t",
+            "p",
+            "p_holm",
+            "m_family",
+            "tolerance",
+            "primary",
+            "mde80",
+            "status",
+        ],
+    );
+    assert_eq!(reply["status"], "FAIL");
+    assert_eq!(reply["primary"], true);
+    assert_eq!(reply["m_family"], 1);
+    assert!((reply["tolerance"].as_f64().unwrap() - 0.05).abs() < 1e-12);
+    let rule = m["rules"]["json_strict"].clone();
+    has(
+        &rule,
+        &[
+            "test",
+            "n_units",
+            "n_items",
+            "pass_rate_baseline",
+            "pass_rate_candidate",
+            "se_diff",
+            "lost",
+            "gained",
+            "p",
+            "p_holm",
+            "m_family",
+            "mde80",
+            "status",
+        ],
+    );
+    assert_eq!(rule["test"], "mcnemar");
+    has(
+        &m["latency"],
+        &[
+            "n_items",
+            "n_units",
+            "p90_baseline",
+            "p90_candidate",
+            "ratio",
+            "ci95_low",
+            "ci95_high",
+            "sd_log_ratio",
+            "threshold",
+            "mde80_ratio",
+        ],
+    );
+    has(
+        &m["errors"],
+        &[
+            "n_units",
+            "error_rate_baseline",
+            "error_rate_candidate",
+            "max_error_rate",
+            "new_errors",
+            "fixed_errors",
+            "p",
+            "mde80",
+        ],
+    );
+    has(
+        &m["cached"],
+        &["n_cached_baseline", "n_cached_candidate", "allowed"],
+    );
+}
+
+#[test]
+fn cached_answers_are_refused_unless_allowed() {
+    let cand = copy_with("cached", |i, v| {
+        if i < 3 {
+            v["cached"] = Value::Bool(true);
+        }
+    });
+    let (code, out, err) = gate(&cand, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    let cached = row(&out, "cached answers");
+    assert!(
+        cached.contains("**FAIL**") && cached.contains("3 of the candidate's answers"),
+        "{cached}"
+    );
+    let (code, out, err) = gate(&cand, &["--allow-cached"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        row(&out, "cached answers").contains("allowed by --allow-cached"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_error_budget_fails_a_candidate_with_too_many_failed_requests() {
+    let cand = copy_with("errors", |i, v| {
+        if i % 10 == 0 {
+            v["error"] = serde_json::json!({"kind": "server", "message": "HTTP 500", "status": 500, "code": null});
+            v["output"] = Value::Null;
+        }
+    });
+    let (code, out, err) = gate(&cand, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    let errors = row(&out, "failed requests");
+    assert!(
+        errors.contains("**FAIL**") && errors.contains("10.0 %"),
+        "{errors}"
+    );
+    // Under a 20 % budget it passes: 4 new errors of 40 units and none fixed is not significant
+    // (one-sided McNemar p = 1/16 = 0.0625 ≥ 0.05).
+    let (code, out, _) = gate(&cand, &["--max-error-rate", "0.2"]);
     assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
-fn changed_inputs_are_refused_unless_allowed_and_then_stated() {
-    let dir = TestDir::new();
-    let server = ScriptedServer::start(vec![("P", good())]);
-    dir.write("set.jsonl", &evalset("P"));
-    run(&dir, &server, "base");
-    // One more item in the candidate's eval set.
-    let mut set = evalset("P");
-    set.push_str("{\"id\": \"g-99\", \"prompt\": \"P99: one more\"}\n");
-    dir.write("set.jsonl", &set);
-    run(&dir, &server, "cand");
-
-    let (code, out, err) = gate(&dir, &[]);
-    assert_eq!(code, Some(2), "{out}{err}");
-    assert!(
-        err.contains("eval set: sha256") && err.contains("--allow-changed"),
-        "{err}"
-    );
-    assert!(out.is_empty());
-
-    let (code, out, err) = gate(&dir, &["--allow-changed", "--max-latency-increase", "10"]);
+fn deprecated_max_drop_still_works_and_unknown_models_are_usage_errors() {
+    let (code, out, err) = gate("again", &["--max-drop", "0.1"]);
     assert_eq!(code, Some(0), "{out}{err}");
+    assert!(err.contains("--max-drop is deprecated"), "{err}");
     assert!(
-        out.contains("compared despite changed inputs (--allow-changed)"),
+        row(&out, "dimension `reply` mean").contains("| PASS |"),
         "{out}"
     );
-    // Only the items both runs have are compared.
-    assert!(out.contains("m 20 (of 20 / 21)"), "{out}");
-}
-
-#[test]
-fn runs_without_a_model_in_common_cannot_be_compared() {
-    let dir = TestDir::new();
-    dir.write("set.jsonl", &evalset("P"));
-    let server = ScriptedServer::start(vec![]);
-    run(&dir, &server, "base");
-    dir.write(
-        "evalrun.toml",
-        &openai_config(&server.base_url(), &["other"], ""),
-    );
-    let o = dir
-        .evalrun()
-        .args([
-            "--models",
-            "other",
-            "--judge",
-            "none",
-            "--evalset",
-            "set.jsonl",
-            "--out",
-            "cand",
-            "--quiet",
-        ])
-        .arg("--rubric")
-        .arg(repo_file("rubrics/oral_english.toml"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    let (code, _, err) = gate(&dir, &[]);
+    let (code, _, err) = gate("again", &["--models", "nope"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("no model is in both runs"), "{err}");
+    assert!(
+        err.contains("--models: `nope` is not in both runs"),
+        "{err}"
+    );
+    let (code, _, err) = gate("again", &["--primary", "nope"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("dimension `nope` is not in the runs' rubric"),
+        "{err}"
+    );
 }

@@ -47,7 +47,40 @@ pub struct FaultSet {
     pub huge: Option<u64>,
     /// `echo_auth=P`: an OpenAI route answers HTTP 500 whose body echoes the `Authorization` headers.
     pub echo_auth: Option<f64>,
+    /// `degrade=DIM:AMOUNT`: the judge scores this model's answers lower on DIM (see [`Degrade`]).
+    pub degrade: Option<Degrade>,
 }
+
+// ---- degrade fault (gate power): a controlled drop of one judged dimension --------------------
+
+/// `MODEL:degrade=DIM:AMOUNT`: when the judge grades an answer this model gave, it lowers its score on
+/// DIM by ⌊AMOUNT⌋ levels plus one more with probability frac(AMOUNT) (never below the scale's
+/// bottom), so the expected score falls by AMOUNT wherever the answers score above the bottom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Degrade {
+    pub dim: String,
+    pub amount: f64,
+}
+
+impl Degrade {
+    fn parse(item: &str, v: &str) -> Result<Degrade, FaultSpecError> {
+        let bad = || {
+            FaultSpecError(format!(
+                "`{item}`: expected degrade=DIMENSION:AMOUNT (AMOUNT ≥ 0)"
+            ))
+        };
+        let (dim, amount) = v.rsplit_once(':').ok_or_else(bad)?;
+        match amount.trim().parse::<f64>() {
+            Ok(a) if a >= 0.0 && a.is_finite() && !dim.trim().is_empty() => Ok(Degrade {
+                dim: dim.trim().to_string(),
+                amount: a,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+// ---- end of the degrade fault -----------------------------------------------------------------
 
 /// Global fault settings plus per-model overrides (keys: canonical profile names).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,6 +121,7 @@ const KEYS: &[&str] = &[
     "bad_utf8",
     "huge",
     "echo_auth",
+    "degrade",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -138,6 +172,7 @@ impl FaultSet {
             "bad_utf8" => self.bad_utf8 = Some(prob(item, v)?),
             "huge" => self.huge = Some(count(item, v)?),
             "echo_auth" => self.echo_auth = Some(prob(item, v)?),
+            "degrade" => self.degrade = Some(Degrade::parse(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -168,6 +203,7 @@ impl FaultSet {
             bad_utf8: self.bad_utf8.or(base.bad_utf8),
             huge: self.huge.or(base.huge),
             echo_auth: self.echo_auth.or(base.echo_auth),
+            degrade: self.degrade.clone().or_else(|| base.degrade.clone()),
         }
     }
 
@@ -195,6 +231,12 @@ impl FaultSet {
         push("bad_utf8", self.bad_utf8.map(|v| v.to_string()));
         push("huge", self.huge.map(|v| v.to_string()));
         push("echo_auth", self.echo_auth.map(|v| v.to_string()));
+        push(
+            "degrade",
+            self.degrade
+                .as_ref()
+                .map(|d| format!("{}:{}", d.dim, d.amount)),
+        );
         out
     }
 }

@@ -82,6 +82,7 @@ pub(crate) fn answer(prompt: &str, key: u64, garbage: f64) -> String {
     for d in &dims {
         let mut g = grade(conversation, d, ans, answer_hash);
         g.score = g.score.map(|s| misread(answer_hash, d, s));
+        g.score = g.score.map(|s| degrade::apply(ans, answer_hash, d, s));
         let score = match g.score {
             None => Value::Null,
             Some(s) => match rng.below(20) {
@@ -543,6 +544,131 @@ fn pair_reply(
         rng,
     )
 }
+
+// ---- degrade fault (gate power) ----------------------------------------------------------------
+
+/// The `degrade` fault: the simulator remembers the answers a degraded model gave (by a hash of the
+/// text, the same text the judge later sees in its ANSWER block) and the judge lowers their score on
+/// the named dimension. Kept in process memory because a judge prompt does not say which model
+/// answered; an identical text given by another model in the same process is degraded too.
+pub(crate) mod degrade {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::super::faults::Degrade;
+    use super::super::rng::{chance, hash64};
+    use super::Dim;
+
+    fn registry() -> &'static Mutex<HashMap<u64, Vec<Degrade>>> {
+        static R: OnceLock<Mutex<HashMap<u64, Vec<Degrade>>>> = OnceLock::new();
+        R.get_or_init(Default::default)
+    }
+
+    fn key(answer: &str) -> u64 {
+        hash64(&[b"degrade", answer.as_bytes()])
+    }
+
+    /// Remember that a model under `degrade` gave this answer.
+    pub(crate) fn register(answer: &str, d: &Degrade) {
+        let mut r = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let v = r.entry(key(answer)).or_default();
+        if !v.contains(d) {
+            v.push(d.clone());
+        }
+    }
+
+    /// `score` lowered by ⌊A⌋ levels, plus one with probability frac(A) (a hash of the answer), not
+    /// below the scale's bottom.
+    pub(super) fn apply(answer: &str, answer_hash: u64, d: &Dim, score: i64) -> i64 {
+        let amount: f64 = {
+            let r = registry().lock().unwrap_or_else(|e| e.into_inner());
+            match r.get(&key(answer)) {
+                Some(v) => v.iter().filter(|g| g.dim == d.id).map(|g| g.amount).sum(),
+                None => return score,
+            }
+        };
+        levels(answer_hash, &d.id, amount).map_or(score, |k| (score - k).max(d.lo))
+    }
+
+    fn levels(answer_hash: u64, dim: &str, amount: f64) -> Option<i64> {
+        (amount > 0.0).then(|| {
+            let whole = amount.floor();
+            whole as i64
+                + i64::from(chance(
+                    answer_hash,
+                    &format!("judge:degrade:{dim}"),
+                    amount - whole,
+                ))
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::super::calibration::prompts;
+        use super::super::super::profiles::by_model_name;
+        use super::super::super::tutor;
+        use super::*;
+
+        /// 1,000 answers of a fine-tune (50 items × 20 seeds) graded on Reply, with and without the
+        /// fault: the mean falls by the amount asked, ±0.03. (A dimension name of its own keeps this
+        /// test's registrations away from the other tests' judge calls in the same process.)
+        #[test]
+        fn degrade_lowers_the_mean_judged_score_by_the_amount() {
+            let p = by_model_name("sft-full-e3-lr3e-5").unwrap();
+            let dim = Dim {
+                id: "reply-degrade-test".into(),
+                lo: 1,
+                hi: 3,
+            };
+            for amount in [0.2, 0.5] {
+                let fault = Degrade {
+                    dim: dim.id.clone(),
+                    amount,
+                };
+                let (mut before, mut after, mut n) = (0i64, 0i64, 0);
+                for seed in 0..20 {
+                    for (_, _, prompt) in prompts() {
+                        let tp = tutor::parse(&prompt).unwrap();
+                        let ans =
+                            tutor::answer(&tp, &p.behaviour, tutor::key(seed, p.name, &tp, 0));
+                        let Some(s) = super::super::tutor_score(&prompt, "reply", &ans) else {
+                            continue;
+                        };
+                        let h = hash64(&[b"grade", ans.as_bytes()]);
+                        assert_eq!(apply(&ans, h, &dim, s), s, "not yet registered");
+                        register(&ans, &fault);
+                        before += s;
+                        after += apply(&ans, h, &dim, s);
+                        n += 1;
+                        // Registered under another amount for the next round: forget this one.
+                        let mut r = registry().lock().unwrap();
+                        r.remove(&key(&ans));
+                    }
+                }
+                assert!(n >= 990, "{n} graded answers");
+                let drop = (before - after) as f64 / n as f64;
+                assert!(
+                    (drop - amount).abs() <= 0.03,
+                    "amount {amount}: mean fell by {drop}"
+                );
+            }
+        }
+
+        #[test]
+        fn parses_and_prints_the_fault() {
+            let f: crate::sim::Faults = "sft-full-e3-lr3e-5:degrade=reply:0.2".parse().unwrap();
+            assert_eq!(f.to_string(), "sft-full-e3-lr3e-5:degrade=reply:0.2");
+            assert!("sft-full-e3-lr3e-5:degrade=reply"
+                .parse::<crate::sim::Faults>()
+                .is_err());
+            assert!("sft-full-e3-lr3e-5:degrade=reply:-1"
+                .parse::<crate::sim::Faults>()
+                .is_err());
+        }
+    }
+}
+
+// ---- end of the degrade fault ------------------------------------------------------------------
 
 #[cfg(test)]
 mod tests {

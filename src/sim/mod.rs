@@ -115,6 +115,7 @@
 //! | `huge` | bytes | every OpenAI stream carries this many more bytes of answer text (in 64 KiB events) |
 //! | `echo_auth` | probability | an OpenAI route answers HTTP 500 whose JSON body echoes the request's `Authorization` headers |
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
+//! | `degrade` | `DIM:AMOUNT` (per model) | the judge lowers this model's score on rubric dimension DIM by ⌊AMOUNT⌋ levels, plus one more with probability frac(AMOUNT) (hashed per answer), never below the bottom level: the expected score falls by AMOUNT where answers score above the bottom (the gate's power benchmark, `scripts/gate_power.sh`); e.g. `sft-full-e3-lr3e-5:degrade=reply:0.2` |
 //!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
@@ -141,7 +142,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-pub use faults::{FaultSet, FaultSpecError, Faults};
+pub use faults::{Degrade, FaultSet, FaultSpecError, Faults};
 pub use profiles::{models, ModelInfo};
 pub use server::{banner, run_foreground, start, SimArgs, SimServer};
 pub use stats::{AuthStats, FaultCounts, ModelStats, RouteStats, SimStats};

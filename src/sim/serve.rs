@@ -300,6 +300,10 @@ fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failur
     let p = ask.profile;
     let set = st.faults_for(p);
     let gen = generate_with(ask, set.garbage.unwrap_or(0.0));
+    // The degrade fault (gate power): the judge will grade this model's answer lower.
+    if let Some(d) = &set.degrade {
+        super::judge::degrade::register(&gen.text(), d);
+    }
     if let Err(Refusal::Tokens(w) | Refusal::Requests(w)) =
         st.admit_tokens(p, gen.prompt_tokens + gen.completion_tokens())
     {

@@ -1,4 +1,5 @@
-//! Percentile bootstrap of a mean, specified so that two implementations agree (STATS.md §5).
+//! The bootstrap of STATS.md §9 (the gate's latency ratio) and the percentile bootstrap of a mean,
+//! specified so that two implementations agree.
 //!
 //! The generator is SplitMix64 (Steele, Lea & Flood 2014), written here rather than taken from a crate:
 //! `rand`'s `StdRng` does not promise a reproducible stream across versions, and the bounds must be
@@ -30,6 +31,30 @@ impl SplitMix64 {
     pub fn next_index(&mut self, n: usize) -> usize {
         (((self.next_u64() >> 32) as u128 * n as u128) >> 32) as usize
     }
+}
+
+/// `resamples` item resamples of `n` items (STATS.md §9): a fresh generator with state = `seed`; draw
+/// t = b·n + j is the j-th item index of resample b. Each resample (indices in draw order) is handed to
+/// `stat`; the results are returned in resample order. Empty when n = 0.
+pub fn resample_items<T>(
+    n: usize,
+    resamples: usize,
+    seed: u64,
+    mut stat: impl FnMut(&[usize]) -> T,
+) -> Vec<T> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut draw = vec![0; n];
+    (0..resamples)
+        .map(|_| {
+            for d in draw.iter_mut() {
+                *d = rng.next_index(n);
+            }
+            stat(&draw)
+        })
+        .collect()
 }
 
 /// Percentile bootstrap interval of the mean of `values` (taken in the order given, i.e. item order).
@@ -76,6 +101,15 @@ mod tests {
                 16408922859458223821
             ]
         );
+    }
+
+    #[test]
+    fn first_resample_of_worked_example_9() {
+        // STATS.md §11.9: ten items, seed 42: the first resample's items.
+        let first = resample_items(10, 2, 42, |d| d.to_vec());
+        assert_eq!(first[0], [7, 1, 2, 3, 0, 8, 2, 8, 3, 6]);
+        assert_eq!(first.len(), 2);
+        assert!(resample_items(0, 5, 42, |d| d.len()).is_empty());
     }
 
     #[test]
