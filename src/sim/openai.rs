@@ -15,10 +15,12 @@ use tokio::time::Instant;
 use super::answer::{Ask, Finish};
 use super::faults::{FaultSet, Refusal};
 use super::profiles::Profile;
+use super::script::Script;
 use super::serve::{
     add_rate_headers, event_stream_response, json_response, lock, piece_offsets, plan, shape, sse,
-    timed_body, unix_now, whole_body, AppState, Failure, Frame,
+    timed_body, unix_now, whole_body, AppState, Delivery, Failure, Frame,
 };
+use super::stats::SeenRequest;
 
 pub(crate) const CHAT_ROUTE: &str = "POST /v1/chat/completions";
 pub(crate) const LEGACY_ROUTE: &str = "POST /v1/completions";
@@ -296,9 +298,64 @@ fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
     }
 }
 
+/// The request as the log keeps it: model, last user message (or legacy prompt), key, body.
+fn seen(flavor: Flavor, headers: &HeaderMap, raw: &[u8]) -> SeenRequest {
+    let body: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
+    let prompt = if flavor == Flavor::Legacy {
+        body.get("prompt")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    } else {
+        body.get("messages")
+            .and_then(Value::as_array)
+            .and_then(|l| l.iter().rev().find(|m| m["role"] == "user"))
+            .and_then(|m| text_of(&m["content"]))
+    };
+    SeenRequest {
+        route: flavor.route().to_string(),
+        model: body["model"].as_str().unwrap_or_default().to_string(),
+        prompt: prompt.unwrap_or_default(),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body,
+        first_content_us: None,
+    }
+}
+
+/// A scripted `status` (or `v1_error`, which the OpenAI routes answer as a 500).
+fn scripted_error(st: &AppState, flavor: Flavor, sc: &Script) -> Option<Response<Body>> {
+    let code = sc.status.or(sc.v1_error.map(|_| 500))?;
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = error(
+        st,
+        flavor,
+        status,
+        "simulated",
+        if code == 429 {
+            "rate_limit_exceeded"
+        } else {
+            "simulated_error"
+        },
+        &format!("scripted status {code}"),
+    );
+    if code == 429 {
+        let ms = sc.retry_after_ms.unwrap_or(50);
+        let h = r.headers_mut();
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(ms.div_ceil(1000).max(1)),
+        );
+        h.insert("retry-after-ms", HeaderValue::from(ms));
+    }
+    Some(r)
+}
+
 async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) -> Response<Body> {
     let start = Instant::now();
     st.count_request(flavor.route());
+    let log = st.log_request(seen(flavor, headers, raw));
     if !authorized(st, headers) {
         return error(
             st,
@@ -346,7 +403,7 @@ async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) 
             return r;
         }
     };
-    let mut r = answer(st, flavor, p, &set, &req, start);
+    let mut r = answer(st, flavor, p, &set, &req, start, log);
     add_rate_headers(&mut r, st.rate_info(p));
     r
 }
@@ -365,6 +422,7 @@ fn answer(
     set: &FaultSet,
     req: &Request,
     start: Instant,
+    log: usize,
 ) -> Response<Body> {
     let canonical = if flavor == Flavor::Legacy {
         json!({"prompt": req.prompt, "seed": req.seed}).to_string()
@@ -390,6 +448,13 @@ fn answer(
         }
     );
     let keys = st.request_keys(p, &canonical);
+    let script = st.script_for(&req.prompt);
+    if let Some(sc) = script.filter(|sc| sc.fails(keys.arrival)) {
+        if let Some(r) = scripted_error(st, flavor, sc) {
+            st.release(keys.slot);
+            return r;
+        }
+    }
     let ask = Ask {
         profile: p,
         system: req.system.as_deref(),
@@ -402,6 +467,8 @@ fn answer(
         content_key: keys.content,
         slot: Some(keys.slot),
         seed: st.cfg.seed,
+        script,
+        arrival: keys.arrival,
     };
     let planned = match plan(st, &ask, req.stream) {
         Ok(pl) => pl,
@@ -537,7 +604,9 @@ fn answer(
         data: Bytes::from_static(b"data: [DONE]\n\n"),
     });
     let (frames, abort) = shape(frames, &planned.faults);
-    event_stream_response(timed_body(st, start, frames, abort))
+    let first_content = usize::from(flavor != Flavor::Legacy);
+    let how = Delivery::of(&planned.faults).marking(first_content, Some(log));
+    event_stream_response(timed_body(st, start, frames, abort, how))
 }
 
 #[cfg(test)]

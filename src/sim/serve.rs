@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -15,7 +15,8 @@ use super::answer::{generate_with, Ask, Generation};
 use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
-use super::stats::SimStats;
+use super::script::{self, Script};
+use super::stats::{SeenRequest, SimStats};
 use super::SimConfig;
 
 /// Locks a mutex even if a panicking request poisoned it: counters stay usable.
@@ -46,7 +47,7 @@ pub(crate) enum TokenCheck {
 
 pub(crate) struct AppState {
     pub cfg: SimConfig,
-    pub stats: Mutex<SimStats>,
+    pub stats: Arc<Mutex<SimStats>>,
     tokens: Mutex<Tokens>,
     limiters: Mutex<HashMap<&'static str, Limiter>>,
     repeats: Mutex<HashMap<u64, u64>>,
@@ -71,6 +72,8 @@ pub(crate) struct RequestKeys {
     /// would have given; a further sample of the same request gets a new one).
     pub content: u64,
     pub slot: SampleSlot,
+    /// How many times this same request arrived before (0 on its first arrival).
+    pub arrival: u64,
 }
 
 impl SampleSlot {
@@ -84,7 +87,7 @@ impl AppState {
     pub(crate) fn new(cfg: SimConfig) -> Self {
         AppState {
             cfg,
-            stats: Mutex::new(SimStats::default()),
+            stats: Arc::new(Mutex::new(SimStats::default())),
             tokens: Mutex::new(Tokens::default()),
             limiters: Mutex::new(HashMap::new()),
             repeats: Mutex::new(HashMap::new()),
@@ -193,6 +196,7 @@ impl AppState {
             attempt: hash64(&[&base.to_le_bytes(), &n.to_le_bytes()]),
             content: hash64(&[&base.to_le_bytes(), b"sample", &index.to_le_bytes()]),
             slot: SampleSlot { base, index },
+            arrival: n,
         }
     }
 
@@ -252,6 +256,18 @@ impl AppState {
     pub(crate) fn scale(&self, d: Duration) -> Duration {
         d.mul_f64(self.cfg.time_scale)
     }
+
+    /// The scripted fault for a prompt, if any (`@MARKER:…`).
+    pub(crate) fn script_for(&self, prompt: &str) -> Option<&Script> {
+        script::find(&self.cfg.faults.scripts, prompt)
+    }
+
+    /// Logs a request; returns its index in [`SimStats::requests`].
+    pub(crate) fn log_request(&self, seen: SeenRequest) -> usize {
+        let mut s = lock(&self.stats);
+        s.requests.push(seen);
+        s.requests.len() - 1
+    }
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -275,6 +291,12 @@ pub(crate) struct FaultPlan {
     pub tear: bool,
     pub cut: bool,
     pub stall: Option<Duration>,
+    /// A scripted tear: in the middle of the answer rather than at a drawn frame.
+    pub tear_mid: bool,
+    /// Scripted awkward SSE framing.
+    pub awkward: bool,
+    /// Scripted pacing: frame times are real time, not scaled.
+    pub real_time: bool,
     /// A hash for choosing where in the body the fault lands.
     pub pos_key: u64,
 }
@@ -318,7 +340,12 @@ fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failur
         pos_key: hash64(&[&key.to_le_bytes(), b"fault:pos"]),
         ..FaultPlan::default()
     };
-    if chance(key, "fault:tear", set.tear.unwrap_or(0.0)) {
+    if let Some(sc) = ask.script {
+        faults.tear_mid = sc.tear && sc.fails(ask.arrival);
+        faults.awkward = sc.awkward && stream;
+        faults.real_time = sc.timing().is_some();
+    }
+    if faults.tear_mid || chance(key, "fault:tear", set.tear.unwrap_or(0.0)) {
         faults.tear = true;
     } else if stream && chance(key, "fault:cut", set.cut.unwrap_or(0.0)) {
         faults.cut = true;
@@ -361,7 +388,7 @@ pub(crate) fn shape(mut frames: Vec<Frame>, faults: &FaultPlan) -> (Vec<Frame>, 
         }
     }
     if faults.tear && n > 0 {
-        let at = rng.below(n);
+        let at = if faults.tear_mid { n / 2 } else { rng.below(n) };
         frames.truncate(at + 1);
         let last = frames.last_mut().expect("at least one frame");
         let half = last.data.len() / 2;
@@ -375,12 +402,58 @@ pub(crate) fn shape(mut frames: Vec<Frame>, faults: &FaultPlan) -> (Vec<Frame>, 
     (frames, false)
 }
 
+/// How a body is delivered besides its frames.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Delivery {
+    /// Frame times are real time (scripted pacing), not scaled by `time_scale`.
+    pub real_time: bool,
+    /// Scripted awkward framing: reframe the events, and pause a little between writes so that
+    /// the pieces reach the client as separate reads.
+    pub awkward: bool,
+    /// `(frame index, request log index)`: record when that frame (the first content) is handed
+    /// to the HTTP stack, as the server's own time to first content.
+    pub mark_first: Option<(usize, usize)>,
+}
+
+impl Delivery {
+    pub(crate) fn of(faults: &FaultPlan) -> Delivery {
+        Delivery {
+            real_time: faults.real_time,
+            awkward: faults.awkward,
+            mark_first: None,
+        }
+    }
+
+    pub(crate) fn marking(mut self, frame: usize, log: Option<usize>) -> Delivery {
+        self.mark_first = log.map(|l| (frame, l));
+        self
+    }
+}
+
 /// A chunked body that sends each frame as its own chunk at its (scaled) time, and aborts the
 /// connection at the end when `abort` is set (the client sees a body that ends prematurely).
-pub(crate) fn timed_body(st: &AppState, start: Instant, frames: Vec<Frame>, abort: bool) -> Body {
-    let scaled: Vec<(Instant, Bytes)> = frames
+pub(crate) fn timed_body(
+    st: &AppState,
+    start: Instant,
+    frames: Vec<Frame>,
+    abort: bool,
+    how: Delivery,
+) -> Body {
+    let stats = st.stats.clone();
+    let mark = how.mark_first;
+    let awkward = how.awkward;
+    let frames = if awkward {
+        script::awkward(frames)
+    } else {
+        frames
+    };
+    let scaled: Vec<(usize, Instant, Bytes)> = frames
         .into_iter()
-        .map(|f| (start + st.scale(f.at), f.data))
+        .enumerate()
+        .map(|(i, f)| {
+            let at = if how.real_time { f.at } else { st.scale(f.at) };
+            (i, start + at, f.data)
+        })
         .collect();
     let steps = scaled
         .into_iter()
@@ -388,13 +461,29 @@ pub(crate) fn timed_body(st: &AppState, start: Instant, frames: Vec<Frame>, abor
         .chain(abort.then_some(None))
         .collect::<Vec<_>>()
         .into_iter();
-    let stream = futures_util::stream::unfold(steps, |mut it| async move {
-        match it.next()? {
-            Some((due, data)) => {
-                tokio::time::sleep_until(due).await;
-                Some((Ok::<Bytes, std::io::Error>(data), it))
+    let stream = futures_util::stream::unfold(steps, move |mut it| {
+        let stats = stats.clone();
+        async move {
+            match it.next()? {
+                Some((i, due, data)) => {
+                    tokio::time::sleep_until(due).await;
+                    if awkward {
+                        if i % 8 == 0 {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        } else {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    if let Some((frame, log)) = mark.filter(|(f, _)| *f == i) {
+                        let _ = frame;
+                        if let Some(r) = lock(&stats).requests.get_mut(log) {
+                            r.first_content_us = Some(start.elapsed().as_micros() as u64);
+                        }
+                    }
+                    Some((Ok::<Bytes, std::io::Error>(data), it))
+                }
+                None => Some((Err(std::io::Error::other("simulated tear")), it)),
             }
-            None => Some((Err(std::io::Error::other("simulated tear")), it)),
         }
     });
     Body::from_stream(stream)
@@ -489,7 +578,11 @@ pub(crate) fn whole_body(
     } else {
         (body, false)
     };
-    let mut r = Response::new(timed_body(st, start, vec![Frame { at, data }], abort));
+    let how = Delivery {
+        real_time: planned.faults.real_time,
+        ..Delivery::default()
+    };
+    let mut r = Response::new(timed_body(st, start, vec![Frame { at, data }], abort, how));
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
