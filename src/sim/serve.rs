@@ -482,7 +482,11 @@ pub(crate) fn timed_body(
                     }
                     Some((Ok::<Bytes, std::io::Error>(data), it))
                 }
-                None => Some((Err(std::io::Error::other("simulated tear")), it)),
+                None => {
+                    // Pending once, so the HTTP stack flushes what was written before the abort.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Some((Err(std::io::Error::other("simulated tear")), it))
+                }
             }
         }
     });
