@@ -1,4 +1,4 @@
-//! The response cache, end to end: the real binary against a loopback server that counts every request
+//! The response cache, end to end: the real binary against the simulator, which counts every request
 //! per (model, prompt). A repeated run asks nothing; `--no-cache` asks everything but still writes;
 //! another sample, other params or another cache folder miss; a damaged entry is asked again; judge
 //! calls are cached like answers.
@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{jsonl, openai_config, Behaviour, ScriptedServer, TestDir};
+use common::{jsonl, openai_config, reply, Out, Sim, TestDir};
 use serde_json::Value;
 
 const ITEMS: usize = 4;
@@ -29,26 +29,26 @@ levels = { "1" = "bad", "2" = "ok", "3" = "good" }
 const GRADE: &str = "逐项打分";
 const PAIR: &str = "判断哪一个整体更好";
 
-/// A server whose `judge` model grades every answer 2 and prefers the answer shown first; every other
-/// prompt gets the default tutor answer.
-fn server() -> ScriptedServer {
-    ScriptedServer::start(vec![
-        (
-            GRADE,
-            Behaviour::Answer(r#"{"quality": {"score": 2, "justification": "fine"}}"#.into()),
-        ),
-        (
-            PAIR,
-            Behaviour::Answer(r#"{"winner": "A", "justification": "first"}"#.into()),
-        ),
-    ])
+/// A simulator whose judge grades every answer 2 and prefers the answer shown first; every other
+/// prompt gets a generated answer.
+fn server() -> Sim {
+    Sim::scripted(
+        "",
+        vec![
+            reply(
+                GRADE,
+                r#"{"quality": {"score": 2, "justification": "fine"}}"#,
+            ),
+            reply(PAIR, r#"{"winner": "A", "justification": "first"}"#),
+        ],
+    )
 }
 
-fn setup(server: &ScriptedServer, extra: &str) -> TestDir {
+fn setup(server: &Sim, extra: &str) -> TestDir {
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b", "judge"], extra),
+        &openai_config(&server.openai_base_url(), &["a", "b", "judge"], extra),
     );
     let set: String = (0..ITEMS)
         .map(|i| format!("{{\"id\": \"it-{i}\", \"prompt\": \"Q{i}: the student said hello\"}}\n"))
@@ -58,10 +58,9 @@ fn setup(server: &ScriptedServer, extra: &str) -> TestDir {
     dir
 }
 
-fn run(dir: &TestDir, out: &str, extra: &[&str]) -> std::process::Output {
+fn run(dir: &TestDir, out: &str, extra: &[&str]) -> Out {
     let o = dir
-        .evalrun()
-        .args([
+        .cmd(&[
             "--models",
             "a,b",
             "--evalset",
@@ -73,14 +72,8 @@ fn run(dir: &TestDir, out: &str, extra: &[&str]) -> std::process::Output {
             "--quiet",
         ])
         .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{out}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        .output();
+    assert_eq!(o.code(), Some(0), "{out}: {}", o.stderr());
     o
 }
 
@@ -96,7 +89,7 @@ fn summary(dir: &TestDir, out: &str) -> Value {
 }
 
 /// Requests so far per model.
-fn by_model(server: &ScriptedServer) -> BTreeMap<String, usize> {
+fn by_model(server: &Sim) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for ((model, _), n) in server.requests_by_prompt() {
         *out.entry(model).or_default() += n;
@@ -127,8 +120,8 @@ fn unit(r: &Value) -> (String, String, u64) {
     )
 }
 
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn stderr(o: &Out) -> String {
+    o.stderr()
 }
 
 #[test]
@@ -261,7 +254,7 @@ fn another_sample_other_params_or_another_cache_folder_miss() {
     dir.write(
         "evalrun.toml",
         &openai_config(
-            &server.base_url(),
+            &server.openai_base_url(),
             &["a", "b", "judge"],
             "params = { temperature = 0.3 }",
         ),
