@@ -62,6 +62,15 @@ impl Sim {
         self.seen().len()
     }
 
+    /// Requests that reached each simulated model (canonical profile name).
+    pub fn requests_per_model(&self) -> BTreeMap<String, u64> {
+        self.stats()
+            .models
+            .into_iter()
+            .map(|(k, v)| (k, v.requests))
+            .collect()
+    }
+
     /// Requests whose last user message contains `marker`.
     pub fn requests_with(&self, marker: &str) -> usize {
         self.stats().requests_with(marker)
