@@ -121,6 +121,7 @@
 //! | `status` | HTTP code 400–599 | OpenAI / v2: that status with an OpenAI error body (`scripted status N`); v1: 429 → `error_code` 18, else HTTP 500 + 336000 |
 //! | `retry_after_ms` | milliseconds | what a scripted 429 advertises: `retry-after-ms`, and `Retry-After` in whole seconds ≥ 1 (default 50) |
 //! | `v1_error` | error code | v1: that `error_code` with the real service's message as HTTP 200 JSON (e.g. 18, 17, 110, 111, 336003, 336100); OpenAI: HTTP 500 |
+//! | `v1_msg` | text (escaped as `reply`) | the `error_msg` of a scripted v1 error |
 //! | `tear` | `1` | the stream breaks off in the middle of the answer, inside an event, and the connection is aborted |
 //! | `sse` | `awkward` | the stream's events as hostile SSE: a `: keep-alive` comment, CRLF / LF / CR line ends in turn with `id:`, `event:` and comment lines, `data:` without its space, written 5 bytes at a time (inside UTF-8 characters); a v1 stream's last event has no closing blank line |
 //! | `blocked` | `1` | v1: one event with `need_clear_history: true`, `ban_round: -1` (content blocked) |

@@ -125,7 +125,8 @@ fn v1_message(code: i64) -> &'static str {
 fn scripted_v1(st: &AppState, sc: &Script, arrival: u64, stream: bool) -> Option<Response<Body>> {
     if sc.fails(arrival) {
         if let Some(code) = sc.v1_error.or((sc.status == Some(429)).then_some(18)) {
-            return Some(v1_error(st, code, v1_message(code)));
+            let msg = sc.v1_msg.as_deref().unwrap_or(v1_message(code));
+            return Some(v1_error(st, code, msg));
         }
         if sc.status.is_some() {
             st.count_route(CHAT_ROUTE, false);

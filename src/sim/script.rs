@@ -27,6 +27,9 @@ pub struct Script {
     pub retry_after_ms: Option<u64>,
     /// `v1_error=CODE`: the v1 route answers this `error_code` (HTTP 200 JSON); OpenAI routes 500.
     pub v1_error: Option<i64>,
+    /// `v1_msg=TEXT`: the `error_msg` of a scripted v1 error (default: the real service's message
+    /// for the code; escaped as `reply`).
+    pub v1_msg: Option<String>,
     /// `tear=1`: the stream breaks off mid-event and the connection is aborted.
     pub tear: bool,
     /// `sse=awkward`: CRLF/LF/CR line ends, comments, `id:`/`event:` lines, `data:` without a
@@ -46,6 +49,7 @@ pub(crate) const KEYS: &[&str] = &[
     "status",
     "retry_after_ms",
     "v1_error",
+    "v1_msg",
     "tear",
     "sse",
     "blocked",
@@ -99,6 +103,7 @@ impl Script {
                     FaultSpecError::new(format!("`{item}`: expected an error code"))
                 })?)
             }
+            "v1_msg" => self.v1_msg = Some(decode(v)),
             "tear" => self.tear = flag(v)?,
             "sse" => match v {
                 "awkward" => self.awkward = true,
@@ -136,6 +141,7 @@ impl Script {
         push("status", self.status.map(|v| v.to_string()));
         push("retry_after_ms", self.retry_after_ms.map(|v| v.to_string()));
         push("v1_error", self.v1_error.map(|v| v.to_string()));
+        push("v1_msg", self.v1_msg.as_deref().map(encode));
         push("tear", self.tear.then(|| "1".into()));
         push("sse", self.awkward.then(|| "awkward".into()));
         push("blocked", self.blocked.then(|| "1".into()));
