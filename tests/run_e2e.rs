@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{openai_config, reply, repo_file, script, Out, Sim, TestDir};
+use common::{insta_settings, openai_config, reply, repo_file, script, Out, Sim, TestDir};
 use evalrun::sim::Script;
 use serde_json::Value;
 
@@ -186,6 +186,7 @@ fn malformed_jsonl_exits_2_naming_the_line_before_any_request() {
     assert_eq!(out.code(), Some(2));
     assert!(stderr(&out).contains("set.jsonl:2:"), "{}", stderr(&out));
     assert_eq!(case.server.requests(), 0);
+    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("malformed_jsonl", stderr(&out)));
 }
 
 #[test]
@@ -199,6 +200,7 @@ fn unknown_model_exits_2_listing_configured_ones() {
         "{e}"
     );
     assert_eq!(case.server.requests(), 0);
+    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("unknown_model", e));
 }
 
 #[test]
