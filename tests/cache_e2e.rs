@@ -120,10 +120,6 @@ fn unit(r: &Value) -> (String, String, u64) {
     )
 }
 
-fn stderr(o: &Out) -> String {
-    o.stderr()
-}
-
 #[test]
 fn a_second_identical_run_is_served_from_the_cache_without_a_request() {
     let server = server();
@@ -153,9 +149,10 @@ fn a_second_identical_run_is_served_from_the_cache_without_a_request() {
     let o = run(&dir, "second", &["--judge", "none", "--samples", "2"]);
     assert_eq!(server.requests(), n, "the second run asked the endpoint");
     assert!(
-        stderr(&o).contains(&format!("{n} answer(s) served from the response cache")),
+        o.stderr()
+            .contains(&format!("{n} answer(s) served from the response cache")),
         "{}",
-        stderr(&o)
+        o.stderr()
     );
     let second = records(&dir, "second", "responses.jsonl");
     assert_eq!(second.len(), n);
@@ -301,7 +298,7 @@ fn a_corrupt_cache_entry_is_ignored_asked_again_and_rewritten() {
         2 * ITEMS + 2,
         "exactly the two damaged entries are asked again"
     );
-    let err = stderr(&o);
+    let err = o.stderr();
     assert_eq!(
         err.matches("ignoring unreadable entry").count(),
         1,
@@ -343,12 +340,12 @@ fn judge_calls_are_cached_too() {
         "the second judged run asked somebody"
     );
     assert!(
-        stderr(&o).contains(&format!(
+        o.stderr().contains(&format!(
             "{} from the response cache, 0 call(s) sent",
             4 * ITEMS
         )),
         "{}",
-        stderr(&o)
+        o.stderr()
     );
     let judgements = records(&dir, "second", "judgements.jsonl");
     assert_eq!(judgements.len(), first_judgements.len());

@@ -5,9 +5,8 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Output;
 
-use common::{jsonl, reply, repo_file, Sim, TestDir};
+use common::{jsonl, reply, repo_file, Out, Sim, TestDir};
 use serde_json::{json, Value};
 
 /// (eval set, rubric, items) as shipped.
@@ -25,24 +24,14 @@ const SHIPPED: [(&str, &str, usize); 3] = [
     ),
 ];
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// `evalrun check` in an empty folder (no evalrun.toml), so only the given files are read.
-fn check(dir: &TestDir, evalset: &std::path::Path, rubric: &str) -> Output {
-    dir.evalrun()
-        .arg("check")
+fn check(dir: &TestDir, evalset: &std::path::Path, rubric: &str) -> Out {
+    dir.cmd(&["check"])
         .arg("--evalset")
         .arg(evalset)
         .arg("--rubric")
         .arg(repo_file(rubric))
         .output()
-        .unwrap()
 }
 
 fn assert_lines(text: &str, needles: &[&str]) {
@@ -94,8 +83,8 @@ fn check_passes_on_each_shipped_set_and_prints_its_makeup() {
     ];
     for ((set, rubric, n), needles) in SHIPPED.iter().zip(expected) {
         let out = check(&dir, &repo_file(set), rubric);
-        let text = stdout(&out);
-        assert_eq!(out.status.code(), Some(0), "{set}: {text}{}", stderr(&out));
+        let text = out.stdout();
+        assert_eq!(out.code(), Some(0), "{set}: {text}{}", out.stderr());
         assert_lines(&text, &[&format!("{set}: {n} items")]);
         assert_lines(
             &text,
@@ -146,8 +135,8 @@ fn check_names_every_problem_of_a_broken_roleplay_copy_with_its_line() {
     let path = dir.write("broken.jsonl", &(lines.join("\n") + "\n"));
 
     let out = check(&dir, &path, "rubrics/roleplay.toml");
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let text = out.stdout();
+    assert_eq!(out.code(), Some(2), "{text}{}", out.stderr());
     assert_lines(
         &text,
         &[
@@ -164,9 +153,10 @@ fn check_names_every_problem_of_a_broken_roleplay_copy_with_its_line() {
         ],
     );
     assert!(
-        stderr(&out).contains("broken.jsonl: 5 problems (listed above with their lines)"),
+        out.stderr()
+            .contains("broken.jsonl: 5 problems (listed above with their lines)"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
 }
 
@@ -187,8 +177,8 @@ fn check_names_what_the_length_rubric_cannot_use() {
     let path = dir.write("broken.jsonl", &(lines.join("\n") + "\n"));
 
     let out = check(&dir, &path, "rubrics/length_control.toml");
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let text = out.stdout();
+    assert_eq!(out.code(), Some(2), "{text}{}", out.stderr());
     assert_lines(
         &text,
         &[
@@ -212,16 +202,14 @@ fn config(base_url: &str, models: &[(&str, &str)]) -> String {
         .collect()
 }
 
-fn run(dir: &TestDir, models: &str, evalset: &std::path::Path, rubric: &str, out: &str) -> Output {
-    dir.evalrun()
-        .args(["run", "--models", models, "--judge", "none", "--quiet"])
+fn run(dir: &TestDir, models: &str, evalset: &std::path::Path, rubric: &str, out: &str) -> Out {
+    dir.cmd(&["run", "--models", models, "--judge", "none", "--quiet"])
         .arg("--evalset")
         .arg(evalset)
         .arg("--rubric")
         .arg(repo_file(rubric))
         .args(["--out", out])
         .output()
-        .unwrap()
 }
 
 /// A rule of a rubric file: its id and the categories and templates it is limited to (empty: all).
@@ -274,7 +262,7 @@ fn each_shipped_set_runs_end_to_end_against_the_simulator() {
             .trim_end_matches(".jsonl");
         let out_dir = format!("out-{name}");
         let out = run(&dir, "ernie-speed,sft", &repo_file(set), rubric, &out_dir);
-        assert_eq!(out.status.code(), Some(0), "{set}: {}", stderr(&out));
+        assert_eq!(out.code(), Some(0), "{set}: {}", out.stderr());
         let run_dir = dir.path().join(&out_dir);
         assert!(run_dir.join("summary.json").exists(), "{set}");
 
@@ -433,7 +421,7 @@ fn roleplay_rules_catch_wrong_voices_and_assistant_talk() {
     );
     let path = dir.write("set.jsonl", &(set + "\n"));
     let out = run(&dir, "m", &path, "rubrics/roleplay.toml", "out");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
 
     let scores = jsonl(&dir.path().join("out/scores.jsonl"));
     let record = |item: &str| -> Value {
@@ -519,7 +507,7 @@ fn length_rules_count_characters_and_sentences() {
     );
     let path = dir.write("set.jsonl", &(items.join("\n") + "\n"));
     let out = run(&dir, "m", &path, "rubrics/length_control.toml", "out");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
 
     let scores = jsonl(&dir.path().join("out/scores.jsonl"));
     let record = |item: &str| -> Value {

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::sim_bg::BgSim;
-use common::{jsonl, script, Sim, TestDir};
+use common::{files_under, jsonl, script, Out, Sim, TestDir};
 use evalrun::sim::Script;
 use evalrun::sim::{Faults, SimConfig};
 use regex::Regex;
@@ -35,40 +35,22 @@ fn qianfan_config(models: &[(&str, &str)], extra: &str) -> String {
         .collect()
 }
 
-fn run(dir: &TestDir, models: &str, envs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = common::rules_only_run(dir, models);
-    cmd.envs(envs.iter().copied());
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
+fn run(dir: &TestDir, models: &str, envs: &[(&str, &str)]) -> Out {
+    let mut cmd = dir.rules_only(models);
+    for (k, v) in envs {
+        cmd.env(k, v);
     }
-    out
+    cmd.output()
 }
 
 /// Every file in `dir` plus stdout and stderr: none holds the keys or a minted access token.
-fn assert_no_secret(dir: &Path, out: &std::process::Output) {
+fn assert_no_secret(dir: &Path, out: &Out) {
     let token = Regex::new(r"24\.[0-9a-f]{32}").unwrap();
     let mut texts = vec![
-        (
-            "stdout".to_string(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        ),
-        ("stderr".to_string(), stderr(out)),
+        ("stdout".to_string(), out.stdout()),
+        ("stderr".to_string(), out.stderr()),
     ];
-    for f in walk(dir) {
+    for f in files_under(dir) {
         texts.push((
             f.display().to_string(),
             String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned(),
@@ -122,7 +104,7 @@ fn two_hundred_items_through_expiring_tokens_rate_limits_tears_and_500s_all_answ
         "ernie-speed,speed-copy",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records.len(), 400);
     for r in &records {
@@ -179,7 +161,7 @@ fn failing_runs_never_print_keys_or_urls() {
         "ernie-4.0",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records.len(), 3);
     let e = &records[0]["error"];
@@ -217,7 +199,7 @@ fn failing_runs_never_print_keys_or_urls() {
             ("QIANFAN_BASE_URL", &format!("http://{closed}")),
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records[0]["error"]["kind"], "network", "{}", records[0]);
     assert_no_secret(dir.path(), &out);
@@ -261,7 +243,7 @@ fn tidy_and_awkward_sse_give_byte_identical_answers() {
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     // Each event carries the usage so far; the simulator counted both answers' tokens.
     let stats = server.stats();
@@ -307,7 +289,7 @@ fn errors_in_200_bodies_keep_code_and_message_and_only_transient_codes_are_retri
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     let err = |id: &str| by_id(&records, id)["error"].clone();
     assert_eq!(err("it-0")["kind"], "bad_request");
@@ -343,8 +325,8 @@ fn parameters_qianfan_would_refuse_stop_the_run_before_any_request() {
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let e = stderr(&out);
+    assert_eq!(out.code(), Some(2));
+    let e = out.stderr();
     assert!(
         e.contains("params.temperature = 0") && e.contains("(0, 1.0]"),
         "{e}"
@@ -394,7 +376,7 @@ fn first_token_idle_and_whole_request_timeouts_are_timeout_records_keeping_the_p
         "first,idle,whole",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     let rec = |model: &str, id: &str| {
         records

@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{insta_settings, openai_config, reply, repo_file, script, Out, Sim, TestDir};
+use common::{
+    files_under, insta_settings, openai_config, reply, repo_file, script, Out, Sim, TestDir,
+};
 use evalrun::sim::Script;
 use serde_json::Value;
 
@@ -62,10 +64,6 @@ fn by_item<'a>(records: &'a [Value], model: &str, item: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no record for {model}/{item}"))
 }
 
-fn stderr(o: &Out) -> String {
-    o.stderr()
-}
-
 #[test]
 fn two_models_rules_only_write_every_file_with_right_outcomes() {
     let script = vec![
@@ -82,7 +80,7 @@ fn two_models_rules_only_write_every_file_with_right_outcomes() {
         "",
     );
     let out = case.run("a,b", &[]);
-    assert_eq!(out.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "stderr: {}", out.stderr());
     let run = case.dir.path().join("out");
     for f in [
         "manifest.json",
@@ -184,9 +182,9 @@ fn malformed_jsonl_exits_2_naming_the_line_before_any_request() {
     );
     let out = case.run("a", &[]);
     assert_eq!(out.code(), Some(2));
-    assert!(stderr(&out).contains("set.jsonl:2:"), "{}", stderr(&out));
+    assert!(out.stderr().contains("set.jsonl:2:"), "{}", out.stderr());
     assert_eq!(case.server.requests(), 0);
-    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("malformed_jsonl", stderr(&out)));
+    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("malformed_jsonl", out.stderr()));
 }
 
 #[test]
@@ -194,7 +192,7 @@ fn unknown_model_exits_2_listing_configured_ones() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "");
     let out = case.run("a,zzz", &[]);
     assert_eq!(out.code(), Some(2));
-    let e = stderr(&out);
+    let e = out.stderr();
     assert!(
         e.contains("unknown model `zzz`") && e.contains("configured models: a"),
         "{e}"
@@ -208,7 +206,7 @@ fn unknown_config_key_exits_2_naming_key_and_line() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "rpz = 3");
     let out = case.run("a", &[]);
     assert_eq!(out.code(), Some(2));
-    let e = stderr(&out);
+    let e = out.stderr();
     assert!(e.contains("evalrun.toml:10:") && e.contains("rpz"), "{e}");
 }
 
@@ -217,7 +215,7 @@ fn missing_env_var_exits_2_naming_it_before_any_request() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "api_key_env = \"MY_TEST_KEY\"");
     let out = case.run("a", &[]);
     assert_eq!(out.code(), Some(2));
-    assert!(stderr(&out).contains("MY_TEST_KEY"), "{}", stderr(&out));
+    assert!(out.stderr().contains("MY_TEST_KEY"), "{}", out.stderr());
     assert_eq!(case.server.requests(), 0);
 }
 
@@ -229,7 +227,7 @@ fn torn_streams_are_retried_and_a_persistent_tear_keeps_the_partial_text() {
     ];
     let case = Case::new(script, &["ONCE", "ALWAYS"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let responses = case.records("responses.jsonl");
     let once = by_item(&responses, "a", "it-00");
     assert_eq!(
@@ -263,7 +261,7 @@ fn a_429_storm_is_waited_out_and_attempts_are_recorded() {
     )];
     let case = Case::new(script, &["STORM"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let r = &case.records("responses.jsonl")[0];
     assert_eq!(
         (r["attempts"].as_u64(), &r["error"]),
@@ -280,7 +278,7 @@ fn awkward_sse_gives_byte_identical_answers() {
     ];
     let case = Case::new(script, &["TIDY", "AWKWARD"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let responses = case.records("responses.jsonl");
     assert_eq!(by_item(&responses, "a", "it-00")["output"], CHINESE);
     assert_eq!(by_item(&responses, "a", "it-01")["output"], CHINESE);
@@ -301,31 +299,29 @@ fn secrets_never_reach_any_output_of_a_failing_or_succeeding_run() {
         out.code(),
         Some(0),
         "one item failed, one answered: {}",
-        stderr(&out)
+        out.stderr()
     );
     let seen = case.server.seen();
     assert_eq!(seen.len(), 2);
     assert!(seen
         .iter()
         .all(|r| r.authorization.as_deref() == Some(format!("Bearer {SECRET}").as_str())));
-    let mut texts = vec![out.stdout(), stderr(&out)];
-    for entry in walk(&case.dir.path().join("out")) {
+    let mut texts = vec![out.stdout(), out.stderr()];
+    for entry in files_under(&case.dir.path().join("out")) {
         texts.push(String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned());
     }
     let models = case
         .dir
-        .evalrun()
-        .arg("models")
+        .cmd(&["models"])
         .env("TEST_API_KEY", SECRET)
-        .output()
-        .unwrap();
-    texts.push(String::from_utf8_lossy(&models.stdout).into_owned());
+        .output();
+    texts.push(models.stdout());
     assert!(texts
         .iter()
         .all(|t| !t.contains(SECRET) && !t.contains("9f8e7d6c5b4a")));
     let responses = case.records("responses.jsonl");
     assert_eq!(by_item(&responses, "a", "it-00")["error"]["kind"], "auth");
-    assert!(String::from_utf8_lossy(&models.stdout).contains("TEST_API_KEY (set)"));
+    assert!(models.stdout().contains("TEST_API_KEY (set)"));
 }
 
 #[test]
@@ -337,8 +333,8 @@ fn every_request_of_a_model_failing_exits_1() {
         "",
     );
     let out = case.run("a", &[]);
-    assert_eq!(out.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("every request of a failed"));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    assert!(out.stderr().contains("every request of a failed"));
 }
 
 #[test]
@@ -405,20 +401,7 @@ fn help_teaches_with_examples_and_unlanded_flags_say_so() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "");
     let out = case.dir.cmd(&["--models", "a", "--resume"]).output();
     assert_eq!(out.code(), Some(2));
-    assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    assert!(out.stderr().contains("--resume"), "{}", out.stderr());
 }
 
 #[test]
@@ -431,14 +414,14 @@ fn report_rederives_summary_byte_for_byte_from_the_records() {
         "",
     );
     let out = case.run("a,b", &[]);
-    assert_eq!(out.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let run = case.dir.path().join("out");
     let before = std::fs::read(run.join("summary.json")).unwrap();
     let md_before = std::fs::read_to_string(run.join("report.md")).unwrap();
     std::fs::remove_file(run.join("summary.json")).unwrap();
     std::fs::remove_file(run.join("report.md")).unwrap();
     let again = case.dir.cmd(&["report", "out"]).output();
-    assert_eq!(again.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(again.code(), Some(0), "{}", again.stderr());
     assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
     assert_eq!(
         std::fs::read_to_string(run.join("report.md")).unwrap(),
@@ -448,13 +431,13 @@ fn report_rederives_summary_byte_for_byte_from_the_records() {
 
     let bad = case.dir.cmd(&["report", "out", "--format", "pdf"]).output();
     assert_eq!(bad.code(), Some(2));
-    assert!(stderr(&bad).contains("pdf"), "{}", stderr(&bad));
+    assert!(bad.stderr().contains("pdf"), "{}", bad.stderr());
     let missing = case.dir.cmd(&["report", "nowhere"]).output();
     assert_eq!(missing.code(), Some(2));
     assert!(
-        stderr(&missing).contains("not a run directory"),
+        missing.stderr().contains("not a run directory"),
         "{}",
-        stderr(&missing)
+        missing.stderr()
     );
 }
 

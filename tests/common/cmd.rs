@@ -180,3 +180,17 @@ pub fn jsonl(path: &Path) -> Vec<Value> {
         })
         .collect()
 }
+
+/// Every file under `dir`, recursively (to search all outputs of a run for a secret).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -9,7 +9,9 @@ mod mock;
 mod sim;
 pub mod sim_bg;
 
-pub use cmd::{insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand, TestDir};
+pub use cmd::{
+    files_under, insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand, TestDir,
+};
 pub use mock::{Behaviour, ScriptedServer, GOOD_ANSWER};
 pub use sim::{config, reply, script, Sim, TEST_MODELS};
 
