@@ -139,6 +139,7 @@
 mod answer;
 #[cfg(test)]
 mod calibration;
+mod deliver;
 mod faults;
 mod judge;
 mod openai;
