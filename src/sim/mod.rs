@@ -143,6 +143,7 @@ mod deliver;
 mod faults;
 mod judge;
 mod openai;
+mod openai_request;
 mod profiles;
 mod qianfan;
 mod rng;
