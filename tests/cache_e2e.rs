@@ -1,4 +1,4 @@
-//! The response cache, end to end: the real binary against a loopback server that counts every request
+//! The response cache, end to end: the real binary against the simulator, which counts every request
 //! per (model, prompt). A repeated run asks nothing; `--no-cache` asks everything but still writes;
 //! another sample, other params or another cache folder miss; a damaged entry is asked again; judge
 //! calls are cached like answers.
@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{jsonl, openai_config, Behaviour, ScriptedServer, TestDir};
+use common::{jsonl, openai_config, reply, Out, Sim, TestDir};
 use serde_json::Value;
 
 const ITEMS: usize = 4;
@@ -29,26 +29,26 @@ levels = { "1" = "bad", "2" = "ok", "3" = "good" }
 const GRADE: &str = "逐项打分";
 const PAIR: &str = "判断哪一个整体更好";
 
-/// A server whose `judge` model grades every answer 2 and prefers the answer shown first; every other
-/// prompt gets the default tutor answer.
-fn server() -> ScriptedServer {
-    ScriptedServer::start(vec![
-        (
-            GRADE,
-            Behaviour::Answer(r#"{"quality": {"score": 2, "justification": "fine"}}"#.into()),
-        ),
-        (
-            PAIR,
-            Behaviour::Answer(r#"{"winner": "A", "justification": "first"}"#.into()),
-        ),
-    ])
+/// A simulator whose judge grades every answer 2 and prefers the answer shown first; every other
+/// prompt gets a generated answer.
+fn server() -> Sim {
+    Sim::scripted(
+        "",
+        vec![
+            reply(
+                GRADE,
+                r#"{"quality": {"score": 2, "justification": "fine"}}"#,
+            ),
+            reply(PAIR, r#"{"winner": "A", "justification": "first"}"#),
+        ],
+    )
 }
 
-fn setup(server: &ScriptedServer, extra: &str) -> TestDir {
+fn setup(server: &Sim, extra: &str) -> TestDir {
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b", "judge"], extra),
+        &openai_config(&server.openai_base_url(), &["a", "b", "judge"], extra),
     );
     let set: String = (0..ITEMS)
         .map(|i| format!("{{\"id\": \"it-{i}\", \"prompt\": \"Q{i}: the student said hello\"}}\n"))
@@ -58,10 +58,9 @@ fn setup(server: &ScriptedServer, extra: &str) -> TestDir {
     dir
 }
 
-fn run(dir: &TestDir, out: &str, extra: &[&str]) -> std::process::Output {
+fn run(dir: &TestDir, out: &str, extra: &[&str]) -> Out {
     let o = dir
-        .evalrun()
-        .args([
+        .cmd(&[
             "--models",
             "a,b",
             "--evalset",
@@ -73,14 +72,8 @@ fn run(dir: &TestDir, out: &str, extra: &[&str]) -> std::process::Output {
             "--quiet",
         ])
         .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{out}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        .output();
+    assert_eq!(o.code(), Some(0), "{out}: {}", o.stderr());
     o
 }
 
@@ -96,7 +89,7 @@ fn summary(dir: &TestDir, out: &str) -> Value {
 }
 
 /// Requests so far per model.
-fn by_model(server: &ScriptedServer) -> BTreeMap<String, usize> {
+fn by_model(server: &Sim) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for ((model, _), n) in server.requests_by_prompt() {
         *out.entry(model).or_default() += n;
@@ -125,10 +118,6 @@ fn unit(r: &Value) -> (String, String, u64) {
         r["item_id"].as_str().unwrap().into(),
         r["sample"].as_u64().unwrap(),
     )
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -160,9 +149,10 @@ fn a_second_identical_run_is_served_from_the_cache_without_a_request() {
     let o = run(&dir, "second", &["--judge", "none", "--samples", "2"]);
     assert_eq!(server.requests(), n, "the second run asked the endpoint");
     assert!(
-        stderr(&o).contains(&format!("{n} answer(s) served from the response cache")),
+        o.stderr()
+            .contains(&format!("{n} answer(s) served from the response cache")),
         "{}",
-        stderr(&o)
+        o.stderr()
     );
     let second = records(&dir, "second", "responses.jsonl");
     assert_eq!(second.len(), n);
@@ -261,7 +251,7 @@ fn another_sample_other_params_or_another_cache_folder_miss() {
     dir.write(
         "evalrun.toml",
         &openai_config(
-            &server.base_url(),
+            &server.openai_base_url(),
             &["a", "b", "judge"],
             "params = { temperature = 0.3 }",
         ),
@@ -308,7 +298,7 @@ fn a_corrupt_cache_entry_is_ignored_asked_again_and_rewritten() {
         2 * ITEMS + 2,
         "exactly the two damaged entries are asked again"
     );
-    let err = stderr(&o);
+    let err = o.stderr();
     assert_eq!(
         err.matches("ignoring unreadable entry").count(),
         1,
@@ -350,12 +340,12 @@ fn judge_calls_are_cached_too() {
         "the second judged run asked somebody"
     );
     assert!(
-        stderr(&o).contains(&format!(
+        o.stderr().contains(&format!(
             "{} from the response cache, 0 call(s) sent",
             4 * ITEMS
         )),
         "{}",
-        stderr(&o)
+        o.stderr()
     );
     let judgements = records(&dir, "second", "judgements.jsonl");
     assert_eq!(judgements.len(), first_judgements.len());

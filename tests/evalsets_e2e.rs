@@ -1,14 +1,12 @@
 //! The shipped eval sets and their rubrics, end to end with the real binary: `evalrun check` shows each
 //! set's make-up and names every problem of a broken copy; each set runs against the simulator; and the
-//! role-play and length rules catch what they exist for, against the scripted loopback server.
+//! role-play and length rules catch what they exist for, against replies scripted on the simulator.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::process::Output;
 
-use common::{jsonl, repo_file, Behaviour, ScriptedServer, TestDir};
+use common::{jsonl, reply, repo_file, Out, Sim, TestDir};
 use serde_json::{json, Value};
 
 /// (eval set, rubric, items) as shipped.
@@ -26,24 +24,14 @@ const SHIPPED: [(&str, &str, usize); 3] = [
     ),
 ];
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// `evalrun check` in an empty folder (no evalrun.toml), so only the given files are read.
-fn check(dir: &TestDir, evalset: &std::path::Path, rubric: &str) -> Output {
-    dir.evalrun()
-        .arg("check")
+fn check(dir: &TestDir, evalset: &std::path::Path, rubric: &str) -> Out {
+    dir.cmd(&["check"])
         .arg("--evalset")
         .arg(evalset)
         .arg("--rubric")
         .arg(repo_file(rubric))
         .output()
-        .unwrap()
 }
 
 fn assert_lines(text: &str, needles: &[&str]) {
@@ -95,8 +83,8 @@ fn check_passes_on_each_shipped_set_and_prints_its_makeup() {
     ];
     for ((set, rubric, n), needles) in SHIPPED.iter().zip(expected) {
         let out = check(&dir, &repo_file(set), rubric);
-        let text = stdout(&out);
-        assert_eq!(out.status.code(), Some(0), "{set}: {text}{}", stderr(&out));
+        let text = out.stdout();
+        assert_eq!(out.code(), Some(0), "{set}: {text}{}", out.stderr());
         assert_lines(&text, &[&format!("{set}: {n} items")]);
         assert_lines(
             &text,
@@ -147,8 +135,8 @@ fn check_names_every_problem_of_a_broken_roleplay_copy_with_its_line() {
     let path = dir.write("broken.jsonl", &(lines.join("\n") + "\n"));
 
     let out = check(&dir, &path, "rubrics/roleplay.toml");
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let text = out.stdout();
+    assert_eq!(out.code(), Some(2), "{text}{}", out.stderr());
     assert_lines(
         &text,
         &[
@@ -165,9 +153,10 @@ fn check_names_every_problem_of_a_broken_roleplay_copy_with_its_line() {
         ],
     );
     assert!(
-        stderr(&out).contains("broken.jsonl: 5 problems (listed above with their lines)"),
+        out.stderr()
+            .contains("broken.jsonl: 5 problems (listed above with their lines)"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
 }
 
@@ -188,8 +177,8 @@ fn check_names_what_the_length_rubric_cannot_use() {
     let path = dir.write("broken.jsonl", &(lines.join("\n") + "\n"));
 
     let out = check(&dir, &path, "rubrics/length_control.toml");
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let text = out.stdout();
+    assert_eq!(out.code(), Some(2), "{text}{}", out.stderr());
     assert_lines(
         &text,
         &[
@@ -199,29 +188,6 @@ fn check_names_what_the_length_rubric_cannot_use() {
             "  line 6: empty prompt",
         ],
     );
-}
-
-/// The simulator on a loopback port, serving until the test process ends.
-fn simulator() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let sim = evalrun::sim::start(evalrun::sim::SimConfig {
-                time_scale: 0.0,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-            tx.send(sim.addr).unwrap();
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().unwrap()
 }
 
 /// `[models.NAME]` blocks for OpenAI-compatible models at `base_url`, served as `model`.
@@ -236,16 +202,14 @@ fn config(base_url: &str, models: &[(&str, &str)]) -> String {
         .collect()
 }
 
-fn run(dir: &TestDir, models: &str, evalset: &std::path::Path, rubric: &str, out: &str) -> Output {
-    dir.evalrun()
-        .args(["run", "--models", models, "--judge", "none", "--quiet"])
+fn run(dir: &TestDir, models: &str, evalset: &std::path::Path, rubric: &str, out: &str) -> Out {
+    dir.cmd(&["run", "--models", models, "--judge", "none", "--quiet"])
         .arg("--evalset")
         .arg(evalset)
         .arg("--rubric")
         .arg(repo_file(rubric))
         .args(["--out", out])
         .output()
-        .unwrap()
 }
 
 /// A rule of a rubric file: its id and the categories and templates it is limited to (empty: all).
@@ -280,12 +244,12 @@ fn rubric_rules(rubric: &str) -> Vec<RuleScope> {
 
 #[test]
 fn each_shipped_set_runs_end_to_end_against_the_simulator() {
-    let addr = simulator();
+    let sim = Sim::start("");
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
         &config(
-            &format!("http://{addr}/v1"),
+            &sim.openai_base_url(),
             &[
                 ("ernie-speed", "ernie-speed"),
                 ("sft", "sft-full-e6-lr3e-5"),
@@ -298,7 +262,7 @@ fn each_shipped_set_runs_end_to_end_against_the_simulator() {
             .trim_end_matches(".jsonl");
         let out_dir = format!("out-{name}");
         let out = run(&dir, "ernie-speed,sft", &repo_file(set), rubric, &out_dir);
-        assert_eq!(out.status.code(), Some(0), "{set}: {}", stderr(&out));
+        assert_eq!(out.code(), Some(0), "{set}: {}", out.stderr());
         let run_dir = dir.path().join(&out_dir);
         assert!(run_dir.join("summary.json").exists(), "{set}");
 
@@ -442,43 +406,22 @@ fn roleplay_rules_catch_wrong_voices_and_assistant_talk() {
         },
     ]
     .join("\n");
-    let server = ScriptedServer::start(vec![
-        (
-            "唐三藏:(合掌)悟空",
-            Behaviour::Answer("唐三藏:(合掌)阿弥陀佛，悟空，为师全仗你了。".into()),
-        ),
-        (
-            "高翠兰:(装作害怕)",
-            Behaviour::Answer(
-                "猪八戒:(慌忙系衣服)若是那弼马温来，老猪可就走不成了！\n高翠兰:(一把拉住他)哥哥莫走！"
-                    .into(),
-            ),
-        ),
-        (
-            "猪八戒:(揉着眼睛)",
-            Behaviour::Answer("猪八戒:(打个哈欠)猴哥，老猪这就去。".into()),
-        ),
-        (
-            "喜欢做什么",
-            Behaviour::Answer("作为一个AI助手，我很乐意扮演孙悟空和你聊天！".into()),
-        ),
-        (
-            "快看是谁来了",
-            Behaviour::Answer("猪八戒:(探头探脑)师父，是俺老猪来了！".into()),
-        ),
-        (
-            "最喜欢吃什么",
-            Behaviour::Answer("孙悟空:(眼睛一亮)那还用说！蟠桃园里的仙桃，咬一口满嘴香甜！".into()),
-        ),
+    let server = Sim::scripted("", vec![
+        reply("唐三藏:(合掌)悟空", "唐三藏:(合掌)阿弥陀佛，悟空，为师全仗你了。"),
+        reply("高翠兰:(装作害怕)", "猪八戒:(慌忙系衣服)若是那弼马温来，老猪可就走不成了！\n高翠兰:(一把拉住他)哥哥莫走！"),
+        reply("猪八戒:(揉着眼睛)", "猪八戒:(打个哈欠)猴哥，老猪这就去。"),
+        reply("喜欢做什么", "作为一个AI助手，我很乐意扮演孙悟空和你聊天！"),
+        reply("快看是谁来了", "猪八戒:(探头探脑)师父，是俺老猪来了！"),
+        reply("最喜欢吃什么", "孙悟空:(眼睛一亮)那还用说！蟠桃园里的仙桃，咬一口满嘴香甜！"),
     ]);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &config(&server.base_url(), &[("m", "ernie-speed")]),
+        &config(&server.openai_base_url(), &[("m", "ernie-speed")]),
     );
     let path = dir.write("set.jsonl", &(set + "\n"));
     let out = run(&dir, "m", &path, "rubrics/roleplay.toml", "out");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
 
     let scores = jsonl(&dir.path().join("out/scores.jsonl"));
     let record = |item: &str| -> Value {
@@ -545,46 +488,26 @@ fn length_rules_count_characters_and_sentences() {
         r#"{"id": "three", "prompt": "用三句话给全家写一段新年祝福。", "category": "sentences", "meta": {"sentences": 3}}"#,
         r#"{"id": "four", "prompt": "用三个句子向小朋友讲讲春节的由来。", "category": "sentences", "meta": {"sentences": 3}}"#,
     ];
-    let server = ScriptedServer::start(vec![
+    let server = Sim::scripted("", vec![
         // 16 characters.
-        ("快递小哥", Behaviour::Answer("一年辛苦送万家，新年快乐平安行！".into())),
+        reply("快递小哥", "一年辛苦送万家，新年快乐平安行！"),
         // A 13-character greeting wrapped in chatter, 27 characters in all.
-        (
-            "班主任",
-            Behaviour::Answer("好的，祝福如下：老师新年快乐，桃李满天下！（共12字）".into()),
-        ),
+        reply("班主任", "好的，祝福如下：老师新年快乐，桃李满天下！（共12字）"),
         // 38 characters, within 32–48.
-        (
-            "舞狮",
-            Behaviour::Answer(
-                "锣鼓声声辞旧岁，瑞狮腾跃迎新春。下面请欣赏舞狮表演，让我们用热烈的掌声有请！".into(),
-            ),
-        ),
+        reply("舞狮", "锣鼓声声辞旧岁，瑞狮腾跃迎新春。下面请欣赏舞狮表演，让我们用热烈的掌声有请！"),
         // 15 characters: under the prompt's 不少于30字.
-        ("不少于30字", Behaviour::Answer("新年快乐，万事如意，阖家幸福！".into())),
-        (
-            "全家",
-            Behaviour::Answer(
-                "新的一年，祝爸爸妈妈身体健康。祝爷爷奶奶福寿安康！\n愿我们全家平平安安，日子越过越红火"
-                    .into(),
-            ),
-        ),
-        (
-            "由来",
-            Behaviour::Answer(
-                "很久以前有一只怪兽叫“年”。它每到除夕就出来伤人。后来人们发现它怕红色和响声。于是家家贴春联、放鞭炮，这就是过年。"
-                    .into(),
-            ),
-        ),
+        reply("不少于30字", "新年快乐，万事如意，阖家幸福！"),
+        reply("全家", "新的一年，祝爸爸妈妈身体健康。祝爷爷奶奶福寿安康！\n愿我们全家平平安安，日子越过越红火"),
+        reply("由来", "很久以前有一只怪兽叫“年”。它每到除夕就出来伤人。后来人们发现它怕红色和响声。于是家家贴春联、放鞭炮，这就是过年。"),
     ]);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &config(&server.base_url(), &[("m", "ernie-speed")]),
+        &config(&server.openai_base_url(), &[("m", "ernie-speed")]),
     );
     let path = dir.write("set.jsonl", &(items.join("\n") + "\n"));
     let out = run(&dir, "m", &path, "rubrics/length_control.toml", "out");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
 
     let scores = jsonl(&dir.path().join("out/scores.jsonl"));
     let record = |item: &str| -> Value {

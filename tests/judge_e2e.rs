@@ -7,62 +7,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{jsonl, openai_config, repo_file, TestDir};
-use evalrun::sim::{SimConfig, SimServer};
+use common::{jsonl, openai_config, repo_file, Sim, TestDir};
 use serde_json::Value;
 
 const BASE: &str = "ernie-speed";
 const CAND: &str = "sft-full-e6-lr3e-5";
 const ITEMS: usize = 14;
-
-/// A simulator on a runtime of its own, alive as long as this value.
-struct Sim {
-    rt: tokio::runtime::Runtime,
-    server: Option<SimServer>,
-}
-
-impl Sim {
-    fn start(faults: &str) -> Sim {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt
-            .block_on(evalrun::sim::start(SimConfig {
-                time_scale: 0.0,
-                faults: faults.parse().unwrap(),
-                ..Default::default()
-            }))
-            .unwrap();
-        Sim {
-            rt,
-            server: Some(server),
-        }
-    }
-
-    fn server(&self) -> &SimServer {
-        self.server.as_ref().unwrap()
-    }
-
-    /// Requests per simulated model so far.
-    fn requests(&self) -> BTreeMap<String, u64> {
-        self.server()
-            .stats()
-            .models
-            .into_iter()
-            .map(|(k, v)| (k, v.requests))
-            .collect()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            self.rt.block_on(s.shutdown());
-        }
-    }
-}
 
 /// The first items of the shipped tutor eval set; every third one gets a reference answer.
 fn evalset() -> String {
@@ -84,7 +34,7 @@ fn evalset() -> String {
 
 fn setup(sim: &Sim) -> TestDir {
     let dir = TestDir::new();
-    let base_url = format!("{}/v1", sim.server().base_url());
+    let base_url = sim.openai_base_url();
     dir.write(
         "evalrun.toml",
         &openai_config(&base_url, &[BASE, CAND, "judge"], "concurrency = 4"),
@@ -312,7 +262,7 @@ fn rescore_asks_no_model_for_an_answer_and_rewrites_scores_pairs_and_summary() {
     let out = run(&dir, &["--judge", "judge"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run_dir = dir.path().join("out");
-    let before = sim.requests();
+    let before = sim.requests_per_model();
     let scores_before = std::fs::read_to_string(run_dir.join("scores.jsonl")).unwrap();
     let pairs_before = records(&run_dir, "pairwise.jsonl").len();
     assert!(pairs_before > 0);
@@ -331,7 +281,7 @@ fn rescore_asks_no_model_for_an_answer_and_rewrites_scores_pairs_and_summary() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let after = sim.requests();
+    let after = sim.requests_per_model();
     for m in [BASE, CAND] {
         assert_eq!(
             before.get(m),
@@ -385,14 +335,14 @@ fn rescore_asks_no_model_for_an_answer_and_rewrites_scores_pairs_and_summary() {
     assert!(md.contains("up to 3 judge samples per answer"), "{md}");
 
     // Rescoring with no judge asks nobody: rules only, no pairs, no judge section.
-    let before = sim.requests();
+    let before = sim.requests_per_model();
     let out = dir
         .evalrun()
         .args(["rescore", "out", "--judge", "none", "--quiet"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(sim.requests(), before);
+    assert_eq!(sim.requests_per_model(), before);
     assert!(records(&run_dir, "pairwise.jsonl").is_empty());
     assert!(records(&run_dir, "judgements.jsonl").is_empty());
     assert!(records(&run_dir, "scores.jsonl")
@@ -425,5 +375,9 @@ fn judge_flags_are_checked_before_any_request() {
     );
     let out = run(&dir, &["--judge", "judge", "--judge-samples", "0"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+    assert!(
+        sim.requests_per_model().is_empty(),
+        "{:?}",
+        sim.requests_per_model()
+    );
 }

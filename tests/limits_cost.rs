@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{jsonl, openai_config, repo_file, ScriptedServer, TestDir};
+use common::{openai_config, reply, repo_file, Out, Sim, TestDir};
 
 fn set(n: usize) -> String {
     (0..n)
@@ -11,38 +11,31 @@ fn set(n: usize) -> String {
         .collect()
 }
 
-fn run(dir: &TestDir, extra: &[&str]) -> std::process::Output {
-    dir.evalrun()
-        .args(["--models", "a", "--judge", "none", "--evalset", "set.jsonl"])
+fn run(dir: &TestDir, extra: &[&str]) -> Out {
+    dir.cmd(&["--models", "a", "--judge", "none", "--evalset", "set.jsonl"])
         .args(["--out", "out", "--quiet"])
         .args(extra)
         .arg("--rubric")
         .arg(repo_file("rubrics/oral_english.toml"))
         .output()
-        .unwrap()
 }
 
 #[test]
 fn dry_run_prints_the_plan_and_sends_nothing() {
-    let server = ScriptedServer::start(vec![]);
+    let server = Sim::start("");
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
         &openai_config(
-            &server.base_url(),
+            &server.openai_base_url(),
             &["a"],
             "rps = 2.0\nparams = { max_tokens = 100 }",
         ),
     );
     dir.write("set.jsonl", &set(11));
     let out = run(&dir, &["--dry-run", "--samples", "2"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let text = out.stdout();
     assert!(text.contains("nothing was sent"), "{text}");
     let row = text.lines().find(|l| l.starts_with("a ")).expect(&text);
     // 22 requests; 2200 output tokens at most; 21 gaps of 0.5 s at rps 2.
@@ -55,14 +48,15 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
 
 #[test]
 fn max_cost_stops_sending_keeps_what_arrived_and_exits_1() {
-    let server = ScriptedServer::start(vec![]);
+    // A long answer, cut at max_tokens = 100.
+    let server = Sim::scripted("", vec![reply("Item", &"word ".repeat(150))]);
     let dir = TestDir::new();
-    // 1 CNY per 1000 tokens; the server reports 100 prompt tokens and ~90 completion tokens, so an
-    // answer costs ~0.19 and the cap of 1.0 allows about five.
+    // 1 CNY per 1000 tokens; an answer is ~10 prompt and 100 completion tokens, so it costs ~0.11
+    // and the cap of 1.0 allows about nine of the twenty.
     dir.write(
         "evalrun.toml",
         &openai_config(
-            &server.base_url(),
+            &server.openai_base_url(),
             &["a"],
             "concurrency = 1\nparams = { max_tokens = 100 }",
         )
@@ -71,10 +65,10 @@ fn max_cost_stops_sending_keeps_what_arrived_and_exits_1() {
     );
     dir.write("set.jsonl", &set(20));
     let out = run(&dir, &["--max-cost", "1.0"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = out.stderr();
+    assert_eq!(out.code(), Some(1), "{err}");
     assert!(err.contains("--max-cost 1 reached"), "{err}");
-    let records = jsonl(&dir.path().join("out/responses.jsonl"));
+    let records = dir.jsonl("out/responses.jsonl");
     assert!(
         !records.is_empty() && records.len() < 20,
         "{} records",
@@ -102,16 +96,17 @@ fn max_cost_stops_sending_keeps_what_arrived_and_exits_1() {
 
 #[test]
 fn max_cost_needs_prices() {
-    let server = ScriptedServer::start(vec![]);
+    let server = Sim::start("");
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a"], "").replace("price_input_per_1k = 0.01\n", ""),
+        &openai_config(&server.openai_base_url(), &["a"], "")
+            .replace("price_input_per_1k = 0.01\n", ""),
     );
     dir.write("set.jsonl", &set(2));
     let out = run(&dir, &["--max-cost", "5"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr();
     assert!(err.contains("price_input_per_1k"), "{err}");
     assert_eq!(server.requests(), 0);
 }

@@ -4,15 +4,13 @@
 //! `bench_*` tests (`scripts/bench_limits.sh`), which print their numbers.
 
 mod common;
-#[path = "common/sim_bg.rs"]
-mod sim_bg;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::sim_bg::{achieved_rate, BgSim};
 use common::{jsonl, repo_file, TestDir};
 use evalrun::sim::{SimConfig, SimStats};
-use sim_bg::{achieved_rate, BgSim};
 
 #[derive(Clone, Copy, Debug)]
 enum Limit {

@@ -5,20 +5,21 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{jsonl, openai_config, repo_file, Behaviour, ScriptedServer, TestDir, GOOD_ANSWER};
+use common::{jsonl, openai_config, reply, repo_file, Out, Sim, TestDir};
 use serde_json::Value;
 
+const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
 const FENCED: &str = "```json\n{\"Reply\": \"Great! What do you usually do on your birthday?\", \"Suggestion\": [\"I usually have a party.\", \"We go out to eat.\", \"I stay home.\"], \"Analysis\": \"学生回答正确。\"}\n```";
 const LONG: &str = "{\"Reply\": \"It has a to-do list feature that helps you prioritize and keep track of your daily tasks. Plus, it has reminders and notifications so you never miss an important commitment. You can even set reminders for specific times or locations.\", \"Suggestion\": [\"The app is user-friendly.\", \"I love the reminders.\", \"It syncs with my calendar.\"], \"Analysis\": \"学生的问题很好。\"}";
 
 /// Fields that measure time, not content: they differ between any two runs.
 const TIMING: [&str; 3] = ["ttft_ms", "total_ms", "queue_ms"];
 
-fn setup(server: &ScriptedServer, items: usize) -> TestDir {
+fn setup(server: &Sim, items: usize) -> TestDir {
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b"], ""),
+        &openai_config(&server.openai_base_url(), &["a", "b"], ""),
     );
     let markers = ["STRICT", "FENCED", "LONG"];
     let set: String = (0..items)
@@ -35,8 +36,7 @@ fn setup(server: &ScriptedServer, items: usize) -> TestDir {
 
 fn run(dir: &TestDir, out: &str, extra: &[&str]) {
     let o = dir
-        .evalrun()
-        .args([
+        .cmd(&[
             "--models",
             "a,b",
             "--judge",
@@ -54,18 +54,12 @@ fn run(dir: &TestDir, out: &str, extra: &[&str]) {
         .arg("--rubric")
         .arg(repo_file("rubrics/oral_english.toml"))
         .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{out}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        .output();
+    assert_eq!(o.code(), Some(0), "{out}: {}", o.stderr());
 }
 
-fn merge(dir: &TestDir, args: &[&str]) -> std::process::Output {
-    dir.evalrun().arg("merge").args(args).output().unwrap()
+fn merge(dir: &TestDir, args: &[&str]) -> Out {
+    dir.cmd(&["merge"]).args(args).output()
 }
 
 /// The records of a file as a set of JSON texts, timing fields removed.
@@ -94,11 +88,14 @@ fn summary(path: &Path) -> Value {
 
 #[test]
 fn shards_merged_equal_the_unsharded_run() {
-    let server = ScriptedServer::start(vec![
-        ("STRICT", Behaviour::Answer(GOOD_ANSWER.into())),
-        ("FENCED", Behaviour::Answer(FENCED.into())),
-        ("LONG", Behaviour::Answer(LONG.into())),
-    ]);
+    let server = Sim::scripted(
+        "",
+        vec![
+            reply("STRICT", GOOD_ANSWER),
+            reply("FENCED", FENCED),
+            reply("LONG", LONG),
+        ],
+    );
     // 11 items: the shards have 6 and 5, so the interleave is uneven.
     let dir = setup(&server, 11);
     run(&dir, "full", &[]);
@@ -106,12 +103,7 @@ fn shards_merged_equal_the_unsharded_run() {
     run(&dir, "s2", &["--shard", "2/2"]);
     // Arguments in any order; shard 2 given twice, as when a retried CI job uploads again.
     let o = merge(&dir, &["s2", "s1", "s2", "--out", "merged"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.code(), Some(0), "{}", o.stderr());
     let (full, merged) = (dir.path().join("full"), dir.path().join("merged"));
     assert_eq!(
         std::fs::read(full.join("items.jsonl")).unwrap(),
@@ -136,8 +128,7 @@ fn shards_merged_equal_the_unsharded_run() {
     assert!(merged.join("report.md").exists());
     // The merged run passes the gate against the unsharded one with --exact.
     let o = dir
-        .evalrun()
-        .args([
+        .cmd(&[
             "gate",
             "--baseline",
             "full",
@@ -147,27 +138,21 @@ fn shards_merged_equal_the_unsharded_run() {
             "--max-latency-increase",
             "100",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+        .output();
+    assert_eq!(o.code(), Some(0), "{}", o.stdout());
 }
 
 #[test]
 fn merge_refuses_an_incomplete_or_foreign_set_of_shards() {
-    let server = ScriptedServer::start(vec![]);
+    let server = Sim::start("");
     let dir = setup(&server, 4);
     run(&dir, "s1", &["--shard", "1/2"]);
     let o = merge(&dir, &["s1", "--out", "m"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("shard(s) 2/2 missing"),
+        o.stderr().contains("shard(s) 2/2 missing"),
         "{}",
-        String::from_utf8_lossy(&o.stderr)
+        o.stderr()
     );
 
     // A shard of another eval set.
@@ -177,8 +162,8 @@ fn merge_refuses_an_incomplete_or_foreign_set_of_shards() {
     );
     run(&dir, "s2", &["--shard", "2/2"]);
     let o = merge(&dir, &["s1", "s2", "--out", "m"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.code(), Some(2));
+    let err = o.stderr();
     assert!(
         err.contains("not shards of one run") && err.contains("eval set: sha256"),
         "{err}"

@@ -1,21 +1,17 @@
 //! Qianfan v1 end to end: the real binary against the built-in simulator (tokens that expire, rate
-//! limits answered with error 18, torn streams, 500s) and against a scripted server (awkward SSE,
-//! errors in HTTP 200 bodies, blocked content). Secrets are searched for in every output.
+//! limits answered with error 18, torn streams, 500s) and with scripted faults (awkward SSE, errors
+//! in HTTP 200 bodies, blocked content, slow streams). Secrets are searched for in every output.
 
 mod common;
-#[path = "common/qianfan_script.rs"]
-mod qianfan_script;
-#[path = "common/sim_bg.rs"]
-mod sim_bg;
 
 use std::path::Path;
 
-use common::{jsonl, TestDir};
+use common::sim_bg::BgSim;
+use common::{files_under, jsonl, script, Out, Sim, TestDir};
+use evalrun::sim::Script;
 use evalrun::sim::{Faults, SimConfig};
-use qianfan_script::{Behaviour, QianfanScript};
 use regex::Regex;
 use serde_json::Value;
-use sim_bg::BgSim;
 
 const AK: &str = "AKqf-RECOGNISABLE-api-key-5e1f0c";
 const SK: &str = "SKqf-RECOGNISABLE-secret-9a8b7c";
@@ -39,40 +35,22 @@ fn qianfan_config(models: &[(&str, &str)], extra: &str) -> String {
         .collect()
 }
 
-fn run(dir: &TestDir, models: &str, envs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = common::rules_only_run(dir, models);
-    cmd.envs(envs.iter().copied());
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
+fn run(dir: &TestDir, models: &str, envs: &[(&str, &str)]) -> Out {
+    let mut cmd = dir.rules_only(models);
+    for (k, v) in envs {
+        cmd.env(k, v);
     }
-    out
+    cmd.output()
 }
 
 /// Every file in `dir` plus stdout and stderr: none holds the keys or a minted access token.
-fn assert_no_secret(dir: &Path, out: &std::process::Output) {
+fn assert_no_secret(dir: &Path, out: &Out) {
     let token = Regex::new(r"24\.[0-9a-f]{32}").unwrap();
     let mut texts = vec![
-        (
-            "stdout".to_string(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        ),
-        ("stderr".to_string(), stderr(out)),
+        ("stdout".to_string(), out.stdout()),
+        ("stderr".to_string(), out.stderr()),
     ];
-    for f in walk(dir) {
+    for f in files_under(dir) {
         texts.push((
             f.display().to_string(),
             String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned(),
@@ -126,7 +104,7 @@ fn two_hundred_items_through_expiring_tokens_rate_limits_tears_and_500s_all_answ
         "ernie-speed,speed-copy",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records.len(), 400);
     for r in &records {
@@ -183,7 +161,7 @@ fn failing_runs_never_print_keys_or_urls() {
         "ernie-4.0",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records.len(), 3);
     let e = &records[0]["error"];
@@ -221,7 +199,7 @@ fn failing_runs_never_print_keys_or_urls() {
             ("QIANFAN_BASE_URL", &format!("http://{closed}")),
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records[0]["error"]["kind"], "network", "{}", records[0]);
     assert_no_secret(dir.path(), &out);
@@ -229,12 +207,8 @@ fn failing_runs_never_print_keys_or_urls() {
 
 const CHINESE: &str = "{\"Reply\": \"当然，这场比赛非常精彩！😀 What a game!\", \"Suggestion\": [\"It was exciting!\", \"我也喜欢。\"], \"Analysis\": \"学生使用了中文。\"}";
 
-fn scripted(
-    script: Vec<(&str, Behaviour)>,
-    markers: &[&str],
-    extra: &str,
-) -> (QianfanScript, TestDir) {
-    let server = QianfanScript::start(script);
+fn scripted(scripts: Vec<Script>, markers: &[&str], extra: &str) -> (Sim, TestDir) {
+    let server = Sim::scripted("", scripts);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
@@ -257,8 +231,8 @@ fn by_id<'a>(records: &'a [Value], id: &str) -> &'a Value {
 fn tidy_and_awkward_sse_give_byte_identical_answers() {
     let (server, dir) = scripted(
         vec![
-            ("TIDY", Behaviour::Tidy(CHINESE.into())),
-            ("AWKWARD", Behaviour::Awkward(CHINESE.into())),
+            script("TIDY", CHINESE, &[]),
+            script("AWKWARD", CHINESE, &[("sse", "awkward")]),
         ],
         &["TIDY", "AWKWARD"],
         "",
@@ -269,20 +243,23 @@ fn tidy_and_awkward_sse_give_byte_identical_answers() {
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
+    // Each event carries the usage so far; the simulator counted both answers' tokens.
+    let stats = server.stats();
+    let events = stats.models["ernie-4.0"].completion_tokens / 2;
+    assert!(events > 1);
     for id in ["it-0", "it-1"] {
         let r = by_id(&records, id);
         assert_eq!(r["output"], CHINESE, "{r}");
-        let events = qianfan_script::events(CHINESE).len() as u64;
         assert_eq!(
             (r["attempts"].as_u64(), r["completion_tokens"].as_u64()),
             (Some(1), Some(events)),
             "usage from the last (is_end) event"
         );
     }
-    assert_eq!(server.token_requests(), 1);
-    let body = &server.bodies()[0];
+    assert_eq!(stats.auth.tokens_issued, 1);
+    let body = &server.seen()[0].body;
     assert_eq!(body["stream"], true);
     assert_eq!(body["messages"][0]["role"], "user");
 }
@@ -291,22 +268,17 @@ fn tidy_and_awkward_sse_give_byte_identical_answers() {
 fn errors_in_200_bodies_keep_code_and_message_and_only_transient_codes_are_retried() {
     let (server, dir) = scripted(
         vec![
-            (
+            script(
                 "INVALID",
-                Behaviour::Error(
-                    336003,
-                    "the length of messages must be an odd number".into(),
-                ),
+                "",
+                &[
+                    ("v1_error", "336003"),
+                    ("v1_msg", "the length of messages must be an odd number"),
+                ],
             ),
-            (
-                "DAILY",
-                Behaviour::Error(17, "Open api daily request limit reached".into()),
-            ),
-            (
-                "BUSY",
-                Behaviour::Error(336100, "Server high load, please try again later".into()),
-            ),
-            ("BLOCKED", Behaviour::Blocked),
+            script("DAILY", "", &[("v1_error", "17")]),
+            script("BUSY", "", &[("v1_error", "336100")]),
+            script("BLOCKED", "", &[("blocked", "1")]),
         ],
         &["INVALID", "DAILY", "BUSY", "BLOCKED", "FINE"],
         "",
@@ -317,7 +289,7 @@ fn errors_in_200_bodies_keep_code_and_message_and_only_transient_codes_are_retri
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     let err = |id: &str| by_id(&records, id)["error"].clone();
     assert_eq!(err("it-0")["kind"], "bad_request");
@@ -333,10 +305,10 @@ fn errors_in_200_bodies_keep_code_and_message_and_only_transient_codes_are_retri
     assert_eq!(err("it-4"), Value::Null);
     assert_eq!(
         [
-            server.chat_requests("INVALID"),
-            server.chat_requests("DAILY"),
-            server.chat_requests("BUSY"),
-            server.chat_requests("BLOCKED"),
+            server.requests_with("INVALID"),
+            server.requests_with("DAILY"),
+            server.requests_with("BUSY"),
+            server.requests_with("BLOCKED"),
         ],
         [1, 1, 4, 1],
         "only 336100 is retried (retries = 3 → 4 attempts)"
@@ -353,28 +325,32 @@ fn parameters_qianfan_would_refuse_stop_the_run_before_any_request() {
         "q",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let e = stderr(&out);
+    assert_eq!(out.code(), Some(2));
+    let e = out.stderr();
     assert!(
         e.contains("params.temperature = 0") && e.contains("(0, 1.0]"),
         "{e}"
     );
-    assert_eq!(server.total_chat_requests() + server.token_requests(), 0);
+    assert_eq!(server.requests(), 0);
+    assert_eq!(server.stats().auth.tokens_issued, 0);
 }
 
 #[test]
 fn first_token_idle_and_whole_request_timeouts_are_timeout_records_keeping_the_partial_text() {
-    let answer = "abcdefghijklmnopqrstuvwxyz0123456789";
-    let timed = |answer: &str, ttft: u64, gap: u64| Behaviour::Timed {
-        answer: answer.into(),
-        ttft: std::time::Duration::from_millis(ttft),
-        gap: std::time::Duration::from_millis(gap),
+    // Twelve tokens (the simulator streams a word a token).
+    let answer = "abc def ghi jkl mno pqr stu vwx yz0 123 456 789";
+    let timed = |marker: &str, answer: &str, ttft: u64, gap: u64| {
+        let (ttft, gap) = (ttft.to_string(), gap.to_string());
+        script(marker, answer, &[("ttft_ms", &ttft), ("delay_ms", &gap)])
     };
-    let server = QianfanScript::start(vec![
-        ("LATE", timed(answer, 600, 5)),
-        ("STALLS", timed("abcdefghi", 5, 400)),
-        ("SLOW", timed(answer, 5, 60)),
-    ]);
+    let server = Sim::scripted(
+        "",
+        vec![
+            timed("LATE", answer, 600, 5),
+            timed("STALLS", "abc def ghi", 5, 400),
+            timed("SLOW", answer, 5, 60),
+        ],
+    );
     let dir = TestDir::new();
     let model = |name: &str, keys: &str| {
         format!(
@@ -400,7 +376,7 @@ fn first_token_idle_and_whole_request_timeouts_are_timeout_records_keeping_the_p
         "first,idle,whole",
         &[("QF_AK", AK), ("QF_SK", SK), ("QIANFAN_BASE_URL", &base)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     let rec = |model: &str, id: &str| {
         records

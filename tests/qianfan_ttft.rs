@@ -1,5 +1,5 @@
-//! `ttft_ms` against the server's own clock: a scripted Qianfan v1 server records, per answer, when
-//! the request arrived and when its first content was handed to the HTTP stack; the real binary
+//! `ttft_ms` against the server's own clock: the simulator logs, per request, the time from its
+//! arrival to the moment its first content was handed to the HTTP stack; the real binary
 //! answers every item with 32 streams in flight. Both clocks are monotonic on one machine, so the
 //! difference is the client's measuring error plus the loopback transit both ways.
 //!
@@ -7,13 +7,8 @@
 //! figures are measured by `bench_ttft_32_streams` (`scripts/bench_limits.sh`, release build).
 
 mod common;
-#[path = "common/qianfan_script.rs"]
-mod qianfan_script;
 
-use std::time::Duration;
-
-use common::{jsonl, repo_file, TestDir};
-use qianfan_script::{Behaviour, QianfanScript};
+use common::{jsonl, repo_file, script, Sim, TestDir};
 
 struct Agreement {
     n: usize,
@@ -32,21 +27,19 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 fn measure(items: usize, streams: usize) -> Agreement {
     let markers: Vec<String> = (0..items).map(|i| format!("TIMED-{i:04}")).collect();
-    let script: Vec<(&str, Behaviour)> = markers
+    let scripts = markers
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            (
-                m.as_str(),
-                Behaviour::Timed {
-                    answer: "{\"Reply\": \"Nice! What did you see there?\"}".into(),
-                    ttft: Duration::from_millis(30 + (i as u64 * 7) % 120),
-                    gap: Duration::from_millis(4),
-                },
+            let ttft = (30 + (i as u64 * 7) % 120).to_string();
+            script(
+                m,
+                "{\"Reply\": \"Nice! What did you see there?\"}",
+                &[("ttft_ms", &ttft), ("delay_ms", "4")],
             )
         })
         .collect();
-    let server = QianfanScript::start(script);
+    let server = Sim::scripted("", scripts);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
@@ -83,7 +76,7 @@ fn measure(items: usize, streams: usize) -> Agreement {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let timings = server.timings();
+    let seen = server.seen();
     let records = jsonl(&dir.path().join("out/responses.jsonl"));
     assert_eq!(records.len(), items);
     let mut diffs = Vec::new();
@@ -91,17 +84,11 @@ fn measure(items: usize, streams: usize) -> Agreement {
         assert!(r["error"].is_null(), "{r}");
         let i: usize = r["item_id"].as_str().unwrap()[2..].parse().unwrap();
         let marker = &markers[i];
-        let t = timings
+        let t = seen
             .iter()
-            .find(|(k, _)| k.contains(marker.as_str()))
-            .map(|(_, t)| *t)
-            .expect("server timing");
-        let server_ms = t
-            .first_content
-            .expect("first content written")
-            .duration_since(t.received)
-            .as_secs_f64()
-            * 1000.0;
+            .find(|r| r.prompt.contains(marker.as_str()))
+            .expect("request logged");
+        let server_ms = t.first_content_us.expect("first content written") as f64 / 1000.0;
         diffs.push(r["ttft_ms"].as_f64().unwrap() - server_ms);
     }
     let mut signed = diffs.clone();

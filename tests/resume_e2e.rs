@@ -1,5 +1,5 @@
-//! `--resume` and Ctrl-C, end to end: the real binary, killed at random moments, against a real
-//! loopback server that counts how often each answer was asked for.
+//! `--resume` and Ctrl-C, end to end: the real binary, killed at random moments, against the
+//! simulator, which counts how often each answer was asked for.
 
 mod common;
 
@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{jsonl, openai_config, repo_file, Behaviour, ScriptedServer, TestDir, GOOD_ANSWER};
+use common::{jsonl, openai_config, repo_file, script, Sim, TestDir};
+use evalrun::sim::Script;
 use serde_json::Value;
 
 type Unit = (String, String, u64);
@@ -19,11 +20,11 @@ fn evalset(n: usize, prefix: &str) -> String {
         .collect()
 }
 
-fn slow(delay_ms: u64) -> Behaviour {
-    Behaviour::Slow {
-        answer: GOOD_ANSWER.into(),
-        delay: Duration::from_millis(delay_ms),
-    }
+const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+
+/// Prompts containing `marker` get a good answer, `delay_ms` of real time between tokens.
+fn slow(marker: &str, delay_ms: u64) -> Script {
+    script(marker, GOOD_ANSWER, &[("delay_ms", &delay_ms.to_string())])
 }
 
 fn run_cmd(dir: &TestDir, models: &str, extra: &[&str]) -> Command {
@@ -110,20 +111,21 @@ fn killed_again_and_again_and_resumed_loses_nothing_and_never_asks_twice() {
     // Every prompt streams slowly (≈ 0.2 s an answer), so kills land mid-request, mid-write and
     // between runs; one prompt is rate-limited for its first 6 requests, so its unit ends some
     // sessions as an error record, which a resume asks for again.
-    let server = ScriptedServer::start(vec![
-        (
-            "P07",
-            Behaviour::RateLimitThenAnswer {
-                times: 6,
-                answer: GOOD_ANSWER.into(),
-            },
-        ),
-        ("P", slow(6)),
-    ]);
+    let server = Sim::scripted(
+        "",
+        vec![
+            script(
+                "P07",
+                GOOD_ANSWER,
+                &[("status", "429"), ("first", "6"), ("retry_after_ms", "50")],
+            ),
+            slow("P", 6),
+        ],
+    );
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b"], "concurrency = 2"),
+        &openai_config(&server.openai_base_url(), &["a", "b"], "concurrency = 2"),
     );
     dir.write("set.jsonl", &evalset(ITEMS, "P"));
     let responses = dir.path().join("out/responses.jsonl");
@@ -253,11 +255,11 @@ fn killed_again_and_again_and_resumed_loses_nothing_and_never_asks_twice() {
 
 #[test]
 fn resume_refuses_changed_inputs_naming_each_change() {
-    let server = ScriptedServer::start(vec![]);
+    let server = Sim::start("");
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b"], ""),
+        &openai_config(&server.openai_base_url(), &["a", "b"], ""),
     );
     dir.write("set.jsonl", &evalset(4, "P"));
     let out = run_cmd(&dir, "a,b", &[]).output().unwrap();
@@ -274,7 +276,7 @@ fn resume_refuses_changed_inputs_naming_each_change() {
     dir.write(
         "evalrun.toml",
         &openai_config(
-            &server.base_url(),
+            &server.openai_base_url(),
             &["a", "b", "c"],
             "params = { temperature = 0.5 }",
         ),
@@ -298,7 +300,7 @@ fn resume_refuses_changed_inputs_naming_each_change() {
     dir.write("set.jsonl", &evalset(4, "P"));
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b"], ""),
+        &openai_config(&server.openai_base_url(), &["a", "b"], ""),
     );
     let out = run_cmd(&dir, "a,b", &["--resume"]).output().unwrap();
     assert_eq!(
@@ -313,11 +315,11 @@ fn resume_refuses_changed_inputs_naming_each_change() {
 
 #[test]
 fn resume_scores_an_answer_whose_score_line_was_lost_without_asking_again() {
-    let server = ScriptedServer::start(vec![]);
+    let server = Sim::start("");
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a"], ""),
+        &openai_config(&server.openai_base_url(), &["a"], ""),
     );
     dir.write("set.jsonl", &evalset(3, "P"));
     let out = run_cmd(&dir, "a", &[]).output().unwrap();
@@ -378,11 +380,11 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process:
 #[test]
 fn ctrl_c_writes_what_arrived_exits_130_and_resume_finishes() {
     const ITEMS: usize = 30;
-    let server = ScriptedServer::start(vec![("P", slow(8))]);
+    let server = Sim::scripted("", vec![slow("P", 8)]);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b"], "concurrency = 2"),
+        &openai_config(&server.openai_base_url(), &["a", "b"], "concurrency = 2"),
     );
     dir.write("set.jsonl", &evalset(ITEMS, "P"));
     let responses = dir.path().join("out/responses.jsonl");
@@ -450,11 +452,11 @@ fn ctrl_c_writes_what_arrived_exits_130_and_resume_finishes() {
 #[test]
 fn a_second_ctrl_c_exits_at_once() {
     // Answers that take ~10 s: the first Ctrl-C would wait the whole grace period.
-    let server = ScriptedServer::start(vec![("P", slow(300))]);
+    let server = Sim::scripted("", vec![slow("P", 300)]);
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a"], ""),
+        &openai_config(&server.openai_base_url(), &["a"], ""),
     );
     dir.write("set.jsonl", &evalset(4, "P"));
     let mut child = run_cmd(&dir, "a", &[])
@@ -484,31 +486,35 @@ const PAIR_MARKER: &str = "判断哪一个整体更好";
 
 /// A server whose `judge` grades every answer 2 and prefers the answer shown first, each judge reply
 /// streamed with `delay_ms` between deltas; answers come at once.
-fn judging_server(delay_ms: u64) -> ScriptedServer {
-    let delay = Duration::from_millis(delay_ms);
-    ScriptedServer::start(vec![
-        (
-            GRADE_MARKER,
-            Behaviour::Slow {
-                answer: r#"{"quality": {"score": 2, "justification": "fine"}}"#.into(),
-                delay,
-            },
-        ),
-        (
-            PAIR_MARKER,
-            Behaviour::Slow {
-                answer: r#"{"winner": "A", "justification": "first"}"#.into(),
-                delay,
-            },
-        ),
-    ])
+fn judging_server(delay_ms: u64) -> Sim {
+    let delay = [("delay_ms", delay_ms.to_string())];
+    let delay: Vec<(&str, &str)> = delay.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Sim::scripted(
+        "",
+        vec![
+            script(
+                GRADE_MARKER,
+                r#"{"quality": {"score": 2, "justification": "fine"}}"#,
+                &delay,
+            ),
+            script(
+                PAIR_MARKER,
+                r#"{"winner": "A", "justification": "first"}"#,
+                &delay,
+            ),
+        ],
+    )
 }
 
-fn judged_setup(server: &ScriptedServer, items: usize) -> TestDir {
+fn judged_setup(server: &Sim, items: usize) -> TestDir {
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
-        &openai_config(&server.base_url(), &["a", "b", "judge"], "concurrency = 2"),
+        &openai_config(
+            &server.openai_base_url(),
+            &["a", "b", "judge"],
+            "concurrency = 2",
+        ),
     );
     dir.write("set.jsonl", &evalset(items, "P"));
     dir.write("rubric.toml", JUDGED_RUBRIC);
@@ -539,7 +545,7 @@ fn judged_cmd(dir: &TestDir, extra: &[&str]) -> Command {
 }
 
 /// Judge requests so far.
-fn judge_requests(server: &ScriptedServer) -> usize {
+fn judge_requests(server: &Sim) -> usize {
     server
         .requests_by_prompt()
         .iter()

@@ -1,11 +1,16 @@
-//! End to end: the real binary against a real loopback HTTP server, asserting on the run directory.
+//! End to end: the real binary against the simulator on loopback, asserting on the run directory.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{jsonl, openai_config, repo_file, Behaviour, ScriptedServer, TestDir, GOOD_ANSWER};
+use common::{
+    files_under, insta_settings, openai_config, reply, repo_file, script, Out, Sim, TestDir,
+};
+use evalrun::sim::Script;
 use serde_json::Value;
+
+const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
 
 const FENCED: &str = "```json\n{\"Reply\": \"Great! What do you usually do on your birthday?\", \"Suggestion\": [\"I usually have a party.\", \"We go out to eat.\", \"I stay home.\"], \"Analysis\": \"学生回答正确。\"}\n```";
 const PROSE: &str = "Hello everyone! As exams are approaching, let's share tips.\n\n{\"Reply\": \"Hi, I'm preparing for exams too.\", \"Suggestion\": [\"I set a schedule.\", \"I revise often.\", \"I take breaks.\"]}\n\n[学生回复]\nI really need to work on my time management.";
@@ -24,29 +29,31 @@ fn evalset(markers: &[&str]) -> String {
 
 struct Case {
     dir: TestDir,
-    server: ScriptedServer,
+    server: Sim,
 }
 
 impl Case {
-    fn new(script: Vec<(&str, Behaviour)>, markers: &[&str], models: &[&str], extra: &str) -> Case {
-        let server = ScriptedServer::start(script);
+    fn new(script: Vec<Script>, markers: &[&str], models: &[&str], extra: &str) -> Case {
+        let server = Sim::scripted("", script);
         let dir = TestDir::new();
         dir.write(
             "evalrun.toml",
-            &openai_config(&server.base_url(), models, extra),
+            &openai_config(&server.openai_base_url(), models, extra),
         );
         dir.write("set.jsonl", &evalset(markers));
         Case { dir, server }
     }
 
-    fn run(&self, models: &str, envs: &[(&str, &str)]) -> std::process::Output {
-        let mut cmd = common::rules_only_run(&self.dir, models);
-        cmd.envs(envs.iter().copied());
-        cmd.output().unwrap()
+    fn run(&self, models: &str, envs: &[(&str, &str)]) -> Out {
+        let mut cmd = self.dir.rules_only(models);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output()
     }
 
     fn records(&self, file: &str) -> Vec<Value> {
-        jsonl(&self.dir.path().join("out").join(file))
+        self.dir.jsonl(&format!("out/{file}"))
     }
 }
 
@@ -57,18 +64,14 @@ fn by_item<'a>(records: &'a [Value], model: &str, item: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no record for {model}/{item}"))
 }
 
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn two_models_rules_only_write_every_file_with_right_outcomes() {
     let script = vec![
-        ("STRICT", Behaviour::Answer(GOOD_ANSWER.into())),
-        ("FENCED", Behaviour::Answer(FENCED.into())),
-        ("PROSE", Behaviour::Answer(PROSE.into())),
-        ("LONG", Behaviour::Answer(LONG.into())),
-        ("CHINESE", Behaviour::Answer(CHINESE.into())),
+        reply("STRICT", GOOD_ANSWER),
+        reply("FENCED", FENCED),
+        reply("PROSE", PROSE),
+        reply("LONG", LONG),
+        reply("CHINESE", CHINESE),
     ];
     let case = Case::new(
         script,
@@ -77,7 +80,7 @@ fn two_models_rules_only_write_every_file_with_right_outcomes() {
         "",
     );
     let out = case.run("a,b", &[]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "stderr: {}", out.stderr());
     let run = case.dir.path().join("out");
     for f in [
         "manifest.json",
@@ -112,7 +115,13 @@ fn two_models_rules_only_write_every_file_with_right_outcomes() {
     }
     assert_eq!(r["output"], GOOD_ANSWER);
     assert_eq!(r["finish_reason"], "stop");
-    assert_eq!(r["prompt_tokens"], 100);
+    // The simulator's own usage count of the same prompt, for either model.
+    let prompt_tokens = r["prompt_tokens"].as_u64().unwrap();
+    assert!(prompt_tokens > 0);
+    assert_eq!(
+        by_item(&responses, "b", "it-00")["prompt_tokens"],
+        prompt_tokens
+    );
     assert!(r["ttft_ms"].as_f64().unwrap() <= r["total_ms"].as_f64().unwrap());
 
     let scores = case.records("scores.jsonl");
@@ -160,7 +169,7 @@ fn two_models_rules_only_write_every_file_with_right_outcomes() {
     assert_eq!(summary["models"]["b"]["errors"]["n_errors"], 0);
     let report = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(report.contains("json_strict"), "report lacks rule table");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = out.stdout();
     assert!(stdout.contains("report.md"), "{stdout}");
 }
 
@@ -172,30 +181,32 @@ fn malformed_jsonl_exits_2_naming_the_line_before_any_request() {
         "{\"id\": \"x\", \"prompt\": \"hi\"}\n{\"id\": \"y\", \"prompt\": \n",
     );
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("set.jsonl:2:"), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr().contains("set.jsonl:2:"), "{}", out.stderr());
     assert_eq!(case.server.requests(), 0);
+    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("malformed_jsonl", out.stderr()));
 }
 
 #[test]
 fn unknown_model_exits_2_listing_configured_ones() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "");
     let out = case.run("a,zzz", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let e = stderr(&out);
+    assert_eq!(out.code(), Some(2));
+    let e = out.stderr();
     assert!(
         e.contains("unknown model `zzz`") && e.contains("configured models: a"),
         "{e}"
     );
     assert_eq!(case.server.requests(), 0);
+    insta_settings(&case.dir).bind(|| insta::assert_snapshot!("unknown_model", e));
 }
 
 #[test]
 fn unknown_config_key_exits_2_naming_key_and_line() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "rpz = 3");
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let e = stderr(&out);
+    assert_eq!(out.code(), Some(2));
+    let e = out.stderr();
     assert!(e.contains("evalrun.toml:10:") && e.contains("rpz"), "{e}");
 }
 
@@ -203,32 +214,20 @@ fn unknown_config_key_exits_2_naming_key_and_line() {
 fn missing_env_var_exits_2_naming_it_before_any_request() {
     let case = Case::new(vec![], &["STRICT"], &["a"], "api_key_env = \"MY_TEST_KEY\"");
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("MY_TEST_KEY"), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr().contains("MY_TEST_KEY"), "{}", out.stderr());
     assert_eq!(case.server.requests(), 0);
 }
 
 #[test]
 fn torn_streams_are_retried_and_a_persistent_tear_keeps_the_partial_text() {
     let script = vec![
-        (
-            "ONCE",
-            Behaviour::TearThenAnswer {
-                times: 1,
-                answer: GOOD_ANSWER.into(),
-            },
-        ),
-        (
-            "ALWAYS",
-            Behaviour::TearThenAnswer {
-                times: 99,
-                answer: GOOD_ANSWER.into(),
-            },
-        ),
+        script("ONCE", GOOD_ANSWER, &[("tear", "1"), ("first", "1")]),
+        script("ALWAYS", GOOD_ANSWER, &[("tear", "1")]),
     ];
     let case = Case::new(script, &["ONCE", "ALWAYS"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let responses = case.records("responses.jsonl");
     let once = by_item(&responses, "a", "it-00");
     assert_eq!(
@@ -239,7 +238,9 @@ fn torn_streams_are_retried_and_a_persistent_tear_keeps_the_partial_text() {
     let always = by_item(&responses, "a", "it-01");
     assert_eq!(always["attempts"], 4, "retries = 3 → 4 attempts");
     assert_eq!(always["error"]["kind"], "truncated");
-    let partial = always["output"].as_str().unwrap();
+    let partial = always["output"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{always}"));
     assert!(
         !partial.is_empty() && GOOD_ANSWER.starts_with(partial),
         "partial text kept: {partial:?}"
@@ -253,16 +254,14 @@ fn torn_streams_are_retried_and_a_persistent_tear_keeps_the_partial_text() {
 
 #[test]
 fn a_429_storm_is_waited_out_and_attempts_are_recorded() {
-    let script = vec![(
+    let script = vec![script(
         "STORM",
-        Behaviour::RateLimitThenAnswer {
-            times: 3,
-            answer: GOOD_ANSWER.into(),
-        },
+        GOOD_ANSWER,
+        &[("status", "429"), ("first", "3"), ("retry_after_ms", "50")],
     )];
     let case = Case::new(script, &["STORM"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let r = &case.records("responses.jsonl")[0];
     assert_eq!(
         (r["attempts"].as_u64(), &r["error"]),
@@ -274,12 +273,12 @@ fn a_429_storm_is_waited_out_and_attempts_are_recorded() {
 #[test]
 fn awkward_sse_gives_byte_identical_answers() {
     let script = vec![
-        ("TIDY", Behaviour::Answer(CHINESE.into())),
-        ("AWKWARD", Behaviour::AwkwardAnswer(CHINESE.into())),
+        reply("TIDY", CHINESE),
+        script("AWKWARD", CHINESE, &[("sse", "awkward")]),
     ];
     let case = Case::new(script, &["TIDY", "AWKWARD"], &["a"], "");
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let responses = case.records("responses.jsonl");
     assert_eq!(by_item(&responses, "a", "it-00")["output"], CHINESE);
     assert_eq!(by_item(&responses, "a", "it-01")["output"], CHINESE);
@@ -288,7 +287,7 @@ fn awkward_sse_gives_byte_identical_answers() {
 #[test]
 fn secrets_never_reach_any_output_of_a_failing_or_succeeding_run() {
     const SECRET: &str = "sk-TEST-9f8e7d6c5b4a-NEVER-PRINT";
-    let script = vec![("DENIED", Behaviour::Status(401))];
+    let script = vec![script("DENIED", GOOD_ANSWER, &[("status", "401")])];
     let case = Case::new(
         script,
         &["DENIED", "STRICT"],
@@ -297,67 +296,51 @@ fn secrets_never_reach_any_output_of_a_failing_or_succeeding_run() {
     );
     let out = case.run("a", &[("TEST_API_KEY", SECRET)]);
     assert_eq!(
-        out.status.code(),
+        out.code(),
         Some(0),
         "one item failed, one answered: {}",
-        stderr(&out)
+        out.stderr()
     );
-    assert!(case
-        .server
-        .auth_headers()
+    let seen = case.server.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen
         .iter()
-        .all(|h| h == &format!("Bearer {SECRET}")));
-    let mut texts = vec![
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr(&out),
-    ];
-    for entry in walk(&case.dir.path().join("out")) {
+        .all(|r| r.authorization.as_deref() == Some(format!("Bearer {SECRET}").as_str())));
+    let mut texts = vec![out.stdout(), out.stderr()];
+    for entry in files_under(&case.dir.path().join("out")) {
         texts.push(String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned());
     }
     let models = case
         .dir
-        .evalrun()
-        .arg("models")
+        .cmd(&["models"])
         .env("TEST_API_KEY", SECRET)
-        .output()
-        .unwrap();
-    texts.push(String::from_utf8_lossy(&models.stdout).into_owned());
+        .output();
+    texts.push(models.stdout());
     assert!(texts
         .iter()
         .all(|t| !t.contains(SECRET) && !t.contains("9f8e7d6c5b4a")));
     let responses = case.records("responses.jsonl");
     assert_eq!(by_item(&responses, "a", "it-00")["error"]["kind"], "auth");
-    assert!(String::from_utf8_lossy(&models.stdout).contains("TEST_API_KEY (set)"));
+    assert!(models.stdout().contains("TEST_API_KEY (set)"));
 }
 
 #[test]
 fn every_request_of_a_model_failing_exits_1() {
     let case = Case::new(
-        vec![("DOWN", Behaviour::Status(400))],
+        vec![script("DOWN", GOOD_ANSWER, &[("status", "400")])],
         &["DOWN"],
         &["a"],
         "",
     );
     let out = case.run("a", &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("every request of a failed"));
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    assert!(out.stderr().contains("every request of a failed"));
 }
 
 #[test]
 fn a_killed_run_leaves_readable_jsonl() {
     let markers: Vec<String> = (0..40).map(|i| format!("SLOW{i:02}")).collect();
-    let script: Vec<(&str, Behaviour)> = markers
-        .iter()
-        .map(|m| {
-            (
-                m.as_str(),
-                Behaviour::Slow {
-                    answer: GOOD_ANSWER.into(),
-                    delay: Duration::from_millis(15),
-                },
-            )
-        })
-        .collect();
+    let script = vec![script("SLOW", GOOD_ANSWER, &[("delay_ms", "15")])];
     let marker_refs: Vec<&str> = markers.iter().map(String::as_str).collect();
     let case = Case::new(script, &marker_refs, &["a", "b"], "concurrency = 2");
     let mut cmd = case.dir.evalrun();
@@ -409,43 +392,21 @@ fn a_killed_run_leaves_readable_jsonl() {
 #[test]
 fn help_teaches_with_examples_and_unlanded_flags_say_so() {
     let dir = TestDir::new();
-    let out = dir.evalrun().arg("--help").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8_lossy(&out.stdout);
+    let out = dir.cmd(&["--help"]).code(0);
+    let help = out.stdout();
     assert!(
         help.contains("evalrun demo") && help.contains("Exit codes"),
         "{help}"
     );
     let case = Case::new(vec![], &["STRICT"], &["a"], "");
-    let out = case
-        .dir
-        .evalrun()
-        .args(["--models", "a", "--resume"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--resume"), "{}", stderr(&out));
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    let out = case.dir.cmd(&["--models", "a", "--resume"]).output();
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr().contains("--resume"), "{}", out.stderr());
 }
 
 #[test]
 fn report_rederives_summary_byte_for_byte_from_the_records() {
-    let script = vec![
-        ("FENCED", Behaviour::Answer(FENCED.into())),
-        ("LONG", Behaviour::Answer(LONG.into())),
-    ];
+    let script = vec![reply("FENCED", FENCED), reply("LONG", LONG)];
     let case = Case::new(
         script,
         &["STRICT", "FENCED", "LONG", "CHINESE"],
@@ -453,14 +414,14 @@ fn report_rederives_summary_byte_for_byte_from_the_records() {
         "",
     );
     let out = case.run("a,b", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
     let run = case.dir.path().join("out");
     let before = std::fs::read(run.join("summary.json")).unwrap();
     let md_before = std::fs::read_to_string(run.join("report.md")).unwrap();
     std::fs::remove_file(run.join("summary.json")).unwrap();
     std::fs::remove_file(run.join("report.md")).unwrap();
-    let again = case.dir.evalrun().args(["report", "out"]).output().unwrap();
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let again = case.dir.cmd(&["report", "out"]).output();
+    assert_eq!(again.code(), Some(0), "{}", again.stderr());
     assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
     assert_eq!(
         std::fs::read_to_string(run.join("report.md")).unwrap(),
@@ -468,65 +429,44 @@ fn report_rederives_summary_byte_for_byte_from_the_records() {
     );
     assert_eq!(case.server.requests(), 8, "report calls no endpoint");
 
-    let bad = case
-        .dir
-        .evalrun()
-        .args(["report", "out", "--format", "pdf"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("pdf"), "{}", stderr(&bad));
-    let missing = case
-        .dir
-        .evalrun()
-        .args(["report", "nowhere"])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
+    let bad = case.dir.cmd(&["report", "out", "--format", "pdf"]).output();
+    assert_eq!(bad.code(), Some(2));
+    assert!(bad.stderr().contains("pdf"), "{}", bad.stderr());
+    let missing = case.dir.cmd(&["report", "nowhere"]).output();
+    assert_eq!(missing.code(), Some(2));
     assert!(
-        stderr(&missing).contains("not a run directory"),
+        missing.stderr().contains("not a run directory"),
         "{}",
-        stderr(&missing)
+        missing.stderr()
     );
 }
 
 #[test]
 fn legacy_completions_api_sends_prompt_and_stop_and_reads_text_deltas() {
-    let server = ScriptedServer::start(vec![]);
+    // A canned completion the request's stop string must cut.
+    let server = Sim::scripted(
+        "",
+        vec![reply("新年祝福", "新年快乐，万事如意。愿你来年心想事成！")],
+    );
     let dir = TestDir::new();
     dir.write(
         "evalrun.toml",
         &format!(
             "[models.ft]\nprovider = \"openai\"\napi = \"completions\"\nbase_url = \"{}\"\nmodel = \"ft-greetings\"\nparams = {{ stop = [\"。\"], max_tokens = 64 }}\n",
-            server.base_url()
+            server.openai_base_url()
         ),
     );
     dir.write(
         "set.jsonl",
         "{\"prompt\": \"写一句新年祝福 ->\", \"completion\": \"新年快乐，万事如意\"}\n",
     );
-    let out = dir
-        .evalrun()
-        .args([
-            "--models",
-            "ft",
-            "--judge",
-            "none",
-            "--evalset",
-            "set.jsonl",
-            "--out",
-            "out",
-            "--quiet",
-            "--rubric",
-        ])
-        .arg(repo_file("rubrics/oral_english.toml"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let r = &jsonl(&dir.path().join("out/responses.jsonl"))[0];
+    dir.rules_only("ft").code(0);
+    let r = &dir.jsonl("out/responses.jsonl")[0];
     assert_eq!(r["output"], "新年快乐，万事如意");
     assert_eq!(r["item_id"], "line-1");
-    let body = &server.completion_bodies()[0];
+    let seen = server.seen();
+    assert_eq!(seen[0].route, "POST /v1/completions");
+    let body = &seen[0].body;
     assert_eq!(body["prompt"], "写一句新年祝福 ->");
     assert_eq!(body["stop"][0], "。");
     assert_eq!(body["max_tokens"], 64);

@@ -840,3 +840,126 @@ async fn answers_depend_on_the_conversation_not_the_protocol_or_faults() {
     assert!(again.is_some_and(|a| a != reference));
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn scripted_faults_hit_the_first_n_arrivals_then_answer_the_scripted_reply() {
+    let s = start(with_faults(
+        "@BUSY:status=429,@BUSY:first=2,@BUSY:retry_after_ms=1500,@BUSY:reply=a%2C b,@V1:v1_error=18,@V1:first=1",
+    ))
+    .await
+    .unwrap();
+    let c = reqwest::Client::new();
+    let ask = || {
+        c.post(format!("{}/chat/completions", s.openai_base_url()))
+            .header("authorization", "Bearer k-1")
+            .json(&json!({"model": "ernie-speed", "messages": [user("BUSY now")]}))
+            .send()
+    };
+    for _ in 0..2 {
+        let r = ask().await.unwrap();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "2");
+        assert_eq!(r.headers()["retry-after-ms"], "1500");
+    }
+    let v: Value = ask().await.unwrap().json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "a, b");
+    // Another prompt with the marker counts its own arrivals.
+    let other = c
+        .post(format!("{}/chat/completions", s.openai_base_url()))
+        .json(&json!({"model": "ernie-speed", "messages": [user("BUSY later")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 429);
+
+    let t = token(&c, &s).await;
+    let v1 = |stream: bool| {
+        c.post(v1_url(&s, "ernie_speed", &t))
+            .json(&json!({"messages": [user("V1 hi")], "stream": stream}))
+            .send()
+    };
+    let v: Value = v1(false).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (v["error_code"].as_i64(), v["error_msg"].as_str()),
+        (Some(18), Some("Open api qps request limit reached"))
+    );
+    let v: Value = v1(false).await.unwrap().json().await.unwrap();
+    assert!(v["result"].is_string(), "{v}");
+
+    let st = stats(&c, &s).await;
+    assert_eq!(st.requests_with("BUSY now"), 3);
+    assert_eq!(st.requests_with("V1"), 2);
+    assert_eq!(st.requests[0].authorization.as_deref(), Some("Bearer k-1"));
+    assert_eq!(st.requests[0].model, "ernie-speed");
+    assert_eq!(st.requests[4].model, "ernie_speed");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn scripted_awkward_framing_tear_and_pacing_on_the_wire() {
+    let s = start(with_faults(
+        "@ODD:sse=awkward,@ODD:reply=你好，世界😀,@TORN:tear=1,@TORN:reply=one two three four five six,@PACED:ttft_ms=120,@PACED:delay_ms=30,@PACED:reply=x y z",
+    ))
+    .await
+    .unwrap();
+    let c = reqwest::Client::new();
+    let chat = |prompt: &'static str| {
+        c.post(format!("{}/chat/completions", s.openai_base_url()))
+            .json(&json!({"model": "ernie-speed", "stream": true, "messages": [user(prompt)]}))
+            .send()
+    };
+    let body = chat("ODD").await.unwrap().text().await.unwrap();
+    assert!(
+        body.starts_with(": keep-alive\r\n\r\nid: 0\r\ndata:{"),
+        "{body:?}"
+    );
+    assert!(body.contains("\nevent: message\ndata: {") && body.contains(": note\rdata:"));
+    assert!(body.contains("[DONE]"));
+    let text: String = body
+        .split(['\r', '\n'])
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|p| serde_json::from_str::<Value>(p.trim_start()).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(text, "你好，世界😀");
+
+    let torn = chat("TORN").await.unwrap().text().await;
+    assert!(torn.is_err(), "the connection is aborted mid-body");
+    assert_eq!(stats(&c, &s).await.models["ernie-speed"].faults.tear, 1);
+
+    // time_scale 0, yet a scripted pace is real time.
+    let t0 = Instant::now();
+    let body = chat("PACED").await.unwrap().text().await.unwrap();
+    let took = t0.elapsed();
+    assert!(body.contains("[DONE]"));
+    assert!(took >= Duration::from_millis(180), "{took:?}");
+    let st = stats(&c, &s).await;
+    let paced = st.requests.iter().find(|r| r.prompt == "PACED").unwrap();
+    let first = paced.first_content_us.unwrap();
+    assert!((120_000..400_000).contains(&first), "{first} µs");
+    s.shutdown().await;
+}
+
+#[test]
+fn scripted_fault_specs_round_trip_and_name_bad_items() {
+    let f: Faults = "tear=0.1,@A:reply=x%2Cy,@A:first=2,@B:sse=awkward"
+        .parse()
+        .unwrap();
+    assert_eq!(f.scripts.len(), 2);
+    assert_eq!(f.scripts[0].reply.as_deref(), Some("x,y"));
+    assert_eq!(f.to_string().parse::<Faults>().unwrap(), f);
+    for (spec, needle) in [
+        ("@A:nope=1", "unknown key"),
+        ("@A", "@MARKER:KEY=VALUE"),
+        ("@:tear=1", "empty marker"),
+        ("@A:status=200", "400-599"),
+        ("@A:sse=odd", "awkward or tidy"),
+    ] {
+        let e = spec.parse::<Faults>().unwrap_err().to_string();
+        assert!(e.contains(needle), "{spec}: {e}");
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::profiles::Profile;
 use super::rng::Rng;
+use super::script::Script;
 use super::serve::SampleSlot;
 use super::text::{count_tokens, has_cjk, length_ask, pieces};
 use super::{judge, tutor};
@@ -41,6 +42,10 @@ pub(crate) struct Ask<'a> {
     pub slot: Option<SampleSlot>,
     /// The simulator's configured seed.
     pub seed: u64,
+    /// The scripted fault for this prompt (`@MARKER:…`): a fixed reply, real-time pacing, a tear.
+    pub script: Option<&'a Script>,
+    /// How many times this same request arrived before.
+    pub arrival: u64,
 }
 
 /// One planned answer.
@@ -77,7 +82,10 @@ pub(crate) fn generate(ask: &Ask) -> Generation {
 
 /// [`generate`], with the `garbage` fault's share of answers the judge profile cannot grade.
 pub(crate) fn generate_with(ask: &Ask, judge_garbage: f64) -> Generation {
-    let full = full_text(ask, judge_garbage);
+    let full = match ask.script.and_then(|s| s.reply.as_deref()) {
+        Some(reply) => reply.to_string(),
+        None => full_text(ask, judge_garbage),
+    };
     let (text, mut finish) = apply_stop(&full, ask.stop);
     let mut ps = pieces(&text);
     if let Some(max) = ask.max_tokens {
@@ -95,11 +103,17 @@ pub(crate) fn generate_with(ask: &Ask, judge_garbage: f64) -> Generation {
             Duration::from_secs_f64(ms / 1000.0)
         })
         .collect();
+    let mut ttft = Duration::from_secs_f64(ttft_ms / 1000.0);
+    let mut gaps: Vec<Duration> = gaps;
+    if let Some((first, gap)) = ask.script.and_then(Script::timing) {
+        ttft = first;
+        gaps = vec![gap; gaps.len()];
+    }
     Generation {
         pieces: ps,
         finish,
         prompt_tokens: count_tokens(ask.input_text),
-        ttft: Duration::from_secs_f64(ttft_ms / 1000.0),
+        ttft,
         gaps,
     }
 }
@@ -271,6 +285,8 @@ mod tests {
             content_key: 11,
             slot: None,
             seed: 0,
+            script: None,
+            arrival: 0,
         }
     }
 
@@ -358,6 +374,8 @@ mod calibration {
                     content_key: k * 31 + i as u64,
                     slot: None,
                     seed: k * 31 + i as u64,
+                    script: None,
+                    arrival: 0,
                 });
                 ttft += g.ttft.as_secs_f64();
                 total += g.total().as_secs_f64();

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use super::profiles;
+use super::script::Script;
 
 /// One set of fault settings; `None` = not set here (inherit, or off).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,6 +88,8 @@ impl Degrade {
 pub struct Faults {
     pub all: FaultSet,
     pub per_model: BTreeMap<String, FaultSet>,
+    /// Scripted faults (`@MARKER:KEY=VALUE`), in the order first named.
+    pub scripts: Vec<Script>,
 }
 
 /// A `--faults` string that does not parse; the message names the item at fault.
@@ -262,6 +265,10 @@ impl FromStr for Faults {
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut f = Faults::default();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(rest) = item.strip_prefix('@') {
+                f.set_scripted(item, rest)?;
+                continue;
+            }
             let (target, kv) = match item.split_once(':') {
                 Some((m, kv)) => (Some(m.trim()), kv),
                 None => (None, item),
@@ -298,6 +305,7 @@ impl fmt::Display for Faults {
         for (m, set) in &self.per_model {
             items.extend(set.items().into_iter().map(|i| format!("{m}:{i}")));
         }
+        items.extend(self.scripts.iter().flat_map(Script::items));
         if items.is_empty() {
             f.write_str("none")
         } else {
@@ -305,6 +313,45 @@ impl fmt::Display for Faults {
         }
     }
 }
+
+// ---- Scripted faults (`@MARKER:KEY=VALUE`, see `script.rs`) ----
+
+impl FaultSpecError {
+    pub(crate) fn new(msg: impl Into<String>) -> Self {
+        FaultSpecError(msg.into())
+    }
+}
+
+impl Faults {
+    /// `rest` is an item after its `@`: `MARKER:KEY=VALUE`.
+    fn set_scripted(&mut self, item: &str, rest: &str) -> Result<(), FaultSpecError> {
+        let (marker, kv) = rest
+            .split_once(':')
+            .ok_or_else(|| FaultSpecError(format!("`{item}`: expected @MARKER:KEY=VALUE")))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| FaultSpecError(format!("`{item}`: expected @MARKER:KEY=VALUE")))?;
+        if marker.is_empty() {
+            return Err(FaultSpecError(format!("`{item}`: empty marker")));
+        }
+        let i = match self.scripts.iter().position(|s| s.marker == marker) {
+            Some(i) => i,
+            None => {
+                self.scripts.push(Script::new(marker));
+                self.scripts.len() - 1
+            }
+        };
+        self.scripts[i].set(item, k.trim(), v)
+    }
+
+    /// Adds a scripted fault (the in-process form of `@MARKER:…` items).
+    pub fn script(mut self, s: Script) -> Self {
+        self.scripts.push(s);
+        self
+    }
+}
+
+// ---- end of scripted faults ----
 
 /// What a chat answer advertises in its `X-Ratelimit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -117,19 +117,46 @@
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
 //! | `degrade` | `DIM:AMOUNT` (per model) | the judge lowers this model's score on rubric dimension DIM by ⌊AMOUNT⌋ levels, plus one more with probability frac(AMOUNT) (hashed per answer), never below the bottom level: the expected score falls by AMOUNT where answers score above the bottom (the gate's power benchmark, `scripts/gate_power.sh`); e.g. `sft-full-e3-lr3e-5:degrade=reply:0.2` |
 //!
+//! **Scripted faults** are keyed to a marker, a substring of the request's last user message (the
+//! legacy prompt): `@MARKER:KEY=VALUE` (MARKER without `,` `:` `=`; items with the same marker build
+//! one script, the first matching script applies; in-process: [`Faults::script`] with a [`Script`]).
+//! Example: `@TEAR:tear=1,@TEAR:first=2,@SLOW:delay_ms=300,@BUSY:status=429,@BUSY:first=3`.
+//!
+//! | key | value | effect |
+//! | --- | --- | --- |
+//! | `reply` | text (`%2C` for `,`, `%25` for `%`) | this answer instead of a generated one (stop and `max_tokens` still apply) |
+//! | `first` | N | `status`, `v1_error` and `tear` hit only the first N arrivals of each (model, request); later ones are answered |
+//! | `status` | HTTP code 400–599 | OpenAI / v2: that status with an OpenAI error body (`scripted status N`); v1: 429 → `error_code` 18, else HTTP 500 + 336000 |
+//! | `retry_after_ms` | milliseconds | what a scripted 429 advertises: `retry-after-ms`, and `Retry-After` in whole seconds ≥ 1 (default 50) |
+//! | `v1_error` | error code | v1: that `error_code` with the real service's message as HTTP 200 JSON (e.g. 18, 17, 110, 111, 336003, 336100); OpenAI: HTTP 500 |
+//! | `v1_msg` | text (escaped as `reply`) | the `error_msg` of a scripted v1 error |
+//! | `tear` | `1` | the stream breaks off in the middle of the answer, inside an event, and the connection is aborted |
+//! | `sse` | `awkward` | the stream's events as hostile SSE: a `: keep-alive` comment, CRLF / LF / CR line ends in turn with `id:`, `event:` and comment lines, `data:` without its space, written 5 bytes at a time (inside UTF-8 characters); a v1 stream's last event has no closing blank line |
+//! | `blocked` | `1` | v1: one event with `need_clear_history: true`, `ban_round: -1` (content blocked) |
+//! | `ttft_ms` | milliseconds | first token after this much real time (not scaled by `time_scale`) |
+//! | `delay_ms` | milliseconds | real time between tokens (not scaled) |
+//!
+//! Every chat and completion request is logged in [`SimStats::requests`] ([`SeenRequest`]: route,
+//! model as named, last user message, `Authorization` header, body, and the server's own time from
+//! arrival to the first content handed to the HTTP stack), so tests count requests per prompt and
+//! check what was sent.
+//!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].
 
 mod answer;
 #[cfg(test)]
 mod calibration;
+mod deliver;
 mod faults;
 mod judge;
 mod openai;
+mod openai_request;
 mod profiles;
 mod qianfan;
 mod quirks;
 mod rng;
+mod script;
 mod serve;
 mod server;
 mod stats;
@@ -144,8 +171,9 @@ use axum::{Json, Router};
 
 pub use faults::{Degrade, FaultSet, FaultSpecError, Faults};
 pub use profiles::{models, ModelInfo};
+pub use script::Script;
 pub use server::{banner, run_foreground, start, SimArgs, SimServer};
-pub use stats::{AuthStats, FaultCounts, ModelStats, RouteStats, SimStats};
+pub use stats::{AuthStats, FaultCounts, ModelStats, RouteStats, SeenRequest, SimStats};
 
 use serve::{lock, AppState};
 

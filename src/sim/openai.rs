@@ -14,11 +14,14 @@ use tokio::time::Instant;
 
 use super::answer::{Ask, Finish};
 use super::faults::{FaultSet, Refusal};
+use super::openai_request::{parse, text_of, Request};
 use super::profiles::Profile;
+use super::script::Script;
 use super::serve::{
     add_rate_headers, event_stream_response, json_response, lock, piece_offsets, plan, shape, sse,
-    timed_body, unix_now, whole_body, AppState, Failure, Frame,
+    timed_body, unix_now, whole_body, AppState, Delivery, Failure, Frame,
 };
+use super::stats::SeenRequest;
 
 pub(crate) const CHAT_ROUTE: &str = "POST /v1/chat/completions";
 pub(crate) const LEGACY_ROUTE: &str = "POST /v1/completions";
@@ -26,7 +29,7 @@ pub(crate) const V2_ROUTE: &str = "POST /v2/chat/completions";
 
 /// Which of the three routes is being served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flavor {
+pub(crate) enum Flavor {
     Chat,
     Legacy,
     V2,
@@ -131,160 +134,6 @@ fn rate_limited(
 }
 
 /// A validated request.
-struct Request {
-    model: String,
-    system: Option<String>,
-    /// (role, text) for chat; empty for legacy.
-    messages: Vec<(String, String)>,
-    /// The text answered: last user message or the legacy prompt.
-    prompt: String,
-    stream: bool,
-    include_usage: bool,
-    stop: Vec<String>,
-    max_tokens: Option<usize>,
-    seed: Option<i64>,
-}
-
-fn text_of(content: &Value) -> Option<String> {
-    match content {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => Some(String::new()),
-        Value::Array(parts) => Some(
-            parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        _ => None,
-    }
-}
-
-fn check_number(body: &Value, key: &str, lo: f64, hi: f64) -> Result<(), String> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(()),
-        Some(v) => match v.as_f64() {
-            Some(x) if (lo..=hi).contains(&x) => Ok(()),
-            _ => Err(format!("`{key}` must be a number between {lo} and {hi}")),
-        },
-    }
-}
-
-/// Everything but the model, which is resolved first (404 before 400, as OpenAI does).
-fn parse(body: &Value, flavor: Flavor, model: String) -> Result<Request, String> {
-    let stream = match body.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("`stream` must be a boolean".into()),
-    };
-    let include_usage = body
-        .pointer("/stream_options/include_usage")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    check_number(body, "temperature", 0.0, 2.0)?;
-    check_number(body, "top_p", 0.0, 1.0)?;
-    match body.get("n") {
-        None | Some(Value::Null) => {}
-        Some(v) if v.as_u64() == Some(1) => {}
-        Some(_) => return Err("`n` other than 1 is not supported by the simulator".into()),
-    }
-    let max_tokens = match body
-        .get("max_completion_tokens")
-        .or_else(|| body.get("max_tokens"))
-    {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 => Some(n as usize),
-            _ => return Err("`max_tokens` must be a positive integer".into()),
-        },
-    };
-    let stop = match body.get("stop") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) if a.len() <= 4 && a.iter().all(Value::is_string) => a
-            .iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect(),
-        Some(_) => return Err("`stop` must be a string or a list of at most 4 strings".into()),
-    };
-    let seed = body.get("seed").and_then(Value::as_i64);
-    let mut req = Request {
-        model,
-        system: None,
-        messages: Vec::new(),
-        prompt: String::new(),
-        stream,
-        include_usage,
-        stop,
-        max_tokens,
-        seed,
-    };
-    if flavor == Flavor::Legacy {
-        req.prompt = match body.get("prompt") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(a)) if a.len() == 1 && a[0].is_string() => {
-                a[0].as_str().unwrap_or_default().to_string()
-            }
-            _ => return Err("`prompt` must be a string (one prompt per request)".into()),
-        };
-        // OpenAI's legacy default, which surprises people: 16 tokens.
-        req.max_tokens = Some(req.max_tokens.unwrap_or(16));
-        return Ok(req);
-    }
-    let list = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty())
-        .ok_or("`messages` must be a non-empty list")?;
-    let mut system = Vec::new();
-    for (i, m) in list.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
-        if ![
-            "system",
-            "developer",
-            "user",
-            "assistant",
-            "tool",
-            "function",
-        ]
-        .contains(&role)
-        {
-            return Err(format!("invalid role in message {i}"));
-        }
-        let text = text_of(m.get("content").unwrap_or(&Value::Null))
-            .ok_or_else(|| format!("invalid content in message {i}"))?;
-        if role == "system" || role == "developer" {
-            system.push(text);
-        } else {
-            req.messages.push((role.to_string(), text));
-        }
-    }
-    if req.messages.is_empty() {
-        return Err("`messages` must contain a user message".into());
-    }
-    if flavor == Flavor::V2 {
-        // Qianfan v2 keeps v1's conversation rule (its SDK mock's check_messages_v2).
-        if req.messages.len() % 2 != 1 {
-            return Err("the length of messages must be an odd number".into());
-        }
-        for (i, (role, _)) in req.messages.iter().enumerate() {
-            let want = if i % 2 == 0 { "user" } else { "assistant" };
-            if role != want {
-                return Err(format!("invalid role in message {i}"));
-            }
-        }
-    }
-    req.system = (!system.is_empty()).then(|| system.join("\n"));
-    req.prompt = req
-        .messages
-        .iter()
-        .rev()
-        .find(|(r, _)| r == "user")
-        .map(|(_, c)| c.clone())
-        .unwrap_or_default();
-    Ok(req)
-}
-
 fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
     match &st.cfg.credentials {
         None => true,
@@ -296,9 +145,64 @@ fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
     }
 }
 
+/// The request as the log keeps it: model, last user message (or legacy prompt), key, body.
+fn seen(flavor: Flavor, headers: &HeaderMap, raw: &[u8]) -> SeenRequest {
+    let body: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
+    let prompt = if flavor == Flavor::Legacy {
+        body.get("prompt")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    } else {
+        body.get("messages")
+            .and_then(Value::as_array)
+            .and_then(|l| l.iter().rev().find(|m| m["role"] == "user"))
+            .and_then(|m| text_of(&m["content"]))
+    };
+    SeenRequest {
+        route: flavor.route().to_string(),
+        model: body["model"].as_str().unwrap_or_default().to_string(),
+        prompt: prompt.unwrap_or_default(),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body,
+        first_content_us: None,
+    }
+}
+
+/// A scripted `status` (or `v1_error`, which the OpenAI routes answer as a 500).
+fn scripted_error(st: &AppState, flavor: Flavor, sc: &Script) -> Option<Response<Body>> {
+    let code = sc.status.or(sc.v1_error.map(|_| 500))?;
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = error(
+        st,
+        flavor,
+        status,
+        "simulated",
+        if code == 429 {
+            "rate_limit_exceeded"
+        } else {
+            "simulated_error"
+        },
+        &format!("scripted status {code}"),
+    );
+    if code == 429 {
+        let ms = sc.retry_after_ms.unwrap_or(50);
+        let h = r.headers_mut();
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(ms.div_ceil(1000).max(1)),
+        );
+        h.insert("retry-after-ms", HeaderValue::from(ms));
+    }
+    Some(r)
+}
+
 async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) -> Response<Body> {
     let start = Instant::now();
     st.count_request(flavor.route());
+    let log = st.log_request(seen(flavor, headers, raw));
     if !authorized(st, headers) {
         return error(
             st,
@@ -349,7 +253,7 @@ async fn handle(st: &AppState, flavor: Flavor, headers: &HeaderMap, raw: &[u8]) 
             return r;
         }
     };
-    let mut r = answer(st, flavor, p, &set, &req, start);
+    let mut r = answer(st, flavor, p, &set, &req, start, log);
     add_rate_headers(&mut r, st.rate_info(p));
     r
 }
@@ -368,6 +272,7 @@ fn answer(
     set: &FaultSet,
     req: &Request,
     start: Instant,
+    log: usize,
 ) -> Response<Body> {
     let canonical = if flavor == Flavor::Legacy {
         json!({"prompt": req.prompt, "seed": req.seed}).to_string()
@@ -393,6 +298,13 @@ fn answer(
         }
     );
     let keys = st.request_keys(p, &canonical);
+    let script = st.script_for(&req.prompt);
+    if let Some(sc) = script.filter(|sc| sc.fails(keys.arrival)) {
+        if let Some(r) = scripted_error(st, flavor, sc) {
+            st.release(keys.slot);
+            return r;
+        }
+    }
     let ask = Ask {
         profile: p,
         system: req.system.as_deref(),
@@ -405,6 +317,8 @@ fn answer(
         content_key: keys.content,
         slot: Some(keys.slot),
         seed: st.cfg.seed,
+        script,
+        arrival: keys.arrival,
     };
     let planned = match plan(st, &ask, req.stream) {
         Ok(pl) => pl,
@@ -542,41 +456,7 @@ fn answer(
     super::quirks::Quirks::draw(set, keys.attempt)
         .apply_openai(&mut frames, flavor == Flavor::Legacy);
     let (frames, abort) = shape(frames, &planned.faults);
-    event_stream_response(timed_body(st, start, frames, abort))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn v2_keeps_the_odd_rule_but_v1_openai_does_not() {
-        let body = json!({"messages": [
-            {"role": "system", "content": "s"},
-            {"role": "user", "content": "a"},
-            {"role": "assistant", "content": "b"},
-        ]});
-        assert!(parse(&body, Flavor::Chat, "m".into()).is_ok());
-        let e = parse(&body, Flavor::V2, "m".into()).err().unwrap();
-        assert_eq!(e, "the length of messages must be an odd number");
-    }
-
-    #[test]
-    fn content_parts_and_system_are_joined() {
-        let body = json!({"messages": [
-            {"role": "system", "content": "persona"},
-            {"role": "user", "content": [{"type": "text", "text": "hello"}]},
-        ], "stop": "。"});
-        let r = parse(&body, Flavor::Chat, "m".into()).unwrap();
-        assert_eq!(r.system.as_deref(), Some("persona"));
-        assert_eq!(r.prompt, "hello");
-        assert_eq!(r.stop, vec!["。".to_string()]);
-    }
-
-    #[test]
-    fn legacy_defaults_to_16_tokens() {
-        let r = parse(&json!({"prompt": "x ->"}), Flavor::Legacy, "m".into()).unwrap();
-        assert_eq!(r.max_tokens, Some(16));
-        assert!(parse(&json!({"prompt": ["a", "b"]}), Flavor::Legacy, "m".into()).is_err());
-    }
+    let first_content = usize::from(flavor != Flavor::Legacy);
+    let how = Delivery::of(&planned.faults).marking(first_content, Some(log));
+    event_stream_response(timed_body(st, start, frames, abort, how))
 }

@@ -15,10 +15,12 @@ use tokio::time::Instant;
 use super::answer::{Ask, Finish};
 use super::faults::DEFAULT_RATE_CODE;
 use super::profiles::Profile;
+use super::script::Script;
 use super::serve::{
     add_rate_headers, event_stream_response, json_response, lock, piece_offsets, plan, shape, sse,
-    timed_body, unix_now, whole_body, AppState, Failure, Frame, TokenCheck,
+    timed_body, unix_now, whole_body, AppState, Delivery, Failure, Frame, TokenCheck,
 };
+use super::stats::SeenRequest;
 
 pub(crate) const TOKEN_ROUTE: &str = "POST /oauth/2.0/token";
 pub(crate) const CHAT_ROUTE: &str = "POST /rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{endpoint}";
@@ -76,6 +78,82 @@ fn v1_error(st: &AppState, code: i64, msg: &str) -> Response<Body> {
         StatusCode::OK,
         &json!({"error_code": code, "error_msg": msg, "id": st.new_id("as-")}),
     )
+}
+
+/// The request as the log keeps it (v1 has no `Authorization` header: the token is in the query).
+fn seen_v1(endpoint: &str, raw: &[u8]) -> SeenRequest {
+    let body: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
+    let prompt = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    SeenRequest {
+        route: CHAT_ROUTE.to_string(),
+        model: endpoint.to_string(),
+        prompt,
+        authorization: None,
+        body,
+        first_content_us: None,
+    }
+}
+
+/// The real service's message for an error code (`v1_error=CODE` scripts).
+fn v1_message(code: i64) -> &'static str {
+    match code {
+        3 => "Unsupported openapi method",
+        4 => "Open api request limit reached",
+        6 => "No permission to access data",
+        17 => "Open api daily request limit reached",
+        18 => "Open api qps request limit reached",
+        110 => "Access token invalid or no longer valid",
+        111 => "Access token expired",
+        336000 => "Internal error",
+        336001 => "Invalid Argument",
+        336002 => "Invalid JSON",
+        336003 => "Invalid Argument",
+        336100 => "Server high load, please try again later",
+        336501 => "Rate limit reached for RPM",
+        336502 => "Rate limit reached for TPM",
+        _ => "simulated error",
+    }
+}
+
+/// A scripted v1 error (`v1_error`, or `status`: 429 → 18, other → HTTP 500 + 336000) on a failing
+/// arrival, or a blocked answer (`blocked=1`, every arrival).
+fn scripted_v1(st: &AppState, sc: &Script, arrival: u64, stream: bool) -> Option<Response<Body>> {
+    if sc.fails(arrival) {
+        if let Some(code) = sc.v1_error.or((sc.status == Some(429)).then_some(18)) {
+            let msg = sc.v1_msg.as_deref().unwrap_or(v1_message(code));
+            return Some(v1_error(st, code, msg));
+        }
+        if sc.status.is_some() {
+            st.count_route(CHAT_ROUTE, false);
+            return Some(json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error_code": 336000, "error_msg": "Internal error", "id": st.new_id("as-")}),
+            ));
+        }
+    }
+    if !sc.blocked {
+        return None;
+    }
+    st.count_route(CHAT_ROUTE, true);
+    let event = json!({"id": st.new_id("as-"), "object": "chat.completion", "created": unix_now(),
+        "sentence_id": 0, "is_end": true, "is_truncated": false, "result": "",
+        "need_clear_history": true, "ban_round": -1, "finish_reason": "content_filter",
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}});
+    Some(if stream {
+        let mut r = Response::new(Body::from(sse(&event)));
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/event-stream; charset=utf-8"),
+        );
+        r
+    } else {
+        json_response(StatusCode::OK, &event)
+    })
 }
 
 /// A validated v1 request body.
@@ -224,6 +302,7 @@ pub(crate) async fn chat(
 ) -> Response<Body> {
     let start = Instant::now();
     st.count_request(CHAT_ROUTE);
+    let log = st.log_request(seen_v1(&endpoint, &raw));
     let profile = st.resolve_v1(&endpoint);
     match st.check_token(q.get("access_token").map(String::as_str)) {
         TokenCheck::Valid => {}
@@ -276,6 +355,13 @@ pub(crate) async fn chat(
     );
     let prompt = req.messages.last().map(|(_, c)| c.as_str()).unwrap_or("");
     let keys = st.request_keys(p, &canonical);
+    let script = st.script_for(prompt);
+    if let Some(sc) = script {
+        if let Some(r) = scripted_v1(&st, sc, keys.arrival, req.stream) {
+            st.release(keys.slot);
+            return r;
+        }
+    }
     let ask = Ask {
         profile: p,
         system: req.system.as_deref(),
@@ -288,6 +374,8 @@ pub(crate) async fn chat(
         content_key: keys.content,
         slot: Some(keys.slot),
         seed: st.cfg.seed,
+        script,
+        arrival: keys.arrival,
     };
     let planned = match plan(&st, &ask, req.stream) {
         Ok(pl) => pl,
@@ -346,7 +434,8 @@ pub(crate) async fn chat(
             })
             .collect();
         let (frames, abort) = shape(frames, &planned.faults);
-        event_stream_response(timed_body(&st, start, frames, abort))
+        let how = Delivery::of(&planned.faults).marking(0, Some(log));
+        event_stream_response(timed_body(&st, start, frames, abort, how))
     } else {
         let body = json!({
             "id": id,

@@ -1,21 +1,22 @@
 //! Shared machinery of the chat routes: server state (access tokens, limiters, repeat counts,
-//! counters), the answer pipeline (limits → generation → faults), and the timed response body.
+//! counters) and the answer pipeline (limits → generation → faults); delivery is `deliver.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-
-use axum::body::Body;
-use axum::http::{header, HeaderValue, Response, StatusCode};
-use bytes::Bytes;
-use tokio::time::Instant;
 
 use super::answer::{generate_with, Ask, Generation};
 use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
-use super::stats::SimStats;
+use super::script::{self, Script};
+use super::stats::{SeenRequest, SimStats};
+
+pub(crate) use super::deliver::{
+    add_rate_headers, event_stream_response, json_response, piece_offsets, shape, sse, timed_body,
+    whole_body, Delivery, Frame,
+};
 use super::SimConfig;
 
 /// Locks a mutex even if a panicking request poisoned it: counters stay usable.
@@ -46,7 +47,7 @@ pub(crate) enum TokenCheck {
 
 pub(crate) struct AppState {
     pub cfg: SimConfig,
-    pub stats: Mutex<SimStats>,
+    pub stats: Arc<Mutex<SimStats>>,
     tokens: Mutex<Tokens>,
     limiters: Mutex<HashMap<&'static str, Limiter>>,
     repeats: Mutex<HashMap<u64, u64>>,
@@ -71,6 +72,8 @@ pub(crate) struct RequestKeys {
     /// would have given; a further sample of the same request gets a new one).
     pub content: u64,
     pub slot: SampleSlot,
+    /// How many times this same request arrived before (0 on its first arrival).
+    pub arrival: u64,
 }
 
 impl SampleSlot {
@@ -84,7 +87,7 @@ impl AppState {
     pub(crate) fn new(cfg: SimConfig) -> Self {
         AppState {
             cfg,
-            stats: Mutex::new(SimStats::default()),
+            stats: Arc::new(Mutex::new(SimStats::default())),
             tokens: Mutex::new(Tokens::default()),
             limiters: Mutex::new(HashMap::new()),
             repeats: Mutex::new(HashMap::new()),
@@ -193,6 +196,7 @@ impl AppState {
             attempt: hash64(&[&base.to_le_bytes(), &n.to_le_bytes()]),
             content: hash64(&[&base.to_le_bytes(), b"sample", &index.to_le_bytes()]),
             slot: SampleSlot { base, index },
+            arrival: n,
         }
     }
 
@@ -252,6 +256,18 @@ impl AppState {
     pub(crate) fn scale(&self, d: Duration) -> Duration {
         d.mul_f64(self.cfg.time_scale)
     }
+
+    /// The scripted fault for a prompt, if any (`@MARKER:…`).
+    pub(crate) fn script_for(&self, prompt: &str) -> Option<&Script> {
+        script::find(&self.cfg.faults.scripts, prompt)
+    }
+
+    /// Logs a request; returns its index in [`SimStats::requests`].
+    pub(crate) fn log_request(&self, seen: SeenRequest) -> usize {
+        let mut s = lock(&self.stats);
+        s.requests.push(seen);
+        s.requests.len() - 1
+    }
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -275,6 +291,12 @@ pub(crate) struct FaultPlan {
     pub tear: bool,
     pub cut: bool,
     pub stall: Option<Duration>,
+    /// A scripted tear: in the middle of the answer rather than at a drawn frame.
+    pub tear_mid: bool,
+    /// Scripted awkward SSE framing.
+    pub awkward: bool,
+    /// Scripted pacing: frame times are real time, not scaled.
+    pub real_time: bool,
     /// A hash for choosing where in the body the fault lands.
     pub pos_key: u64,
 }
@@ -322,7 +344,12 @@ fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failur
         pos_key: hash64(&[&key.to_le_bytes(), b"fault:pos"]),
         ..FaultPlan::default()
     };
-    if chance(key, "fault:tear", set.tear.unwrap_or(0.0)) {
+    if let Some(sc) = ask.script {
+        faults.tear_mid = sc.tear && sc.fails(ask.arrival);
+        faults.awkward = sc.awkward && stream;
+        faults.real_time = sc.timing().is_some();
+    }
+    if faults.tear_mid || chance(key, "fault:tear", set.tear.unwrap_or(0.0)) {
         faults.tear = true;
     } else if stream && chance(key, "fault:cut", set.cut.unwrap_or(0.0)) {
         faults.cut = true;
@@ -346,115 +373,6 @@ fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failur
     Ok(Planned { gen, faults })
 }
 
-/// One piece of a response body, due at an offset from the request's arrival (unscaled).
-pub(crate) struct Frame {
-    pub at: Duration,
-    pub data: Bytes,
-}
-
-/// Applies the fault plan to a frame list: a stall shifts every frame from a chosen one on; a
-/// tear keeps the frames before a chosen one plus half of it and then aborts the connection; a
-/// cut ends the body cleanly before a chosen frame (never after the last).
-pub(crate) fn shape(mut frames: Vec<Frame>, faults: &FaultPlan) -> (Vec<Frame>, bool) {
-    let mut rng = Rng::new(faults.pos_key);
-    let n = frames.len();
-    if let Some(stall) = faults.stall {
-        let from = if n > 1 { 1 + rng.below(n - 1) } else { 0 };
-        for f in &mut frames[from..] {
-            f.at += stall;
-        }
-    }
-    if faults.tear && n > 0 {
-        let at = rng.below(n);
-        frames.truncate(at + 1);
-        let last = frames.last_mut().expect("at least one frame");
-        let half = last.data.len() / 2;
-        last.data = last.data.slice(..half.max(1).min(last.data.len()));
-        return (frames, true);
-    }
-    if faults.cut && n > 1 {
-        let at = 1 + rng.below(n - 1);
-        frames.truncate(at);
-    }
-    (frames, false)
-}
-
-/// A chunked body that sends each frame as its own chunk at its (scaled) time, and aborts the
-/// connection at the end when `abort` is set (the client sees a body that ends prematurely).
-pub(crate) fn timed_body(st: &AppState, start: Instant, frames: Vec<Frame>, abort: bool) -> Body {
-    let scaled: Vec<(Instant, Bytes)> = frames
-        .into_iter()
-        .map(|f| (start + st.scale(f.at), f.data))
-        .collect();
-    let steps = scaled
-        .into_iter()
-        .map(Some)
-        .chain(abort.then_some(None))
-        .collect::<Vec<_>>()
-        .into_iter();
-    let stream = futures_util::stream::unfold(steps, |mut it| async move {
-        match it.next()? {
-            Some((due, data)) => {
-                tokio::time::sleep_until(due).await;
-                Some((Ok::<Bytes, std::io::Error>(data), it))
-            }
-            None => Some((Err(std::io::Error::other("simulated tear")), it)),
-        }
-    });
-    Body::from_stream(stream)
-}
-
-pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let mut r = Response::new(Body::from(value.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-pub(crate) fn event_stream_response(body: Body) -> Response<Body> {
-    let mut r = Response::new(body);
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
-}
-
-pub(crate) fn add_rate_headers(r: &mut Response<Body>, info: RateInfo) {
-    let h = r.headers_mut();
-    for (name, v) in [
-        ("x-ratelimit-limit-requests", info.limit_requests),
-        ("x-ratelimit-remaining-requests", info.remaining_requests),
-        ("x-ratelimit-limit-tokens", info.limit_tokens),
-        ("x-ratelimit-remaining-tokens", info.remaining_tokens),
-    ] {
-        h.insert(name, HeaderValue::from(v));
-    }
-}
-
-/// `data: {json}\n\n`: the only SSE line shape the Qianfan SDK accepts.
-pub(crate) fn sse(value: &serde_json::Value) -> Bytes {
-    Bytes::from(format!("data: {value}\n\n"))
-}
-
-/// Offsets of each piece: time to first token, then the gaps.
-pub(crate) fn piece_offsets(gen: &Generation) -> Vec<Duration> {
-    let mut at = gen.ttft;
-    let mut out = Vec::with_capacity(gen.pieces.len());
-    for i in 0..gen.pieces.len() {
-        if i > 0 {
-            at += gen.gaps[i - 1];
-        }
-        out.push(at);
-    }
-    out
-}
-
 impl AppState {
     /// The profile behind a v1 endpoint segment: built-in segments, then configured aliases.
     pub(crate) fn resolve_v1(&self, segment: &str) -> Option<&'static Profile> {
@@ -475,42 +393,9 @@ impl AppState {
     }
 }
 
-/// Non-stream delivery: the whole body after the answer's total time (plus any stall); a tear
-/// sends half of it and aborts.
-pub(crate) fn whole_body(
-    st: &AppState,
-    start: Instant,
-    planned: &Planned,
-    body: Bytes,
-    content_type: &'static str,
-) -> Response<Body> {
-    let mut at = planned.gen.total();
-    if let Some(s) = planned.faults.stall {
-        at += s;
-    }
-    let (data, abort) = if planned.faults.tear {
-        (body.slice(..body.len() / 2), true)
-    } else {
-        (body, false)
-    };
-    let mut r = Response::new(timed_body(st, start, vec![Frame { at, data }], abort));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn frames(n: usize) -> Vec<Frame> {
-        (0..n)
-            .map(|i| Frame {
-                at: Duration::from_millis(i as u64 * 10),
-                data: Bytes::from(format!("data: {i}\n\n")),
-            })
-            .collect()
-    }
 
     #[test]
     fn a_released_sample_is_answered_again_and_samples_differ() {
@@ -526,51 +411,5 @@ mod tests {
         assert_ne!(second.content, retry.content);
         assert_eq!(second.slot.index(), 1);
         assert_ne!(st.request_keys(p, "y").content, first.content);
-    }
-
-    #[test]
-    fn tear_keeps_half_a_frame_and_aborts() {
-        for k in 0..20 {
-            let (f, abort) = shape(
-                frames(5),
-                &FaultPlan {
-                    tear: true,
-                    pos_key: k,
-                    ..FaultPlan::default()
-                },
-            );
-            assert!(abort);
-            assert!(!f.last().unwrap().data.ends_with(b"\n\n"));
-        }
-    }
-
-    #[test]
-    fn cut_drops_at_least_the_last_frame() {
-        for k in 0..20 {
-            let (f, abort) = shape(
-                frames(5),
-                &FaultPlan {
-                    cut: true,
-                    pos_key: k,
-                    ..FaultPlan::default()
-                },
-            );
-            assert!(!abort);
-            assert!((1..5).contains(&f.len()));
-        }
-    }
-
-    #[test]
-    fn stall_shifts_later_frames() {
-        let (f, _) = shape(
-            frames(5),
-            &FaultPlan {
-                stall: Some(Duration::from_secs(9)),
-                pos_key: 3,
-                ..FaultPlan::default()
-            },
-        );
-        assert_eq!(f[0].at, Duration::ZERO);
-        assert!(f[4].at >= Duration::from_secs(9));
     }
 }

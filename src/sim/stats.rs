@@ -75,6 +75,28 @@ pub struct SimStats {
     pub routes: BTreeMap<String, RouteStats>,
     pub models: BTreeMap<String, ModelStats>,
     pub auth: AuthStats,
+    /// Every chat and completion request, in arrival order (what tests assert on: bodies, keys
+    /// sent, how often each prompt was asked, the server's own time to first content).
+    #[serde(default)]
+    pub requests: Vec<SeenRequest>,
+}
+
+/// One chat or completion request as the simulator received it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenRequest {
+    /// The route pattern, e.g. `POST /v1/chat/completions`.
+    pub route: String,
+    /// The model as the request named it (v1: the endpoint segment).
+    pub model: String,
+    /// The last user message (legacy completions: the prompt); empty if the body did not parse.
+    pub prompt: String,
+    /// The `Authorization` header as sent (a test double may show it: tests check the key is sent).
+    pub authorization: Option<String>,
+    /// The request body (`null` if it was not JSON).
+    pub body: serde_json::Value,
+    /// Microseconds from the request's arrival to the first content handed to the HTTP stack
+    /// (streamed answers only).
+    pub first_content_us: Option<u64>,
 }
 
 impl SimStats {
@@ -89,6 +111,23 @@ impl SimStats {
             .values()
             .map(|m| m.rate_limited + m.tpm_limited)
             .sum()
+    }
+
+    /// Requests whose prompt contains `marker`.
+    pub fn requests_with(&self, marker: &str) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| r.prompt.contains(marker))
+            .count()
+    }
+
+    /// Requests per (model, prompt): how often each answer was asked for.
+    pub fn requests_by_prompt(&self) -> BTreeMap<(String, String), usize> {
+        let mut m = BTreeMap::new();
+        for r in &self.requests {
+            *m.entry((r.model.clone(), r.prompt.clone())).or_insert(0) += 1;
+        }
+        m
     }
 
     pub(crate) fn route(&mut self, route: &str) -> &mut RouteStats {
