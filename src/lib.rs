@@ -4,12 +4,14 @@
 //! The modules follow the data: `inputs` → `provider` → `runner` → `score` → `stats` → `report`, with
 //! `records` (the JSONL vocabulary) at the bottom and `sim` (the endpoint simulator) standing apart.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod display;
 pub mod error;
 pub mod inputs;
 pub mod manifest;
+pub mod plan;
 pub mod provider;
 pub mod records;
 pub mod report;
