@@ -95,13 +95,21 @@ pub fn input_path(
     }
 }
 
-/// The response cache of `--cache-dir`, else `.evalrun-cache/` beside the configuration file; read
-/// unless `--no-cache`.
-pub fn cache_of(cache_dir: Option<&PathBuf>, config: &Config, no_cache: bool) -> Arc<Cache> {
+/// The response cache of `--cache-dir`, else `.evalrun-cache/` beside the configuration file, when
+/// `--cache` turns it on (`None`: no cache file is read or written); read unless `--no-cache`.
+pub fn cache_of(
+    on: bool,
+    cache_dir: Option<&PathBuf>,
+    config: &Config,
+    no_cache: bool,
+) -> Option<Arc<Cache>> {
+    if !on {
+        return None;
+    }
     let dir = cache_dir
         .cloned()
         .unwrap_or_else(|| config.base_dir().join(cache::DEFAULT_DIR));
-    Arc::new(Cache::new(dir, !no_cache))
+    Some(Arc::new(Cache::new(dir, !no_cache)))
 }
 
 /// Parse `K/N` (1 ≤ K ≤ N).
@@ -155,7 +163,7 @@ impl Plan {
         let config_ref =
             FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
-        let cache = cache_of(args.cache_dir.as_ref(), &config, args.no_cache);
+        let cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
         let baseline = args
             .baseline
             .clone()
@@ -188,7 +196,7 @@ impl Plan {
         })?;
         plan.resume = args.resume;
         plan.dry_run = args.dry_run;
-        plan.cache = Some(cache);
+        plan.cache = cache;
         if let Some(x) = args.max_cost {
             check_max_cost(x, &plan.models)?;
             plan.max_cost = Some(x);

@@ -1,7 +1,7 @@
 //! `evalrun rescore DIR [--judge NAME] [--rubric F]`: score a finished run's answers again — rules,
 //! reference metrics, the judge's grades and GSB — without asking the models for anything. Only the
-//! judge model is called, and not for a prompt whose reply the response cache holds (`--no-cache`
-//! asks again). The answers come from `responses.jsonl` and the prompts they answered from
+//! judge model is called, and with `--cache` not for a prompt whose reply the response cache holds
+//! (`--no-cache` asks again). The answers come from `responses.jsonl` and the prompts they answered from
 //! `items.jsonl`; `scores.jsonl`, `pairwise.jsonl` and `judgements.jsonl` are rewritten, then the
 //! manifest (judge, rubric, `rescored`) and every report.
 
@@ -95,7 +95,7 @@ pub async fn run(
                 .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
                 .pop()
                 .expect("one model resolved");
-            cache = Some(cache_of(args.cache_dir.as_ref(), &config, args.no_cache));
+            cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
             Some(resolved)
         }
         None => None,

@@ -2,9 +2,9 @@
 //! exit 2, before any request) → the run pipeline (`runner::pipeline`: answers under limits → scores →
 //! with a judge, the judge phase → summary and reports).
 //!
-//! The response cache (`runner::cache`, `.evalrun-cache/` beside the configuration or `--cache-dir`)
-//! answers what an earlier run already received, for answers and judge calls alike; `--no-cache` skips
-//! its reads but still writes it.
+//! With `--cache`, the response cache (`runner::cache`, `.evalrun-cache/` beside the configuration or
+//! `--cache-dir`) answers what an earlier run already received, for answers and judge calls alike;
+//! `--no-cache` then skips its reads but still writes it. Without `--cache` no cache file is touched.
 
 use anyhow::Result;
 
