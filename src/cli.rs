@@ -136,7 +136,11 @@ pub struct RunArgs {
     /// Print requests, estimated tokens, cost and the minimum wall time the limits allow; send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not read the response cache: ask every endpoint again (answers are still written to it).
+    /// Use the response cache: answers and judge replies an earlier run received are read from it, and
+    /// new ones written to it. Off by default: without it no cache file is read or written.
+    #[arg(long)]
+    pub cache: bool,
+    /// With --cache: do not read the cache, ask every endpoint again (answers are still written to it).
     #[arg(long)]
     pub no_cache: bool,
     /// Response cache folder, shared across runs; default: .evalrun-cache beside the --config file.
@@ -188,7 +192,10 @@ pub struct RescoreArgs {
     /// Global cap on judge requests in flight (the judge model also has its own `concurrency`).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
-    /// Do not read the response cache: ask the judge again (its replies are still written to it).
+    /// Use the response cache for the judge's replies (read and written). Off by default.
+    #[arg(long)]
+    pub cache: bool,
+    /// With --cache: do not read the cache, ask the judge again (its replies are still written to it).
     #[arg(long)]
     pub no_cache: bool,
     /// Response cache folder; default: .evalrun-cache beside the --config file.

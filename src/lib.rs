@@ -4,6 +4,7 @@
 //! The modules follow the data: `inputs` → `provider` → `runner` → `score` → `stats` → `report`, with
 //! `records` (the JSONL vocabulary) at the bottom and `sim` (the endpoint simulator) standing apart.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod display;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod gate;
 pub mod inputs;
 pub mod manifest;
+pub mod plan;
 pub mod provider;
 pub mod records;
 pub mod report;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::inputs::config::{Api, ProviderKind, ResolvedModel};
+use crate::inputs::rubric::Rubric;
 use crate::records::files;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +129,19 @@ pub struct DimensionEntry {
     pub id: String,
     pub name: String,
     pub scale: (i64, i64),
+}
+
+/// The rubric's dimensions as the manifest keeps them.
+pub fn dimensions_of(rubric: &Rubric) -> Vec<DimensionEntry> {
+    rubric
+        .dimensions
+        .iter()
+        .map(|d| DimensionEntry {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            scale: d.scale,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

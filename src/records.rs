@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::inputs::evalset::{Item, Message};
+
 /// Why a request produced no (complete) answer. Serialised in snake_case, as SPEC §5 names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +217,53 @@ fn first_attempt() -> u32 {
     1
 }
 
+/// A line of `items.jsonl`: an eval item as the run rendered and sent it. The fields and their order
+/// are those of [`Item`], so a stored item reads back as the item that was run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    pub id: String,
+    /// 1-based line in the eval-set file.
+    #[serde(default)]
+    pub line: usize,
+    pub system: Option<String>,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    pub vars: Option<serde_json::Map<String, serde_json::Value>>,
+    pub category: Option<String>,
+    pub reference: Option<String>,
+    pub meta: Option<serde_json::Value>,
+}
+
+impl From<&Item> for ItemRecord {
+    fn from(i: &Item) -> ItemRecord {
+        ItemRecord {
+            id: i.id.clone(),
+            line: i.line,
+            system: i.system.clone(),
+            messages: i.messages.clone(),
+            vars: i.vars.clone(),
+            category: i.category.clone(),
+            reference: i.reference.clone(),
+            meta: i.meta.clone(),
+        }
+    }
+}
+
+impl From<ItemRecord> for Item {
+    fn from(r: ItemRecord) -> Item {
+        Item {
+            id: r.id,
+            line: r.line,
+            system: r.system,
+            messages: r.messages,
+            vars: r.vars,
+            category: r.category,
+            reference: r.reference,
+            meta: r.meta,
+        }
+    }
+}
+
 /// Read a JSONL record file. A torn (unparseable) *last* line is ignored, as a kill mid-write leaves one
 /// (STATS.md §4, input hygiene); an unparseable line elsewhere is an error naming the file and line.
 /// A missing file reads as empty.
@@ -306,6 +355,9 @@ pub fn read_jsonl_lines(
 /// File names inside a run directory (SPEC §5).
 pub mod files {
     pub const MANIFEST: &str = "manifest.json";
+    /// The rendered items, kept beside the records so a run directory is self-contained (reports quote
+    /// the prompts; `rescore` re-judges from them).
+    pub const ITEMS: &str = "items.jsonl";
     pub const RESPONSES: &str = "responses.jsonl";
     pub const SCORES: &str = "scores.jsonl";
     pub const JUDGEMENTS: &str = "judgements.jsonl";

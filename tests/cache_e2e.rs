@@ -1,5 +1,6 @@
 //! The response cache, end to end: the real binary against the simulator, which counts every request
-//! per (model, prompt). A repeated run asks nothing; `--no-cache` asks everything but still writes;
+//! per (model, prompt). Without `--cache` nothing is read or written; with it a repeated run asks
+//! nothing; `--no-cache` asks everything but still writes;
 //! another sample, other params or another cache folder miss; a damaged entry is asked again; judge
 //! calls are cached like answers.
 
@@ -70,6 +71,7 @@ fn run(dir: &TestDir, out: &str, extra: &[&str]) -> Out {
             "--out",
             out,
             "--quiet",
+            "--cache",
         ])
         .args(extra)
         .output();
@@ -386,4 +388,49 @@ fn judge_calls_are_cached_too() {
         ],
     );
     assert_eq!(by_model(&server)["judge"], asked["judge"] + 2 * ITEMS);
+}
+
+#[test]
+fn without_cache_no_cache_file_is_read_or_written() {
+    let server = server();
+    let dir = setup(&server, "");
+    // A full cache from a run with --cache …
+    run(&dir, "warm", &["--judge", "none"]);
+    let cache = dir.path().join(".evalrun-cache");
+    let mut before = entries(&cache);
+    before.sort();
+    assert_eq!(before.len(), 2 * ITEMS);
+    let asked = by_model(&server);
+    // … is neither read nor written by a run without it: every request is sent again.
+    let o = dir
+        .evalrun()
+        .args([
+            "--models",
+            "a,b",
+            "--evalset",
+            "set.jsonl",
+            "--rubric",
+            "rubric.toml",
+            "--out",
+            "plain",
+            "--quiet",
+            "--judge",
+            "none",
+            "--cache-dir",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        !dir.path().join("never").exists(),
+        "a cache folder was created"
+    );
+    let mut after = entries(&cache);
+    after.sort();
+    assert_eq!(after, before);
+    assert_eq!(by_model(&server)["a"], asked["a"] + ITEMS);
+    assert!(records(&dir, "plain", "responses.jsonl")
+        .iter()
+        .all(|r| r["cached"] == false && r["attempts"] == 1));
 }

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::cli::DemoArgs;
-use crate::commands::run::{execute, Plan, PlanParts};
 use crate::inputs::config::Config;
 use crate::manifest::{FileRef, Simulated};
+use crate::plan::{Plan, PlanParts};
+use crate::runner::pipeline::execute;
 
 const CONFIG: &str = include_str!("../../evalrun.toml");
 const EVALSET: &str = include_str!("../../evalsets/oral_english.jsonl");
@@ -150,7 +151,7 @@ fn clear_previous_run(dir: &Path) -> Result<()> {
         files::REPORT_MD,
         files::SUMMARY_CSV,
         files::MANIFEST,
-        crate::commands::run::ITEMS_FILE,
+        files::ITEMS,
     ] {
         let p = dir.join(f);
         if p.exists() {

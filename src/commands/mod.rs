@@ -2,7 +2,6 @@
 
 pub mod check;
 pub mod demo;
-pub mod finalize;
 pub mod gate;
 pub mod merge;
 pub mod models;
@@ -22,10 +21,7 @@ pub fn process_env(key: &str) -> Option<String> {
 
 pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     match command {
-        Command::Run(args) => {
-            let plan = run::Plan::from_args(&args, &process_env, command_line)?;
-            runtime()?.block_on(run::execute(plan))
-        }
+        Command::Run(args) => runtime()?.block_on(run::run(&args, &process_env, command_line)),
         Command::Demo(args) => runtime()?.block_on(demo::run(args, command_line)),
         Command::Sim(args) => {
             runtime()?.block_on(crate::sim::run_foreground(args))?;

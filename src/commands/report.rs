@@ -3,10 +3,9 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::commands::finalize;
 use crate::error::UsageError;
 use crate::manifest::Manifest;
-use crate::report::Format;
+use crate::report::{derive, Format};
 
 pub fn run(args: &ReportArgs) -> Result<String> {
     let manifest = Manifest::read(&args.dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
@@ -18,6 +17,6 @@ pub fn run(args: &ReportArgs) -> Result<String> {
                 .map_err(|e| UsageError::new(format!("--format: {e}")))
         })
         .collect::<Result<_, _>>()?;
-    let (summary, ctx) = finalize::write_reports(&args.dir, &manifest, Some(&formats))?;
-    Ok(finalize::stdout_summary(&args.dir, &summary, &ctx))
+    let (summary, ctx) = derive::write_reports(&args.dir, &manifest, Some(&formats))?;
+    Ok(derive::stdout_summary(&args.dir, &summary, &ctx))
 }

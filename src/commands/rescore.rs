@@ -1,7 +1,7 @@
 //! `evalrun rescore DIR [--judge NAME] [--rubric F]`: score a finished run's answers again — rules,
 //! reference metrics, the judge's grades and GSB — without asking the models for anything. Only the
-//! judge model is called, and not for a prompt whose reply the response cache holds (`--no-cache`
-//! asks again). The answers come from `responses.jsonl` and the prompts they answered from
+//! judge model is called, and with `--cache` not for a prompt whose reply the response cache holds
+//! (`--no-cache` asks again). The answers come from `responses.jsonl` and the prompts they answered from
 //! `items.jsonl`; `scores.jsonl`, `pairwise.jsonl` and `judgements.jsonl` are rewritten, then the
 //! manifest (judge, rubric, `rescored`) and every report.
 
@@ -9,53 +9,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
-use serde::Deserialize;
 
 use crate::cli::RescoreArgs;
-use crate::commands::finalize;
-use crate::commands::run::{cache_of, judge_dead, judge_phase, JudgePhase, ITEMS_FILE};
 use crate::error::{exit, UsageError};
 use crate::inputs::config::Config;
-use crate::inputs::evalset::{Item, Message};
+use crate::inputs::evalset::Item;
 use crate::inputs::rubric;
 use crate::inputs::secret::Redactor;
-use crate::manifest::{utc_now, DimensionEntry, FileRef, Manifest, ModelEntry, Rescored};
-use crate::provider::Client;
-use crate::records::{files, read_jsonl};
-use crate::runner::judging::JudgeModel;
-use crate::runner::Endpoint;
+use crate::manifest::{self, utc_now, FileRef, Manifest, ModelEntry, Rescored};
+use crate::plan::cache_of;
+use crate::records::{files, read_jsonl, ItemRecord};
+use crate::report::derive;
+use crate::runner::judge_phase::{judge_dead, judge_model, judge_phase, JudgePhase};
 use crate::score::judge::Prompts;
 
-/// An `items.jsonl` line: the rendered item as `run` stored it.
-#[derive(Deserialize)]
-struct StoredItem {
-    id: String,
-    #[serde(default)]
-    line: usize,
-    system: Option<String>,
-    #[serde(default)]
-    messages: Vec<Message>,
-    vars: Option<serde_json::Map<String, serde_json::Value>>,
-    category: Option<String>,
-    reference: Option<String>,
-    meta: Option<serde_json::Value>,
-}
-
-impl From<StoredItem> for Item {
-    fn from(s: StoredItem) -> Item {
-        Item {
-            id: s.id,
-            line: s.line,
-            system: s.system,
-            messages: s.messages,
-            vars: s.vars,
-            category: s.category,
-            reference: s.reference,
-            meta: s.meta,
-        }
-    }
-}
-
+/// Rescore the run directory of `args`. Returns the exit code.
 pub async fn run(
     args: RescoreArgs,
     env: &dyn Fn(&str) -> Option<String>,
@@ -64,16 +32,17 @@ pub async fn run(
     let dir = &args.dir;
     let usage = |e: anyhow::Error| UsageError::new(format!("{e:#}"));
     let mut manifest = Manifest::read(dir).map_err(usage)?;
-    let items_path = dir.join(ITEMS_FILE);
+    let items_path = dir.join(files::ITEMS);
     if !items_path.exists() {
         return Err(UsageError::new(format!(
-            "{}: no {ITEMS_FILE}, so the prompts the answers replied to are unknown; rescore needs a run \
+            "{}: no {}, so the prompts the answers replied to are unknown; rescore needs a run \
              directory written by `evalrun run` or `evalrun demo`",
-            dir.display()
+            dir.display(),
+            files::ITEMS
         ))
         .into());
     }
-    let items: Vec<Item> = read_jsonl::<StoredItem>(&items_path)
+    let items: Vec<Item> = read_jsonl::<ItemRecord>(&items_path)
         .map_err(usage)?
         .into_iter()
         .map(Item::from)
@@ -126,22 +95,15 @@ pub async fn run(
                 .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
                 .pop()
                 .expect("one model resolved");
-            cache = Some(cache_of(args.cache_dir.as_ref(), &config, args.no_cache));
+            cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
             Some(resolved)
         }
         None => None,
     };
     let judge_entry = judge.as_ref().map(ModelEntry::of);
-    let judge_model = match judge {
-        Some(m) => Some(JudgeModel {
-            endpoint: Endpoint {
-                client: Client::new(&m, redactor.clone()).map_err(usage)?,
-                model: m,
-            },
-            samples: judge_samples,
-        }),
-        None => None,
-    };
+    let judge_model = judge
+        .map(|m| judge_model(m, &redactor, judge_samples))
+        .transpose()?;
 
     // The old judge calls belong to the old scores.
     let judgements = dir.join(files::JUDGEMENTS);
@@ -172,22 +134,14 @@ pub async fn run(
         1
     };
     manifest.rubric = rubric_ref;
-    manifest.dimensions = rubric
-        .dimensions
-        .iter()
-        .map(|d| DimensionEntry {
-            id: d.id.clone(),
-            name: d.name.clone(),
-            scale: d.scale,
-        })
-        .collect();
+    manifest.dimensions = manifest::dimensions_of(&rubric);
     manifest.rescored = Some(Rescored {
         command_line,
         utc: utc_now(),
     });
     manifest.write(dir)?;
-    let (summary, ctx) = finalize::write_reports(dir, &manifest, None)?;
-    print!("{}", finalize::stdout_summary(dir, &summary, &ctx));
+    let (summary, ctx) = derive::write_reports(dir, &manifest, None)?;
+    print!("{}", derive::stdout_summary(dir, &summary, &ctx));
     if let Some(j) = &judge_name {
         if judge_dead(&tally) {
             eprintln!(

@@ -4,7 +4,9 @@
 pub mod config;
 pub mod evalset;
 pub mod item;
-pub mod makeup;
 pub mod persona;
 pub mod rubric;
 pub mod secret;
+
+/// `evalrun check`'s analysis moved to [`crate::check`]; kept at its old path.
+pub use crate::check as makeup;

@@ -23,6 +23,7 @@ use crate::stats::summary::Summary;
 mod charts;
 mod csv;
 mod decision;
+pub mod derive;
 mod json;
 mod markdown;
 mod terminal;

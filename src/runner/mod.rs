@@ -15,9 +15,13 @@
 //! asked again by `--resume`.
 
 pub mod cache;
+pub mod dry_run;
 pub mod interrupt;
+pub mod judge_phase;
 pub mod judging;
 pub mod limits;
+pub mod merge;
+pub mod pipeline;
 pub mod progress;
 pub mod resume;
 pub mod retry;

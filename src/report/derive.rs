@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
-use serde::Deserialize;
 
-use crate::commands::run::ITEMS_FILE;
+use crate::inputs::evalset::Role;
 use crate::manifest::Manifest;
-use crate::records::{files, read_jsonl, ResponseRecord, ScoreRecord};
+use crate::records::{files, read_jsonl, ItemRecord, ResponseRecord, ScoreRecord};
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase,
 };
@@ -180,24 +179,10 @@ fn unique_most_expensive(prices: impl Iterator<Item = (String, f64)>) -> Option<
     }
 }
 
-/// The part of an `items.jsonl` line the report needs.
-#[derive(Deserialize)]
-struct StoredItem {
-    id: String,
-    #[serde(default)]
-    messages: Vec<StoredMessage>,
-}
-
-#[derive(Deserialize)]
-struct StoredMessage {
-    role: String,
-    content: String,
-}
-
 /// The line of a prompt that tells a reader what was asked: the last non-empty line of the last user
 /// turn that is not a bare `[section]` heading (for the tutor prompts, the student's last reply).
-fn key_line(item: &StoredItem) -> String {
-    let Some(last) = item.messages.iter().rev().find(|m| m.role == "user") else {
+fn key_line(item: &ItemRecord) -> String {
+    let Some(last) = item.messages.iter().rev().find(|m| m.role == Role::User) else {
         return String::new();
     };
     last.content
@@ -216,8 +201,8 @@ fn is_heading(line: &str) -> bool {
 
 /// The lowest-scored answers per model (below the scale's top), lowest first, then by item id.
 fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
-    let items: Vec<StoredItem> = read_jsonl(&dir.join(ITEMS_FILE))?;
-    let items: BTreeMap<String, StoredItem> =
+    let items: Vec<ItemRecord> = read_jsonl(&dir.join(files::ITEMS))?;
+    let items: BTreeMap<String, ItemRecord> =
         items.into_iter().map(|i| (i.id.clone(), i)).collect();
     let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
     let outputs: BTreeMap<(String, String, u32), String> = responses

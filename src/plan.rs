@@ -1,0 +1,416 @@
+//! The plan: flags and files → a validated [`Plan`], before any request (DESIGN §1). Every input error
+//! is found here and reported as `FILE:LINE: …` (exit 2), as ripgrep turns low-level flags into a
+//! validated high-level plan. `run` builds it from its flags, `demo` from the shipped inputs; `check`,
+//! `merge` and `rescore` share its input paths and shard syntax.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::inputs::config::{Config, ResolvedModel};
+use crate::inputs::evalset::{self, Item};
+use crate::inputs::rubric::{self, Rubric};
+use crate::inputs::secret::Redactor;
+use crate::manifest::{self, utc_now, FileRef, Manifest, ModelEntry, Simulated};
+use crate::records::files;
+use crate::runner::cache::{self, Cache};
+use crate::score::judge::Prompts;
+
+/// A validated run: nothing left to check before sending.
+pub struct Plan {
+    pub config_ref: FileRef,
+    pub evalset_ref: FileRef,
+    pub rubric_ref: FileRef,
+    pub items: Vec<Item>,
+    pub rubric: Rubric,
+    pub models: Vec<ResolvedModel>,
+    pub baseline: String,
+    pub judge: Option<String>,
+    /// The judge, resolved like any model (its secrets read now); `None` = rule checks only.
+    pub judge_model: Option<ResolvedModel>,
+    pub judge_samples: u32,
+    /// The judge's templates (the rubric's or the built-in ones), validated; `None` without a judge.
+    pub prompts: Option<Prompts>,
+    pub out: PathBuf,
+    pub samples: u32,
+    pub concurrency: usize,
+    pub margin: f64,
+    pub limit: Option<usize>,
+    pub shard: Option<(usize, usize)>,
+    pub quiet: bool,
+    pub redactor: Redactor,
+    pub simulated: Option<Simulated>,
+    pub command_line: String,
+    /// Continue the run in `out` (`--resume`).
+    pub resume: bool,
+    /// `--dry-run`: print what would be sent, send nothing.
+    pub dry_run: bool,
+    /// `--max-cost`: stop sending before the spend would pass this.
+    pub max_cost: Option<f64>,
+    /// The response cache; `None` (the demo) neither reads nor writes one.
+    pub cache: Option<Arc<Cache>>,
+}
+
+/// Eval set and rubric, loaded, validated and rendered.
+pub struct Inputs {
+    pub evalset_path: PathBuf,
+    pub rubric_path: PathBuf,
+    pub items: Vec<Item>,
+    pub rubric: Rubric,
+}
+
+/// Load the eval set and the rubric and render every `vars` item through the rubric's templates.
+pub fn load_inputs(evalset_path: &Path, rubric_path: &Path) -> Result<Inputs, UsageError> {
+    let rubric = rubric::load(rubric_path)?;
+    let mut items = evalset::load(evalset_path)?;
+    for item in &mut items {
+        rubric
+            .render(item)
+            .map_err(|e| UsageError::at(evalset_path, item.line, e))?;
+    }
+    Ok(Inputs {
+        evalset_path: evalset_path.to_path_buf(),
+        rubric_path: rubric_path.to_path_buf(),
+        items,
+        rubric,
+    })
+}
+
+/// `--evalset` / `--rubric`, else the configuration's `[run]` entry (relative to the config's folder).
+pub fn input_path(
+    flag: Option<&PathBuf>,
+    from_config: Option<&PathBuf>,
+    config: &Config,
+    what: &str,
+) -> Result<PathBuf, UsageError> {
+    match (flag, from_config) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(p)) if p.is_absolute() => Ok(p.clone()),
+        (None, Some(p)) => Ok(config.base_dir().join(p)),
+        (None, None) => Err(UsageError::new(format!(
+            "no {what}: pass --{what} FILE or set [run].{what} in {}",
+            config.path.display()
+        ))),
+    }
+}
+
+/// The response cache of `--cache-dir`, else `.evalrun-cache/` beside the configuration file, when
+/// `--cache` turns it on (`None`: no cache file is read or written); read unless `--no-cache`.
+pub fn cache_of(
+    on: bool,
+    cache_dir: Option<&PathBuf>,
+    config: &Config,
+    no_cache: bool,
+) -> Option<Arc<Cache>> {
+    if !on {
+        return None;
+    }
+    let dir = cache_dir
+        .cloned()
+        .unwrap_or_else(|| config.base_dir().join(cache::DEFAULT_DIR));
+    Some(Arc::new(Cache::new(dir, !no_cache)))
+}
+
+/// Parse `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--shard {s}: expected K/N with 1 ≤ K ≤ N, e.g. 1/4"
+        ))
+    };
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+impl Plan {
+    /// Build the plan from command-line flags; `env` reads environment variables (tests pass their own).
+    pub fn from_args(
+        args: &RunArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        command_line: String,
+    ) -> Result<Plan, UsageError> {
+        if args.resume && args.out.is_none() {
+            return Err(UsageError::new(
+                "--resume continues the run in --out DIR: name the run directory",
+            ));
+        }
+        let config = Config::load(&args.config)?;
+        let evalset_path = input_path(
+            args.evalset.as_ref(),
+            config.run.evalset.as_ref(),
+            &config,
+            "evalset",
+        )?;
+        let rubric_path = input_path(
+            args.rubric.as_ref(),
+            config.run.rubric.as_ref(),
+            &config,
+            "rubric",
+        )?;
+        let judge = args
+            .judge
+            .clone()
+            .or_else(|| config.run.judge.clone())
+            .filter(|j| j != "none");
+        let config_ref =
+            FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
+        let out = args.out.clone().unwrap_or_else(default_out_dir);
+        let cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
+        let baseline = args
+            .baseline
+            .clone()
+            .or_else(|| config.run.baseline.clone());
+        if !args.resume && holds_a_run(&out) {
+            return Err(UsageError::new(format!(
+                "{} already holds a run; choose a new --out, or pass --resume to continue it",
+                out.display()
+            )));
+        }
+        let mut plan = Plan::build(PlanParts {
+            config,
+            config_ref,
+            evalset_path,
+            rubric_path,
+            model_names: args.models.clone(),
+            baseline,
+            judge,
+            judge_samples: args.judge_samples,
+            out,
+            samples: args.samples,
+            concurrency: args.concurrency,
+            margin: args.margin,
+            limit: args.limit,
+            shard: args.shard.as_deref().map(parse_shard).transpose()?,
+            quiet: args.quiet,
+            simulated: None,
+            command_line,
+            env,
+        })?;
+        plan.resume = args.resume;
+        plan.dry_run = args.dry_run;
+        plan.cache = cache;
+        if let Some(x) = args.max_cost {
+            check_max_cost(x, &plan.models)?;
+            plan.max_cost = Some(x);
+        }
+        Ok(plan)
+    }
+
+    pub fn build(p: PlanParts<'_>) -> Result<Plan, UsageError> {
+        if p.model_names.is_empty() {
+            return Err(UsageError::new("--models: name at least one model"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &p.model_names {
+            if !seen.insert(m) {
+                return Err(UsageError::new(format!("--models: `{m}` is listed twice")));
+            }
+            p.config.model(m)?;
+        }
+        if p.samples == 0 {
+            return Err(UsageError::new("--samples must be at least 1"));
+        }
+        if p.judge_samples == 0 {
+            return Err(UsageError::new("--judge-samples must be at least 1"));
+        }
+        if p.judge_samples > 1 && p.judge.is_none() {
+            return Err(UsageError::new(
+                "--judge-samples needs a judge: pass --judge NAME or set [run].judge",
+            ));
+        }
+        if p.concurrency == 0 {
+            return Err(UsageError::new("--concurrency must be at least 1"));
+        }
+        if !(p.margin.is_finite() && p.margin >= 0.0) {
+            return Err(UsageError::new(format!(
+                "--margin must be ≥ 0, got {}",
+                p.margin
+            )));
+        }
+        let baseline = p.baseline.unwrap_or_else(|| p.model_names[0].clone());
+        if !p.model_names.contains(&baseline) {
+            return Err(UsageError::new(format!(
+                "baseline `{baseline}` is not one of --models ({}); add it or pick another with --baseline",
+                p.model_names.join(", ")
+            )));
+        }
+        let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
+        let mut items = inputs.items;
+        // `--limit` first, then `--shard`: the shards of a limited run are the limited run, split.
+        if let Some(limit) = p.limit {
+            items.truncate(limit);
+        }
+        if let Some((k, n)) = p.shard {
+            items = shard_of(items, k, n);
+        }
+        if items.is_empty() {
+            return Err(UsageError::in_file(
+                &p.evalset_path,
+                "no items to run (after --limit/--shard)",
+            ));
+        }
+        let mut redactor = Redactor::default();
+        let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
+        let judge_model = match &p.judge {
+            Some(j) => p
+                .config
+                .resolve(std::slice::from_ref(j), p.env, &mut redactor)
+                .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
+                .pop(),
+            None => None,
+        };
+        let prompts = match &p.judge {
+            Some(_) => Some(
+                Prompts::of(&inputs.rubric).map_err(|e| UsageError::in_file(&p.rubric_path, e))?,
+            ),
+            None => None,
+        };
+        let hash = |path: &Path| FileRef::of(path).map_err(|e| UsageError::new(format!("{e:#}")));
+        Ok(Plan {
+            config_ref: p.config_ref,
+            evalset_ref: hash(&p.evalset_path)?,
+            rubric_ref: hash(&p.rubric_path)?,
+            items,
+            rubric: inputs.rubric,
+            models,
+            baseline,
+            judge: p.judge,
+            judge_model,
+            judge_samples: p.judge_samples,
+            prompts,
+            out: p.out,
+            samples: p.samples,
+            concurrency: p.concurrency,
+            margin: p.margin,
+            limit: p.limit,
+            shard: p.shard,
+            quiet: p.quiet,
+            redactor,
+            simulated: p.simulated,
+            command_line: p.command_line,
+            resume: false,
+            dry_run: false,
+            max_cost: None,
+            cache: None,
+        })
+    }
+
+    /// The manifest of this plan's run, started at `started`.
+    pub fn manifest(&self, started: String) -> Manifest {
+        Manifest {
+            tool: "evalrun".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            run_id: self
+                .out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| started.clone()),
+            command_line: self.command_line.clone(),
+            started_utc: started,
+            finished_utc: None,
+            config: self.config_ref.clone(),
+            evalset: self.evalset_ref.clone(),
+            rubric: self.rubric_ref.clone(),
+            items: self.items.len(),
+            models: self.models.iter().map(ModelEntry::of).collect(),
+            baseline: Some(self.baseline.clone()),
+            judge: self.judge.clone(),
+            judge_model: self.judge_model.as_ref().map(ModelEntry::of),
+            samples: self.samples,
+            judge_samples: self.judge_samples,
+            limit: self.limit,
+            shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
+            margin: self.margin,
+            dimensions: manifest::dimensions_of(&self.rubric),
+            simulated: self.simulated.clone(),
+            resumed_utc: Vec::new(),
+            interrupted_utc: None,
+            rescored: None,
+        }
+    }
+}
+
+/// Items whose index (0-based, in eval-set order) mod `n` is `k` − 1.
+pub fn shard_of<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, it)| it)
+        .collect()
+}
+
+/// Whether `dir` already holds records of a run.
+pub fn holds_a_run(dir: &Path) -> bool {
+    dir.join(files::RESPONSES)
+        .metadata()
+        .map(|m| m.len() > 0)
+        .unwrap_or(false)
+}
+
+/// The parts a plan is built from, whether they come from flags (`run`) or are assembled (`demo`).
+pub struct PlanParts<'a> {
+    pub config: Config,
+    pub config_ref: FileRef,
+    pub evalset_path: PathBuf,
+    pub rubric_path: PathBuf,
+    pub model_names: Vec<String>,
+    pub baseline: Option<String>,
+    pub judge: Option<String>,
+    /// `--judge-samples`.
+    pub judge_samples: u32,
+    pub out: PathBuf,
+    pub samples: u32,
+    pub concurrency: usize,
+    pub margin: f64,
+    pub limit: Option<usize>,
+    pub shard: Option<(usize, usize)>,
+    pub quiet: bool,
+    pub simulated: Option<Simulated>,
+    pub command_line: String,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+fn default_out_dir() -> PathBuf {
+    // RFC 3339 with ':' replaced, so the folder name is valid on every file system.
+    PathBuf::from("reports/runs").join(utc_now().replace(':', "-"))
+}
+
+/// `--max-cost X` needs a number ≥ 0 and every model's prices (0 is a price; unknown is not).
+fn check_max_cost(x: f64, models: &[ResolvedModel]) -> Result<(), UsageError> {
+    if !(x.is_finite() && x >= 0.0) {
+        return Err(UsageError::new(format!(
+            "--max-cost must be a number ≥ 0, got {x}"
+        )));
+    }
+    for m in models {
+        if m.config.price_input_per_1k.is_none() || m.config.price_output_per_1k.is_none() {
+            return Err(UsageError::new(format!(
+                "--max-cost needs prices for model `{}`: set price_input_per_1k and price_output_per_1k in [models.\"{}\"] (0 for a free endpoint)",
+                m.name, m.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(parse_shard("1/2").unwrap(), (1, 2));
+        assert!(parse_shard("0/2").is_err());
+        assert!(parse_shard("3/2").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+}

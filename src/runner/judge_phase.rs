@@ -1,0 +1,107 @@
+//! The judge phase: every recorded answer scored again (rules, reference metrics, the judge's grades)
+//! and each candidate compared with the baseline (GSB in both orders). `run` calls it after answering,
+//! `rescore` on a finished run.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::error::UsageError;
+use crate::inputs::config::ResolvedModel;
+use crate::inputs::evalset::Item;
+use crate::inputs::rubric::Rubric;
+use crate::inputs::secret::Redactor;
+use crate::provider::Client;
+use crate::records::{files, read_jsonl, JudgementRecord, ResponseRecord};
+use crate::runner::cache::Cache;
+use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
+use crate::runner::store::Store;
+use crate::runner::Endpoint;
+use crate::score::judge::Prompts;
+
+/// The judge model ready to call: its client (secrets redacted by `redactor`) and samples per call.
+pub fn judge_model(
+    model: ResolvedModel,
+    redactor: &Redactor,
+    samples: u32,
+) -> Result<JudgeModel, UsageError> {
+    Ok(JudgeModel {
+        endpoint: Endpoint {
+            client: Client::new(&model, redactor.clone())
+                .map_err(|e| UsageError::new(format!("{e:#}")))?,
+            model,
+        },
+        samples,
+    })
+}
+
+/// Every judge call failed in transport and no reply came from the records or the cache: the judge is
+/// as dead as a model whose every request failed.
+pub fn judge_dead(t: &JudgeTally) -> bool {
+    t.calls > 0 && t.call_errors == t.calls && t.reused + t.cached == 0
+}
+
+/// What the judge phase runs on: a run directory whose `responses.jsonl` is complete.
+pub struct JudgePhase<'a> {
+    pub dir: &'a Path,
+    pub rubric: Arc<Rubric>,
+    pub prompts: Arc<Prompts>,
+    pub items: Arc<Vec<Item>>,
+    /// Models in report order.
+    pub models: Vec<String>,
+    pub baseline: Option<String>,
+    /// `None`: rules and reference metrics only (pairs need a judge, so `pairwise.jsonl` is emptied).
+    pub judge: Option<JudgeModel>,
+    pub concurrency: usize,
+    pub quiet: bool,
+    /// `--resume`: judge calls with a reply in `judgements.jsonl` are not asked again.
+    pub resume: bool,
+    /// The response cache, for judge calls.
+    pub cache: Option<Arc<Cache>>,
+}
+
+/// Score every recorded response again (rules, reference metrics, judge) and compare candidates with
+/// the baseline: judgements are appended as they return, then `scores.jsonl` and `pairwise.jsonl` are
+/// replaced by the new records in one step each. Used by `run` (after answering) and `rescore`. With
+/// `resume`, a judge phase that was cut short continues: recorded replies are reused, only missing or
+/// failed calls are sent.
+pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
+    let responses: Vec<ResponseRecord> = read_jsonl(&p.dir.join(files::RESPONSES))?;
+    let recorded: Vec<JudgementRecord> = if p.resume {
+        read_jsonl(&p.dir.join(files::JUDGEMENTS))?
+    } else {
+        Vec::new()
+    };
+    let store = Store::open(p.dir)?;
+    let outcome = judging::judge_all(JudgeJob {
+        rubric: p.rubric,
+        prompts: p.prompts,
+        items: p.items,
+        responses,
+        models: p.models,
+        baseline: p.baseline,
+        judge: p.judge,
+        global_concurrency: p.concurrency,
+        sink: store.sink(),
+        quiet: p.quiet,
+        recorded,
+        cache: p.cache,
+    })
+    .await;
+    store.close()?;
+    let t = &outcome.tally;
+    if t.reused + t.cached > 0 {
+        eprintln!(
+            "evalrun: judge: {} repl{} reused from {}, {} from the response cache, {} call(s) sent",
+            t.reused,
+            if t.reused == 1 { "y" } else { "ies" },
+            files::JUDGEMENTS,
+            t.cached,
+            t.calls
+        );
+    }
+    judging::replace_jsonl(&p.dir.join(files::SCORES), &outcome.scores)?;
+    judging::replace_jsonl(&p.dir.join(files::PAIRWISE), &outcome.pairs)?;
+    Ok(outcome.tally)
+}
