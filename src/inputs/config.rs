@@ -375,41 +375,73 @@ fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
     ))
 }
 
+/// What makes a `[models.NAME]` table unusable (the caller prefixes `FILE: [models.NAME]: `).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelConfigError {
+    #[error("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")")]
+    OpenaiNeedsBaseUrl,
+    #[error("provider \"openai\" needs model (the `model` field sent to the server)")]
+    OpenaiNeedsModel,
+    #[error("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only")]
+    OpenaiSecretKey,
+    #[error("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)")]
+    QianfanNeedsEndpoint,
+    #[error("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)")]
+    QianfanNeedsKeys,
+    #[error("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only")]
+    QianfanCompletions,
+    #[error("endpoint = {0:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")")]
+    BadEndpoint(String),
+    /// A request parameter Qianfan v1 would refuse (see [`qianfan_params_problem`]).
+    #[error("{0}")]
+    QianfanParams(String),
+    #[error("{key} must be positive, got {value}")]
+    Timeout { key: &'static str, value: f64 },
+    #[error("rps must be a positive number, got {0}")]
+    Rps(f64),
+    #[error("tpm must be positive")]
+    Tpm,
+    #[error("max_answer_bytes must be at least 1")]
+    MaxAnswerBytes,
+    #[error("concurrency must be at least 1")]
+    Concurrency,
+    #[error("timeout_s must be positive, got {0}")]
+    TimeoutS(f64),
+    #[error("{key} must be ≥ 0, got {value}")]
+    Price { key: &'static str, value: f64 },
+}
+
 impl ModelConfig {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ModelConfigError> {
+        use ModelConfigError as E;
         match self.provider {
             ProviderKind::Openai => {
                 if self.base_url.is_none() {
-                    return Err(
-                        "provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")"
-                            .into(),
-                    );
+                    return Err(E::OpenaiNeedsBaseUrl);
                 }
                 if self.model.is_none() {
-                    return Err(
-                        "provider \"openai\" needs model (the `model` field sent to the server)"
-                            .into(),
-                    );
+                    return Err(E::OpenaiNeedsModel);
                 }
                 if self.secret_key_env.is_some() {
-                    return Err("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only".into());
+                    return Err(E::OpenaiSecretKey);
                 }
             }
             ProviderKind::Qianfan => {
                 if self.endpoint.is_none() {
-                    return Err("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)".into());
+                    return Err(E::QianfanNeedsEndpoint);
                 }
                 if self.api_key_env.is_none() || self.secret_key_env.is_none() {
-                    return Err("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)".into());
+                    return Err(E::QianfanNeedsKeys);
                 }
                 if self.api == Api::Completions {
-                    return Err("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only".into());
+                    return Err(E::QianfanCompletions);
                 }
                 let endpoint = self.endpoint.as_deref().unwrap_or_default();
                 if endpoint.trim().is_empty() || endpoint.contains(['/', '?', '#', ' ']) {
-                    return Err(format!("endpoint = {endpoint:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")"));
+                    return Err(E::BadEndpoint(endpoint.to_string()));
                 }
-                qianfan_params_problem(&self.params, qianfan_endpoint(endpoint).known)?;
+                qianfan_params_problem(&self.params, qianfan_endpoint(endpoint).known)
+                    .map_err(E::QianfanParams)?;
             }
         }
         for (key, v) in [
@@ -417,39 +449,36 @@ impl ModelConfig {
             ("first_token_timeout_s", self.first_token_timeout_s),
             ("idle_timeout_s", self.idle_timeout_s),
         ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(format!("{key} must be positive, got {v}"));
+            if let Some(value) = v {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(E::Timeout { key, value });
                 }
             }
         }
         if let Some(rps) = self.rps {
             if !(rps.is_finite() && rps > 0.0) {
-                return Err(format!("rps must be a positive number, got {rps}"));
+                return Err(E::Rps(rps));
             }
         }
         if self.tpm == Some(0) {
-            return Err("tpm must be positive".into());
+            return Err(E::Tpm);
         }
         if self.max_answer_bytes == 0 {
-            return Err("max_answer_bytes must be at least 1".into());
+            return Err(E::MaxAnswerBytes);
         }
         if self.concurrency == 0 {
-            return Err("concurrency must be at least 1".into());
+            return Err(E::Concurrency);
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
-            return Err(format!(
-                "timeout_s must be positive, got {}",
-                self.timeout_s
-            ));
+            return Err(E::TimeoutS(self.timeout_s));
         }
-        for (k, p) in [
+        for (key, p) in [
             ("price_input_per_1k", self.price_input_per_1k),
             ("price_output_per_1k", self.price_output_per_1k),
         ] {
-            if let Some(p) = p {
-                if !(p.is_finite() && p >= 0.0) {
-                    return Err(format!("{k} must be ≥ 0, got {p}"));
+            if let Some(value) = p {
+                if !(value.is_finite() && value >= 0.0) {
+                    return Err(E::Price { key, value });
                 }
             }
         }
