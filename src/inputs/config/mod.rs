@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::UsageError;
 use crate::inputs::secret::{Redactor, Secret};
 
+mod qianfan;
+
+pub use qianfan::{
+    qianfan_endpoint, qianfan_params_problem, QianfanEndpoint, QianfanModel, QIANFAN_MODELS,
+};
+
 /// Qianfan v1's public base URL (PROTOCOLS.md §1.1); `QIANFAN_BASE_URL` overrides it, as in Baidu's SDK.
 pub const QIANFAN_DEFAULT_BASE_URL: &str = "https://aip.baidubce.com";
 
@@ -379,41 +385,73 @@ fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
     ))
 }
 
+/// What makes a `[models.NAME]` table unusable (the caller prefixes `FILE: [models.NAME]: `).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelConfigError {
+    #[error("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")")]
+    OpenaiNeedsBaseUrl,
+    #[error("provider \"openai\" needs model (the `model` field sent to the server)")]
+    OpenaiNeedsModel,
+    #[error("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only")]
+    OpenaiSecretKey,
+    #[error("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)")]
+    QianfanNeedsEndpoint,
+    #[error("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)")]
+    QianfanNeedsKeys,
+    #[error("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only")]
+    QianfanCompletions,
+    #[error("endpoint = {0:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")")]
+    BadEndpoint(String),
+    /// A request parameter Qianfan v1 would refuse (see [`qianfan_params_problem`]).
+    #[error("{0}")]
+    QianfanParams(String),
+    #[error("{key} must be positive, got {value}")]
+    Timeout { key: &'static str, value: f64 },
+    #[error("rps must be a positive number, got {0}")]
+    Rps(f64),
+    #[error("tpm must be positive")]
+    Tpm,
+    #[error("max_answer_bytes must be at least 1")]
+    MaxAnswerBytes,
+    #[error("concurrency must be at least 1")]
+    Concurrency,
+    #[error("timeout_s must be positive, got {0}")]
+    TimeoutS(f64),
+    #[error("{key} must be ≥ 0, got {value}")]
+    Price { key: &'static str, value: f64 },
+}
+
 impl ModelConfig {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ModelConfigError> {
+        use ModelConfigError as E;
         match self.provider {
             ProviderKind::Openai => {
                 if self.base_url.is_none() {
-                    return Err(
-                        "provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")"
-                            .into(),
-                    );
+                    return Err(E::OpenaiNeedsBaseUrl);
                 }
                 if self.model.is_none() {
-                    return Err(
-                        "provider \"openai\" needs model (the `model` field sent to the server)"
-                            .into(),
-                    );
+                    return Err(E::OpenaiNeedsModel);
                 }
                 if self.secret_key_env.is_some() {
-                    return Err("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only".into());
+                    return Err(E::OpenaiSecretKey);
                 }
             }
             ProviderKind::Qianfan => {
                 if self.endpoint.is_none() {
-                    return Err("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)".into());
+                    return Err(E::QianfanNeedsEndpoint);
                 }
                 if self.api_key_env.is_none() || self.secret_key_env.is_none() {
-                    return Err("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)".into());
+                    return Err(E::QianfanNeedsKeys);
                 }
                 if self.api == Api::Completions {
-                    return Err("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only".into());
+                    return Err(E::QianfanCompletions);
                 }
                 let endpoint = self.endpoint.as_deref().unwrap_or_default();
                 if endpoint.trim().is_empty() || endpoint.contains(['/', '?', '#', ' ']) {
-                    return Err(format!("endpoint = {endpoint:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")"));
+                    return Err(E::BadEndpoint(endpoint.to_string()));
                 }
-                qianfan_params_problem(&self.params, qianfan_endpoint(endpoint).known)?;
+                qianfan_params_problem(&self.params, qianfan_endpoint(endpoint).known)
+                    .map_err(E::QianfanParams)?;
             }
         }
         for (key, v) in [
@@ -421,39 +459,36 @@ impl ModelConfig {
             ("first_token_timeout_s", self.first_token_timeout_s),
             ("idle_timeout_s", self.idle_timeout_s),
         ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(format!("{key} must be positive, got {v}"));
+            if let Some(value) = v {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(E::Timeout { key, value });
                 }
             }
         }
         if let Some(rps) = self.rps {
             if !(rps.is_finite() && rps > 0.0) {
-                return Err(format!("rps must be a positive number, got {rps}"));
+                return Err(E::Rps(rps));
             }
         }
         if self.tpm == Some(0) {
-            return Err("tpm must be positive".into());
+            return Err(E::Tpm);
         }
         if self.max_answer_bytes == 0 {
-            return Err("max_answer_bytes must be at least 1".into());
+            return Err(E::MaxAnswerBytes);
         }
         if self.concurrency == 0 {
-            return Err("concurrency must be at least 1".into());
+            return Err(E::Concurrency);
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
-            return Err(format!(
-                "timeout_s must be positive, got {}",
-                self.timeout_s
-            ));
+            return Err(E::TimeoutS(self.timeout_s));
         }
-        for (k, p) in [
+        for (key, p) in [
             ("price_input_per_1k", self.price_input_per_1k),
             ("price_output_per_1k", self.price_output_per_1k),
         ] {
-            if let Some(p) = p {
-                if !(p.is_finite() && p >= 0.0) {
-                    return Err(format!("{k} must be ≥ 0, got {p}"));
+            if let Some(value) = p {
+                if !(value.is_finite() && value >= 0.0) {
+                    return Err(E::Price { key, value });
                 }
             }
         }
@@ -466,178 +501,6 @@ impl ModelConfig {
             .iter()
             .find_map(|k| self.params.get(*k).and_then(|v| v.as_u64()))
     }
-}
-
-/// A Qianfan v1 model the SDK knows by name (PROTOCOLS.md §1.2), with the limits evalrun checks
-/// before sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QianfanModel {
-    /// Names accepted in `endpoint`, matched case-insensitively (the first is the SDK's).
-    pub names: &'static [&'static str],
-    /// The path segment after `…/wenxinworkshop/chat/`.
-    pub segment: &'static str,
-    /// Characters of system + messages the service accepts, when known.
-    pub max_input_chars: Option<usize>,
-    /// Largest `max_output_tokens`, when known.
-    pub max_output_tokens: Option<u64>,
-}
-
-/// PROTOCOLS.md §1.2 (SDK `_local_models`); output ranges from §1.3.
-pub const QIANFAN_MODELS: &[QianfanModel] = &[
-    QianfanModel {
-        names: &["ERNIE-4.0-8K", "ERNIE-Bot-4", "ERNIE-4.0", "ERNIE 4.0"],
-        segment: "completions_pro",
-        max_input_chars: Some(20000),
-        max_output_tokens: Some(2048),
-    },
-    QianfanModel {
-        names: &["ERNIE-3.5-8K", "ERNIE-Bot", "ERNIE-3.5", "ERNIE 3.5"],
-        segment: "completions",
-        max_input_chars: Some(20000),
-        max_output_tokens: Some(2048),
-    },
-    QianfanModel {
-        names: &["ERNIE-Speed-8K", "ERNIE-Speed", "ERNIE Speed"],
-        segment: "ernie_speed",
-        max_input_chars: Some(11200),
-        max_output_tokens: Some(2048),
-    },
-    QianfanModel {
-        names: &["ERNIE-Speed-128K"],
-        segment: "ernie-speed-128k",
-        max_input_chars: Some(507904),
-        max_output_tokens: Some(4096),
-    },
-    QianfanModel {
-        names: &["ERNIE-Lite-8K", "ERNIE-Lite-8K-0308", "ERNIE-Lite"],
-        segment: "ernie-lite-8k",
-        max_input_chars: Some(11200),
-        max_output_tokens: Some(2048),
-    },
-    QianfanModel {
-        names: &["ERNIE-Lite-8K-0922", "ERNIE-Bot-turbo"],
-        segment: "eb-instant",
-        max_input_chars: Some(11200),
-        max_output_tokens: Some(2048),
-    },
-    QianfanModel {
-        names: &["ERNIE-4.0-Turbo-8K"],
-        segment: "ernie-4.0-turbo-8k",
-        max_input_chars: None,
-        max_output_tokens: None,
-    },
-    QianfanModel {
-        names: &["ERNIE-4.0-8K-Latest"],
-        segment: "ernie-4.0-8k-latest",
-        max_input_chars: None,
-        max_output_tokens: None,
-    },
-    QianfanModel {
-        names: &["ERNIE-3.5-128K"],
-        segment: "ernie-3.5-128k",
-        max_input_chars: None,
-        max_output_tokens: None,
-    },
-    QianfanModel {
-        names: &["ERNIE-Speed-Pro-128K"],
-        segment: "ernie-speed-pro-128k",
-        max_input_chars: None,
-        max_output_tokens: None,
-    },
-    QianfanModel {
-        names: &["ERNIE-Tiny-8K"],
-        segment: "ernie-tiny-8k",
-        max_input_chars: None,
-        max_output_tokens: None,
-    },
-];
-
-/// Where a Qianfan v1 `endpoint` value points: a known model name maps to its segment, a known
-/// segment is itself, anything else is a custom (e.g. fine-tuned) deployment's own segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QianfanEndpoint {
-    pub segment: String,
-    pub known: Option<&'static QianfanModel>,
-}
-
-pub fn qianfan_endpoint(endpoint: &str) -> QianfanEndpoint {
-    let e = endpoint.trim();
-    let known = QIANFAN_MODELS
-        .iter()
-        .find(|m| m.segment == e || m.names.iter().any(|n| n.eq_ignore_ascii_case(e)));
-    QianfanEndpoint {
-        segment: known.map_or_else(|| e.to_string(), |m| m.segment.to_string()),
-        known,
-    }
-}
-
-/// The request parameters Qianfan v1 would refuse with error 336003 (PROTOCOLS.md §1.3), found
-/// before anything is sent. The message names the parameter and the accepted range.
-pub fn qianfan_params_problem(
-    params: &serde_json::Map<String, serde_json::Value>,
-    model: Option<&QianfanModel>,
-) -> Result<(), String> {
-    use serde_json::Value;
-    let number = |key: &str, ok: &dyn Fn(f64) -> bool, range: &str| -> Result<(), String> {
-        match params.get(key) {
-            None => Ok(()),
-            Some(v) => match v.as_f64() {
-                Some(x) if ok(x) => Ok(()),
-                _ => Err(format!(
-                    "params.{key} = {v}: Qianfan v1 accepts {key} in {range} (anything else is refused with error 336003)"
-                )),
-            },
-        }
-    };
-    for key in ["messages", "system", "stream"] {
-        if params.contains_key(key) {
-            return Err(format!(
-                "params.{key}: evalrun sets `{key}` from the eval set; remove it from params"
-            ));
-        }
-    }
-    for key in ["max_tokens", "max_completion_tokens"] {
-        if params.contains_key(key) {
-            return Err(format!(
-                "params.{key}: Qianfan v1 calls this max_output_tokens"
-            ));
-        }
-    }
-    number("temperature", &|x| x > 0.0 && x <= 1.0, "(0, 1.0]")?;
-    number("top_p", &|x| (0.0..=1.0).contains(&x), "[0, 1.0]")?;
-    number("penalty_score", &|x| (1.0..=2.0).contains(&x), "[1.0, 2.0]")?;
-    if let Some(v) = params.get("max_output_tokens") {
-        let max = model.and_then(|m| m.max_output_tokens);
-        let ok = v
-            .as_u64()
-            .is_some_and(|n| n >= 2 && max.is_none_or(|m| n <= m));
-        if !ok {
-            let range = match (max, model) {
-                (Some(m), Some(model)) => format!("[2, {m}] for {}", model.names[0]),
-                _ => "[2, …]".to_string(),
-            };
-            return Err(format!(
-                "params.max_output_tokens = {v}: Qianfan v1 accepts a whole number in {range}"
-            ));
-        }
-    }
-    if let Some(v) = params.get("stop") {
-        let ok = match v {
-            Value::Array(items) => {
-                items.len() <= 4
-                    && items
-                        .iter()
-                        .all(|s| s.as_str().is_some_and(|s| s.chars().count() <= 20))
-            }
-            _ => false,
-        };
-        if !ok {
-            return Err(format!(
-                "params.stop = {v}: Qianfan v1 accepts a list of at most 4 strings of at most 20 characters"
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
