@@ -599,7 +599,14 @@ mod tests {
     #[test]
     fn conversations_qianfan_would_refuse_are_bad_requests_naming_messages() {
         let w = wire("ERNIE-Speed", "");
-        let cases: [(&[Message], &str); 4] = [
+        let cases: [(&[Message], &str); 5] = [
+            (
+                &[
+                    msg(Role::Assistant, "Hello! What did you do today?"),
+                    msg(Role::User, "I go to park."),
+                ],
+                "requires the conversation to open with a user turn",
+            ),
             (
                 &[msg(Role::User, "a"), msg(Role::Assistant, "b")],
                 "odd number of messages",
