@@ -31,6 +31,9 @@ pub struct JudgeConfig {
     pub prices: Prices,
 }
 
+/// (candidate, reference, item_id).
+type PairKey = (String, String, String);
+
 #[derive(Debug, Default, Clone)]
 struct CallCounts {
     grade_calls: usize,
@@ -48,10 +51,10 @@ pub struct JudgeBuilder {
     /// (model, item, sample) → (judge score before caps, Some if judged; judge_error set; samples).
     scores: BTreeMap<(String, String, u32), ScoreFacts>,
     /// (candidate, reference, item) with a pairwise line, and (first, second) of each.
-    pairs: BTreeMap<(String, String, String), (Option<String>, Option<String>)>,
+    pairs: BTreeMap<PairKey, (Option<String>, Option<String>)>,
     calls: BTreeMap<String, CallCounts>,
     /// (candidate, reference, item) with a pair call.
-    pair_items_asked: BTreeSet<(String, String, String)>,
+    pair_items_asked: BTreeSet<PairKey>,
     n_calls: usize,
     n_call_errors: usize,
     decisive: usize,
