@@ -257,8 +257,8 @@ impl JudgeBuilder {
                 prompt_tokens: self.prompt_tokens,
                 completion_tokens: self.completion_tokens,
                 total,
-                per_item: total.and_then(|t| ratio_f(t, graded as f64)),
-                per_1k_tokens: total.and_then(|t| ratio_f(t * 1000.0, tokens)),
+                per_item: total.and_then(|t| super::describe::ratio(t, graded as f64)),
+                per_1k_tokens: total.and_then(|t| super::describe::ratio(t * 1000.0, tokens)),
             },
             methods: methods(),
         })
@@ -266,15 +266,7 @@ impl JudgeBuilder {
 }
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
-    ratio_f(a as f64, b as f64)
-}
-
-fn ratio_f(a: f64, b: f64) -> Option<f64> {
-    if b == 0.0 {
-        None
-    } else {
-        finite(a / b)
-    }
+    super::describe::ratio(a as f64, b as f64)
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
