@@ -117,7 +117,10 @@ fn report_shows_the_whole_comparison_as_simulated() {
             assert!(m["rules"][rule]["pass_rate"].is_number(), "{model} {rule}");
         }
         if *model != "ernie-speed" {
-            assert_eq!(summary["gsb"][model]["baseline"], "ernie-speed", "{model}");
+            assert_eq!(
+                summary["gsb"]["ernie-speed"][model]["baseline"], "ernie-speed",
+                "{model}"
+            );
         }
     }
     for section in [

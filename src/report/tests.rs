@@ -382,12 +382,37 @@ pub(super) fn summary() -> Summary {
         },
         warnings: vec!["p99 with n < 100 is the maximum".into()],
         models,
-        paired: BTreeMap::from([("ernie-speed".to_string(), paired_map)]),
+        paired: BTreeMap::from([
+            ("ernie-speed".to_string(), paired_map),
+            ("ernie-4.0".to_string(), flagship_paired(margin)),
+        ]),
         ranking: Ranking::default(),
         gsb: BTreeMap::from([("ernie-speed".to_string(), gsb_map)]),
         judge: Some(judge_diagnostics()),
         reference_metrics: BTreeMap::new(),
     }
+}
+
+/// The fine-tune against the flagship: not worse on adherence, better on suggestion.
+fn flagship_paired(margin: f64) -> BTreeMap<String, BTreeMap<String, PairedStats>> {
+    BTreeMap::from([(
+        "ernie-speed-sft".to_string(),
+        BTreeMap::from([
+            (
+                "adherence".to_string(),
+                paired(47, 0.04, -0.05, 0.13, 0.38, 0.76, 0.13, margin),
+            ),
+            (
+                "reply".to_string(),
+                paired(47, 0.12, -0.02, 0.26, 0.09, 0.27, 0.2, margin),
+            ),
+            (
+                "suggestion".to_string(),
+                paired(47, 0.26, 0.08, 0.44, 0.004, 0.012, 0.25, margin),
+            ),
+            ("analysis".to_string(), empty_paired()),
+        ]),
+    )])
 }
 
 fn judge_model(
@@ -904,7 +929,7 @@ fn markdown_report() {
         **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis.
 
         - Against the baseline `ernie-speed`: significantly better on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001). Not scored: Analysis.
-        - Against the most expensive model `ernie-4.0`: overall 2.90 vs 2.76 (no paired test against it in this run).
+        - Against the flagship `ernie-4.0`: significantly better on Suggestion (+0.26, Holm p = 0.012); not worse within the margin 0.1 on Prompt adherence (+0.04, 95 % CI [−0.05, +0.13]) and Reply (+0.12, 95 % CI [−0.02, +0.26]). Not scored: Analysis.
         - Side by side against `ernie-speed` (GSB, both orders): 30 good / 15 same / 5 bad, win rate 0.75 [0.64, 0.81]: the judge significantly prefers `ernie-speed-sft` (Holm p < 0.001).
         - `ernie-speed-sft` relative to the most expensive model `ernie-4.0`: first-token latency 58 % of `ernie-4.0`'s, total 32 %, cost 4 % (mean latencies, cost per item).
         - Highest mean per dimension: Prompt adherence `ernie-speed-sft` (3.00), Reply `ernie-speed-sft` (2.86), Suggestion `ernie-speed-sft` (2.84); not scored: Analysis.
@@ -935,6 +960,16 @@ fn markdown_report() {
         | `ernie-speed-sft`      | Suggestion       |    49 | +0.92 [+0.74, +1.10] |  < 0.001 | < 0.001 |       0.26 | better                 |
 
         Δ = candidate − baseline over the items both were scored on, with a t 95 % CI. Paired t-test, Holm-adjusted over each candidate's dimensions; the direction and the p-value come from the same t statistic. "Not worse": the CI's lower bound is above −margin. MDE = the true difference this test detects with 80 % power at the α Holm uses first; smaller real differences can hide behind "no detectable difference".
+
+        ### Paired differences against the flagship `ernie-4.0`
+
+        | candidate         | dimension        | pairs |          Δ [95 % CI] | t-test p | Holm p | MDE (80 %) | verdict                |
+        | ----------------- | ---------------- | ----: | -------------------: | -------: | -----: | ---------: | ---------------------- |
+        | `ernie-speed-sft` | Prompt adherence |    47 | +0.04 [−0.05, +0.13] |    0.380 |  0.760 |       0.13 | not worse (margin 0.1) |
+        | `ernie-speed-sft` | Reply            |    47 | +0.12 [−0.02, +0.26] |    0.090 |  0.270 |       0.20 | not worse (margin 0.1) |
+        | `ernie-speed-sft` | Suggestion       |    47 | +0.26 [+0.08, +0.44] |    0.004 |  0.012 |       0.25 | better                 |
+
+        Δ = candidate − flagship over the items both were scored on, with a t 95 % CI. Paired t-test, Holm-adjusted over each candidate's dimensions; the direction and the p-value come from the same t statistic. "Not worse": the CI's lower bound is above −margin. MDE = the true difference this test detects with 80 % power at the α Holm uses first; smaller real differences can hide behind "no detectable difference".
 
         ## Side by side (GSB) against `ernie-speed`
 

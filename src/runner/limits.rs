@@ -175,9 +175,14 @@ pub struct Prices {
 }
 
 impl Prices {
+    /// What these tokens cost (the one formula: `stats::aggregate::cost`).
     pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
-        (prompt_tokens as f64 * self.input_per_1k + completion_tokens as f64 * self.output_per_1k)
-            / 1000.0
+        crate::stats::aggregate::cost(
+            self.input_per_1k,
+            self.output_per_1k,
+            prompt_tokens,
+            completion_tokens,
+        )
     }
 }
 

@@ -43,12 +43,13 @@ pub fn describe(values: &[f64]) -> Describe {
     Describe { n, mean: m, sd, se }
 }
 
-/// The median (the middle value, or the mean of the two middle ones); `None` for an empty slice.
+/// The median (the middle value, or the mean of the two middle ones) of the finite values; `None`
+/// when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
         return None;
     }
-    let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
     Some(if n % 2 == 1 {

@@ -31,6 +31,9 @@ pub struct JudgeConfig {
     pub prices: Prices,
 }
 
+/// (candidate, reference, item_id).
+type PairKey = (String, String, String);
+
 #[derive(Debug, Default, Clone)]
 struct CallCounts {
     grade_calls: usize,
@@ -48,10 +51,10 @@ pub struct JudgeBuilder {
     /// (model, item, sample) → (judge score before caps, Some if judged; judge_error set; samples).
     scores: BTreeMap<(String, String, u32), ScoreFacts>,
     /// (candidate, reference, item) with a pairwise line, and (first, second) of each.
-    pairs: BTreeMap<(String, String, String), (Option<String>, Option<String>)>,
+    pairs: BTreeMap<PairKey, (Option<String>, Option<String>)>,
     calls: BTreeMap<String, CallCounts>,
     /// (candidate, reference, item) with a pair call.
-    pair_items_asked: BTreeSet<(String, String, String)>,
+    pair_items_asked: BTreeSet<PairKey>,
     n_calls: usize,
     n_call_errors: usize,
     decisive: usize,
@@ -254,8 +257,8 @@ impl JudgeBuilder {
                 prompt_tokens: self.prompt_tokens,
                 completion_tokens: self.completion_tokens,
                 total,
-                per_item: total.and_then(|t| ratio_f(t, graded as f64)),
-                per_1k_tokens: total.and_then(|t| ratio_f(t * 1000.0, tokens)),
+                per_item: total.and_then(|t| super::describe::ratio(t, graded as f64)),
+                per_1k_tokens: total.and_then(|t| super::describe::ratio(t * 1000.0, tokens)),
             },
             methods: methods(),
         })
@@ -263,15 +266,7 @@ impl JudgeBuilder {
 }
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
-    ratio_f(a as f64, b as f64)
-}
-
-fn ratio_f(a: f64, b: f64) -> Option<f64> {
-    if b == 0.0 {
-        None
-    } else {
-        finite(a / b)
-    }
+    super::describe::ratio(a as f64, b as f64)
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.

@@ -89,20 +89,8 @@ pub fn grade_calls<'a>(
     }
 }
 
-/// The median: the middle value, or the mean of the two middle values.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
+/// The median of the judge samples (the one definition lives in `stats::describe`).
+pub use crate::stats::describe::median;
 
 /// What the judge samples said about one dimension of one answer.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use crate::records::{self, JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
 
+use super::describe::ratio;
 use super::judge::{JudgeBuilder, JudgeConfig};
 use super::summary::{Params, References, Summary};
 use super::{ALPHA, CONFIDENCE, POWER, SCHEMA};
@@ -245,15 +246,6 @@ impl SummaryBuilder<'_> {
                 ));
             }
         }
-    }
-}
-
-/// a/b, `None` when b = 0 or the result is not finite.
-fn ratio(a: f64, b: f64) -> Option<f64> {
-    if b == 0.0 {
-        None
-    } else {
-        super::describe::finite(a / b)
     }
 }
 

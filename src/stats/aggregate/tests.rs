@@ -429,3 +429,33 @@ fn assert_json_close(a: &serde_json::Value, b: &serde_json::Value) {
         _ => assert_eq!(a, b),
     }
 }
+
+#[test]
+fn cluster_key_groups_items_from_items_jsonl() {
+    // STATS.md §11 example 2 through the records: clusters {i0,i1,i2}, {i3,i4}, {i5,i6} by
+    // meta.persona (an object value: compared as compact JSON with sorted keys).
+    let d = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, -1.0];
+    let persona = [0, 0, 0, 1, 1, 2, 2];
+    let mut c = cfg(&["base", "cand"]);
+    c.cluster_key = Some("meta.persona".into());
+    let mut b = SummaryBuilder::new(&c);
+    for (i, di) in d.iter().enumerate() {
+        let item = format!("i{i}");
+        let value = serde_json::json!({"id": item, "meta": {"persona": {"z": 1, "a": persona[i]}}});
+        b.add_item(&value);
+        b.add_score(score("base", &item, 0, &[("reply", Some(2.0))]));
+        b.add_score(score("cand", &item, 0, &[("reply", Some(2.0 + di))]));
+    }
+    let s = b.finish();
+    let p = &s.paired["base"]["cand"]["reply"];
+    assert_eq!((p.n_clusters, p.df), (3, Some(2)));
+    assert!((p.se_diff.unwrap() - 0.372414).abs() < 1e-6);
+    assert!((p.p.unwrap() - 0.523158).abs() < 1e-6);
+    assert_eq!(s.params.cluster_key.as_deref(), Some("meta.persona"));
+    assert_eq!(s.models["cand"].dimensions["reply"].n_clusters, 3);
+    assert_eq!(
+        cluster_value(&serde_json::json!({"m": {"b": 1, "a": [2]}}), "m"),
+        Some(r#"{"a":[2],"b":1}"#.to_string())
+    );
+    assert_eq!(cluster_value(&serde_json::json!({"m": null}), "m"), None);
+}
