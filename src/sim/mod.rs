@@ -139,7 +139,7 @@
 //! Every chat and completion request is logged in [`SimStats::requests`] ([`SeenRequest`]: route,
 //! model as named, last user message, `Authorization` header, body, and the server's own time from
 //! arrival to the first content handed to the HTTP stack), so tests count requests per prompt and
-//! check what was sent.
+//! check what was sent. The log keeps the first 20,000 requests (`requests_not_logged` counts the rest).
 //!
 //! Probabilities are decided per request by hash, so a retry (a repeat of the same request) gets
 //! a fresh draw. Every injected fault and every rate-limit refusal is counted in [`SimStats`].

@@ -19,6 +19,9 @@ pub(crate) use super::deliver::{
 };
 use super::SimConfig;
 
+/// How many requests [`SimStats::requests`] keeps.
+pub(crate) const REQUEST_LOG_CAP: usize = 20_000;
+
 /// Locks a mutex even if a panicking request poisoned it: counters stay usable.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -262,9 +265,14 @@ impl AppState {
         script::find(&self.cfg.faults.scripts, prompt)
     }
 
-    /// Logs a request; returns its index in [`SimStats::requests`].
+    /// Logs a request; returns its index in [`SimStats::requests`]. The log keeps the first
+    /// [`REQUEST_LOG_CAP`] requests, so a long-running `evalrun sim` does not grow without bound.
     pub(crate) fn log_request(&self, seen: SeenRequest) -> usize {
         let mut s = lock(&self.stats);
+        if s.requests.len() >= REQUEST_LOG_CAP {
+            s.requests_not_logged += 1;
+            return usize::MAX;
+        }
         s.requests.push(seen);
         s.requests.len() - 1
     }

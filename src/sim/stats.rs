@@ -79,6 +79,9 @@ pub struct SimStats {
     /// sent, how often each prompt was asked, the server's own time to first content).
     #[serde(default)]
     pub requests: Vec<SeenRequest>,
+    /// Requests past the log's cap (the first 20,000 are kept), counted but not logged.
+    #[serde(default)]
+    pub requests_not_logged: u64,
 }
 
 /// One chat or completion request as the simulator received it.
