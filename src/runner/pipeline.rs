@@ -16,7 +16,7 @@ use crate::inputs::evalset::Item;
 use crate::manifest::{utc_now, Manifest};
 use crate::plan::{holds_a_run, Plan};
 use crate::provider::Client;
-use crate::records::{files, read_jsonl, ItemRecord, ResponseRecord};
+use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord};
 use crate::report::derive;
 use crate::runner::dry_run::dry_run_report;
 use crate::runner::interrupt::Interrupt;
@@ -226,8 +226,8 @@ fn score_unscored(
     let by_id: std::collections::BTreeMap<&str, &Item> =
         items.iter().map(|i| (i.id.as_str(), i)).collect();
     let sink = store.sink();
-    let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
-    for r in responses {
+    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+        let r = line?.record;
         let key = crate::records::UnitKey {
             model: r.model.clone(),
             item_id: r.item_id.clone(),
