@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::error::{exit, UsageError};
+use crate::error::{exit, BadInput, UsageError};
 use crate::inputs::evalset::Item;
 use crate::manifest::{utc_now, Manifest};
 use crate::plan::{holds_a_run, Plan};
@@ -46,8 +46,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     let mut endpoints = Vec::with_capacity(plan.models.len());
     for m in &plan.models {
         endpoints.push(Endpoint {
-            client: Client::new(m, plan.redactor.clone())
-                .map_err(|e| UsageError::new(format!("{e:#}")))?,
+            client: Client::new(m, plan.redactor.clone()).map_err(BadInput)?,
             model: m.clone(),
         });
     }
@@ -201,7 +200,7 @@ fn continue_run(dir: &Path, manifest: Manifest) -> Result<(Manifest, resume::Don
         let (done, _) = resume::prepare(dir)?;
         return Ok((manifest, done));
     }
-    let stored = Manifest::read(dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    let stored = Manifest::read(dir).map_err(BadInput)?;
     resume::check_manifest(&stored, &manifest, dir)?;
     let (done, repairs) = resume::prepare(dir)?;
     if let Some(r) = repairs.describe() {
