@@ -26,6 +26,31 @@ impl UsageError {
     }
 }
 
+/// Bad input whose cause is an error chain of its own (a manifest that cannot be read, an input file
+/// that cannot be hashed, a client that cannot be built from the configuration): exit code 2, and the
+/// chain is kept, so the message users see is the chain's (`evalrun: CONTEXT: CAUSE`).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BadInput(#[from] pub anyhow::Error);
+
+/// Why a run cannot be planned (`crate::plan`): every variant is bad input (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A flag, file or field at fault, named in the message.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// An input that could not be read, with its cause.
+    #[error(transparent)]
+    Input(#[from] BadInput),
+}
+
+/// Whether an error is bad usage, input or configuration (exit 2): a [`UsageError`] or a [`BadInput`]
+/// anywhere in its chain.
+pub fn is_usage(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.is::<UsageError>() || e.is::<BadInput>() || e.is::<PlanError>())
+}
+
 /// Exit codes shared by every command (SPEC §1).
 pub mod exit {
     pub const SUCCESS: u8 = 0;

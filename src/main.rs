@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use evalrun::cli::Cli;
-use evalrun::error::{exit, UsageError};
+use evalrun::error::{exit, is_usage};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,10 +17,11 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::SUCCESS);
             }
             eprintln!("evalrun: {err:#}");
-            let usage = err
-                .chain()
-                .any(|e| e.downcast_ref::<UsageError>().is_some());
-            ExitCode::from(if usage { exit::USAGE } else { exit::FAILURE })
+            ExitCode::from(if is_usage(&err) {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            })
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cli::RunArgs;
-use crate::error::UsageError;
+use crate::error::{BadInput, PlanError, UsageError};
 use crate::inputs::config::{Config, ResolvedModel};
 use crate::inputs::evalset::{self, Item};
 use crate::inputs::rubric::{self, Rubric};
@@ -136,11 +136,12 @@ impl Plan {
         args: &RunArgs,
         env: &dyn Fn(&str) -> Option<String>,
         command_line: String,
-    ) -> Result<Plan, UsageError> {
+    ) -> Result<Plan, PlanError> {
         if args.resume && args.out.is_none() {
             return Err(UsageError::new(
                 "--resume continues the run in --out DIR: name the run directory",
-            ));
+            )
+            .into());
         }
         let config = Config::load(&args.config)?;
         let evalset_path = input_path(
@@ -160,8 +161,7 @@ impl Plan {
             .clone()
             .or_else(|| config.run.judge.clone())
             .filter(|j| j != "none");
-        let config_ref =
-            FileRef::of(&args.config).map_err(|e| UsageError::new(format!("{e:#}")))?;
+        let config_ref = FileRef::of(&args.config).map_err(BadInput)?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
         let cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
         let baseline = args
@@ -172,7 +172,8 @@ impl Plan {
             return Err(UsageError::new(format!(
                 "{} already holds a run; choose a new --out, or pass --resume to continue it",
                 out.display()
-            )));
+            ))
+            .into());
         }
         let mut plan = Plan::build(PlanParts {
             config,
@@ -204,43 +205,41 @@ impl Plan {
         Ok(plan)
     }
 
-    pub fn build(p: PlanParts<'_>) -> Result<Plan, UsageError> {
+    pub fn build(p: PlanParts<'_>) -> Result<Plan, PlanError> {
         if p.model_names.is_empty() {
-            return Err(UsageError::new("--models: name at least one model"));
+            return Err(UsageError::new("--models: name at least one model").into());
         }
         let mut seen = std::collections::BTreeSet::new();
         for m in &p.model_names {
             if !seen.insert(m) {
-                return Err(UsageError::new(format!("--models: `{m}` is listed twice")));
+                return Err(UsageError::new(format!("--models: `{m}` is listed twice")).into());
             }
             p.config.model(m)?;
         }
         if p.samples == 0 {
-            return Err(UsageError::new("--samples must be at least 1"));
+            return Err(UsageError::new("--samples must be at least 1").into());
         }
         if p.judge_samples == 0 {
-            return Err(UsageError::new("--judge-samples must be at least 1"));
+            return Err(UsageError::new("--judge-samples must be at least 1").into());
         }
         if p.judge_samples > 1 && p.judge.is_none() {
             return Err(UsageError::new(
                 "--judge-samples needs a judge: pass --judge NAME or set [run].judge",
-            ));
+            )
+            .into());
         }
         if p.concurrency == 0 {
-            return Err(UsageError::new("--concurrency must be at least 1"));
+            return Err(UsageError::new("--concurrency must be at least 1").into());
         }
         if !(p.margin.is_finite() && p.margin >= 0.0) {
-            return Err(UsageError::new(format!(
-                "--margin must be ≥ 0, got {}",
-                p.margin
-            )));
+            return Err(UsageError::new(format!("--margin must be ≥ 0, got {}", p.margin)).into());
         }
         let baseline = p.baseline.unwrap_or_else(|| p.model_names[0].clone());
         if !p.model_names.contains(&baseline) {
             return Err(UsageError::new(format!(
                 "baseline `{baseline}` is not one of --models ({}); add it or pick another with --baseline",
                 p.model_names.join(", ")
-            )));
+            )).into());
         }
         let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
         let mut items = inputs.items;
@@ -255,7 +254,8 @@ impl Plan {
             return Err(UsageError::in_file(
                 &p.evalset_path,
                 "no items to run (after --limit/--shard)",
-            ));
+            )
+            .into());
         }
         let mut redactor = Redactor::default();
         let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
@@ -273,7 +273,7 @@ impl Plan {
             ),
             None => None,
         };
-        let hash = |path: &Path| FileRef::of(path).map_err(|e| UsageError::new(format!("{e:#}")));
+        let hash = |path: &Path| FileRef::of(path).map_err(BadInput);
         Ok(Plan {
             config_ref: p.config_ref,
             evalset_ref: hash(&p.evalset_path)?,

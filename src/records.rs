@@ -264,31 +264,100 @@ impl From<ItemRecord> for Item {
     }
 }
 
-/// Read a JSONL record file. A torn (unparseable) *last* line is ignored, as a kill mid-write leaves one
-/// (STATS.md §4, input hygiene); an unparseable line elsewhere is an error naming the file and line.
-/// A missing file reads as empty.
+/// One line of a JSONL record file: its 1-based number, its text as written, and its record.
+pub struct JsonlLine<T> {
+    pub number: usize,
+    pub raw: String,
+    pub record: T,
+}
+
+/// Stream a JSONL record file line by line, so memory holds one line at a time. A torn (unparseable)
+/// *last* line is skipped, as a kill mid-write leaves one (STATS.md §4, input hygiene); an unparseable
+/// line elsewhere is an error naming the file and line (`FILE:LINE: invalid record: …`). Blank lines
+/// are skipped. A missing file reads as empty.
+pub fn stream_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> anyhow::Result<JsonlStream<T>> {
+    use anyhow::Context;
+    let reader = match std::fs::File::open(path) {
+        Ok(f) => Some(std::io::BufReader::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(JsonlStream {
+        path: path.to_path_buf(),
+        reader,
+        number: 0,
+        _record: std::marker::PhantomData,
+    })
+}
+
+/// The iterator of [`stream_jsonl`].
+pub struct JsonlStream<T> {
+    path: std::path::PathBuf,
+    reader: Option<std::io::BufReader<std::fs::File>>,
+    number: usize,
+    _record: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: serde::de::DeserializeOwned> Iterator for JsonlStream<T> {
+    type Item = anyhow::Result<JsonlLine<T>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use anyhow::Context;
+        use std::io::BufRead;
+        loop {
+            let reader = self.reader.as_mut()?;
+            let mut raw = String::new();
+            let n = match reader
+                .read_line(&mut raw)
+                .with_context(|| format!("cannot read {}", self.path.display()))
+            {
+                Ok(n) => n,
+                Err(e) => {
+                    self.reader = None;
+                    return Some(Err(e));
+                }
+            };
+            if n == 0 {
+                self.reader = None;
+                return None;
+            }
+            self.number += 1;
+            // Only the last line can lack its newline: that is where a kill tears a record.
+            let complete = raw.ends_with('\n');
+            let line = raw.trim_end_matches('\n').trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            return match serde_json::from_str(line) {
+                Ok(record) => Some(Ok(JsonlLine {
+                    number: self.number,
+                    raw: line.to_string(),
+                    record,
+                })),
+                Err(_) if !complete => {
+                    self.reader = None;
+                    None
+                }
+                Err(e) => {
+                    self.reader = None;
+                    Some(Err(anyhow::anyhow!(
+                        "{}:{}: invalid record: {e}",
+                        self.path.display(),
+                        self.number
+                    )))
+                }
+            };
+        }
+    }
+}
+
+/// Read a whole JSONL record file into memory ([`stream_jsonl`]'s hygiene), for small files and tests.
 pub fn read_jsonl<T: serde::de::DeserializeOwned>(
     path: &std::path::Path,
 ) -> anyhow::Result<Vec<T>> {
-    use anyhow::Context;
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(line) {
-            Ok(v) => out.push(v),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!("{}:{}: invalid record: {e}", path.display(), i + 1),
-        }
-    }
-    Ok(out)
+    stream_jsonl(path)?.map(|l| l.map(|l| l.record)).collect()
 }
 
 /// The identity of a line of `responses.jsonl` or `scores.jsonl`: one (model, item, sample) unit.
@@ -325,31 +394,13 @@ pub struct JudgementKey {
 }
 
 /// Read a JSONL record file as its lines, each with its parsed JSON, for code that must copy records
-/// byte for byte whatever fields they carry (`merge`, `--resume`). Same hygiene as [`read_jsonl`]: a
-/// torn last line is ignored, an unparseable line elsewhere is an error naming it, a missing file is
-/// empty.
+/// byte for byte whatever fields they carry (`merge`, `--resume`); [`stream_jsonl`]'s hygiene.
 pub fn read_jsonl_lines(
     path: &std::path::Path,
 ) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
-    use anyhow::Context;
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(line) {
-            Ok(v) => out.push((line.to_string(), v)),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!("{}:{}: invalid record: {e}", path.display(), i + 1),
-        }
-    }
-    Ok(out)
+    stream_jsonl(path)?
+        .map(|l| l.map(|l| (l.raw, l.record)))
+        .collect()
 }
 
 /// File names inside a run directory (SPEC §5).

@@ -3,12 +3,12 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::error::UsageError;
+use crate::error::{BadInput, UsageError};
 use crate::manifest::Manifest;
 use crate::report::{derive, Format};
 
 pub fn run(args: &ReportArgs) -> Result<String> {
-    let manifest = Manifest::read(&args.dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    let manifest = Manifest::read(&args.dir).map_err(BadInput)?;
     let formats: Vec<Format> = args
         .format
         .iter()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::cli::RescoreArgs;
-use crate::error::{exit, UsageError};
+use crate::error::{exit, BadInput, UsageError};
 use crate::inputs::config::Config;
 use crate::inputs::evalset::Item;
 use crate::inputs::rubric;
@@ -30,8 +30,7 @@ pub async fn run(
     command_line: String,
 ) -> Result<u8> {
     let dir = &args.dir;
-    let usage = |e: anyhow::Error| UsageError::new(format!("{e:#}"));
-    let mut manifest = Manifest::read(dir).map_err(usage)?;
+    let mut manifest = Manifest::read(dir).map_err(BadInput)?;
     let items_path = dir.join(files::ITEMS);
     if !items_path.exists() {
         return Err(UsageError::new(format!(
@@ -43,7 +42,7 @@ pub async fn run(
         .into());
     }
     let items: Vec<Item> = read_jsonl::<ItemRecord>(&items_path)
-        .map_err(usage)?
+        .map_err(BadInput)?
         .into_iter()
         .map(Item::from)
         .collect();
@@ -61,7 +60,7 @@ pub async fn run(
         .into());
     }
     let rubric = rubric::load(&rubric_path)?;
-    let rubric_ref = FileRef::of(&rubric_path).map_err(usage)?;
+    let rubric_ref = FileRef::of(&rubric_path).map_err(BadInput)?;
     if args.rubric.is_none() && rubric_ref.sha256 != manifest.rubric.sha256 {
         eprintln!(
             "evalrun: note: {} changed since the run; the new scores follow the file as it is now",

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::inputs::evalset::Role;
 use crate::manifest::Manifest;
-use crate::records::{files, read_jsonl, ItemRecord, ResponseRecord, ScoreRecord};
+use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord, ScoreRecord};
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase,
 };
@@ -199,68 +199,93 @@ fn is_heading(line: &str) -> bool {
     line.starts_with('[') && line.ends_with(']')
 }
 
-/// The lowest-scored answers per model (below the scale's top), lowest first, then by item id.
+/// A model's lowest score on one item: (score, dimension, sample, justification).
+type Lowest = (f64, String, u32, Option<String>);
+
+/// The lowest-scored answers per model (below the scale's top), lowest first, then by item id; at most
+/// one per item. The scores are streamed keeping each (model, item)'s lowest score, then the chosen
+/// answers are read from a second stream of `responses.jsonl`, so memory holds per-item scores only.
 fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
-    let items: Vec<ItemRecord> = read_jsonl(&dir.join(files::ITEMS))?;
-    let items: BTreeMap<String, ItemRecord> =
-        items.into_iter().map(|i| (i.id.clone(), i)).collect();
-    let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
-    let outputs: BTreeMap<(String, String, u32), String> = responses
-        .into_iter()
-        .filter_map(|r| Some(((r.model, r.item_id, r.sample), r.output?)))
-        .collect();
-    let scores: Vec<ScoreRecord> = read_jsonl(&dir.join(files::SCORES))?;
     let top: BTreeMap<&str, f64> = m
         .dimensions
         .iter()
         .map(|d| (d.id.as_str(), d.scale.1 as f64))
         .collect();
-    let mut out = Vec::new();
-    for model in m.models.iter().map(|e| &e.name) {
-        let mut cands: Vec<(f64, String, String, u32, Option<String>)> = Vec::new();
-        for s in scores.iter().filter(|s| &s.model == model) {
-            for (dim, d) in &s.dimensions {
-                if let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) {
-                    if score < *max {
-                        cands.push((
-                            score,
-                            s.item_id.clone(),
-                            dim.clone(),
-                            s.sample,
-                            d.justification.clone(),
-                        ));
-                    }
-                }
-            }
-        }
-        cands.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then_with(|| a.1.cmp(&b.1))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        let mut seen_items = std::collections::BTreeSet::new();
-        for (score, item_id, dim, sample, justification) in cands {
-            if seen_items.len() == WORST_PER_MODEL {
-                break;
-            }
-            if !seen_items.insert(item_id.clone()) {
+    let mut lowest: BTreeMap<(String, String), Lowest> = BTreeMap::new();
+    for line in stream_jsonl::<ScoreRecord>(&dir.join(files::SCORES))? {
+        let s = line?.record;
+        for (dim, d) in &s.dimensions {
+            let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) else {
+                continue;
+            };
+            if score >= *max {
                 continue;
             }
-            out.push(WorstCase {
-                model: model.clone(),
-                prompt_key_line: items.get(&item_id).map(key_line).unwrap_or_default(),
-                answer: outputs
-                    .get(&(model.clone(), item_id.clone(), sample))
-                    .cloned()
-                    .unwrap_or_default(),
-                item_id,
-                dimension: dim,
-                score,
-                justification,
+            let key = (s.model.clone(), s.item_id.clone());
+            // The first of equal candidates stays, as a stable sort of every candidate would keep it.
+            let lower = lowest.get(&key).is_none_or(|(low, low_dim, ..)| {
+                score.total_cmp(low).then_with(|| dim.cmp(low_dim)).is_lt()
             });
+            if lower {
+                lowest.insert(key, (score, dim.clone(), s.sample, d.justification.clone()));
+            }
         }
     }
-    Ok(out)
+    let mut chosen: Vec<(String, String, Lowest)> = Vec::new();
+    for model in m.models.iter().map(|e| &e.name) {
+        let mut cands: Vec<(&String, &Lowest)> = lowest
+            .iter()
+            .filter(|((mm, _), _)| mm == model)
+            .map(|((_, item), low)| (item, low))
+            .collect();
+        cands.sort_by(|a, b| {
+            a.1 .0
+                .total_cmp(&b.1 .0)
+                .then_with(|| a.0.cmp(b.0))
+                .then_with(|| a.1 .1.cmp(&b.1 .1))
+        });
+        for (item, low) in cands.into_iter().take(WORST_PER_MODEL) {
+            chosen.push((model.clone(), item.clone(), low.clone()));
+        }
+    }
+    let mut answers: BTreeMap<(String, String, u32), String> = chosen
+        .iter()
+        .map(|(model, item, low)| ((model.clone(), item.clone(), low.2), String::new()))
+        .collect();
+    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+        let r = line?.record;
+        if let (Some(answer), Some(output)) =
+            (answers.get_mut(&(r.model, r.item_id, r.sample)), r.output)
+        {
+            *answer = output; // the last answered line of a unit wins
+        }
+    }
+    let mut items: BTreeMap<String, String> = chosen
+        .iter()
+        .map(|(_, item, _)| (item.clone(), String::new()))
+        .collect();
+    for line in stream_jsonl::<ItemRecord>(&dir.join(files::ITEMS))? {
+        let item = line?.record;
+        if let Some(key) = items.get_mut(&item.id) {
+            *key = key_line(&item);
+        }
+    }
+    Ok(chosen
+        .into_iter()
+        .map(
+            |(model, item_id, (score, dimension, sample, justification))| WorstCase {
+                prompt_key_line: items.get(&item_id).cloned().unwrap_or_default(),
+                answer: answers
+                    .remove(&(model.clone(), item_id.clone(), sample))
+                    .unwrap_or_default(),
+                model,
+                item_id,
+                dimension,
+                score,
+                justification,
+            },
+        )
+        .collect())
 }
 
 #[cfg(test)]

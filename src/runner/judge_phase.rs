@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::error::UsageError;
+use crate::error::BadInput;
 use crate::inputs::config::ResolvedModel;
 use crate::inputs::evalset::Item;
 use crate::inputs::rubric::Rubric;
@@ -25,11 +25,10 @@ pub fn judge_model(
     model: ResolvedModel,
     redactor: &Redactor,
     samples: u32,
-) -> Result<JudgeModel, UsageError> {
+) -> Result<JudgeModel, BadInput> {
     Ok(JudgeModel {
         endpoint: Endpoint {
-            client: Client::new(&model, redactor.clone())
-                .map_err(|e| UsageError::new(format!("{e:#}")))?,
+            client: Client::new(&model, redactor.clone()).map_err(BadInput)?,
             model,
         },
         samples,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::error::UsageError;
+use crate::error::{BadInput, UsageError};
 use crate::manifest::Manifest;
 use crate::plan::parse_shard;
 use crate::records::{files, read_jsonl_lines, JudgementKey, PairKey, UnitKey};
@@ -162,7 +162,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command_line: String) -> Result<Merge
 fn read_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>> {
     let mut shards = Vec::with_capacity(dirs.len());
     for dir in dirs {
-        let manifest = Manifest::read(dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+        let manifest = Manifest::read(dir).map_err(BadInput)?;
         let (k, n) = match &manifest.shard {
             Some(s) => parse_shard(s)
                 .map_err(|e| UsageError::new(format!("{}: manifest shard: {e}", dir.display())))?,

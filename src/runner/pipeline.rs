@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::error::{exit, UsageError};
+use crate::error::{exit, BadInput, UsageError};
 use crate::inputs::evalset::Item;
 use crate::manifest::{utc_now, Manifest};
 use crate::plan::{holds_a_run, Plan};
 use crate::provider::Client;
-use crate::records::{files, read_jsonl, ItemRecord, ResponseRecord};
+use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord};
 use crate::report::derive;
 use crate::runner::dry_run::dry_run_report;
 use crate::runner::interrupt::Interrupt;
@@ -46,8 +46,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     let mut endpoints = Vec::with_capacity(plan.models.len());
     for m in &plan.models {
         endpoints.push(Endpoint {
-            client: Client::new(m, plan.redactor.clone())
-                .map_err(|e| UsageError::new(format!("{e:#}")))?,
+            client: Client::new(m, plan.redactor.clone()).map_err(BadInput)?,
             model: m.clone(),
         });
     }
@@ -201,7 +200,7 @@ fn continue_run(dir: &Path, manifest: Manifest) -> Result<(Manifest, resume::Don
         let (done, _) = resume::prepare(dir)?;
         return Ok((manifest, done));
     }
-    let stored = Manifest::read(dir).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    let stored = Manifest::read(dir).map_err(BadInput)?;
     resume::check_manifest(&stored, &manifest, dir)?;
     let (done, repairs) = resume::prepare(dir)?;
     if let Some(r) = repairs.describe() {
@@ -226,8 +225,8 @@ fn score_unscored(
     let by_id: std::collections::BTreeMap<&str, &Item> =
         items.iter().map(|i| (i.id.as_str(), i)).collect();
     let sink = store.sink();
-    let responses: Vec<ResponseRecord> = read_jsonl(&dir.join(files::RESPONSES))?;
-    for r in responses {
+    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+        let r = line?.record;
         let key = crate::records::UnitKey {
             model: r.model.clone(),
             item_id: r.item_id.clone(),
