@@ -403,8 +403,7 @@ fn without_cache_no_cache_file_is_read_or_written() {
     let asked = by_model(&server);
     // … is neither read nor written by a run without it: every request is sent again.
     let o = dir
-        .evalrun()
-        .args([
+        .cmd(&[
             "--models",
             "a,b",
             "--evalset",
@@ -419,9 +418,8 @@ fn without_cache_no_cache_file_is_read_or_written() {
             "--cache-dir",
             "never",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        .output();
+    assert_eq!(o.code(), Some(0), "{}", o.stderr());
     assert!(
         !dir.path().join("never").exists(),
         "a cache folder was created"

@@ -28,6 +28,8 @@ fn resp(model: &str, item: &str, sample: u32, ttft: f64, total: f64) -> Response
         attempts: 1,
         error: None,
         cached: false,
+        tokens_estimated: false,
+        invalid_utf8: false,
     }
 }
 
