@@ -240,7 +240,6 @@ fn a_retry_after_beyond_the_cap_is_recorded() {
 }
 
 #[test]
-#[ignore = "needs the eval-set loader to accept a chat that opens with an assistant turn (inputs helper, issue 14)"]
 fn qianfan_refuses_an_assistant_first_chat_naming_its_line_openai_sends_it() {
     let sim = sim("");
     let dir = TestDir::new();

@@ -5,8 +5,6 @@ use crate::records::ErrorKind;
 
 use super::{Failure, RetryAdvice};
 
-/// `max_answer_bytes` when the configuration does not set it: 1 MiB.
-pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 20;
 
 /// Bodies of error answers are read up to this size; the rest is not needed to classify them.
 pub const MAX_ERROR_BODY: usize = 64 * 1024;

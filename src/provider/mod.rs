@@ -604,8 +604,8 @@ fn failed(mut attempt: Attempt, failure: Failure) -> Attempt {
 
 /// The model's `max_answer_bytes`. The configuration key is read by `inputs::config` (issue 14);
 /// until the resolved model carries it, every model has the default.
-fn max_answer_bytes(_model: &ResolvedModel) -> usize {
-    body::DEFAULT_MAX_ANSWER_BYTES
+fn max_answer_bytes(model: &ResolvedModel) -> usize {
+    usize::try_from(model.max_answer_bytes()).unwrap_or(usize::MAX)
 }
 
 /// Parse what a server sent as JSON; when it is not JSON, the retried `protocol` failure that says
