@@ -2,7 +2,9 @@
 //! and line-up. Its quality table must reproduce seed 000 §3.3.2 (every cell within 0.06, and the
 //! seed's order wherever two cells differ by 0.1 or more), and its report must show what the issue
 //! promises a newcomer: a simulated run of all eight models, GSB against ERNIE-Speed, rule pass
-//! rates, latency, cost, and the injected faults handled.
+//! rates, latency, cost, and the injected faults handled. The simulated latencies are checked against
+//! seed 000 §4.3 without a clock (`sim::calibration::latency_on_the_eval_set_matches_the_seed`):
+//! wall-clock ratios measured here depend on the machine's load, and speed is never asserted in a test.
 
 mod common;
 
@@ -155,17 +157,4 @@ fn report_shows_the_whole_comparison_as_simulated() {
         })
         .sum();
     assert!(unjudged > 0, "no unjudged answers");
-}
-
-/// Seed 000 §4.3: the fine-tune's first token takes 58 % of ERNIE-4.0's, its whole answer under a
-/// third. At the demo's time scale a millisecond or two of loopback overhead is added to each, so
-/// the bounds are loose.
-#[test]
-fn latency_follows_seed_000() {
-    let (_, summary, _) = demo();
-    let lat = |m: &str, f: &str| summary["models"][m]["latency"][f]["mean"].as_f64().unwrap();
-    let ttft = lat("sft-full-e6-lr3e-5", "ttft_ms") / lat("ernie-4.0", "ttft_ms");
-    let total = lat("sft-full-e6-lr3e-5", "total_ms") / lat("ernie-4.0", "total_ms");
-    assert!((0.45..0.8).contains(&ttft), "first-token ratio {ttft:.2}");
-    assert!((0.2..0.45).contains(&total), "total ratio {total:.2}");
 }
