@@ -36,10 +36,12 @@ pub struct RuleRow {
     pub why: String,
 }
 
+/// Item → (baseline passed, candidate passed) per unit of the item.
+type ByItem<'a> = BTreeMap<&'a str, Vec<(bool, bool)>>;
+
 /// Every rule both runs checked on some shared unit, undecided.
 pub fn rows(ctx: &Ctx) -> BTreeMap<String, RuleRow> {
-    // rule → item → [(baseline passed, candidate passed)] over its units.
-    let mut outcomes: BTreeMap<&str, BTreeMap<&str, Vec<(bool, bool)>>> = BTreeMap::new();
+    let mut outcomes: BTreeMap<&str, ByItem> = BTreeMap::new();
     for key in ctx.shared {
         let (Some(b), Some(c)) = (ctx.base.scores.get(*key), ctx.cand.scores.get(*key)) else {
             continue;
@@ -61,7 +63,7 @@ pub fn rows(ctx: &Ctx) -> BTreeMap<String, RuleRow> {
         .collect()
 }
 
-fn row(ctx: &Ctx, by_item: &BTreeMap<&str, Vec<(bool, bool)>>) -> RuleRow {
+fn row(ctx: &Ctx, by_item: &ByItem) -> RuleRow {
     let units: Vec<(bool, bool)> = by_item.values().flatten().copied().collect();
     let n = units.len();
     let lost = units.iter().filter(|u| u.0 && !u.1).count() as u64;
