@@ -4,13 +4,11 @@
 //! the extra routes the SDKs call.
 
 mod common;
-#[path = "common/sim_bg.rs"]
-mod sim_bg;
 
+use common::sim_bg::BgSim;
 use common::{jsonl, TestDir};
 use evalrun::sim::SimConfig;
 use serde_json::Value;
-use sim_bg::BgSim;
 
 const KEY: &str = "sk-RECOGNISABLE-openai-key-77c1";
 const PASSWORD: &str = "PW-RECOGNISABLE-b0b";

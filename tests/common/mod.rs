@@ -5,14 +5,12 @@
 #![allow(dead_code, unused_imports)]
 
 mod cmd;
-mod mock;
 mod sim;
 pub mod sim_bg;
 
 pub use cmd::{
     files_under, insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand, TestDir,
 };
-pub use mock::{Behaviour, ScriptedServer, GOOD_ANSWER};
 pub use sim::{config, reply, script, Sim, TEST_MODELS};
 
 /// An `evalrun.toml` with OpenAI-compatible models `names` all pointing at `base_url` (each name is
