@@ -342,11 +342,13 @@ impl<T: serde::de::DeserializeOwned> Iterator for JsonlStream<T> {
                 }
                 Err(e) => {
                     self.reader = None;
-                    Some(Err(anyhow::anyhow!(
-                        "{}:{}: invalid record: {e}",
-                        self.path.display(),
-                        self.number
-                    )))
+                    // Bad input (exit 2), naming the line.
+                    Some(Err(crate::error::UsageError::at(
+                        &self.path,
+                        self.number,
+                        format!("invalid record: {e}"),
+                    )
+                    .into()))
                 }
             };
         }

@@ -8,10 +8,12 @@ use crate::cli::MergeArgs;
 use crate::error::exit;
 use crate::records::files;
 use crate::report::derive;
+use crate::runner::lock::RunLock;
 use crate::runner::merge;
 
 pub fn run(args: &MergeArgs, command_line: String) -> Result<u8> {
     let out = &args.out;
+    let _lock = RunLock::create(out, "--out")?;
     let merged = merge::merge(&args.dirs, out, command_line)?;
     let (summary, ctx) = derive::write_reports(out, &merged.manifest, None)?;
     print!("{}", crate::report::terminal_table(&summary, &ctx));

@@ -31,6 +31,7 @@ pub async fn run(
 ) -> Result<u8> {
     let dir = &args.dir;
     let mut manifest = Manifest::read(dir).map_err(BadInput)?;
+    let _lock = crate::runner::lock::RunLock::acquire(dir)?;
     let items_path = dir.join(files::ITEMS);
     if !items_path.exists() {
         return Err(UsageError::new(format!(

@@ -9,6 +9,7 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
+use crate::runner::lock::RunLock;
 use crate::runner::pipeline;
 
 // Kept at their old paths for callers outside this crate's commands.
@@ -27,5 +28,10 @@ pub async fn run(
     command_line: String,
 ) -> Result<u8> {
     let plan = Plan::from_args(args, env, command_line)?;
+    if plan.dry_run {
+        return pipeline::execute(plan).await;
+    }
+    // One writer per run directory, for the whole command (`runner::lock`).
+    let _lock = RunLock::create(&plan.out, "--out")?;
     pipeline::execute(plan).await
 }

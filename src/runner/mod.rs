@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod judge_phase;
 pub mod judging;
 pub mod limits;
+pub mod lock;
 pub mod merge;
 pub mod pipeline;
 pub mod progress;

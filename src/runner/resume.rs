@@ -9,7 +9,8 @@
 //!   finishes once the cause is fixed, and the file still ends with exactly one line per unit. Error
 //!   records are not answers: nothing usable was received (a `truncated` one kept only a fragment).
 //! - scores: a recorded answer without a line in [`Done::scores`] is scored from the record, with no
-//!   request.
+//!   request. Score, judgement and pairwise lines whose answer is gone (an error asked again, a line
+//!   a torn `responses.jsonl` lost) are removed, so no stale line outlives its answer.
 //! - judgements (for the judge phase): [`Done::judgements`] maps each judge call's key to whether its
 //!   last line succeeded (`error` and `parse_error` both null). A judge phase asks only for keys that
 //!   are absent, and decides itself whether to ask again for failed ones; if it does, the new line
@@ -53,6 +54,8 @@ pub struct Repairs {
     pub retried_errors: usize,
     /// Lines removed because a later line has the same key.
     pub superseded: usize,
+    /// Score, judgement and pairwise lines removed because their answer is gone.
+    pub orphaned: usize,
 }
 
 impl Repairs {
@@ -66,6 +69,12 @@ impl Repairs {
             parts.push(format!(
                 "{} failed unit(s) will be asked again",
                 self.retried_errors
+            ));
+        }
+        if self.orphaned > 0 {
+            parts.push(format!(
+                "dropped {} score/judge line(s) whose answer is gone (they are redone with it)",
+                self.orphaned
             ));
         }
         if self.superseded > 0 {
@@ -122,27 +131,61 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
     let mut keep = vec![false; scores.len()];
     let mut scored = BTreeSet::new();
     for (key, &i) in &last {
-        // A score without any response line is not ours to judge: kept.
-        if answers.contains(key) || !last_response.contains_key(key) {
+        // A score whose answer is gone (an error asked again, a line a torn file lost) is stale.
+        if answers.contains(key) {
             keep[i] = true;
             scored.insert(key.clone());
+        } else {
+            repairs.orphaned += 1;
         }
     }
     repairs.superseded += scores.len() - last.len();
     rewrite_if_needed(&dir.join(files::SCORES), &scores, &keep)?;
 
+    // Judge lines over an answer that is gone are stale too: the answer will be asked (and judged)
+    // again. A pair compares sample 0 of both models.
+    let answered = |model: &str, item: &str, sample: u32| {
+        answers.contains(&UnitKey {
+            model: model.to_string(),
+            item_id: item.to_string(),
+            sample,
+        })
+    };
+    let lines = read_lines(&dir.join(files::JUDGEMENTS))?;
+    let mut keep = vec![false; lines.len()];
     let mut judgements = BTreeMap::new();
-    for (i, (line, value)) in read_lines(&dir.join(files::JUDGEMENTS))?.iter().enumerate() {
+    for (i, (line, value)) in lines.iter().enumerate() {
         let key = key_of::<JudgementKey>(value, files::JUDGEMENTS, i, line)?;
+        let live = match &key.baseline {
+            Some(b) if key.task == "pair" => {
+                answered(&key.model, &key.item_id, 0) && answered(b, &key.item_id, 0)
+            }
+            _ => answered(&key.model, &key.item_id, key.sample),
+        };
+        if !live {
+            repairs.orphaned += 1;
+            continue;
+        }
+        keep[i] = true;
         let ok = ["error", "parse_error"]
             .iter()
             .all(|f| value.get(f).is_none_or(|v| v.is_null()));
         judgements.insert(key, ok);
     }
+    rewrite_if_needed(&dir.join(files::JUDGEMENTS), &lines, &keep)?;
+    let lines = read_lines(&dir.join(files::PAIRWISE))?;
+    let mut keep = vec![false; lines.len()];
     let mut pairs = BTreeSet::new();
-    for (i, (line, value)) in read_lines(&dir.join(files::PAIRWISE))?.iter().enumerate() {
-        pairs.insert(key_of::<PairKey>(value, files::PAIRWISE, i, line)?);
+    for (i, (line, value)) in lines.iter().enumerate() {
+        let key = key_of::<PairKey>(value, files::PAIRWISE, i, line)?;
+        if answered(&key.candidate, &key.item_id, 0) && answered(&key.baseline, &key.item_id, 0) {
+            keep[i] = true;
+            pairs.insert(key);
+        } else {
+            repairs.orphaned += 1;
+        }
     }
+    rewrite_if_needed(&dir.join(files::PAIRWISE), &lines, &keep)?;
     Ok((
         Done {
             answers,
@@ -336,7 +379,12 @@ mod tests {
         let d = dir.path();
         std::fs::write(
             d.join(files::RESPONSES),
-            format!("{}\n{}\n", resp("a", "1", true), resp("a", "1", false)),
+            format!(
+                "{}\n{}\n{}\n",
+                resp("a", "1", true),
+                resp("a", "1", false),
+                resp("b", "1", false)
+            ),
         )
         .unwrap();
         let judgement = |order: u32, error: &str| {
@@ -357,7 +405,7 @@ mod tests {
         )
         .unwrap();
         let (done, repairs) = prepare(d).unwrap();
-        assert_eq!(done.answers.len(), 1);
+        assert_eq!(done.answers.len(), 2);
         assert_eq!(repairs.superseded, 1);
         assert_eq!(repairs.retried_errors, 0);
         let outcomes: Vec<(u32, bool)> = done
@@ -368,8 +416,49 @@ mod tests {
         assert_eq!(outcomes, [(1, true), (2, false)]);
         assert_eq!(
             std::fs::read_to_string(d.join(files::RESPONSES)).unwrap(),
-            format!("{}\n", resp("a", "1", false))
+            format!("{}\n{}\n", resp("a", "1", false), resp("b", "1", false))
         );
+    }
+
+    #[test]
+    fn judge_lines_over_a_lost_answer_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // b/1 was lost (never recorded); a/1 stays.
+        std::fs::write(
+            d.join(files::RESPONSES),
+            format!("{}\n", resp("a", "1", false)),
+        )
+        .unwrap();
+        let judgement = |task: &str, model: &str, baseline: &str| {
+            format!(
+                r#"{{"judge":"j","task":"{task}","item_id":"1","model":"{model}","baseline":{baseline},"sample":0,"order":1,"raw":null,"parsed":null,"parse_error":null,"prompt_tokens":null,"completion_tokens":null,"total_ms":null,"error":null}}"#
+            )
+        };
+        let kept = judgement("grade", "a", "null");
+        std::fs::write(
+            d.join(files::JUDGEMENTS),
+            format!(
+                "{kept}\n{}\n{}\n",
+                judgement("grade", "b", "null"),
+                judgement("pair", "a", "\"b\"")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join(files::PAIRWISE),
+            "{\"item_id\":\"1\",\"candidate\":\"a\",\"baseline\":\"b\"}\n",
+        )
+        .unwrap();
+        let (done, repairs) = prepare(d).unwrap();
+        assert_eq!(repairs.orphaned, 3);
+        assert_eq!(done.judgements.len(), 1);
+        assert!(done.pairs.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(d.join(files::JUDGEMENTS)).unwrap(),
+            format!("{kept}\n")
+        );
+        assert_eq!(std::fs::read(d.join(files::PAIRWISE)).unwrap(), b"");
     }
 
     #[test]
