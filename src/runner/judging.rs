@@ -9,8 +9,12 @@
 //! candidate, one item, both orders) is taken by one of the judge model's `concurrency` workers. Every
 //! call is appended to `judgements.jsonl` the moment it returns, parsed or not; the score and pair
 //! records are returned to the caller, which replaces `scores.jsonl` and `pairwise.jsonl` with them in
-//! one step, so those files hold either the rules-only scores of the answering phase or the complete
-//! judged ones, never a mixture.
+//! one step, so those files hold either the rules-only scores of the answering phase or the judged ones.
+//!
+//! After Ctrl-C ([`Interrupt`]) no worker takes a new unit and no unit sends another call; a call in
+//! flight may finish for the grace period, then its unit is abandoned. An answer whose grade unit did
+//! not finish keeps its rules-only score, an unfinished pair gets no line; every call that returned is
+//! in `judgements.jsonl`, so `--resume` reuses it and asks only for the rest.
 //!
 //! Before a judge call is sent, two places may already hold its reply:
 //!
@@ -49,6 +53,7 @@ use crate::score::judge::{self, prompt, DimSamples, Prompts, MAX_ATTEMPTS};
 use crate::score::{reference, score_answer};
 
 use super::cache::{Cache, Use};
+use super::interrupt::{self, Interrupt};
 use super::progress::Progress;
 use super::store::{RecordFile, RecordSink};
 use super::{call, Endpoint, ModelRun};
@@ -82,6 +87,8 @@ pub struct JudgeJob {
     pub recorded: Vec<JudgementRecord>,
     /// The response cache, shared with the answers.
     pub cache: Option<Arc<Cache>>,
+    /// Raised by Ctrl-C: no new call is sent, calls in flight get [`interrupt::GRACE`] to finish.
+    pub interrupt: Interrupt,
 }
 
 /// What the judge phase produced.
@@ -167,7 +174,11 @@ struct Ctx {
     /// Calls with a reply in `judgements.jsonl`, by [`CallId`] (the key's last line).
     recorded: HashMap<CallId, JudgementRecord>,
     cache: Option<Arc<Cache>>,
+    interrupt: Interrupt,
 }
+
+/// A unit stopped by Ctrl-C before its next judge call: it yields no record.
+struct Stopped;
 
 /// Which judge call a judgement record answers: task (pair?), model, baseline, item, sample, order,
 /// attempt, asked dimensions.
@@ -305,6 +316,7 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         sink: job.sink,
         recorded,
         cache: job.cache,
+        interrupt: job.interrupt,
     });
     let units = Arc::new(units);
     let next = Arc::new(AtomicUsize::new(0));
@@ -323,19 +335,31 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         );
         set.spawn(async move {
             loop {
+                if ctx.interrupt.is_requested() {
+                    return;
+                }
                 let idx = next.fetch_add(1, Ordering::Relaxed);
                 let Some(unit) = units.get(idx) else { return };
                 let mut t = UnitTally::default();
-                let done = match unit {
-                    Unit::Grade { resp, item } => {
-                        Done::Score(grade(&ctx, *resp, *item, &mut t).await)
-                    }
-                    Unit::Pair {
-                        item,
-                        candidate,
-                        baseline,
-                    } => Done::Pair(pair(&ctx, *item, *candidate, *baseline, &mut t).await),
+                let work = async {
+                    Ok(match unit {
+                        Unit::Grade { resp, item } => {
+                            Done::Score(grade(&ctx, *resp, *item, &mut t).await?)
+                        }
+                        Unit::Pair {
+                            item,
+                            candidate,
+                            baseline,
+                        } => Done::Pair(pair(&ctx, *item, *candidate, *baseline, &mut t).await?),
+                    })
                 };
+                let done: Result<Done, Stopped> = tokio::select! {
+                    biased;
+                    done = work => done,
+                    // Interrupted and out of grace: abandon the unit (`--resume` redoes it).
+                    () = ctx.interrupt.grace_over(interrupt::GRACE) => return,
+                };
+                let Ok(done) = done else { return };
                 let failed = match &done {
                     Done::Score(s) => s.judge_error.is_some(),
                     Done::Pair(p) => p.is_none(),
@@ -370,13 +394,21 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         ..Default::default()
     };
     out.tally.unjudged_pairs += skipped_pairs;
-    for (_, d) in done {
+    // Grade units come first, one per response: an answer whose unit was stopped keeps its
+    // rules-only score.
+    let mut scores: Vec<Option<ScoreRecord>> = vec![None; ctx.responses.len()];
+    for (idx, d) in done {
         match d {
-            Done::Score(s) => out.scores.push(s),
+            Done::Score(s) => scores[idx] = Some(s),
             Done::Pair(Some(p)) => out.pairs.push(p),
             Done::Pair(None) => {}
         }
     }
+    out.scores = scores
+        .into_iter()
+        .zip(ctx.responses.iter().zip(&keys))
+        .map(|(s, (r, (_, i)))| s.unwrap_or_else(|| rule_score(&ctx.rubric, &ctx.items[*i], r)))
+        .collect();
     out
 }
 
@@ -398,14 +430,14 @@ async fn ask(
     mut record: JudgementRecord,
     use_: Use,
     t: &mut UnitTally,
-) -> Asked {
+) -> Result<Asked, Stopped> {
     if let Some(old) = ctx.recorded.get(&call_id(&record)) {
         t.reused += 1;
-        return Asked {
+        return Ok(Asked {
             reply: Some(old.raw.clone().unwrap_or_default()),
             record: old.clone(),
             fresh: false,
-        };
+        });
     }
     let messages = [Message {
         role: Role::User,
@@ -430,6 +462,9 @@ async fn ask(
             entry.into_attempt()
         }
         None => {
+            if ctx.interrupt.is_requested() {
+                return Err(Stopped);
+            }
             let called = call(&ctx.run, &ctx.global, prompt).await;
             t.calls += 1;
             t.retries +=
@@ -446,7 +481,7 @@ async fn ask(
     record.completion_tokens = a.usage.completion_tokens;
     record.tokens_estimated = a.tokens_estimated;
     record.total_ms = a.total_ms.map(|ms| (ms * 1000.0).round() / 1000.0);
-    match a.failure {
+    Ok(match a.failure {
         Some(f) => {
             t.call_errors += 1;
             record.error = Some(ErrorInfo {
@@ -466,7 +501,7 @@ async fn ask(
             record,
             fresh: true,
         },
-    }
+    })
 }
 
 /// Append a judge call's record, unless `judgements.jsonl` already holds it.
@@ -513,16 +548,21 @@ fn call_failure(r: &JudgementRecord) -> String {
 }
 
 /// Grade one answer: rules first, then every judge sample of every call, retrying unusable replies.
-async fn grade(ctx: &Ctx, resp_idx: usize, item_idx: usize, t: &mut UnitTally) -> ScoreRecord {
+async fn grade(
+    ctx: &Ctx,
+    resp_idx: usize,
+    item_idx: usize,
+    t: &mut UnitTally,
+) -> Result<ScoreRecord, Stopped> {
     let resp = &ctx.responses[resp_idx];
     let item = &ctx.items[item_idx];
     let mut rec = rule_score(&ctx.rubric, item, resp);
     let Some(output) = answered(resp) else {
-        return rec;
+        return Ok(rec);
     };
     let calls = judge::grade_calls(&ctx.rubric, &rec.dimensions);
     if calls.is_empty() {
-        return rec;
+        return Ok(rec);
     }
     let asked: Vec<String> = calls.iter().flatten().map(|d| d.id.clone()).collect();
     let mut samples: BTreeMap<String, DimSamples> = BTreeMap::new();
@@ -555,7 +595,7 @@ async fn grade(ctx: &Ctx, resp_idx: usize, item_idx: usize, t: &mut UnitTally) -
                     reply,
                     mut record,
                     fresh,
-                } = ask(ctx, rendered.text, record, use_, t).await;
+                } = ask(ctx, rendered.text, record, use_, t).await?;
                 let Some(reply) = reply else {
                     failure = Some(call_failure(&record));
                     keep(ctx, fresh, &record);
@@ -610,7 +650,7 @@ async fn grade(ctx: &Ctx, resp_idx: usize, item_idx: usize, t: &mut UnitTally) -
     rec.dimensions = g.dimensions;
     rec.judge_samples = Some(g.judge_samples);
     rec.judge_error = g.judge_error;
-    rec
+    Ok(rec)
 }
 
 /// The verdict of one presentation order, from the candidate's side.
@@ -629,10 +669,12 @@ async fn pair(
     cand_idx: usize,
     base_idx: usize,
     t: &mut UnitTally,
-) -> Option<PairRecord> {
+) -> Result<Option<PairRecord>, Stopped> {
     let item = &ctx.items[item_idx];
     let (cand, base) = (&ctx.responses[cand_idx], &ctx.responses[base_idx]);
-    let (c_out, b_out) = (answered(cand)?, answered(base)?);
+    let (Some(c_out), Some(b_out)) = (answered(cand), answered(base)) else {
+        return Ok(None);
+    };
     let dims: Vec<&Dimension> = ctx.rubric.dimensions.iter().collect();
     let mut verdicts = [None, None];
     for order in [1u32, 2] {
@@ -655,7 +697,7 @@ async fn pair(
                 reply,
                 mut record,
                 fresh,
-            } = ask(ctx, rendered.text, record, Use::Pair { order, attempt }, t).await;
+            } = ask(ctx, rendered.text, record, Use::Pair { order, attempt }, t).await?;
             let Some(reply) = reply else {
                 keep(ctx, fresh, &record);
                 break;
@@ -680,15 +722,17 @@ async fn pair(
             }
         }
     }
-    let (first, second) = (verdicts[0]?, verdicts[1]?);
-    Some(PairRecord {
+    let [Some(first), Some(second)] = verdicts else {
+        return Ok(None);
+    };
+    Ok(Some(PairRecord {
         item_id: item.id.clone(),
         candidate: cand.model.clone(),
         baseline: base.model.clone(),
         verdict: PairVerdict::combine(first, second),
         first_order: Some(first),
         second_order: Some(second),
-    })
+    }))
 }
 
 /// Replace a record file with `records` in one step (write a temporary file, then rename), so a reader
