@@ -16,6 +16,9 @@
 //! not finish keeps its rules-only score, an unfinished pair gets no line; every call that returned is
 //! in `judgements.jsonl`, so `--resume` reuses it and asks only for the rest.
 //!
+//! The phase in files: this module schedules the units and gathers their records; `grade` scores one
+//! answer, `pair` compares two, `ask` makes one judge call (or finds its reply already recorded).
+//!
 //! Before a judge call is sent, two places may already hold its reply:
 //!
 //! - `judgements.jsonl` itself (`--resume`, [`JudgeJob::recorded`]): a call whose last line there got a
@@ -32,6 +35,10 @@
 //! Pairs compare sample 0 of each model; a pair whose answers are missing, or for which an order got no
 //! usable verdict, gets no `pairwise.jsonl` line (a verdict is never made up) and is counted instead.
 
+mod ask;
+mod grade;
+mod pair;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
@@ -42,21 +49,21 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::inputs::evalset::{Item, Message, Role};
-use crate::inputs::rubric::{Dimension, Rubric};
-use crate::provider::Prompt;
-use crate::records::{
-    ErrorInfo, JudgeTask, JudgementRecord, PairRecord, PairVerdict, ResponseRecord, ScoreRecord,
-};
-use crate::score::judge::parse::{self, DimReply, Winner};
-use crate::score::judge::{self, prompt, DimSamples, Prompts, MAX_ATTEMPTS};
-use crate::score::{reference, score_answer};
+use crate::inputs::evalset::Item;
+use crate::inputs::rubric::Rubric;
+use crate::records::{JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
+use crate::score::judge::Prompts;
 
-use super::cache::{Cache, Use};
+use super::cache::Cache;
 use super::interrupt::{self, Interrupt};
 use super::progress::Progress;
-use super::store::{RecordFile, RecordSink};
-use super::{call, Endpoint, ModelRun};
+use super::store::RecordSink;
+use super::{Endpoint, ModelRun};
+use ask::{call_id, CallId};
+use grade::{answered, grade};
+use pair::pair;
+
+pub use grade::rule_score;
 
 /// The judge model and how many samples it gives per answer.
 pub struct JudgeModel {
@@ -120,35 +127,6 @@ pub struct JudgeTally {
     pub unjudged_pairs: usize,
 }
 
-/// The score record of one response before the judge: rules, rule caps, reference metrics.
-pub fn rule_score(rubric: &Rubric, item: &Item, resp: &ResponseRecord) -> ScoreRecord {
-    let output = answered(resp);
-    let (rules, dimensions) = score_answer(rubric, item, output);
-    let reference_metrics = match (output, item.reference.as_deref()) {
-        (Some(out), Some(r)) => reference::metrics(out, r),
-        _ => None,
-    };
-    ScoreRecord {
-        model: resp.model.clone(),
-        item_id: resp.item_id.clone(),
-        sample: resp.sample,
-        rules,
-        dimensions,
-        reference_metrics,
-        judge_error: None,
-        judge_samples: None,
-    }
-}
-
-/// The answer text of a successful response.
-fn answered(resp: &ResponseRecord) -> Option<&str> {
-    if resp.error.is_none() {
-        resp.output.as_deref()
-    } else {
-        None
-    }
-}
-
 enum Unit {
     Grade {
         resp: usize,
@@ -179,32 +157,6 @@ struct Ctx {
 
 /// A unit stopped by Ctrl-C before its next judge call: it yields no record.
 struct Stopped;
-
-/// Which judge call a judgement record answers: task (pair?), model, baseline, item, sample, order,
-/// attempt, asked dimensions.
-type CallId = (
-    bool,
-    String,
-    Option<String>,
-    String,
-    u32,
-    u32,
-    u32,
-    Vec<String>,
-);
-
-fn call_id(r: &JudgementRecord) -> CallId {
-    (
-        r.task == JudgeTask::Pair,
-        r.model.clone(),
-        r.baseline.clone(),
-        r.item_id.clone(),
-        r.sample,
-        r.order,
-        r.attempt,
-        r.dimensions.clone(),
-    )
-}
 
 enum Done {
     Score(ScoreRecord),
@@ -412,329 +364,6 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
     out
 }
 
-/// What [`ask`] got for one judge call.
-struct Asked {
-    /// The reply text, or `None` when the call failed.
-    reply: Option<String>,
-    /// The call's record; the caller adds the parse result.
-    record: JudgementRecord,
-    /// Whether the record is new to `judgements.jsonl` (false: it is already there, `--resume`).
-    fresh: bool,
-}
-
-/// One call to the judge model: its reply from `judgements.jsonl` (`--resume`), else from the
-/// response cache, else from the judge.
-async fn ask(
-    ctx: &Ctx,
-    text: String,
-    mut record: JudgementRecord,
-    use_: Use,
-    t: &mut UnitTally,
-) -> Result<Asked, Stopped> {
-    if let Some(old) = ctx.recorded.get(&call_id(&record)) {
-        t.reused += 1;
-        return Ok(Asked {
-            reply: Some(old.raw.clone().unwrap_or_default()),
-            record: old.clone(),
-            fresh: false,
-        });
-    }
-    let messages = [Message {
-        role: Role::User,
-        content: text,
-    }];
-    let prompt = Prompt {
-        system: None,
-        messages: &messages,
-    };
-    let key = ctx
-        .cache
-        .as_ref()
-        .map(|_| Cache::key(&ctx.run.endpoint.model, prompt, use_));
-    let hit = match (&ctx.cache, &key) {
-        (Some(cache), Some(key)) => cache.get(key),
-        _ => None,
-    };
-    let a = match hit {
-        Some(entry) => {
-            t.cached += 1;
-            record.cached = true;
-            entry.into_attempt()
-        }
-        None => {
-            if ctx.interrupt.is_requested() {
-                return Err(Stopped);
-            }
-            let called = call(&ctx.run, &ctx.global, prompt).await;
-            t.calls += 1;
-            t.retries +=
-                called.attempts.saturating_sub(1) as usize + usize::from(record.attempt > 1);
-            let a = called.attempt;
-            if let (Some(cache), Some(key)) = (&ctx.cache, &key) {
-                cache.put(key, &a);
-            }
-            a
-        }
-    };
-    record.raw = (!a.output.is_empty()).then(|| a.output.clone());
-    record.prompt_tokens = a.usage.prompt_tokens;
-    record.completion_tokens = a.usage.completion_tokens;
-    record.tokens_estimated = a.tokens_estimated;
-    record.total_ms = a.total_ms.map(|ms| (ms * 1000.0).round() / 1000.0);
-    Ok(match a.failure {
-        Some(f) => {
-            t.call_errors += 1;
-            record.error = Some(ErrorInfo {
-                kind: f.kind,
-                message: f.message,
-                status: f.status,
-                code: f.code,
-            });
-            Asked {
-                reply: None,
-                record,
-                fresh: true,
-            }
-        }
-        None => Asked {
-            reply: Some(a.output),
-            record,
-            fresh: true,
-        },
-    })
-}
-
-/// Append a judge call's record, unless `judgements.jsonl` already holds it.
-fn keep(ctx: &Ctx, fresh: bool, record: &JudgementRecord) {
-    if fresh {
-        ctx.sink.write(RecordFile::Judgements, record);
-    }
-}
-
-fn blank_record(
-    ctx: &Ctx,
-    task: JudgeTask,
-    item: &str,
-    model: &str,
-    sample: u32,
-) -> JudgementRecord {
-    JudgementRecord {
-        judge: ctx.judge_name.clone(),
-        task,
-        item_id: item.to_string(),
-        model: model.to_string(),
-        baseline: None,
-        sample,
-        order: 1,
-        attempt: 1,
-        dimensions: Vec::new(),
-        raw: None,
-        parsed: None,
-        parse_error: None,
-        prompt_tokens: None,
-        completion_tokens: None,
-        total_ms: None,
-        error: None,
-        cached: false,
-        tokens_estimated: false,
-    }
-}
-
-fn call_failure(r: &JudgementRecord) -> String {
-    match &r.error {
-        Some(e) => format!("judge call failed ({}): {}", e.kind, e.message),
-        None => "judge call failed".to_string(),
-    }
-}
-
-/// Grade one answer: rules first, then every judge sample of every call, retrying unusable replies.
-async fn grade(
-    ctx: &Ctx,
-    resp_idx: usize,
-    item_idx: usize,
-    t: &mut UnitTally,
-) -> Result<ScoreRecord, Stopped> {
-    let resp = &ctx.responses[resp_idx];
-    let item = &ctx.items[item_idx];
-    let mut rec = rule_score(&ctx.rubric, item, resp);
-    let Some(output) = answered(resp) else {
-        return Ok(rec);
-    };
-    let calls = judge::grade_calls(&ctx.rubric, &rec.dimensions);
-    if calls.is_empty() {
-        return Ok(rec);
-    }
-    let asked: Vec<String> = calls.iter().flatten().map(|d| d.id.clone()).collect();
-    let mut samples: BTreeMap<String, DimSamples> = BTreeMap::new();
-    let mut failure: Option<String> = None;
-    for s in 1..=ctx.samples {
-        for (ci, dims) in calls.iter().enumerate() {
-            let mut got: BTreeMap<String, DimReply> = BTreeMap::new();
-            for attempt in 1..=MAX_ATTEMPTS {
-                let seed = format!(
-                    "grade\u{0}{}\u{0}{}\u{0}{}\u{0}{s}\u{0}{ci}\u{0}{attempt}",
-                    resp.model, resp.item_id, resp.sample
-                );
-                let rendered = prompt::render_grade(&ctx.prompts.grade, item, dims, output, &seed);
-                let mut record = blank_record(
-                    ctx,
-                    JudgeTask::Grade,
-                    &resp.item_id,
-                    &resp.model,
-                    resp.sample,
-                );
-                record.order = s;
-                record.attempt = attempt;
-                record.dimensions = dims.iter().map(|d| d.id.clone()).collect();
-                let use_ = Use::Grade {
-                    sample: s,
-                    call: ci,
-                    attempt,
-                };
-                let Asked {
-                    reply,
-                    mut record,
-                    fresh,
-                } = ask(ctx, rendered.text, record, use_, t).await?;
-                let Some(reply) = reply else {
-                    failure = Some(call_failure(&record));
-                    keep(ctx, fresh, &record);
-                    break;
-                };
-                let wanted: Vec<&Dimension> = dims
-                    .iter()
-                    .copied()
-                    .filter(|d| !got.contains_key(&d.id))
-                    .collect();
-                let parsed = parse::parse_grade(&reply, dims);
-                record.parsed = parsed.parsed_json();
-                record.parse_error = parsed.parse_error();
-                keep(ctx, fresh, &record);
-                if let Some(e) = &record.parse_error {
-                    t.unusable += 1;
-                    failure = Some(e.clone());
-                }
-                for (id, d) in parsed.dims {
-                    if wanted.iter().any(|w| w.id == id) {
-                        got.entry(id).or_insert(d);
-                    }
-                }
-                if dims.iter().all(|d| got.contains_key(&d.id)) {
-                    break;
-                }
-            }
-            for (id, d) in got {
-                let e = samples.entry(id).or_default();
-                match d {
-                    DimReply::Score {
-                        score,
-                        justification,
-                    } => e.scores.push((score, justification)),
-                    DimReply::NotApplicable { justification } => {
-                        e.not_applicable += 1;
-                        if e.not_applicable_reason.is_none() {
-                            e.not_applicable_reason = justification;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let g = judge::finish_grade(
-        &ctx.rubric,
-        &rec.dimensions,
-        &samples,
-        &asked,
-        failure.as_deref(),
-    );
-    rec.dimensions = g.dimensions;
-    rec.judge_samples = Some(g.judge_samples);
-    rec.judge_error = g.judge_error;
-    Ok(rec)
-}
-
-/// The verdict of one presentation order, from the candidate's side.
-fn verdict(order: u32, w: Winner) -> PairVerdict {
-    match (order, w) {
-        (_, Winner::Tie) => PairVerdict::S,
-        (1, Winner::A) | (2, Winner::B) => PairVerdict::G,
-        _ => PairVerdict::B,
-    }
-}
-
-/// Compare a candidate's answer with the baseline's in both orders (blind labels A and B).
-async fn pair(
-    ctx: &Ctx,
-    item_idx: usize,
-    cand_idx: usize,
-    base_idx: usize,
-    t: &mut UnitTally,
-) -> Result<Option<PairRecord>, Stopped> {
-    let item = &ctx.items[item_idx];
-    let (cand, base) = (&ctx.responses[cand_idx], &ctx.responses[base_idx]);
-    let (Some(c_out), Some(b_out)) = (answered(cand), answered(base)) else {
-        return Ok(None);
-    };
-    let dims: Vec<&Dimension> = ctx.rubric.dimensions.iter().collect();
-    let mut verdicts = [None, None];
-    for order in [1u32, 2] {
-        let (a, b) = if order == 1 {
-            (c_out, b_out)
-        } else {
-            (b_out, c_out)
-        };
-        for attempt in 1..=MAX_ATTEMPTS {
-            let seed = format!(
-                "pair\u{0}{}\u{0}{}\u{0}{}\u{0}{order}\u{0}{attempt}",
-                cand.model, base.model, item.id
-            );
-            let rendered = prompt::render_pair(&ctx.prompts.pair, item, &dims, a, b, &seed);
-            let mut record = blank_record(ctx, JudgeTask::Pair, &item.id, &cand.model, 0);
-            record.baseline = Some(base.model.clone());
-            record.order = order;
-            record.attempt = attempt;
-            let Asked {
-                reply,
-                mut record,
-                fresh,
-            } = ask(ctx, rendered.text, record, Use::Pair { order, attempt }, t).await?;
-            let Some(reply) = reply else {
-                keep(ctx, fresh, &record);
-                break;
-            };
-            match parse::parse_pair(&reply) {
-                Ok((w, justification)) => {
-                    let v = verdict(order, w);
-                    record.parsed = Some(serde_json::json!({
-                        "winner": w.as_str(),
-                        "justification": justification,
-                        "verdict": v,
-                    }));
-                    keep(ctx, fresh, &record);
-                    verdicts[order as usize - 1] = Some(v);
-                    break;
-                }
-                Err(e) => {
-                    t.unusable += 1;
-                    record.parse_error = Some(e);
-                    keep(ctx, fresh, &record);
-                }
-            }
-        }
-    }
-    let [Some(first), Some(second)] = verdicts else {
-        return Ok(None);
-    };
-    Ok(Some(PairRecord {
-        item_id: item.id.clone(),
-        candidate: cand.model.clone(),
-        baseline: base.model.clone(),
-        verdict: PairVerdict::combine(first, second),
-        first_order: Some(first),
-        second_order: Some(second),
-    }))
-}
-
 /// Replace a record file with `records` in one step (write a temporary file, then rename), so a reader
 /// never sees half of the new content.
 pub fn replace_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<()> {
@@ -750,19 +379,4 @@ pub fn replace_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<()> {
         .and_then(|()| f.sync_all())
         .with_context(|| format!("could not write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verdicts_are_from_the_candidates_side() {
-        // Order 1 shows the candidate as A; order 2 shows the baseline as A.
-        assert_eq!(verdict(1, Winner::A), PairVerdict::G);
-        assert_eq!(verdict(1, Winner::B), PairVerdict::B);
-        assert_eq!(verdict(2, Winner::A), PairVerdict::B);
-        assert_eq!(verdict(2, Winner::B), PairVerdict::G);
-        assert_eq!(verdict(2, Winner::Tie), PairVerdict::S);
-    }
 }
