@@ -20,6 +20,7 @@ use crate::manifest::{self, utc_now, FileRef, Manifest, ModelEntry, Rescored};
 use crate::plan::cache_of;
 use crate::records::{files, read_jsonl, ItemRecord};
 use crate::report::derive;
+use crate::runner::interrupt::Interrupt;
 use crate::runner::judge_phase::{judge_dead, judge_model, judge_phase, JudgePhase};
 use crate::score::judge::Prompts;
 
@@ -123,6 +124,8 @@ pub async fn run(
         // The old judge calls belong to the old scores: nothing to resume.
         resume: false,
         cache,
+        // Not listened to: Ctrl-C ends `rescore` at once, as before.
+        interrupt: Interrupt::new(),
     })
     .await?;
 

@@ -15,6 +15,7 @@ use crate::inputs::secret::Redactor;
 use crate::provider::Client;
 use crate::records::{files, read_jsonl, JudgementRecord, ResponseRecord};
 use crate::runner::cache::Cache;
+use crate::runner::interrupt::Interrupt;
 use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
 use crate::runner::store::Store;
 use crate::runner::Endpoint;
@@ -58,6 +59,8 @@ pub struct JudgePhase<'a> {
     pub resume: bool,
     /// The response cache, for judge calls.
     pub cache: Option<Arc<Cache>>,
+    /// Raised by Ctrl-C: the phase stops sending and returns what was judged (`run` exits 130 then).
+    pub interrupt: Interrupt,
 }
 
 /// Score every recorded response again (rules, reference metrics, judge) and compare candidates with
@@ -86,6 +89,7 @@ pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
         quiet: p.quiet,
         recorded,
         cache: p.cache,
+        interrupt: p.interrupt,
     })
     .await;
     store.close()?;

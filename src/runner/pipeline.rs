@@ -81,7 +81,6 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     })
     .await;
     store.close()?;
-    let interrupted = interrupt.is_requested();
     let served: usize = tallies.values().map(|t| t.cached).sum();
     if let (Some(c), true) = (&plan.cache, served > 0) {
         eprintln!(
@@ -92,7 +91,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     }
 
     // The judge phase needs every answer: an interrupted run is judged when it is resumed.
-    let judge_tally = match (interrupted, plan.judge_model, plan.prompts) {
+    let judge_tally = match (interrupt.is_requested(), plan.judge_model, plan.prompts) {
         (false, Some(j), Some(prompts)) => {
             let judge = judge_model(j, &plan.redactor, plan.judge_samples)?;
             let models = plan.models.iter().map(|m| m.name.clone()).collect();
@@ -109,12 +108,15 @@ pub async fn execute(plan: Plan) -> Result<u8> {
                     quiet: plan.quiet,
                     resume: plan.resume,
                     cache: plan.cache.clone(),
+                    interrupt: interrupt.clone(),
                 })
                 .await?,
             )
         }
         _ => None,
     };
+    // Ctrl-C in either phase: what arrived is written, `--resume` continues.
+    let interrupted = interrupt.is_requested();
 
     if interrupted {
         manifest.interrupted_utc = Some(utc_now());

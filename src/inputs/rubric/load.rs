@@ -7,9 +7,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::checks::RawRule;
 use super::types::*;
 use crate::error::UsageError;
-use crate::score::checks::RawRule;
 
 /// Load and validate a rubric file.
 pub fn load(path: &Path) -> Result<Rubric, UsageError> {

@@ -50,6 +50,7 @@
 //! unknown dimension or rule, regexes that do not compile, `min >= max` scales and missing level texts.
 //! Every message starts with the file and, where one is known, the line.
 
+pub mod checks;
 mod load;
 mod template;
 mod types;

@@ -10,7 +10,7 @@ use crate::inputs::item::Item;
 /// The template a `vars` item uses when it names none.
 pub const DEFAULT_TEMPLATE: &str = "default";
 
-pub use crate::score::checks::{Check, DEFAULT_LENGTH_TOLERANCE};
+pub use super::checks::{Check, DEFAULT_LENGTH_TOLERANCE};
 
 /// How the judge module grades the dimensions: one call for all of them, or one call each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
