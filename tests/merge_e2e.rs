@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{jsonl, openai_config, reply, repo_file, Out, Sim, TestDir};
 use serde_json::Value;
 
-const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+use common::GOOD_ANSWER;
 const FENCED: &str = "```json\n{\"Reply\": \"Great! What do you usually do on your birthday?\", \"Suggestion\": [\"I usually have a party.\", \"We go out to eat.\", \"I stay home.\"], \"Analysis\": \"学生回答正确。\"}\n```";
 const LONG: &str = "{\"Reply\": \"It has a to-do list feature that helps you prioritize and keep track of your daily tasks. Plus, it has reminders and notifications so you never miss an important commitment. You can even set reminders for specific times or locations.\", \"Suggestion\": [\"The app is user-friendly.\", \"I love the reminders.\", \"It syncs with my calendar.\"], \"Analysis\": \"学生的问题很好。\"}";
 

@@ -20,7 +20,7 @@ fn evalset(n: usize, prefix: &str) -> String {
         .collect()
 }
 
-const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+use common::GOOD_ANSWER;
 
 /// Prompts containing `marker` get a good answer, `delay_ms` of real time between tokens.
 fn slow(marker: &str, delay_ms: u64) -> Script {

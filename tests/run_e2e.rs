@@ -10,7 +10,7 @@ use common::{
 use evalrun::sim::Script;
 use serde_json::Value;
 
-const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+use common::GOOD_ANSWER;
 
 const FENCED: &str = "```json\n{\"Reply\": \"Great! What do you usually do on your birthday?\", \"Suggestion\": [\"I usually have a party.\", \"We go out to eat.\", \"I stay home.\"], \"Analysis\": \"学生回答正确。\"}\n```";
 const PROSE: &str = "Hello everyone! As exams are approaching, let's share tips.\n\n{\"Reply\": \"Hi, I'm preparing for exams too.\", \"Suggestion\": [\"I set a schedule.\", \"I revise often.\", \"I take breaks.\"]}\n\n[学生回复]\nI really need to work on my time management.";

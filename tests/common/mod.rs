@@ -8,6 +8,9 @@ mod cmd;
 mod sim;
 pub mod sim_bg;
 
+/// A strict, rule-passing tutor answer, for scripted replies (`reply`, `script`).
+pub const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
+
 pub use cmd::{
     files_under, insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand, TestDir,
 };
