@@ -23,12 +23,20 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
     StatsConfig {
         models: m.models.iter().map(|e| e.name.clone()).collect(),
         baseline: m.baseline.clone(),
-        margin: Some(m.margin),
+        flagship: m.flagship.clone(),
+        margin: m.margin,
+        margins: m
+            .dimensions
+            .iter()
+            .filter_map(|d| Some((d.id.clone(), d.margin?)))
+            .collect(),
         scales: m
             .dimensions
             .iter()
             .map(|d| (d.id.clone(), (d.scale.0 as f64, d.scale.1 as f64)))
             .collect(),
+        cluster_key: m.cluster.clone(),
+        alpha: crate::stats::ALPHA,
         prices: m
             .models
             .iter()
