@@ -568,6 +568,10 @@ pub(super) fn context() -> ReportContext {
         notices: vec![
             "analysis: the judge's replies for this dimension could not be parsed (see judgements.jsonl)".into(),
         ],
+        run: super::RunFacts {
+            max_error_rate: 0.02,
+            ..Default::default()
+        },
     }
 }
 
