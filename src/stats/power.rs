@@ -101,7 +101,7 @@ mod tests {
         assert_eq!(items_for(0.5, 0.2, mult), Some(50));
         // Holm m = 3 asks for more: z_{1−0.05/6} = 2.39398
         let mult3 = mde_multiplier(0.05, 3, Alternative::TwoSided);
-        assert_eq!(items_for(0.5, 0.2, mult3), Some(65));
+        assert_eq!(items_for(0.5, 0.2, mult3), Some(66));
         assert_eq!(items_for(0.0, 0.2, mult), None);
         assert_eq!(items_for(0.5, 0.0, mult), None);
     }

@@ -67,6 +67,10 @@ pub(crate) struct Decision {
     #[allow(dead_code)] // the data the wording renders; kept for callers that act on it
     pub release: Release,
     pub headline: String,
+    /// How the best model stands against the baseline in words (the first detail when the headline is
+    /// the release verdict).
+    #[allow(dead_code)]
+    pub situation: String,
     /// Supporting sentences, one bullet each.
     pub details: Vec<String>,
 }
@@ -108,8 +112,9 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     let release = verdict::release(v);
     let (verdict, situation, mut details) = situation(v, w);
     let headline = release_headline(v, w, &release, &situation);
-    if headline != situation {
-        details.insert(0, situation);
+    let ships = release.blockers.is_empty() && matches!(release.outcome, Outcome::Ship { .. });
+    if headline != situation && !ships {
+        details.insert(0, situation.clone());
     }
     details.extend(missing_items(v, w));
     details.extend(estimated_tokens(v, w));
@@ -117,6 +122,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
         verdict,
         release,
         headline,
+        situation,
         details,
     }
 }
@@ -902,7 +908,8 @@ fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baseline: &str) ->
                 pick,
                 &format!(" Against the flagship {}", w.name(f)),
             ) {
-                Some(line) => out.push_str(&line),
+                // The unscored dimensions are named once, at the end.
+                Some(line) => out.push_str(line.split(" Not scored:").next().unwrap_or(&line)),
                 None => out.push_str(&format!(
                     " Against the flagship {}: no paired test in this run.",
                     w.name(f)
@@ -922,7 +929,13 @@ fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baseline: &str) ->
             parts.push(format!("mean latency {r}"));
         }
         if !parts.is_empty() {
-            out.push_str(&format!(" {} of {}'s.", and_list(&parts), w.name(f)));
+            let list = and_list(&parts);
+            let mut c = list.chars();
+            let first = c
+                .next()
+                .map(|x| x.to_uppercase().to_string())
+                .unwrap_or_default();
+            out.push_str(&format!(" {first}{} of {}'s.", c.as_str(), w.name(f)));
         }
     }
     if set.len() > 1 {
@@ -934,7 +947,7 @@ fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baseline: &str) ->
             w.name(pick)
         ));
     }
-    out
+    out + &unscored_note(v, w)
 }
 
 /// Each model's items without a score beside its means, so failed items cannot hide.

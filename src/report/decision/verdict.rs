@@ -143,7 +143,12 @@ fn outcome(v: &View) -> Outcome {
     if v.models.len() < 2 || v.scored_dims().next().is_none() {
         return Outcome::NotCompared;
     }
-    let tied = &v.summary.ranking.tied_with_top;
+    // A summary without a ranking (older, or hand-made) ties only the best overall model with itself.
+    let tied: Vec<String> = if v.summary.ranking.tied_with_top.is_empty() {
+        v.best_overall().into_iter().collect()
+    } else {
+        v.summary.ranking.tied_with_top.clone()
+    };
     let mut set: Vec<String> = tied
         .iter()
         .filter(|m| v.summary.models.contains_key(*m) && m.as_str() != baseline)
