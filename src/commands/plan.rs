@@ -16,7 +16,7 @@ pub fn run(args: &PlanArgs) -> Result<String> {
     if !(args.effect.is_finite() && args.effect > 0.0) {
         return Err(UsageError::new(format!("--effect must be > 0, got {}", args.effect)).into());
     }
-    if args.samples.iter().any(|k| *k == 0) {
+    if args.samples.contains(&0) {
         return Err(UsageError::new("--samples: every value must be at least 1").into());
     }
     let manifest = Manifest::read(&args.from).map_err(BadInput)?;

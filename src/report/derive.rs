@@ -64,7 +64,6 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
                 })
                 .unwrap_or_default(),
         }),
-        ..StatsConfig::default()
     }
 }
 
