@@ -79,6 +79,10 @@ pub enum Command {
                       cannot be compared (changed eval set, rubric or judge; no model in common)."
     )]
     Gate(GateArgs),
+    /// Items (and samples) needed to detect a difference, per dimension, from a previous run's
+    /// variance (STATS §8). Sends nothing.
+    #[command(after_help = "Example:\n  evalrun plan --from reports/runs/try1 --effect 0.2")]
+    Plan(PlanArgs),
     /// Merge the run directories of `--shard 1/N` … `N/N` into one, as if the run had not been split.
     #[command(
         after_help = "Example:\n  evalrun merge shards/1 shards/2 shards/3 --out reports/runs/nightly"
@@ -127,15 +131,31 @@ pub struct RunArgs {
     /// Global cap on requests in flight (each model also has its own `concurrency`).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
-    /// Non-inferiority margin on the rubric scale.
-    #[arg(long, value_name = "δ", default_value_t = 0.1)]
-    pub margin: f64,
+    /// Second reference for the paired tests; default: [run].flagship, else the strictly most
+    /// expensive model.
+    #[arg(long, value_name = "NAME")]
+    pub flagship: Option<String>,
+    /// Cluster key for the standard errors: a dotted path into each item (e.g. `meta.persona`);
+    /// default: [run].cluster, else none.
+    #[arg(long, value_name = "KEY")]
+    pub cluster: Option<String>,
+    /// A model whose share of failed requests is above this (0–1) cannot be recommended; default:
+    /// [run].max_error_rate, else 0.02.
+    #[arg(long, value_name = "x")]
+    pub max_error_rate: Option<f64>,
+    /// Non-inferiority margin on the rubric scale, for every dimension; default: each dimension's
+    /// `margin`, else 0.05 × its scale range.
+    #[arg(long, value_name = "δ")]
+    pub margin: Option<f64>,
     /// Stop sending once the spend (answers + judge) would pass X in the configured currency.
     #[arg(long, value_name = "X")]
     pub max_cost: Option<f64>,
     /// Print requests, estimated tokens, cost and the minimum wall time the limits allow; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: a previous run directory whose variance gives the MDE the planned run will have.
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    pub from: Option<PathBuf>,
     /// Use the response cache: answers and judge replies an earlier run received are read from it, and
     /// new ones written to it. Off by default: without it no cache file is read or written.
     #[arg(long)]
@@ -270,6 +290,24 @@ pub struct GateArgs {
     /// Deterministic endpoints (e.g. the simulator): any change of a score or rule outcome fails.
     #[arg(long)]
     pub exact: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The previous run directory whose paired differences give the variance.
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// The difference to detect, on each dimension's own scale.
+    #[arg(long, value_name = "δ", default_value_t = 0.2)]
+    pub effect: f64,
+    /// Samples per item to plan for (STATS §8: sd_d(k)² = var_between + (v_cand + v_ref)/k).
+    #[arg(
+        long,
+        value_name = "K,…",
+        value_delimiter = ',',
+        default_value = "1,2,3"
+    )]
+    pub samples: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Args)]

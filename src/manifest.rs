@@ -36,7 +36,29 @@ pub struct Manifest {
     pub judge_samples: u32,
     pub limit: Option<usize>,
     pub shard: Option<String>,
-    pub margin: f64,
+    /// `--margin` when given: overrides every dimension's non-inferiority margin; `None` (or absent) =
+    /// each dimension's own (`dimensions[].margin`, else 0.05 × its range). Runs before v2 recorded the
+    /// old default 0.1 here, which re-derives as the override it was.
+    #[serde(default)]
+    pub margin: Option<f64>,
+    /// `--flagship` / `[run].flagship`; absent: the strictly most expensive model (STATS §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagship: Option<String>,
+    /// `--cluster` / `[run].cluster`: the dotted path into `items.jsonl` that groups items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// `--max-error-rate`: a model whose share of failed requests is above it cannot be recommended.
+    #[serde(default = "default_max_error_rate")]
+    pub max_error_rate: f64,
+    /// `--max-cost` when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+    /// When `--max-cost` stopped the run before every request was sent (the run is incomplete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_reached_utc: Option<String>,
+    /// `--cache` / `[run].cache`: answers could come from the response cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cache: bool,
     /// The rubric's dimensions, so reports can be rendered without the rubric file.
     pub dimensions: Vec<DimensionEntry>,
     /// Set when the endpoints were the built-in simulator.
@@ -129,7 +151,18 @@ pub struct DimensionEntry {
     pub id: String,
     pub name: String,
     pub scale: (i64, i64),
+    /// The rubric's non-inferiority `margin` for this dimension, when it sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
 }
+
+/// `max_error_rate` of manifests written before it was recorded: SPEC §1's default.
+pub fn default_max_error_rate() -> f64 {
+    DEFAULT_MAX_ERROR_RATE
+}
+
+/// SPEC §1: `--max-error-rate` default.
+pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.02;
 
 /// The rubric's dimensions as the manifest keeps them.
 pub fn dimensions_of(rubric: &Rubric) -> Vec<DimensionEntry> {
@@ -140,6 +173,7 @@ pub fn dimensions_of(rubric: &Rubric) -> Vec<DimensionEntry> {
             id: d.id.clone(),
             name: d.name.clone(),
             scale: d.scale,
+            margin: d.margin,
         })
         .collect()
 }

@@ -12,7 +12,9 @@ use crate::inputs::config::{Config, ResolvedModel};
 use crate::inputs::evalset::{self, Item};
 use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
-use crate::manifest::{self, utc_now, FileRef, Manifest, ModelEntry, Simulated};
+use crate::manifest::{
+    self, utc_now, FileRef, Manifest, ModelEntry, Simulated, DEFAULT_MAX_ERROR_RATE,
+};
 use crate::records::files;
 use crate::runner::cache::{self, Cache};
 use crate::score::judge::Prompts;
@@ -35,7 +37,14 @@ pub struct Plan {
     pub out: PathBuf,
     pub samples: u32,
     pub concurrency: usize,
-    pub margin: f64,
+    /// `--margin`: overrides every dimension's margin; `None` = the rubric's, else 0.05 × range.
+    pub margin: Option<f64>,
+    /// `--flagship` / `[run].flagship` (validated: one of the models).
+    pub flagship: Option<String>,
+    /// `--cluster` / `[run].cluster`.
+    pub cluster: Option<String>,
+    /// `--max-error-rate` / `[run].max_error_rate`, else 0.02.
+    pub max_error_rate: f64,
     pub limit: Option<usize>,
     pub shard: Option<(usize, usize)>,
     pub quiet: bool,
@@ -50,6 +59,8 @@ pub struct Plan {
     pub max_cost: Option<f64>,
     /// The response cache; `None` (the demo) neither reads nor writes one.
     pub cache: Option<Arc<Cache>>,
+    /// `--dry-run --from DIR`: the run whose variance gives the planned run's MDE.
+    pub from: Option<PathBuf>,
 }
 
 /// Eval set and rubric, loaded, validated and rendered.
@@ -163,11 +174,35 @@ impl Plan {
             .filter(|j| j != "none");
         let config_ref = FileRef::of(&args.config).map_err(BadInput)?;
         let out = args.out.clone().unwrap_or_else(default_out_dir);
-        let cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
+        let cache_on = args.cache || config.run.cache == Some(true);
+        let cache = cache_of(cache_on, args.cache_dir.as_ref(), &config, args.no_cache);
         let baseline = args
             .baseline
             .clone()
             .or_else(|| config.run.baseline.clone());
+        let flagship = args
+            .flagship
+            .clone()
+            .or_else(|| config.run.flagship.clone());
+        let cluster = args.cluster.clone().or_else(|| config.run.cluster.clone());
+        let max_error_rate = args
+            .max_error_rate
+            .or(config.run.max_error_rate)
+            .unwrap_or(DEFAULT_MAX_ERROR_RATE);
+        if !(0.0..=1.0).contains(&max_error_rate) {
+            return Err(UsageError::new(format!(
+                "--max-error-rate must be between 0 and 1, got {max_error_rate}"
+            ))
+            .into());
+        }
+        if let Some(c) = &cluster {
+            if c.is_empty() || c.split('.').any(str::is_empty) {
+                return Err(UsageError::new(format!(
+                    "--cluster `{c}`: expected a dotted path into the item, e.g. meta.persona"
+                ))
+                .into());
+            }
+        }
         if !args.resume && holds_a_run(&out) {
             return Err(UsageError::new(format!(
                 "{} already holds a run; choose a new --out, or pass --resume to continue it",
@@ -195,8 +230,21 @@ impl Plan {
             command_line,
             env,
         })?;
+        if let Some(f) = &flagship {
+            if !plan.models.iter().any(|m| &m.name == f) {
+                return Err(UsageError::new(format!(
+                    "flagship `{f}` is not one of --models ({}); add it or pick another with --flagship",
+                    args.models.join(", ")
+                ))
+                .into());
+            }
+        }
+        plan.flagship = flagship;
+        plan.cluster = cluster;
+        plan.max_error_rate = max_error_rate;
         plan.resume = args.resume;
         plan.dry_run = args.dry_run;
+        plan.from = args.from.clone();
         plan.cache = cache;
         if let Some(x) = args.max_cost {
             check_max_cost(x, &plan.models)?;
@@ -231,8 +279,8 @@ impl Plan {
         if p.concurrency == 0 {
             return Err(UsageError::new("--concurrency must be at least 1").into());
         }
-        if !(p.margin.is_finite() && p.margin >= 0.0) {
-            return Err(UsageError::new(format!("--margin must be ≥ 0, got {}", p.margin)).into());
+        if let Some(m) = p.margin.filter(|m| !(m.is_finite() && *m >= 0.0)) {
+            return Err(UsageError::new(format!("--margin must be ≥ 0, got {m}")).into());
         }
         let baseline = p.baseline.unwrap_or_else(|| p.model_names[0].clone());
         if !p.model_names.contains(&baseline) {
@@ -290,6 +338,9 @@ impl Plan {
             samples: p.samples,
             concurrency: p.concurrency,
             margin: p.margin,
+            flagship: None,
+            cluster: None,
+            max_error_rate: DEFAULT_MAX_ERROR_RATE,
             limit: p.limit,
             shard: p.shard,
             quiet: p.quiet,
@@ -300,6 +351,7 @@ impl Plan {
             dry_run: false,
             max_cost: None,
             cache: None,
+            from: None,
         })
     }
 
@@ -329,6 +381,12 @@ impl Plan {
             limit: self.limit,
             shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
             margin: self.margin,
+            flagship: self.flagship.clone(),
+            cluster: self.cluster.clone(),
+            max_error_rate: self.max_error_rate,
+            max_cost: self.max_cost,
+            max_cost_reached_utc: None,
+            cache: self.cache.is_some(),
             dimensions: manifest::dimensions_of(&self.rubric),
             simulated: self.simulated.clone(),
             resumed_utc: Vec::new(),
@@ -370,7 +428,8 @@ pub struct PlanParts<'a> {
     pub out: PathBuf,
     pub samples: u32,
     pub concurrency: usize,
-    pub margin: f64,
+    /// `--margin`; `None` = each dimension's own.
+    pub margin: Option<f64>,
     pub limit: Option<usize>,
     pub shard: Option<(usize, usize)>,
     pub quiet: bool,

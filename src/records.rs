@@ -87,6 +87,9 @@ pub struct ResponseRecord {
     /// with U+FFFD in place of each invalid sequence. Omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub invalid_utf8: bool,
+    /// Extension of SPEC §5: for a `cached` answer, when the cache first recorded it (UTC), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_utc: Option<String>,
 }
 
 /// Outcome of one rule check on one answer.

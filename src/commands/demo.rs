@@ -82,7 +82,7 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
         out: args.out.clone(),
         samples: 1,
         concurrency: 32,
-        margin: 0.1,
+        margin: None,
         limit: None,
         shard: None,
         quiet: args.quiet,

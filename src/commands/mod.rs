@@ -5,6 +5,7 @@ pub mod demo;
 pub mod gate;
 pub mod merge;
 pub mod models;
+pub mod plan;
 pub mod report;
 pub mod rescore;
 pub mod run;
@@ -41,6 +42,10 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
+        Command::Plan(args) => {
+            print!("{}", plan::run(&args)?);
+            Ok(exit::SUCCESS)
+        }
     }
 }
 

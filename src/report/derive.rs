@@ -10,7 +10,8 @@ use crate::inputs::evalset::Role;
 use crate::manifest::Manifest;
 use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord, ScoreRecord};
 use crate::report::{
-    self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, SimNotice, WorstCase,
+    self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, RunFacts, SimNotice,
+    WorstCase,
 };
 use crate::stats::judge::JudgeConfig;
 use crate::stats::summary::Summary;
@@ -23,12 +24,20 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
     StatsConfig {
         models: m.models.iter().map(|e| e.name.clone()).collect(),
         baseline: m.baseline.clone(),
-        margin: Some(m.margin),
+        flagship: m.flagship.clone(),
+        margin: m.margin,
+        margins: m
+            .dimensions
+            .iter()
+            .filter_map(|d| Some((d.id.clone(), d.margin?)))
+            .collect(),
         scales: m
             .dimensions
             .iter()
             .map(|d| (d.id.clone(), (d.scale.0 as f64, d.scale.1 as f64)))
             .collect(),
+        cluster_key: m.cluster.clone(),
+        alpha: crate::stats::ALPHA,
         prices: m
             .models
             .iter()
@@ -55,7 +64,6 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
                 })
                 .unwrap_or_default(),
         }),
-        ..StatsConfig::default()
     }
 }
 
@@ -85,12 +93,14 @@ pub fn stdout_summary(dir: &Path, summary: &Summary, ctx: &ReportContext) -> Str
 }
 
 fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
-    let flagship = unique_most_expensive(m.models.iter().filter_map(|e| {
-        Some((
-            e.name.clone(),
-            e.price_input_per_1k? + e.price_output_per_1k?,
-        ))
-    }));
+    let flagship = m.flagship.clone().or_else(|| {
+        unique_most_expensive(m.models.iter().filter_map(|e| {
+            Some((
+                e.name.clone(),
+                e.price_input_per_1k? + e.price_output_per_1k?,
+            ))
+        }))
+    });
     let mut notices = Vec::new();
     if m.judge.is_none() {
         notices.push(
@@ -118,6 +128,8 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
              with --resume to complete it"
         ));
     }
+    let run = run_facts(dir, m)?;
+    notices.insert(0, cache_notice(&run));
     Ok(ReportContext {
         run_id: m.run_id.clone(),
         started_utc: m.started_utc.clone(),
@@ -164,6 +176,65 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
             .collect(),
         worst_cases: worst_cases(dir, m)?,
         notices,
+        run,
+    })
+}
+
+/// The report's first note: how many answers came from the response cache, and when they were recorded.
+fn cache_notice(run: &RunFacts) -> String {
+    match (run.cached_answers, &run.cached_recorded) {
+        (0, _) if run.cache_on => {
+            "response cache: on (--cache), but no answer came from it: every answer was asked for in this run"
+                .into()
+        }
+        (0, _) => "response cache: off — every answer was asked for in this run".into(),
+        (n, Some((lo, hi))) if lo == hi => format!(
+            "response cache: {n} answer(s) came from the cache, recorded at {lo} by an earlier run (cached: \
+             true in responses.jsonl; left out of latency)"
+        ),
+        (n, Some((lo, hi))) => format!(
+            "response cache: {n} answer(s) came from the cache, recorded between {lo} and {hi} by earlier \
+             runs (cached: true in responses.jsonl; left out of latency)"
+        ),
+        (n, None) => format!(
+            "response cache: {n} answer(s) came from the cache, recorded by an earlier run at a time the \
+             cache did not keep (cached: true in responses.jsonl; left out of latency)"
+        ),
+    }
+}
+
+/// Completeness, error budget, cache use and estimated tokens, from the manifest and `responses.jsonl`.
+fn run_facts(dir: &Path, m: &Manifest) -> Result<RunFacts> {
+    let mut cached = 0usize;
+    let mut recorded: Option<(String, String)> = None;
+    let mut estimated: BTreeMap<String, usize> = BTreeMap::new();
+    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+        let r = line?.record;
+        if r.cached {
+            cached += 1;
+            if let Some(at) = r.cached_utc.clone() {
+                recorded = Some(match recorded {
+                    None => (at.clone(), at),
+                    Some((lo, hi)) => (lo.min(at.clone()), hi.max(at)),
+                });
+            }
+        }
+        if r.tokens_estimated {
+            *estimated.entry(r.model).or_default() += 1;
+        }
+    }
+    Ok(RunFacts {
+        // A rescored or merged run keeps the answers it has; a shard plans its own items.
+        planned_per_model: Some(m.items * m.samples.max(1) as usize),
+        samples: m.samples,
+        interrupted_utc: m.interrupted_utc.clone(),
+        max_cost: m.max_cost,
+        max_cost_reached_utc: m.max_cost_reached_utc.clone(),
+        max_error_rate: m.max_error_rate,
+        cached_answers: cached,
+        cached_recorded: recorded,
+        cache_on: m.cache,
+        tokens_estimated: estimated,
     })
 }
 

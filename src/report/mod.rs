@@ -116,6 +116,33 @@ pub struct ReportContext {
     pub worst_cases: Vec<WorstCase>,
     /// Plain sentences shown under the header, e.g. "judge: none — judged dimensions are not scored".
     pub notices: Vec<String>,
+    /// Whether the run is complete and what it allowed: the release decision rests on these.
+    pub run: RunFacts,
+}
+
+/// What the manifest and records say about a run's completeness, error budget and cache, for the
+/// release decision and the report's first lines.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunFacts {
+    /// Records each model should have (items × samples); `None` when unknown.
+    pub planned_per_model: Option<usize>,
+    /// `--samples` (records per item).
+    pub samples: u32,
+    /// When Ctrl-C stopped the run.
+    pub interrupted_utc: Option<String>,
+    /// `--max-cost`, and when it stopped the run.
+    pub max_cost: Option<f64>,
+    pub max_cost_reached_utc: Option<String>,
+    /// `--max-error-rate`: a model above it cannot be recommended.
+    pub max_error_rate: f64,
+    /// Answers served from the response cache, and the earliest and latest time they were first recorded
+    /// (when the records say so).
+    pub cached_answers: usize,
+    pub cached_recorded: Option<(String, String)>,
+    /// Whether `--cache` was on.
+    pub cache_on: bool,
+    /// Answers whose token counts the server never sent (estimated by evalrun), per model.
+    pub tokens_estimated: std::collections::BTreeMap<String, usize>,
 }
 
 /// The file formats of a run directory (SPEC §5).

@@ -568,13 +568,17 @@ pub(super) fn context() -> ReportContext {
         notices: vec![
             "analysis: the judge's replies for this dimension could not be parsed (see judgements.jsonl)".into(),
         ],
+        run: super::RunFacts {
+            max_error_rate: 0.05,
+            ..Default::default()
+        },
     }
 }
 
 fn headline(summary: &Summary, ctx: &ReportContext) -> (Verdict, String) {
     let v = View::new(summary, ctx);
     let d = decide(&v, Words { md: true });
-    (d.verdict, d.headline)
+    (d.verdict, d.situation)
 }
 
 /// Rewrite the fine-tuned model's paired results.
@@ -926,7 +930,7 @@ fn markdown_report() {
 
         ## Decision
 
-        **Ship `ernie-speed-sft`**: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline `ernie-speed` on 3 of 3 compared dimensions (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis.
+        **Ship `ernie-speed-sft`**: better than the baseline `ernie-speed` on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001) (paired t-test, Holm-adjusted p < 0.05), worse on none. Against the flagship `ernie-4.0`: significantly better on Suggestion (+0.26, Holm p = 0.012); not worse within the margin 0.1 on Prompt adherence (+0.04, 95 % CI [−0.05, +0.13]) and Reply (+0.12, 95 % CI [−0.02, +0.26]). Cost per item 4 % and mean latency 32 % of `ernie-4.0`'s. Not scored: Analysis.
 
         - Against the baseline `ernie-speed`: significantly better on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001). Not scored: Analysis.
         - Against the flagship `ernie-4.0`: significantly better on Suggestion (+0.26, Holm p = 0.012); not worse within the margin 0.1 on Prompt adherence (+0.04, 95 % CI [−0.05, +0.13]) and Reply (+0.12, 95 % CI [−0.02, +0.26]). Not scored: Analysis.
@@ -1080,7 +1084,7 @@ fn terminal_summary() {
         │ ernie-4.0 (flagship)   ┆   2.96 (+0.34 ▲) ┆   2.74 (+0.22) ┆ 2.58 (+0.66 ▲) ┆      n/a ┆    2.76 ┆    0.66 ┆   1.08 s ┆    12.1 s ┆   0.106 CNY ┆  4.0 % │
         │ ernie-speed-sft        ┆   3.00 (+0.38 ▲) ┆ 2.86 (+0.34 ▲) ┆ 2.84 (+0.92 ▲) ┆      n/a ┆    2.90 ┆    0.75 ┆  0.640 s ┆    3.88 s ┆ 0.00430 CNY ┆  0.0 % │
         └────────────────────────┴──────────────────┴────────────────┴────────────────┴──────────┴─────────┴─────────┴──────────┴───────────┴─────────────┴────────┘
-        Ship ernie-speed-sft: it has the highest overall quality (mean of dimension means 2.90 on the 1–3 scale) and is significantly better than the baseline ernie-speed on 3 of 3 compared dimensions (Holm-adjusted paired t-test p < 0.05), worse on none. Not scored: Analysis.
+        Ship ernie-speed-sft: better than the baseline ernie-speed on Prompt adherence (+0.38, Holm p < 0.001), Reply (+0.34, Holm p = 0.002) and Suggestion (+0.92, Holm p < 0.001) (paired t-test, Holm-adjusted p < 0.05), worse on none. Against the flagship ernie-4.0: significantly better on Suggestion (+0.26, Holm p = 0.012); not worse within the margin 0.1 on Prompt adherence (+0.04, 95 % CI [−0.05, +0.13]) and Reply (+0.12, 95 % CI [−0.02, +0.26]). Cost per item 4 % and mean latency 32 % of ernie-4.0's. Not scored: Analysis.
     "#);
 }
 

@@ -76,6 +76,9 @@ pub struct Entry {
     /// The token counts are evalrun's estimate (issue 14). Omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tokens_estimated: bool,
+    /// When the answer was stored (UTC), so a report can say how old its cached answers are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_utc: Option<String>,
 }
 
 impl Entry {
@@ -93,6 +96,7 @@ impl Entry {
             completion_tokens: a.usage.completion_tokens,
             finish_reason: a.finish_reason.clone(),
             tokens_estimated: a.tokens_estimated,
+            recorded_utc: Some(crate::manifest::utc_now()),
         })
     }
 

@@ -221,7 +221,7 @@ fn check_agreement(shards: &[Shard]) -> Result<()> {
             ));
         }
         if first.margin != m.margin {
-            changes.push(format!("--margin: {} → {}", first.margin, m.margin));
+            changes.push(format!("--margin: {:?} → {:?}", first.margin, m.margin));
         }
         if first.dimensions != m.dimensions {
             changes.push("rubric dimensions differ".into());

@@ -189,6 +189,7 @@ fn serve_cached(
     let Some(entry) = cache.get(&Cache::key(model, prompt_of(item), Use::Answer { sample })) else {
         return false;
     };
+    let recorded_utc = entry.recorded_utc.clone();
     let called = Called {
         attempt: entry.into_attempt(),
         attempts: 0,
@@ -196,6 +197,7 @@ fn serve_cached(
     };
     let mut record = record(&model.name, item, sample, called);
     record.cached = true;
+    record.cached_utc = recorded_utc;
     tally.answered += 1;
     tally.cached += 1;
     job.sink.write(RecordFile::Responses, &record);
@@ -492,6 +494,7 @@ fn record(model: &str, item: &Item, sample: u32, called: Called) -> ResponseReco
         cached: false,
         tokens_estimated: a.tokens_estimated,
         invalid_utf8: a.invalid_utf8,
+        cached_utc: None,
     }
 }
 

@@ -118,6 +118,9 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     // Ctrl-C in either phase: what arrived is written, `--resume` continues.
     let interrupted = interrupt.is_requested();
 
+    if budget.as_ref().is_some_and(|b| b.stopped()) {
+        manifest.max_cost_reached_utc = Some(utc_now()); // the report says the run is incomplete
+    }
     if interrupted {
         manifest.interrupted_utc = Some(utc_now());
     } else {

@@ -257,6 +257,7 @@ fn response(
         cached,
         tokens_estimated: false,
         invalid_utf8: false,
+        cached_utc: None,
     };
     if item_index % 17 == 3 && sample == 1 {
         // A non-streaming answer: no time to first token.

@@ -425,6 +425,7 @@ mod tests {
             cached: false,
             tokens_estimated: false,
             invalid_utf8: false,
+            cached_utc: None,
         }
     }
 

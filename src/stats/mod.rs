@@ -19,6 +19,7 @@ pub mod holm;
 pub mod judge;
 pub mod mcnemar;
 pub mod percentile;
+pub mod power;
 pub mod summary;
 pub mod wilcoxon;
 

@@ -30,6 +30,7 @@ fn resp(model: &str, item: &str, sample: u32, ttft: f64, total: f64) -> Response
         cached: false,
         tokens_estimated: false,
         invalid_utf8: false,
+        cached_utc: None,
     }
 }
 

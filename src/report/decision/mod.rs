@@ -4,8 +4,11 @@
 //! "not worse" only when the paired CI clears the non-inferiority margin; everything else is "no
 //! detectable difference", always with the smallest difference the run could have detected.
 
+pub(crate) mod verdict;
+
 use super::text::{and_list, code, esc, p_eq, pct, pct_rounded, signed};
 use super::view::{scale_label, Sig, View};
+use verdict::{Blocker, Outcome, Release};
 
 /// How the best model stands against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +35,7 @@ pub(crate) enum Verdict {
 
 /// How a candidate stands on one dimension.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Status {
+pub(super) enum Status {
     Better {
         diff: f64,
         p: f64,
@@ -57,10 +60,17 @@ enum Status {
 }
 
 pub(crate) struct Decision {
-    /// The situation the headline words; the tests pin it, the formats print only the words.
+    /// How the best model stands against the baseline; the tests pin it, the formats print the words.
     #[cfg_attr(not(test), allow(dead_code))]
     pub verdict: Verdict,
+    /// The release verdict the headline words.
+    #[allow(dead_code)] // the data the wording renders; kept for callers that act on it
+    pub release: Release,
     pub headline: String,
+    /// How the best model stands against the baseline in words (the first detail when the headline is
+    /// the release verdict).
+    #[allow(dead_code)]
+    pub situation: String,
     /// Supporting sentences, one bullet each.
     pub details: Vec<String>,
 }
@@ -97,7 +107,28 @@ impl Words {
     }
 }
 
+/// The decision: the release verdict as the headline, what the tests say against the baseline below it.
 pub(crate) fn decide(v: &View, w: Words) -> Decision {
+    let release = verdict::release(v);
+    let (verdict, situation, mut details) = situation(v, w);
+    let headline = release_headline(v, w, &release, &situation);
+    let ships = release.blockers.is_empty() && matches!(release.outcome, Outcome::Ship { .. });
+    if headline != situation && !ships {
+        details.insert(0, situation.clone());
+    }
+    details.extend(missing_items(v, w));
+    details.extend(estimated_tokens(v, w));
+    Decision {
+        verdict,
+        release,
+        headline,
+        situation,
+        details,
+    }
+}
+
+/// How the best model stands against the baseline, in words, with the supporting lines.
+fn situation(v: &View, w: Words) -> (Verdict, String, Vec<String>) {
     let mut details = Vec::new();
     let best = v.best_overall();
 
@@ -122,39 +153,39 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
             format!("compare the {} below.", and_list(&below))
         };
         details.extend(all_failed(v, w));
-        return Decision {
-            verdict: Verdict::NoQuality,
-            headline: format!(
+        return (
+            Verdict::NoQuality,
+            format!(
                 "{}{why}: {next}",
                 w.bold("No quality dimension was scored in this run")
             ),
             details,
-        };
+        );
     };
 
     let quality = overall_phrase(v, &best);
     if v.models.len() == 1 {
-        return Decision {
-            verdict: Verdict::Alone,
-            headline: format!(
+        return (
+            Verdict::Alone,
+            format!(
                 "{} was the only model run ({quality}): there is nothing to compare it with.",
                 w.name(&best)
             ),
             details,
-        };
+        );
     }
 
     let Some(baseline) = v.baseline.clone() else {
         details.extend(best_per_dimension(v, w));
-        return Decision {
-            verdict: Verdict::Untested,
-            headline: format!(
+        return (
+            Verdict::Untested,
+            format!(
                 "{} has the highest overall quality ({quality}), but this run has no baseline, so no \
                  difference between models was tested.",
                 w.name(&best)
             ),
             details,
-        };
+        );
     };
     let base_label = if v.is_flagship(&baseline) {
         format!(
@@ -343,11 +374,7 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
     details.extend(all_failed(v, w));
     details.extend(best_per_dimension(v, w));
 
-    Decision {
-        verdict,
-        headline,
-        details,
-    }
+    (verdict, headline, details)
 }
 
 /// Other candidates whose overall mean is within the non-inferiority margin of the best one. Each model
@@ -382,7 +409,7 @@ fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String
     ))
 }
 
-fn status(v: &View, reference: &str, model: &str, dim: &str) -> Status {
+pub(super) fn status(v: &View, reference: &str, model: &str, dim: &str) -> Status {
     let Some(p) = v.paired_vs(reference, model, dim) else {
         return Status::NoData;
     };
@@ -398,8 +425,9 @@ fn status(v: &View, reference: &str, model: &str, dim: &str) -> Status {
             diff,
             p: p.p_holm.unwrap_or(f64::NAN),
         },
-        Sig::NotSignificant => match (p.non_inferior, p.ci95_low, p.ci95_high) {
-            (Some(true), Some(lo), Some(hi)) => Status::NonInferior { diff, lo, hi },
+        // "Not worse" only from a test that was run (issue 14: never from a couple of pairs).
+        Sig::NotSignificant => match (p.non_inferior, p.ci95_low, p.ci95_high, p.p) {
+            (Some(true), Some(lo), Some(hi), Some(_)) => Status::NonInferior { diff, lo, hi },
             _ => Status::NoDifference {
                 diff,
                 n: p.n_pairs,
@@ -716,5 +744,254 @@ fn best_per_dimension(v: &View, w: Words) -> Option<String> {
     Some(format!(
         "Highest mean per dimension: {}{tail}.",
         parts.join(", ")
+    ))
+}
+
+/// The headline: "Ship X" with its evidence, or "No release decision" and every reason.
+fn release_headline(v: &View, w: Words, r: &Release, situation: &str) -> String {
+    let no = w.bold("No release decision");
+    if !r.blockers.is_empty() {
+        let reasons: Vec<String> = r.blockers.iter().map(|b| blocker_words(v, w, b)).collect();
+        return format!(
+            "{no}: {}. The comparison below describes the answers that arrived; it is not a \
+             recommendation.",
+            reasons.join("; ")
+        );
+    }
+    let Some(baseline) = v.baseline.as_deref() else {
+        return situation.to_string();
+    };
+    let base = w.name(baseline);
+    match &r.outcome {
+        Outcome::Ship { pick, set } => ship_words(v, w, pick, set, baseline),
+        Outcome::TooFewItems { model } => {
+            let mut undecided = Vec::new();
+            let mut cases = Vec::new();
+            for d in v.scored_dims() {
+                let Some(p) = v.paired_vs(baseline, model, &d.id) else {
+                    continue;
+                };
+                if let Status::NoDifference { diff, n, mde, .. } = status(v, baseline, model, &d.id)
+                {
+                    let need = match (p.n_needed_margin, p.n_needed_observed) {
+                        (Some(a), Some(b)) if diff != 0.0 => format!(
+                            "~{a} items would show it is not worse within the margin {}, ~{b} would \
+                             detect the observed {}",
+                            v.margin(&d.id),
+                            signed(diff, 2)
+                        ),
+                        (Some(a), _) => format!(
+                            "~{a} items would show it is not worse within the margin {}",
+                            v.margin(&d.id)
+                        ),
+                        (None, Some(b)) if diff != 0.0 => {
+                            format!("~{b} items would detect the observed {}", signed(diff, 2))
+                        }
+                        _ => "too few items to estimate how many would decide it".into(),
+                    };
+                    undecided.push(format!("{} ({need})", w.text(&d.name)));
+                    cases.push((n, mde));
+                }
+            }
+            format!(
+                "{no}: too few items — {} is not detectably different from the baseline {base} on {} \
+                 ({}).",
+                w.name(model),
+                and_list(&undecided),
+                mde_phrase(&cases)
+            )
+        }
+        Outcome::NothingBetter => format!(
+            "{no}: nothing better — no candidate is significantly better than the baseline {base} on a \
+             dimension while not worse on any (and unbeaten by another model of this run)."
+        ),
+        Outcome::NotCompared => situation.to_string(),
+    }
+}
+
+fn blocker_words(v: &View, w: Words, b: &Blocker) -> String {
+    match b {
+        Blocker::Interrupted { at } => format!(
+            "the run is incomplete — it was interrupted at {at} (continue it with {})",
+            w.name("--resume")
+        ),
+        Blocker::MaxCost { max } => format!(
+            "the run is incomplete — {} stopped it before every request was sent{}",
+            w.name(&format!("--max-cost {max}")),
+            missing_counts(v)
+        ),
+        Blocker::Missing {
+            model,
+            recorded,
+            planned,
+        } => format!(
+            "the run is incomplete — {} has {recorded} of {planned} answers",
+            w.name(model)
+        ),
+        Blocker::Errors {
+            model,
+            n_errors,
+            n,
+            rate,
+            budget,
+        } => format!(
+            "errors — {} failed {n_errors} of {n} requests ({}), over the error budget {} of {}",
+            w.name(model),
+            pct(Some(*rate)),
+            pct(Some(*budget)),
+            w.name("--max-error-rate")
+        ),
+        Blocker::NoJudgeOutput { judge } => format!(
+            "no judge output — the judge {} returned no usable grade, so the scores are rule caps alone \
+             and rank nothing",
+            w.name(judge)
+        ),
+    }
+}
+
+/// " (a: 7 of 50 answers, b: 6 of 50)" for a stopped run.
+fn missing_counts(v: &View) -> String {
+    let Some(planned) = v.ctx.run.planned_per_model else {
+        return String::new();
+    };
+    let parts: Vec<String> = v
+        .models
+        .iter()
+        .map(|m| {
+            format!(
+                "{m}: {} of {planned} answers",
+                v.stats(m).errors.n_responses
+            )
+        })
+        .collect();
+    format!(" ({})", parts.join(", "))
+}
+
+fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baseline: &str) -> String {
+    let mut better = Vec::new();
+    let mut noninf = Vec::new();
+    for d in v.scored_dims() {
+        match status(v, baseline, pick, &d.id) {
+            Status::Better { diff, p } => better.push(format!(
+                "{} ({}, Holm p {})",
+                w.text(&d.name),
+                signed(diff, 2),
+                p_eq(p)
+            )),
+            Status::NonInferior { .. } => noninf.push(w.text(&d.name)),
+            _ => {}
+        }
+    }
+    let mut out = format!(
+        "{}: better than the baseline {} on {} (paired t-test, Holm-adjusted p < {})",
+        w.bold(&format!("Ship {}", w.name(pick))),
+        w.name(baseline),
+        and_list(&better),
+        v.summary.params.alpha
+    );
+    if noninf.is_empty() {
+        out.push_str(", worse on none.");
+    } else {
+        out.push_str(&format!(
+            " and not worse within the margin on {}.",
+            and_list(&noninf)
+        ));
+    }
+    if let Some(f) = v.flagship.as_deref().filter(|f| *f != pick) {
+        if f == baseline {
+            out.push_str(" The baseline is also the flagship.");
+        } else {
+            match against(
+                v,
+                w,
+                f,
+                pick,
+                &format!(" Against the flagship {}", w.name(f)),
+            ) {
+                // The unscored dimensions are named once, at the end.
+                Some(line) => out.push_str(line.split(" Not scored:").next().unwrap_or(&line)),
+                None => out.push_str(&format!(
+                    " Against the flagship {}: no paired test in this run.",
+                    w.name(f)
+                )),
+            }
+        }
+        let (m, fs) = (v.stats(pick), v.stats(f));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => Some(pct_rounded(a / b)),
+            _ => None,
+        };
+        let mut parts = Vec::new();
+        if let Some(r) = ratio(m.cost.per_item, fs.cost.per_item) {
+            parts.push(format!("cost per item {r}"));
+        }
+        if let Some(r) = ratio(m.latency.total_ms.mean, fs.latency.total_ms.mean) {
+            parts.push(format!("mean latency {r}"));
+        }
+        if !parts.is_empty() {
+            let list = and_list(&parts);
+            let mut c = list.chars();
+            let first = c
+                .next()
+                .map(|x| x.to_uppercase().to_string())
+                .unwrap_or_default();
+            out.push_str(&format!(" {first}{} of {}'s.", c.as_str(), w.name(f)));
+        }
+    }
+    if set.len() > 1 {
+        let names: Vec<String> = set.iter().map(|m| w.name(m)).collect();
+        out.push_str(&format!(
+            " {} are tied with the best (no significant difference from the top-ranked model) and each \
+             beats the baseline: {} is picked as the cheapest per item, then the fastest.",
+            and_list(&names),
+            w.name(pick)
+        ));
+    }
+    out + &unscored_note(v, w)
+}
+
+/// Each model's items without a score beside its means, so failed items cannot hide.
+fn missing_items(v: &View, w: Words) -> Option<String> {
+    let planned = v.ctx.run.planned_per_model?;
+    let mut parts = Vec::new();
+    for m in &v.models {
+        let s = v.stats(m);
+        let scored = v
+            .scored_dims()
+            .filter_map(|d| s.dimensions.get(&d.id).map(|x| x.n_items))
+            .min();
+        let items = planned / v.ctx.run.samples.max(1) as usize;
+        if let Some(n) = scored.filter(|n| *n < items) {
+            parts.push(format!(
+                "{} {} of {items} (errors {})",
+                w.name(m),
+                items - n,
+                s.errors.n_errors
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Items without a score (left out of the means above, so compare with care): {}.",
+            parts.join(", ")
+        )
+    })
+}
+
+/// Token counts the server never sent are evalrun's estimate: say so, never show them as exact.
+fn estimated_tokens(v: &View, w: Words) -> Option<String> {
+    let est = &v.ctx.run.tokens_estimated;
+    if est.values().all(|n| *n == 0) {
+        return None;
+    }
+    let parts: Vec<String> = est
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(m, n)| format!("{} {n} answers", w.name(m)))
+        .collect();
+    Some(format!(
+        "Estimated token counts: the server sent no usage for {}; their tokens and cost are evalrun's \
+         estimate (the one the rate limits use), not billed figures.",
+        and_list(&parts)
     ))
 }
