@@ -188,8 +188,8 @@ pub struct DemoArgs {
 pub struct ReportArgs {
     /// The run directory.
     pub dir: PathBuf,
-    /// Formats to write, comma-separated: md, csv, json.
-    #[arg(long, value_delimiter = ',', default_value = "md,csv,json")]
+    /// Formats to write, comma-separated: md, csv, json, charts, html.
+    #[arg(long, value_delimiter = ',', default_value = "md,csv,json,html")]
     pub format: Vec<String>,
 }
 
@@ -284,6 +284,10 @@ pub struct GateArgs {
     /// Also write the markdown verdict to this file.
     #[arg(long, value_name = "F")]
     pub out: Option<PathBuf>,
+    /// Also write the verdict as JUnit XML to this file: one test case per check, failures with the
+    /// reason. When `GITHUB_STEP_SUMMARY` is set, the markdown verdict is appended to that file too.
+    #[arg(long, value_name = "F")]
+    pub junit: Option<PathBuf>,
     /// Compare even when eval set, rubric or judge changed (the verdict says so).
     #[arg(long)]
     pub allow_changed: bool,

@@ -420,6 +420,8 @@ pub mod files {
     pub const PAIRWISE: &str = "pairwise.jsonl";
     pub const SUMMARY: &str = "summary.json";
     pub const REPORT_MD: &str = "report.md";
+    /// Self-contained HTML report with the item browser.
+    pub const REPORT_HTML: &str = "report.html";
     pub const SUMMARY_CSV: &str = "summary.csv";
     pub const CHARTS_DIR: &str = "charts";
 }

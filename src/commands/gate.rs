@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::GateArgs;
 use crate::error::{exit, UsageError};
-use crate::gate::{self, inputs, render_json, render_md, Params, Run};
+use crate::gate::{self, inputs, junit, render_json, render_md, Params, Run};
 
 /// The gate's settings from the flags; exit 2 on a value out of range.
 fn params(args: &GateArgs) -> Result<Params, UsageError> {
@@ -100,6 +100,12 @@ pub fn run(args: &GateArgs) -> Result<u8> {
         let json = render_json::render(&base, &cand, &g, &notes);
         write(path, &format!("{}\n", serde_json::to_string_pretty(&json)?))?;
     }
+    if let Some(path) = &args.junit {
+        write(path, &junit::render(&g, &cand.manifest.run_id)?)?;
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
+        append(Path::new(&summary), &text)?;
+    }
     Ok(if g.n_fail() > 0 {
         exit::FAILURE
     } else {
@@ -113,4 +119,15 @@ fn write(path: &Path, text: &str) -> Result<()> {
             .with_context(|| format!("could not create {}", parent.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
+}
+
+/// GitHub Actions' step summary is shared by every step of a job: append, never truncate.
+fn append(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(format!("{text}\n").as_bytes()))
+        .with_context(|| format!("could not append to GITHUB_STEP_SUMMARY {}", path.display()))
 }

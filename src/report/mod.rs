@@ -24,6 +24,8 @@ mod charts;
 mod csv;
 mod decision;
 pub mod derive;
+mod html;
+mod html_data;
 mod json;
 mod markdown;
 mod terminal;
@@ -156,10 +158,18 @@ pub enum Format {
     Json,
     /// `charts/*.svg`.
     Charts,
+    /// `report.html`: tables, inline charts and the item browser, read from the run's records too.
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Markdown, Format::Csv, Format::Json, Format::Charts];
+    pub const ALL: [Format; 5] = [
+        Format::Markdown,
+        Format::Csv,
+        Format::Json,
+        Format::Charts,
+        Format::Html,
+    ];
 }
 
 impl FromStr for Format {
@@ -171,8 +181,11 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "svg" | "charts" => Ok(Format::Charts),
+            "html" => Ok(Format::Html),
             other => {
-                anyhow::bail!("unknown report format '{other}' (expected md, csv, json or charts)")
+                anyhow::bail!(
+                    "unknown report format '{other}' (expected md, csv, json, charts or html)"
+                )
             }
         }
     }
@@ -183,8 +196,8 @@ trait Exporter {
     fn serialize(&self, summary: &Summary, ctx: &ReportContext) -> Result<Vec<u8>>;
 }
 
-/// Write every report file into the run directory `dir`: `report.md`, `summary.csv`, `summary.json` and
-/// `charts/*.svg`.
+/// Write every report file into the run directory `dir`: `report.md`, `report.html`, `summary.csv`,
+/// `summary.json` and `charts/*.svg`.
 pub fn write_all(dir: &Path, summary: &Summary, ctx: &ReportContext) -> Result<()> {
     write(dir, summary, ctx, &Format::ALL)
 }
@@ -206,6 +219,14 @@ pub fn write(dir: &Path, summary: &Summary, ctx: &ReportContext, formats: &[Form
     }
     if wants(Format::Json) {
         targets.push((dir.join(files::SUMMARY), Box::new(json::JsonExporter)));
+    }
+    if wants(Format::Html) {
+        targets.push((
+            dir.join(files::REPORT_HTML),
+            Box::new(html::HtmlExporter {
+                dir: dir.to_path_buf(),
+            }),
+        ));
     }
     let charts_dir = dir.join(files::CHARTS_DIR);
     let with_charts = wants(Format::Charts) || wants(Format::Markdown);

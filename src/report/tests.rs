@@ -883,11 +883,12 @@ fn charts_carry_readable_text_labels() {
 fn format_names_parse() {
     assert_eq!("md".parse::<Format>().unwrap(), Format::Markdown);
     assert_eq!("CSV".parse::<Format>().unwrap(), Format::Csv);
-    assert!("html"
+    assert_eq!("html".parse::<Format>().unwrap(), Format::Html);
+    assert!("pdf"
         .parse::<Format>()
         .unwrap_err()
         .to_string()
-        .contains("expected md, csv, json or charts"));
+        .contains("expected md, csv, json, charts or html"));
 }
 
 /// Renders the fixture into `EVALRUN_SAMPLE_DIR` for a look by eye (skipped when unset).
