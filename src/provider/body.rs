@@ -5,7 +5,6 @@ use crate::records::ErrorKind;
 
 use super::{Failure, RetryAdvice};
 
-
 /// Bodies of error answers are read up to this size; the rest is not needed to classify them.
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
