@@ -149,3 +149,66 @@ proptest! {
         }
     }
 }
+
+/// A JSON value built from the keys the chunk parsers read, with leaves of every type.
+fn event_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let leaf = prop::sample::select(vec![
+        Value::Null,
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(7),
+        json!(-1),
+        json!(1.5),
+        json!("stop"),
+        json!("你\n\"好"),
+        json!(""),
+    ]);
+    let keys = prop::sample::select(vec![
+        "choices",
+        "delta",
+        "message",
+        "content",
+        "text",
+        "finish_reason",
+        "usage",
+        "prompt_tokens",
+        "completion_tokens",
+        "error",
+        "result",
+        "is_end",
+        "is_truncated",
+        "error_code",
+        "error_msg",
+        "need_clear_history",
+    ]);
+    leaf.prop_recursive(4, 32, 4, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec((keys.clone(), inner), 0..5).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The typed (borrowing) reading of a stream event says exactly what the `Value` reading says.
+    #[test]
+    fn typed_event_reading_equals_the_value_reading(v in event_json()) {
+        let text = v.to_string();
+        let openai = |api: &str| {
+            super::openai::OpenAi::new(&model(&format!(
+                "[models.m]\nprovider = \"openai\"\napi = \"{api}\"\nbase_url = \"http://h/v1\"\nmodel = \"x\"\n"
+            )))
+        };
+        let qianfan = super::qianfan::Qianfan::new(&model("[models.m]\nprovider = \"qianfan\"\nendpoint = \"ernie_speed\"\nbase_url = \"http://h/\"\napi_key_env = \"A\"\nsecret_key_env = \"S\"\n"));
+        for w in [openai("chat"), openai("completions")] {
+            prop_assert_eq!(w.event(&text), w.value_event(&text));
+        }
+        prop_assert_eq!(qianfan.event(&text), super::qianfan::value_event(&text));
+    }
+}

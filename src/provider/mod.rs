@@ -12,12 +12,14 @@
 //! refused request produced nothing, so the attempt's timing is the resent request's (`qianfan.rs`).
 
 pub mod body;
+pub mod event;
 #[cfg(test)]
 mod fuzz;
 pub mod openai;
 pub mod qianfan;
 pub mod sse;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -159,12 +161,12 @@ fn parse_reset(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(total))
 }
 
-/// What a protocol makes of one SSE event.
+/// What a protocol makes of one SSE event; its text borrows from the event when it can.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Chunk {
+pub enum Chunk<'a> {
     /// Content (possibly empty) and metadata; `end` marks the protocol's end of answer.
     Data {
-        text: String,
+        text: Cow<'a, str>,
         finish_reason: Option<String>,
         usage: Option<Usage>,
         end: bool,
@@ -172,8 +174,9 @@ pub(crate) enum Chunk {
     Failure(Failure),
 }
 
-/// A wire protocol: how to build the request and how to read what comes back.
-pub(crate) trait Wire {
+/// A wire protocol: how to build the request and how to read what comes back. Public so that the
+/// benchmarks (`benches/`) can drive the chunk parsers.
+pub trait Wire {
     /// Refuse, before anything is sent (a token included), a request the server would refuse.
     fn validate(&self, _prompt: Prompt<'_>) -> Result<(), Failure> {
         Ok(())
@@ -187,7 +190,7 @@ pub(crate) trait Wire {
         token: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, Failure>;
     /// Read one SSE event's data.
-    fn event(&self, data: &str) -> Chunk;
+    fn event<'a>(&self, data: &'a str) -> Chunk<'a>;
     /// Read a non-2xx answer.
     fn error_answer(
         &self,
@@ -202,7 +205,7 @@ pub(crate) trait Wire {
     }
     /// Read a whole JSON body that came instead of a stream (an error in a 200 body, or a server that
     /// ignored `stream`).
-    fn json_answer(&self, body: &str) -> Chunk;
+    fn json_answer<'a>(&self, body: &'a str) -> Chunk<'a>;
 }
 
 /// Timeouts of one attempt (issue: connect, first token, idle gap, whole request).
@@ -443,14 +446,28 @@ impl Client {
         let ms = |t: Instant| t.duration_since(t0).as_secs_f64() * 1000.0;
         let mut attempt = Attempt::default();
         let mut last_arrival = t0;
-        loop {
-            let wait_until = if attempt.ttft_ms.is_none() {
-                first_deadline
+        // One timer per request, armed at the current limit. The idle limit moves with every
+        // arrival, but the timer is not re-armed per chunk: when it fires it checks the limit as it
+        // stands then, and re-arms only if that limit is later.
+        let limit = |started: bool, last: Instant| {
+            if started {
+                tokio::time::Instant::from_std(last + self.timeouts.idle).min(deadline)
             } else {
-                tokio::time::Instant::from_std(last_arrival + self.timeouts.idle).min(deadline)
-            };
-            let chunk = match tokio::time::timeout_at(wait_until, response.chunk()).await {
-                Err(_) => {
+                first_deadline
+            }
+        };
+        let timer = tokio::time::sleep_until(first_deadline);
+        tokio::pin!(timer);
+        loop {
+            let chunk = tokio::select! {
+                biased;
+                chunk = response.chunk() => chunk,
+                () = &mut timer => {
+                    let now_limit = limit(attempt.ttft_ms.is_some(), last_arrival);
+                    if tokio::time::Instant::now() < now_limit {
+                        timer.as_mut().reset(now_limit);
+                        continue;
+                    }
                     let what = if attempt.ttft_ms.is_none() {
                         "no content before the first-token timeout"
                     } else if tokio::time::Instant::now() >= deadline {
@@ -461,7 +478,9 @@ impl Client {
                     let f = Failure::new(ErrorKind::Timeout, RetryAdvice::Backoff, what);
                     return failed(attempt, f);
                 }
-                Ok(Err(e)) => {
+            };
+            let chunk = match chunk {
+                Err(e) => {
                     let f = Failure::new(
                         ErrorKind::Truncated,
                         RetryAdvice::Backoff,
@@ -469,15 +488,20 @@ impl Client {
                     );
                     return failed(attempt, f);
                 }
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(bytes))) => bytes,
+                Ok(None) => break,
+                Ok(Some(bytes)) => bytes,
             };
             let arrived = Instant::now();
             last_arrival = arrived;
+            let started = attempt.ttft_ms.is_some();
             for event in decoder.push(&chunk) {
                 if let Some(done) = self.apply(&mut attempt, &event.data, arrived, ms) {
                     return done;
                 }
+            }
+            if !started && attempt.ttft_ms.is_some() {
+                // From the first token on, the (possibly earlier) idle limit applies.
+                timer.as_mut().reset(limit(true, last_arrival));
             }
             if decoder.pending_len() > body::raw_cap(self.max_answer_bytes) {
                 return failed(attempt, body::too_large(self.max_answer_bytes));
@@ -610,7 +634,7 @@ fn max_answer_bytes(model: &ResolvedModel) -> usize {
 
 /// Parse what a server sent as JSON; when it is not JSON, the retried `protocol` failure that says
 /// `what` was expected and quotes what came instead.
-pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, Chunk> {
+pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, Chunk<'static>> {
     serde_json::from_str(text.trim()).map_err(|e| {
         Chunk::Failure(Failure::new(
             ErrorKind::Protocol,

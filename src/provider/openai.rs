@@ -2,10 +2,14 @@
 //! streamed as `data: {chunk}` events ending with `data: [DONE]`. Serves vLLM, Ollama, llama.cpp's
 //! server, OpenAI, DeepSeek and Qianfan v2 alike.
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use serde_json::{json, Map, Value};
 
+use super::event::{present, typed, First, Text, TypedUsage};
 use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{Api, ResolvedModel};
 use crate::inputs::evalset::Role;
@@ -118,6 +122,79 @@ impl OpenAi {
     }
 }
 
+impl OpenAi {
+    /// The fast reading of a stream event: only the fields evalrun uses, strings borrowed.
+    fn typed_event<'a>(&self, e: StreamEvent<'a>) -> Chunk<'a> {
+        let choice = e.choices.and_then(|c| c.0);
+        let (text, finish_reason) = match choice {
+            Some(c) => {
+                let text = match self.api {
+                    Api::Chat => c.delta.and_then(|d| d.content),
+                    Api::Completions => c.text,
+                };
+                (text, c.finish_reason)
+            }
+            None => (None, None),
+        };
+        Chunk::Data {
+            text: text.map(|t| t.0).unwrap_or(Cow::Borrowed("")),
+            finish_reason: finish_reason.map(|f| f.0.into_owned()),
+            usage: e.usage.map(Usage::from),
+            end: false,
+        }
+    }
+
+    /// The general reading, for what the typed one refuses: an error object, a field of an
+    /// unexpected type (read as absent), a repeated key (the last one counts).
+    pub(crate) fn value_event(&self, data: &str) -> Chunk<'static> {
+        let v = match parse_json(data, "invalid JSON in stream event") {
+            Ok(v) => v,
+            Err(failure) => return failure,
+        };
+        if let Some(err) = v.get("error") {
+            return Chunk::Failure(api_error(
+                err,
+                None,
+                ErrorKind::Server,
+                RetryAdvice::Backoff,
+            ));
+        }
+        let (text, finish_reason) = self.choice(&v, false);
+        Chunk::Data {
+            text: Cow::Owned(text.unwrap_or("").to_string()),
+            finish_reason,
+            usage: usage(&v),
+            end: false,
+        }
+    }
+}
+
+/// A chunk of `/chat/completions` or `/completions` as evalrun reads it.
+#[derive(Deserialize)]
+struct StreamEvent<'a> {
+    #[serde(borrow)]
+    choices: Option<First<StreamChoice<'a>>>,
+    usage: Option<TypedUsage>,
+    #[serde(default, deserialize_with = "present")]
+    error: bool,
+}
+
+#[derive(Deserialize)]
+struct StreamChoice<'a> {
+    #[serde(borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(borrow)]
+    text: Option<Text<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(borrow)]
+    content: Option<Text<'a>>,
+}
+
 impl Wire for OpenAi {
     fn request(
         &self,
@@ -139,34 +216,19 @@ impl Wire for OpenAi {
         true
     }
 
-    fn event(&self, data: &str) -> Chunk {
+    fn event<'a>(&self, data: &'a str) -> Chunk<'a> {
         let data = data.trim();
         if data == "[DONE]" {
             return Chunk::Data {
-                text: String::new(),
+                text: Cow::Borrowed(""),
                 finish_reason: None,
                 usage: None,
                 end: true,
             };
         }
-        let v = match parse_json(data, "invalid JSON in stream event") {
-            Ok(v) => v,
-            Err(failure) => return failure,
-        };
-        if let Some(err) = v.get("error") {
-            return Chunk::Failure(api_error(
-                err,
-                None,
-                ErrorKind::Server,
-                RetryAdvice::Backoff,
-            ));
-        }
-        let (text, finish_reason) = self.choice(&v, false);
-        Chunk::Data {
-            text: text.unwrap_or("").to_string(),
-            finish_reason,
-            usage: usage(&v),
-            end: false,
+        match typed::<StreamEvent>(data) {
+            Some(e) if !e.error => self.typed_event(e),
+            _ => self.value_event(data),
         }
     }
 
@@ -218,7 +280,7 @@ impl Wire for OpenAi {
         f
     }
 
-    fn json_answer(&self, body: &str) -> Chunk {
+    fn json_answer<'a>(&self, body: &'a str) -> Chunk<'a> {
         let v = match parse_json(body, "expected an event stream or a JSON answer") {
             Ok(v) => v,
             Err(failure) => return failure,
@@ -234,7 +296,7 @@ impl Wire for OpenAi {
         let (text, finish_reason) = self.choice(&v, true);
         match text {
             Some(text) => Chunk::Data {
-                text: text.to_string(),
+                text: Cow::Owned(text.to_string()),
                 finish_reason,
                 usage: usage(&v),
                 end: true,

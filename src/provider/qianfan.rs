@@ -19,14 +19,17 @@
 //! the SDK's one-hour refresh throttle). The token URL carries `client_secret` and chat URLs carry
 //! `access_token`: no URL is ever printed, and every minted token is taught to the redactor.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::event::{present, typed, Text, TypedUsage};
 use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{qianfan_endpoint, QianfanModel, ResolvedModel};
 use crate::inputs::evalset::Role;
@@ -226,6 +229,43 @@ fn finish(v: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A Qianfan v1 stream event as evalrun reads it; an error code or a blocked answer goes to the
+/// `Value` reading (`value_event`), as does anything this typed reading refuses.
+#[derive(Deserialize)]
+struct StreamEvent<'a> {
+    #[serde(borrow)]
+    result: Option<Text<'a>>,
+    is_end: Option<bool>,
+    is_truncated: Option<bool>,
+    #[serde(borrow)]
+    finish_reason: Option<Text<'a>>,
+    usage: Option<TypedUsage>,
+    #[serde(default, deserialize_with = "present")]
+    error_code: bool,
+    need_clear_history: Option<bool>,
+}
+
+pub(crate) fn value_event(data: &str) -> Chunk<'static> {
+    let v = match parse_json(data, "invalid JSON in Qianfan stream event") {
+        Ok(v) => v,
+        Err(failure) => return failure,
+    };
+    if let Some(f) = code_failure(&v).or_else(|| blocked(&v)) {
+        return Chunk::Failure(f);
+    }
+    Chunk::Data {
+        text: Cow::Owned(
+            v.get("result")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        ),
+        finish_reason: finish(&v),
+        usage: usage(&v),
+        end: v.get("is_end").and_then(Value::as_bool) == Some(true),
+    }
+}
+
 impl Wire for Qianfan {
     fn validate(&self, prompt: Prompt<'_>) -> Result<(), Failure> {
         let bad = |msg: String| Failure::new(ErrorKind::BadRequest, RetryAdvice::Never, msg);
@@ -255,23 +295,19 @@ impl Wire for Qianfan {
         Ok(req)
     }
 
-    fn event(&self, data: &str) -> Chunk {
-        let v = match parse_json(data, "invalid JSON in Qianfan stream event") {
-            Ok(v) => v,
-            Err(failure) => return failure,
-        };
-        if let Some(f) = code_failure(&v).or_else(|| blocked(&v)) {
-            return Chunk::Failure(f);
-        }
-        Chunk::Data {
-            text: v
-                .get("result")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            finish_reason: finish(&v),
-            usage: usage(&v),
-            end: v.get("is_end").and_then(Value::as_bool) == Some(true),
+    fn event<'a>(&self, data: &'a str) -> Chunk<'a> {
+        match typed::<StreamEvent>(data) {
+            Some(e) if !e.error_code && e.need_clear_history != Some(true) => Chunk::Data {
+                text: e.result.map(|t| t.0).unwrap_or(Cow::Borrowed("")),
+                finish_reason: if e.is_truncated == Some(true) {
+                    Some("length".into())
+                } else {
+                    e.finish_reason.map(|f| f.0.into_owned())
+                },
+                usage: e.usage.map(Usage::from),
+                end: e.is_end == Some(true),
+            },
+            _ => value_event(data),
         }
     }
 
@@ -327,7 +363,7 @@ impl Wire for Qianfan {
         f
     }
 
-    fn json_answer(&self, body: &str) -> Chunk {
+    fn json_answer<'a>(&self, body: &'a str) -> Chunk<'a> {
         let v = match parse_json(body, "expected an event stream or a JSON answer") {
             Ok(v) => v,
             Err(failure) => return failure,
@@ -338,7 +374,7 @@ impl Wire for Qianfan {
         match v.get("result").and_then(Value::as_str) {
             // A whole (non-stream) answer: complete by construction.
             Some(text) => Chunk::Data {
-                text: text.to_string(),
+                text: Cow::Owned(text.to_string()),
                 finish_reason: finish(&v),
                 usage: usage(&v),
                 end: true,

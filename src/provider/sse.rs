@@ -48,29 +48,26 @@ impl SseDecoder {
     /// Feed the next bytes of the body; returns the events completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         self.buf.extend_from_slice(bytes);
+        // The buffer is taken out while its lines are read, so a line is a slice of it, not a copy.
+        let buf = std::mem::take(&mut self.buf);
         let mut events = Vec::new();
         let mut start = 0;
         let mut i = 0;
-        while i < self.buf.len() {
-            match self.buf[i] {
-                b'\n' => {
-                    let line = self.buf[start..i].to_vec();
-                    self.line(&line, &mut events);
-                    i += 1;
-                    start = i;
+        while let Some(p) = buf[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
+            i += p;
+            if buf[i] == b'\r' {
+                if i + 1 == buf.len() {
+                    break; // wait: this CR may be the first half of a CRLF
                 }
-                b'\r' => {
-                    if i + 1 == self.buf.len() {
-                        break; // wait: this CR may be the first half of a CRLF
-                    }
-                    let line = self.buf[start..i].to_vec();
-                    self.line(&line, &mut events);
-                    i += if self.buf[i + 1] == b'\n' { 2 } else { 1 };
-                    start = i;
-                }
-                _ => i += 1,
+                self.line(&buf[start..i], &mut events);
+                i += if buf[i + 1] == b'\n' { 2 } else { 1 };
+            } else {
+                self.line(&buf[start..i], &mut events);
+                i += 1;
             }
+            start = i;
         }
+        self.buf = buf;
         self.buf.drain(..start);
         events
     }
@@ -91,8 +88,8 @@ impl SseDecoder {
         let mut events = Vec::new();
         let mut torn_line = None;
         if self.buf.last() == Some(&b'\r') {
-            let line = self.buf[..self.buf.len() - 1].to_vec();
-            self.line(&line, &mut events);
+            let buf = std::mem::take(&mut self.buf);
+            self.line(&buf[..buf.len() - 1], &mut events);
         } else if !self.buf.is_empty() {
             torn_line = Some(String::from_utf8_lossy(&self.buf).into_owned());
         }
@@ -105,10 +102,14 @@ impl SseDecoder {
     }
 
     fn line(&mut self, raw: &[u8], events: &mut Vec<SseEvent>) {
-        let line = String::from_utf8_lossy(raw);
-        if let std::borrow::Cow::Owned(_) = line {
-            self.invalid_utf8 = true;
-        }
+        // Checked, not copied: only a line with bad bytes is rebuilt (with U+FFFD).
+        let line = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => {
+                self.invalid_utf8 = true;
+                String::from_utf8_lossy(raw)
+            }
+        };
         let line = line.strip_prefix('\u{feff}').unwrap_or(&line);
         if line.is_empty() {
             if let Some(e) = self.take_event() {
