@@ -110,7 +110,13 @@ impl Words {
 /// The decision: the release verdict as the headline, what the tests say against the baseline below it.
 pub(crate) fn decide(v: &View, w: Words) -> Decision {
     let release = verdict::release(v);
-    let (verdict, situation, mut details) = situation(v, w);
+    // When the release verdict ships a model, the supporting lines describe that model (which may be
+    // the cheapest of a tied set rather than the top-ranked one).
+    let focus = match (&release.outcome, release.blockers.is_empty()) {
+        (Outcome::Ship { pick, .. }, true) => Some(pick.as_str()),
+        _ => None,
+    };
+    let (verdict, situation, mut details) = situation(v, w, focus);
     let headline = release_headline(v, w, &release, &situation);
     let ships = release.blockers.is_empty() && matches!(release.outcome, Outcome::Ship { .. });
     if headline != situation && !ships {
@@ -128,9 +134,9 @@ pub(crate) fn decide(v: &View, w: Words) -> Decision {
 }
 
 /// How the best model stands against the baseline, in words, with the supporting lines.
-fn situation(v: &View, w: Words) -> (Verdict, String, Vec<String>) {
+fn situation(v: &View, w: Words, focus: Option<&str>) -> (Verdict, String, Vec<String>) {
     let mut details = Vec::new();
-    let best = v.best_overall();
+    let best = focus.map(str::to_string).or_else(|| v.best_overall());
 
     let Some(best) = best else {
         let why = match &v.ctx.judge {
@@ -377,8 +383,9 @@ fn situation(v: &View, w: Words) -> (Verdict, String, Vec<String>) {
     (verdict, headline, details)
 }
 
-/// Other candidates whose overall mean is within the non-inferiority margin of the best one. Each model
-/// is tested against the baseline only, so the run cannot rank them: say so, and how to test the pair.
+/// Other candidates whose overall mean is within the non-inferiority margin of the best one and that
+/// were not tested against it (a summary without `paired.<best>`): the run cannot rank them, so say so
+/// and how to test the pair.
 fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String> {
     if v.overall_rescaled {
         return None; // mixed scales: the margin is on no common scale
@@ -389,6 +396,14 @@ fn close_behind(v: &View, w: Words, best: &str, baseline: &str) -> Option<String
         .models
         .iter()
         .filter(|m| m.as_str() != best && m.as_str() != baseline)
+        // STATS v2 tests every model against the top-ranked one (`ranking.tied_with_top`): only a
+        // model without that test is "close behind, untested".
+        .filter(|m| {
+            v.summary
+                .paired
+                .get(best)
+                .is_none_or(|c| !c.contains_key(m.as_str()))
+        })
         .filter_map(|m| Some((m, v.overall(m)?)))
         .filter(|(_, o)| top - o <= margin + 1e-9)
         .collect();
@@ -447,9 +462,17 @@ pub(crate) fn mde_phrase(cases: &[(usize, Option<f64>)]) -> String {
     let noun = if n_hi == 1 { "item" } else { "items" };
     let mdes: Vec<f64> = cases.iter().filter_map(|c| c.1).collect();
     if mdes.is_empty() {
-        return format!(
-            "with {items} {noun} there are too few to estimate the smallest detectable difference"
-        );
+        // STATS v2: the MDE is undefined (never 0.00) when every paired difference is the same, or
+        // when there are fewer than 2 items.
+        return if n_lo >= 2 {
+            format!(
+                "with {items} {noun} every paired difference was the same, so no smallest detectable difference can be estimated"
+            )
+        } else {
+            format!(
+                "with {items} {noun} there are too few to estimate the smallest detectable difference"
+            )
+        };
     }
     let lo = mdes.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = mdes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
