@@ -196,19 +196,33 @@ pub static CHECKS: &[CheckSpec] = &[
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
+    /// Rule id, with its source span.
     pub id: Spanned<String>,
+    /// Which check the rule runs.
     pub check: CheckName,
+    /// Rule description, if any.
     pub description: Option<String>,
+    /// Item categories the rule applies to, if restricted.
     pub categories: Option<Vec<String>>,
+    /// Templates the rule applies to, if restricted.
     pub templates: Option<Vec<String>>,
+    /// JSON field checked, if any.
     pub field: Option<String>,
+    /// Required keys, for `has_keys`.
     pub keys: Option<Vec<String>>,
+    /// Exact length, if required.
     pub len: Option<usize>,
+    /// Minimum, if required.
     pub min: Option<usize>,
+    /// Maximum, if required.
     pub max: Option<usize>,
+    /// Relative tolerance on lengths.
     pub tolerance: Option<f64>,
+    /// Regular expression, for regex checks.
     pub pattern: Option<String>,
+    /// Whether the regex must match (true) or must not.
     pub must_match: Option<bool>,
+    /// Text that must not appear.
     pub text: Option<String>,
 }
 

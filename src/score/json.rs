@@ -18,6 +18,7 @@ pub enum Found {
 }
 
 impl Found {
+    /// A phrase describing how the JSON was found.
     pub fn describe(self) -> String {
         match self {
             Found::Strict => "the whole output is one JSON object".into(),
@@ -33,7 +34,9 @@ impl Found {
 /// A JSON object recovered from an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extracted {
+    /// The JSON object found.
     pub object: Map<String, Value>,
+    /// How it was found in the answer.
     pub how: Found,
 }
 

@@ -67,7 +67,9 @@ pub const DEFAULT_PAIR_TEMPLATE: &str = "\
 /// A rendered judge prompt and the nonce of its delimiters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
+    /// The rendered prompt.
     pub text: String,
+    /// Random nonce fencing the answers in the prompt.
     pub nonce: String,
 }
 
