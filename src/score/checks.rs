@@ -31,8 +31,11 @@ pub enum Check {
     HasKeys { keys: Vec<String> },
     /// `field` is a list of `len` (or `min`..=`max`) elements.
     ArrayLen {
+        /// The JSON field checked.
         field: String,
+        /// Minimum element count, if any.
         min: Option<usize>,
+        /// Maximum element count, if any.
         max: Option<usize>,
     },
     /// `field` has at most `max` English words.
@@ -44,15 +47,22 @@ pub enum Check {
     /// Length in characters; the bound is `min`/`max` if given, else the item's `meta.length`, else
     /// parsed from the prompt; `tolerance` widens approximate bounds (`300字左右`), default 0.2.
     LengthRange {
+        /// The JSON field checked, or the whole answer.
         field: Option<String>,
+        /// Minimum length, if given.
         min: Option<usize>,
+        /// Maximum length, if given.
         max: Option<usize>,
+        /// Relative widening of approximate bounds.
         tolerance: f64,
     },
     /// `pattern` must match (or, with `must_match = false`, must not).
     Regex {
+        /// The JSON field checked, or the whole answer.
         field: Option<String>,
+        /// The compiled pattern.
         regex: Regex,
+        /// Whether the pattern must match (true) or must not.
         must_match: bool,
     },
     /// The literal `text` does not occur.

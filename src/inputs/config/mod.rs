@@ -410,35 +410,49 @@ fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
 /// What makes a `[models.NAME]` table unusable (the caller prefixes `FILE: [models.NAME]: `).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelConfigError {
+    /// An `openai` model without `base_url`.
     #[error("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")")]
     OpenaiNeedsBaseUrl,
+    /// An `openai` model without `model`.
     #[error("provider \"openai\" needs model (the `model` field sent to the server)")]
     OpenaiNeedsModel,
+    /// `secret_key_env` given for an `openai` model.
     #[error("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only")]
     OpenaiSecretKey,
+    /// A `qianfan` model without `endpoint`.
     #[error("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)")]
     QianfanNeedsEndpoint,
+    /// A `qianfan` model without both key variables.
     #[error("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)")]
     QianfanNeedsKeys,
+    /// `api = "completions"` given for a `qianfan` model.
     #[error("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only")]
     QianfanCompletions,
+    /// A Qianfan endpoint that is neither a known model nor a path segment.
     #[error("endpoint = {0:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")")]
     BadEndpoint(String),
     /// A request parameter Qianfan v1 would refuse (see [`qianfan_params_problem`]).
     #[error("{0}")]
     QianfanParams(String),
+    /// A timeout key that is not positive.
     #[error("{key} must be positive, got {value}")]
     Timeout { key: &'static str, value: f64 },
+    /// `rps` that is not positive.
     #[error("rps must be a positive number, got {0}")]
     Rps(f64),
+    /// `tpm` that is not positive.
     #[error("tpm must be positive")]
     Tpm,
+    /// `max_answer_bytes` below 1.
     #[error("max_answer_bytes must be at least 1")]
     MaxAnswerBytes,
+    /// `concurrency` below 1.
     #[error("concurrency must be at least 1")]
     Concurrency,
+    /// `timeout_s` that is not positive.
     #[error("timeout_s must be positive, got {0}")]
     TimeoutS(f64),
+    /// A negative price.
     #[error("{key} must be ≥ 0, got {value}")]
     Price { key: &'static str, value: f64 },
 }

@@ -34,8 +34,11 @@ pub enum RenderError {
     /// The item names a template the rubric does not have; `known` lists the ones it has.
     #[error("unknown template `{name}` (rubric `{rubric}` has: {known})")]
     UnknownTemplate {
+        /// The template name the item gives.
         name: String,
+        /// The rubric's id.
         rubric: String,
+        /// The templates the rubric has.
         known: String,
     },
     /// Every variable problem of the item, missing variables first.
@@ -58,8 +61,11 @@ pub enum VariableError {
     /// A list element that is not text.
     #[error("variable `{var}`[{index}] is {value}; list elements must be text")]
     ListElement {
+        /// The list variable.
         var: String,
+        /// 0-based index of the element.
         index: usize,
+        /// The offending element.
         value: Value,
     },
 }
