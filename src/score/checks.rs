@@ -28,7 +28,10 @@ pub enum Check {
     /// A JSON object can be recovered (fence, prose around it). Keys: none.
     JsonExtractable,
     /// Keys `keys` are present and non-empty.
-    HasKeys { keys: Vec<String> },
+    HasKeys {
+        /// The keys that must be present.
+        keys: Vec<String>,
+    },
     /// `field` is a list of `len` (or `min`..=`max`) elements.
     ArrayLen {
         /// The JSON field checked.
@@ -39,11 +42,22 @@ pub enum Check {
         max: Option<usize>,
     },
     /// `field` has at most `max` English words.
-    MaxWords { field: String, max: usize },
+    MaxWords {
+        /// The JSON field checked.
+        field: String,
+        /// Largest allowed word count.
+        max: usize,
+    },
     /// `field` has no Han, kana, hangul or full-width character.
-    EnglishOnly { field: String },
+    EnglishOnly {
+        /// The JSON field checked.
+        field: String,
+    },
     /// `field` (each element, for a list) contains Han.
-    RequiresHan { field: String },
+    RequiresHan {
+        /// The JSON field checked.
+        field: String,
+    },
     /// Length in characters; the bound is `min`/`max` if given, else the item's `meta.length`, else
     /// parsed from the prompt; `tolerance` widens approximate bounds (`300字左右`), default 0.2.
     LengthRange {
@@ -66,7 +80,12 @@ pub enum Check {
         must_match: bool,
     },
     /// The literal `text` does not occur.
-    NotContains { field: Option<String>, text: String },
+    NotContains {
+        /// The JSON field checked, or the whole answer.
+        field: Option<String>,
+        /// The text that must not occur.
+        text: String,
+    },
 }
 
 /// One check: its name in a rubric, the keys it takes, and how those keys become a [`Check`].

@@ -14,7 +14,10 @@ pub enum Found {
     /// The content of a ``` fence (any info string, e.g. `json`) is one JSON object.
     Fenced,
     /// The first balanced object amid other text; `objects` counts the top-level objects found.
-    AmidProse { objects: usize },
+    AmidProse {
+        /// Top-level objects found in the text.
+        objects: usize,
+    },
 }
 
 impl Found {

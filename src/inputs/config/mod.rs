@@ -436,7 +436,12 @@ pub enum ModelConfigError {
     QianfanParams(String),
     /// A timeout key that is not positive.
     #[error("{key} must be positive, got {value}")]
-    Timeout { key: &'static str, value: f64 },
+    Timeout {
+        /// The configuration key.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
     /// `rps` that is not positive.
     #[error("rps must be a positive number, got {0}")]
     Rps(f64),
@@ -454,7 +459,12 @@ pub enum ModelConfigError {
     TimeoutS(f64),
     /// A negative price.
     #[error("{key} must be ≥ 0, got {value}")]
-    Price { key: &'static str, value: f64 },
+    Price {
+        /// The configuration key.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
 }
 
 impl ModelConfig {

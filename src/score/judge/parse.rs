@@ -19,11 +19,16 @@ use crate::score::json::extract_object;
 pub enum DimReply {
     /// A whole score on the dimension's scale.
     Score {
+        /// The score given.
         score: f64,
+        /// The judge's justification, if given.
         justification: Option<String>,
     },
     /// `"score": null`: the judge says the dimension does not apply to this answer.
-    NotApplicable { justification: Option<String> },
+    NotApplicable {
+        /// The judge's justification, if given.
+        justification: Option<String>,
+    },
 }
 
 /// A grading reply: the usable dimensions, and what was wrong with the rest.

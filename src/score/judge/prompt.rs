@@ -78,7 +78,12 @@ pub struct Rendered {
 pub enum TemplateError {
     /// A `{{name}}` that is not one of the known placeholders (`known` is the list as shown).
     #[error("unknown placeholder {{{{{name}}}}} (known: {known})")]
-    UnknownPlaceholder { name: String, known: String },
+    UnknownPlaceholder {
+        /// The unknown placeholder.
+        name: String,
+        /// The placeholders the template may use.
+        known: String,
+    },
     /// A required placeholder is absent.
     #[error("needs the placeholder {{{{{0}}}}}")]
     Missing(String),
