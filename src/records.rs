@@ -128,7 +128,7 @@ pub enum ScoreSource {
     /// Scored by the LLM judge only.
     Judge,
     #[serde(rename = "rules+judge")]
-    /// Judge score capped or combined with rule outcomes.
+    /// Both rules and the judge shaped the score (`rules+judge`).
     RulesAndJudge,
 }
 
@@ -204,9 +204,9 @@ pub struct PairRecord {
     pub baseline: String,
     /// Combined verdict over both presentation orders (STATS §1.6).
     pub verdict: PairVerdict,
-    /// Verdict with the candidate shown first, if judged.
+    /// Raw verdict of the first presentation order, from the candidate's side.
     pub first_order: Option<PairVerdict>,
-    /// Verdict with the candidate shown second, if judged.
+    /// Raw verdict of the second presentation order, from the candidate's side.
     pub second_order: Option<PairVerdict>,
 }
 
@@ -469,7 +469,7 @@ pub struct JudgementKey {
     pub item_id: String,
     /// 0-based sample index.
     pub sample: u32,
-    /// Presentation order of a pair call (0 or 1).
+    /// Presentation order of a pair call.
     pub order: u32,
 }
 
