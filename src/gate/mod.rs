@@ -70,13 +70,13 @@ impl Default for Params {
 /// A row's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
-    /// The candidate is worse beyond tolerance.
+    /// A regression the gate fails on.
     Fail,
     /// A concern that does not fail the gate.
     Warn,
     /// No regression detected.
     Pass,
-    /// Too little data to test.
+    /// The comparison could not be made (e.g. no shared data).
     NotTested,
 }
 
