@@ -14,19 +14,28 @@ use crate::inputs::evalset::{Item, Message};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
+    /// HTTP 429 or an equivalent provider throttle.
     RateLimited,
+    /// HTTP 5xx from the provider.
     Server,
+    /// The request exceeded its time limit.
     Timeout,
+    /// The provider rejected the credentials (401/403).
     Auth,
+    /// The provider rejected the request as malformed (4xx other than auth/throttle).
     BadRequest,
+    /// The reply broke the wire protocol (bad JSON, bad SSE).
     Protocol,
+    /// Connection-level failure before a reply arrived.
     Network,
+    /// The stream ended before the answer was complete.
     Truncated,
     /// The answer passed the model's `max_answer_bytes`; reading stopped there (extension of SPEC §5).
     TooLarge,
 }
 
 impl ErrorKind {
+    /// The snake_case name written in the records.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::RateLimited => "rate_limited",
@@ -51,7 +60,9 @@ impl fmt::Display for ErrorKind {
 /// The `error` object of a response record. `message` never carries a secret (see `provider::redact`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorInfo {
+    /// Category of the failure.
     pub kind: ErrorKind,
+    /// Human-readable error text (never contains secrets).
     pub message: String,
     /// HTTP status, when an HTTP answer arrived.
     pub status: Option<u16>,
@@ -62,8 +73,11 @@ pub struct ErrorInfo {
 /// One line of `responses.jsonl`: one (model, item, sample) answer, or the error that replaced it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseRecord {
+    /// Model name as configured.
     pub model: String,
+    /// Id of the eval-set item.
     pub item_id: String,
+    /// 0-based sample index for this (model, item).
     pub sample: u32,
     /// Text received — also on error (the part that arrived); null if nothing arrived.
     pub output: Option<String>,
@@ -73,11 +87,17 @@ pub struct ResponseRecord {
     pub total_ms: Option<f64>,
     /// Time spent waiting on concurrency and rate limits before the final attempt was sent.
     pub queue_ms: Option<f64>,
+    /// Prompt tokens reported by the provider, if any.
     pub prompt_tokens: Option<u64>,
+    /// Completion tokens reported by the provider, if any.
     pub completion_tokens: Option<u64>,
+    /// Provider's finish reason (e.g. `stop`, `length`), if any.
     pub finish_reason: Option<String>,
+    /// Number of requests made, retries included.
     pub attempts: u32,
+    /// The error that replaced the answer, if the request failed.
     pub error: Option<ErrorInfo>,
+    /// True if the answer came from the response cache.
     pub cached: bool,
     /// Extension of SPEC §5: the server reported no token counts, so `prompt_tokens` and
     /// `completion_tokens` are evalrun's estimate (the one the limits use). Omitted when false.
@@ -95,7 +115,9 @@ pub struct ResponseRecord {
 /// Outcome of one rule check on one answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleOutcome {
+    /// Whether the rule passed.
     pub pass: bool,
+    /// Why the rule passed or failed.
     pub detail: String,
 }
 
@@ -103,18 +125,24 @@ pub struct RuleOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ScoreSource {
     #[serde(rename = "rules")]
+    /// Scored by deterministic rules only.
     Rules,
     #[serde(rename = "judge")]
+    /// Scored by the LLM judge only.
     Judge,
     #[serde(rename = "rules+judge")]
+    /// Both rules and the judge shaped the score (`rules+judge`).
     RulesAndJudge,
 }
 
 /// One dimension's score for one answer. `score` is null when it could not be decided (no judge, judge error).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
+    /// The dimension's score, or None if it could not be scored.
     pub score: Option<f64>,
+    /// Where the score came from.
     pub source: ScoreSource,
+    /// The judge's justification, if a judge scored it.
     pub justification: Option<String>,
     /// The highest score the rule outcomes allow (extension of SPEC §5), when a rule bounds this dimension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,13 +152,20 @@ pub struct DimensionScore {
 /// One line of `scores.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreRecord {
+    /// Model name as configured.
     pub model: String,
+    /// Id of the eval-set item.
     pub item_id: String,
+    /// 0-based sample index.
     pub sample: u32,
+    /// Outcome of each rule, by rule name.
     pub rules: BTreeMap<String, RuleOutcome>,
+    /// Score of each rubric dimension, by dimension name.
     pub dimensions: BTreeMap<String, DimensionScore>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Reference-based metrics (by metric name), if the item has a reference.
     pub reference_metrics: Option<BTreeMap<String, f64>>,
+    /// Why judging failed for this unit, if it did.
     pub judge_error: Option<String>,
     /// Extension of SPEC §5: per judged dimension, the valid score of each judge sample in sample order
     /// (`--judge-samples`); the dimension's judge score is their median. Absent without a judge.
@@ -141,8 +176,11 @@ pub struct ScoreRecord {
 /// GSB verdict from the candidate's side: Good (candidate better), Same, Bad (candidate worse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PairVerdict {
+    /// Good: the candidate is better.
     G,
+    /// Same: neither is better.
     S,
+    /// Bad: the candidate is worse.
     B,
 }
 
@@ -161,11 +199,17 @@ impl PairVerdict {
 /// One line of `pairwise.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairRecord {
+    /// Id of the eval-set item.
     pub item_id: String,
+    /// The model being compared.
     pub candidate: String,
+    /// The model it is compared against.
     pub baseline: String,
+    /// Combined verdict over both presentation orders (STATS §1.6).
     pub verdict: PairVerdict,
+    /// Raw verdict of the first presentation order, from the candidate's side.
     pub first_order: Option<PairVerdict>,
+    /// Raw verdict of the second presentation order, from the candidate's side.
     pub second_order: Option<PairVerdict>,
 }
 
@@ -173,20 +217,27 @@ pub struct PairRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JudgeTask {
+    /// Grade one answer against the rubric.
     Grade,
+    /// Compare a candidate's answer with a baseline's.
     Pair,
 }
 
 /// One line of `judgements.jsonl`: one judge call, parsed or not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgementRecord {
+    /// Judge model name.
     pub judge: String,
+    /// Whether this call graded or compared.
     pub task: JudgeTask,
+    /// Id of the eval-set item.
     pub item_id: String,
     /// The graded model (grade) or the candidate (pair).
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Baseline model of a pair call; None for grading.
     pub baseline: Option<String>,
+    /// 0-based sample index.
     pub sample: u32,
     /// 1 = candidate shown first (as A), 2 = baseline shown first (pair); the 1-based judge sample
     /// index (grade).
@@ -199,12 +250,19 @@ pub struct JudgementRecord {
     /// mode, one in `per_dimension` mode); empty for a pair call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<String>,
+    /// The judge's raw reply text, if one arrived.
     pub raw: Option<String>,
+    /// The reply parsed as JSON, if it parsed.
     pub parsed: Option<serde_json::Value>,
+    /// Why the reply did not parse, if it did not.
     pub parse_error: Option<String>,
+    /// Prompt tokens reported by the provider, if any.
     pub prompt_tokens: Option<u64>,
+    /// Completion tokens reported by the provider, if any.
     pub completion_tokens: Option<u64>,
+    /// Wall time of the call in milliseconds, if measured.
     pub total_ms: Option<f64>,
+    /// The error that replaced the reply, if the call failed.
     pub error: Option<ErrorInfo>,
     /// Extension of SPEC §5: the server reported no token counts; they are evalrun's estimate.
     /// Omitted when false.
@@ -224,16 +282,23 @@ fn first_attempt() -> u32 {
 /// are those of [`Item`], so a stored item reads back as the item that was run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemRecord {
+    /// Unique id of the item within the eval set.
     pub id: String,
     /// 1-based line in the eval-set file.
     #[serde(default)]
     pub line: usize,
+    /// System prompt, if any.
     pub system: Option<String>,
     #[serde(default)]
+    /// The conversation sent to the model.
     pub messages: Vec<Message>,
+    /// Template variables of the item, if any.
     pub vars: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Category used for per-category breakdowns, if any.
     pub category: Option<String>,
+    /// Reference answer for reference metrics, if any.
     pub reference: Option<String>,
+    /// Free-form metadata carried through unchanged.
     pub meta: Option<serde_json::Value>,
 }
 
@@ -269,8 +334,11 @@ impl From<ItemRecord> for Item {
 
 /// One line of a JSONL record file: its 1-based number, its text as written, and its record.
 pub struct JsonlLine<T> {
+    /// 1-based line number in the file.
     pub number: usize,
+    /// The line's text as written.
     pub raw: String,
+    /// The parsed record.
     pub record: T,
 }
 
@@ -370,16 +438,22 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
 /// *which* records exist — `--resume`, `merge` — do not depend on the rest of the record's shape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UnitKey {
+    /// Model name.
     pub model: String,
+    /// Item id.
     pub item_id: String,
+    /// 0-based sample index.
     pub sample: u32,
 }
 
 /// The identity of a line of `pairwise.jsonl`: (candidate, baseline, item).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PairKey {
+    /// The model being compared.
     pub candidate: String,
+    /// The model it is compared against.
     pub baseline: String,
+    /// Item id.
     pub item_id: String,
 }
 
@@ -387,14 +461,20 @@ pub struct PairKey {
 /// candidate, baseline of a pair, item, sample, order).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct JudgementKey {
+    /// Judge model name.
     pub judge: String,
     /// `grade` or `pair`, as written.
     pub task: String,
+    /// Graded model, or the candidate of a pair.
     pub model: String,
     #[serde(default)]
+    /// Baseline of a pair call; None for grading.
     pub baseline: Option<String>,
+    /// Item id.
     pub item_id: String,
+    /// 0-based sample index.
     pub sample: u32,
+    /// Presentation order of a pair call.
     pub order: u32,
 }
 
@@ -410,19 +490,28 @@ pub fn read_jsonl_lines(
 
 /// File names inside a run directory (SPEC §5).
 pub mod files {
+    /// The run's manifest.
     pub const MANIFEST: &str = "manifest.json";
     /// The rendered items, kept beside the records so a run directory is self-contained (reports quote
     /// the prompts; `rescore` re-judges from them).
     pub const ITEMS: &str = "items.jsonl";
+    /// One answer (or error) per (model, item, sample).
     pub const RESPONSES: &str = "responses.jsonl";
+    /// Rule and judge scores per unit.
     pub const SCORES: &str = "scores.jsonl";
+    /// Every judge call, raw and parsed.
     pub const JUDGEMENTS: &str = "judgements.jsonl";
+    /// Pairwise GSB verdicts.
     pub const PAIRWISE: &str = "pairwise.jsonl";
+    /// Aggregated statistics.
     pub const SUMMARY: &str = "summary.json";
+    /// The Markdown report.
     pub const REPORT_MD: &str = "report.md";
     /// Self-contained HTML report with the item browser.
     pub const REPORT_HTML: &str = "report.html";
+    /// Per-model summary table as CSV.
     pub const SUMMARY_CSV: &str = "summary.csv";
+    /// Directory of SVG charts.
     pub const CHARTS_DIR: &str = "charts";
 }
 

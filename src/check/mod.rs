@@ -76,6 +76,7 @@ impl FindingKind {
 /// One thing `check` reports, tied to a line when there is one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// What kind of problem this finding reports.
     pub kind: FindingKind,
     /// 1-based line in the eval-set file.
     pub line: Option<usize>,
@@ -97,6 +98,7 @@ impl fmt::Display for Finding {
 pub struct CategoryRow {
     /// The category, or `(none)` for items without one.
     pub name: String,
+    /// How many times it occurs.
     pub count: usize,
     /// count / items.
     pub share: f64,
@@ -110,10 +112,15 @@ pub struct CategoryRow {
 /// Nearest-rank summary of a distribution (STATS.md's percentile rule: x₍⌈p·n⌉₎).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spread {
+    /// Values counted.
     pub n: usize,
+    /// Smallest value.
     pub min: usize,
+    /// Median value.
     pub p50: usize,
+    /// 90th-percentile value.
     pub p90: usize,
+    /// Largest value.
     pub max: usize,
 }
 

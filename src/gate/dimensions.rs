@@ -11,9 +11,13 @@ use crate::stats::describe::round9;
 
 /// What every check of one model looks at.
 pub struct Ctx<'a> {
+    /// The baseline run.
     pub base: &'a Run,
+    /// The candidate run.
     pub cand: &'a Run,
+    /// Units present in both runs.
     pub shared: &'a [&'a UnitKey],
+    /// Gate parameters.
     pub params: &'a Params,
 }
 
@@ -30,24 +34,41 @@ impl Ctx<'_> {
 /// One dimension of one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DimRow {
+    /// Items scored in both runs.
     pub n_pairs: usize,
+    /// Clusters those items fall into.
     pub n_clusters: usize,
+    /// Degrees of freedom of the paired test.
     pub df: Option<f64>,
+    /// Baseline mean score.
     pub mean_baseline: Option<f64>,
+    /// Candidate mean score.
     pub mean_candidate: Option<f64>,
+    /// Mean per-item difference (candidate − baseline).
     pub mean_diff: Option<f64>,
+    /// Standard error of the mean difference.
     pub se_diff: Option<f64>,
+    /// Paired t statistic.
     pub t: Option<f64>,
+    /// One-sided p of a regression beyond tolerance.
     pub p: Option<f64>,
+    /// Holm-adjusted p over the family.
     pub p_holm: Option<f64>,
+    /// Tests in the Holm family.
     pub m_family: usize,
+    /// Tolerated drop in mean score.
     pub tolerance: f64,
+    /// Whether this is a primary dimension.
     pub primary: bool,
+    /// Minimum detectable difference at 80% power.
     pub mde80: Option<f64>,
     /// Items whose score fell / rose.
     pub n_lower: usize,
+    /// Items where the candidate scored higher.
     pub n_higher: usize,
+    /// Outcome of this row.
     pub status: Status,
+    /// Why the row has its status.
     pub why: String,
 }
 

@@ -9,30 +9,44 @@ use super::Status;
 /// Failed requests on the shared units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorRow {
+    /// Units compared.
     pub n_units: usize,
+    /// Baseline error rate.
     pub error_rate_baseline: Option<f64>,
+    /// Candidate error rate.
     pub error_rate_candidate: Option<f64>,
+    /// Largest tolerated candidate error rate.
     pub max_error_rate: f64,
     /// Error in the candidate only.
     pub new_errors: u64,
     /// Error in the baseline only.
     pub fixed_errors: u64,
+    /// p of the error-rate increase.
     pub p: Option<f64>,
+    /// Minimum detectable error-rate change at 80% power.
     pub mde80: Option<f64>,
+    /// Outcome of this row.
     pub status: Status,
+    /// Why the row has its status.
     pub why: String,
 }
 
 /// Answers served from the response cache on the shared units.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedRow {
+    /// Cached answers in the baseline run.
     pub n_cached_baseline: usize,
+    /// Cached answers in the candidate run.
     pub n_cached_candidate: usize,
+    /// Whether cached answers are allowed.
     pub allowed: bool,
+    /// Outcome of this row.
     pub status: Status,
+    /// Why the row has its status.
     pub why: String,
 }
 
+/// Compare the error rates of the two runs.
 pub fn error_row(ctx: &Ctx) -> ErrorRow {
     let n = ctx.shared.len();
     let err = |run: &super::Run, k| run.answers.get(k).is_some_and(|a| a.error);
@@ -98,6 +112,7 @@ pub fn error_row(ctx: &Ctx) -> ErrorRow {
     r
 }
 
+/// Check the runs for cached answers.
 pub fn cached_row(ctx: &Ctx) -> CachedRow {
     let cached = |run: &super::Run| {
         ctx.shared

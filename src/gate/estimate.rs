@@ -9,11 +9,17 @@ pub use crate::stats::estimate::{z, EPS, Z_80, Z_975};
 /// E(x) and the one-sided test of a drop, as the gate's rows carry them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
+    /// Observations.
     pub n: usize,
+    /// Clusters the observations fall into.
     pub n_clusters: usize,
+    /// Mean of the observations.
     pub mean: f64,
+    /// Standard error of the mean.
     pub se: Option<f64>,
+    /// Degrees of freedom.
     pub df: Option<f64>,
+    /// t statistic.
     pub t: Option<f64>,
     /// One-sided p for a drop; `None`: the test is not run (no variation, or too few clusters).
     pub p: Option<f64>,

@@ -49,6 +49,7 @@ pub fn input_notes(base: &Manifest, cand: &Manifest, allow_changed: bool) -> Res
     Ok(notes)
 }
 
+/// The model names of a manifest, for messages.
 pub fn names(m: &Manifest) -> String {
     m.models
         .iter()

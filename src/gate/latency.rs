@@ -12,23 +12,35 @@ use crate::stats::percentile::{nearest_rank, type7};
 
 /// Bootstrap resamples and seed (STATS §9).
 pub const RESAMPLES: usize = 2000;
+/// Fixed bootstrap seed, so gate results are reproducible.
 pub const SEED: u64 = 42;
 
 /// The latency row of one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyRow {
+    /// Items compared.
     pub n_items: usize,
+    /// Units compared.
     pub n_units: usize,
+    /// Baseline p90 total latency.
     pub p90_baseline: Option<f64>,
+    /// Candidate p90 total latency.
     pub p90_candidate: Option<f64>,
+    /// Candidate p90 over baseline p90.
     pub ratio: Option<f64>,
+    /// Lower bound of the 95% interval of the ratio.
     pub ci95_low: Option<f64>,
+    /// Upper bound of the 95% interval of the ratio.
     pub ci95_high: Option<f64>,
+    /// Standard deviation of the log ratio.
     pub sd_log_ratio: Option<f64>,
     /// 1 + θ: the ratio the interval must stay under.
     pub threshold: f64,
+    /// Minimum detectable ratio at 80% power.
     pub mde80_ratio: Option<f64>,
+    /// Outcome of this row.
     pub status: Status,
+    /// Why the row has its status.
     pub why: String,
 }
 

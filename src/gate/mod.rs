@@ -29,6 +29,7 @@ pub const SCHEMA: &str = "evalrun-gate/2";
 /// The gate's settings (SPEC §7 defaults in `cli::GateArgs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
+    /// Family-wise significance level α.
     pub alpha: f64,
     /// Models to gate; empty: every model in both runs.
     pub models: Vec<String>,
@@ -38,9 +39,13 @@ pub struct Params {
     pub tolerance: Option<f64>,
     /// `--tolerance d=x`.
     pub tolerance_by_dim: BTreeMap<String, f64>,
+    /// Largest tolerated relative increase of p90 latency.
     pub max_latency_increase: f64,
+    /// Largest tolerated candidate error rate.
     pub max_error_rate: f64,
+    /// Whether cached answers are accepted.
     pub allow_cached: bool,
+    /// Item field whose values define clusters, if any.
     pub cluster: Option<String>,
     /// Any change of an item score or rule outcome fails (deterministic endpoints).
     pub exact: bool,
@@ -66,13 +71,18 @@ impl Default for Params {
 /// A row's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
+    /// A regression the gate fails on.
     Fail,
+    /// A concern that does not fail the gate.
     Warn,
+    /// No regression detected.
     Pass,
+    /// The comparison could not be made (e.g. no shared data).
     NotTested,
 }
 
 impl Status {
+    /// The status's name as written in the gate outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
@@ -86,28 +96,39 @@ impl Status {
 /// The units both runs recorded for one model, and how many each run had.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
+    /// Units present in both runs.
     pub n_shared_units: usize,
+    /// Units in the baseline run.
     pub n_baseline_units: usize,
+    /// Units in the candidate run.
     pub n_candidate_units: usize,
 }
 
 /// Every row of one gated model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelGate {
+    /// Which units the two runs share.
     pub coverage: Coverage,
+    /// Per-dimension comparison rows.
     pub dimensions: BTreeMap<String, dimensions::DimRow>,
+    /// Per-rule comparison rows.
     pub rules: BTreeMap<String, rules::RuleRow>,
+    /// Latency comparison row.
     pub latency: latency::LatencyRow,
+    /// Error-rate comparison row.
     pub errors: errors::ErrorRow,
+    /// Cached-answer check row.
     pub cached: errors::CachedRow,
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gate {
+    /// Parameters the gate was run with.
     pub params: Params,
     /// The primary dimensions in force (every dimension when none is marked).
     pub primary: Vec<String>,
+    /// Gate results per model.
     pub models: BTreeMap<String, ModelGate>,
     /// Lines for the reader: models not compared, dimensions never scored in both runs.
     pub notes: Vec<String>,
@@ -124,12 +145,14 @@ impl Gate {
         }
         v
     }
+    /// Number of rows with status Fail.
     pub fn n_fail(&self) -> usize {
         self.statuses()
             .iter()
             .filter(|s| **s == Status::Fail)
             .count()
     }
+    /// Number of rows with status Warn.
     pub fn n_warn(&self) -> usize {
         self.statuses()
             .iter()

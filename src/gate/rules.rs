@@ -18,21 +18,37 @@ const PERMUTATION_BELOW: usize = 20;
 pub struct RuleRow {
     /// `mcnemar`, `t` or `sign-flip`.
     pub test: &'static str,
+    /// Units compared.
     pub n_units: usize,
+    /// Items compared.
     pub n_items: usize,
+    /// Baseline pass rate.
     pub pass_rate_baseline: f64,
+    /// Candidate pass rate.
     pub pass_rate_candidate: f64,
+    /// Standard error of the pass-rate difference.
     pub se_diff: Option<f64>,
+    /// Units that passed in the baseline but not the candidate.
     pub lost: u64,
+    /// Units that passed in the candidate but not the baseline.
     pub gained: u64,
+    /// Mean per-item pass-rate difference (candidate − baseline).
     pub mean_diff: f64,
+    /// Degrees of freedom of the paired test.
     pub df: Option<f64>,
+    /// Paired t statistic.
     pub t: Option<f64>,
+    /// p of a regression.
     pub p: Option<f64>,
+    /// Holm-adjusted p over the family.
     pub p_holm: Option<f64>,
+    /// Tests in the Holm family.
     pub m_family: usize,
+    /// Minimum detectable difference at 80% power.
     pub mde80: Option<f64>,
+    /// Outcome of this row.
     pub status: Status,
+    /// Why the row has its status.
     pub why: String,
 }
 

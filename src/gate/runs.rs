@@ -17,8 +17,11 @@ use crate::records::{files, UnitKey};
 /// What one line of `responses.jsonl` tells the gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
+    /// Whether the response carries an error.
     pub error: bool,
+    /// Whether the answer came from the cache.
     pub cached: bool,
+    /// Total request time in milliseconds, if measured.
     pub total_ms: Option<f64>,
 }
 
@@ -34,9 +37,13 @@ pub struct Scored {
 /// One run, as the gate compares it.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The run directory.
     pub dir: PathBuf,
+    /// The run's manifest.
     pub manifest: Manifest,
+    /// Responses by unit.
     pub answers: BTreeMap<UnitKey, Answer>,
+    /// Scores by unit.
     pub scores: BTreeMap<UnitKey, Scored>,
     /// Item → its cluster value (compact JSON, keys sorted) under `--cluster`; absent or null: none.
     pub clusters: BTreeMap<String, String>,

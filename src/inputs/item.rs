@@ -4,8 +4,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Speaker of a message.
 pub enum Role {
+    /// The user.
     User,
+    /// The model.
     Assistant,
 }
 
@@ -22,7 +25,9 @@ impl Role {
 /// One chat turn. System text is kept apart, in `Item::system` (Qianfan v1 takes it as a field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
+    /// Who speaks.
     pub role: Role,
+    /// What is said.
     pub content: String,
 }
 
@@ -33,6 +38,7 @@ pub struct Item {
     pub id: String,
     /// 1-based line in the eval-set file, for error messages.
     pub line: usize,
+    /// System prompt, if any.
     pub system: Option<String>,
     /// The conversation to send: alternating user/assistant (it may open with an assistant turn, e.g. a
     /// tutor who speaks first), ending with a user turn. Empty for a `vars`
@@ -40,9 +46,11 @@ pub struct Item {
     pub messages: Vec<Message>,
     /// Template variables of a `vars` item (rendered by the rubric).
     pub vars: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Category for per-category breakdowns, if any.
     pub category: Option<String>,
     /// An ideal answer, for reference metrics (also taken from `completion` and the last Qianfan pair).
     pub reference: Option<String>,
+    /// Free-form metadata carried through unchanged.
     pub meta: Option<serde_json::Value>,
 }
 

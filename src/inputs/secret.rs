@@ -12,10 +12,12 @@ use regex::Regex;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a secret value.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
+    /// The secret's value, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -14,10 +14,14 @@ pub enum Found {
     /// The content of a ``` fence (any info string, e.g. `json`) is one JSON object.
     Fenced,
     /// The first balanced object amid other text; `objects` counts the top-level objects found.
-    AmidProse { objects: usize },
+    AmidProse {
+        /// Top-level objects found in the text.
+        objects: usize,
+    },
 }
 
 impl Found {
+    /// A phrase describing how the JSON was found.
     pub fn describe(self) -> String {
         match self {
             Found::Strict => "the whole output is one JSON object".into(),
@@ -33,7 +37,9 @@ impl Found {
 /// A JSON object recovered from an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extracted {
+    /// The JSON object found.
     pub object: Map<String, Value>,
+    /// How it was found in the answer.
     pub how: Found,
 }
 

@@ -24,12 +24,16 @@ use serde_json::Value;
 /// A closed range of allowed lengths in characters; `source` says where it came from, for details.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LengthBound {
+    /// Minimum length, if any.
     pub min: Option<usize>,
+    /// Maximum length, if any.
     pub max: Option<usize>,
+    /// Where the bounds came from.
     pub source: String,
 }
 
 impl LengthBound {
+    /// The range in words, for messages.
     pub fn describe_range(&self) -> String {
         match (self.min, self.max) {
             (Some(a), Some(b)) => format!("{a}–{b}"),
@@ -39,6 +43,7 @@ impl LengthBound {
         }
     }
 
+    /// Whether `n` lies within the range.
     pub fn contains(&self, n: usize) -> bool {
         self.min.is_none_or(|a| n >= a) && self.max.is_none_or(|b| n <= b)
     }

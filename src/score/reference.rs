@@ -25,9 +25,13 @@ use super::text::{classify, CharClass};
 
 /// Metric names, as the Qianfan platform prints them (seed 004).
 pub const BLEU4: &str = "bleu-4";
+/// ROUGE-1 F1 metric name.
 pub const ROUGE1: &str = "rouge-1";
+/// ROUGE-2 F1 metric name.
 pub const ROUGE2: &str = "rouge-2";
+/// ROUGE-L F1 metric name.
 pub const ROUGEL: &str = "rouge-l";
+/// Edit-distance metric name.
 pub const EDIT_DISTANCE: &str = "edit-distance";
 
 /// Every metric, in report order.

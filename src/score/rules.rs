@@ -24,7 +24,9 @@ fn outcome(pass: bool, detail: impl Into<String>) -> RuleOutcome {
 /// What a text check looks at: a label (`output`, `Reply`) and the labelled parts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
+    /// Short label of the outcome.
     pub label: String,
+    /// Named parts of the detail.
     pub parts: Vec<(String, String)>,
 }
 

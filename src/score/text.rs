@@ -14,15 +14,20 @@ pub fn word_count(text: &str) -> usize {
 /// The script families that make text "not English" (SPEC §4), and everything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CharClass {
+    /// Chinese characters.
     Han,
+    /// Japanese kana.
     Kana,
+    /// Korean hangul.
     Hangul,
     /// Full-width and CJK punctuation and forms (U+3000–303F, U+FF00–FFEF), e.g. `，` `。` `！` `Ａ`.
     FullWidth,
+    /// Any other script.
     Other,
 }
 
 impl CharClass {
+    /// The script's name, for messages.
     pub fn describe(self) -> &'static str {
         match self {
             CharClass::Han => "Han character",

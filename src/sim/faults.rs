@@ -59,7 +59,9 @@ pub struct FaultSet {
 /// bottom), so the expected score falls by AMOUNT wherever the answers score above the bottom.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Degrade {
+    /// Dimension whose scores are shifted.
     pub dim: String,
+    /// Shift applied to the scores.
     pub amount: f64,
 }
 
@@ -86,7 +88,9 @@ impl Degrade {
 /// Global fault settings plus per-model overrides (keys: canonical profile names).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
+    /// Faults applied to every model.
     pub all: FaultSet,
+    /// Faults applied to one model, by name.
     pub per_model: BTreeMap<String, FaultSet>,
     /// Scripted faults (`@MARKER:KEY=VALUE`), in the order first named.
     pub scripts: Vec<Script>,

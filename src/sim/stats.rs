@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Requests per route.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteStats {
+    /// Requests received.
     pub requests: u64,
     /// Answered with content (HTTP 200 and no error body).
     pub ok: u64,
@@ -19,14 +20,20 @@ pub struct RouteStats {
 pub struct FaultCounts {
     /// Calls refused with 111 because `expire_every` expired their token.
     pub token_expired: u64,
+    /// Injected HTTP 500 replies.
     pub error500: u64,
+    /// Injected overload replies.
     pub overload: u64,
+    /// Streams torn mid-reply.
     pub tear: u64,
+    /// Connections cut.
     pub cut: u64,
+    /// Replies stalled.
     pub stall: u64,
 }
 
 impl FaultCounts {
+    /// All injected faults.
     pub fn total(&self) -> u64 {
         self.token_expired + self.error500 + self.overload + self.tear + self.cut + self.stall
     }
@@ -41,6 +48,7 @@ pub struct ModelStats {
     pub answered: u64,
     /// Of those, streamed.
     pub streamed: u64,
+    /// Prompt tokens received.
     pub prompt_tokens: u64,
     /// Completion tokens of the answers started (as reported in `usage`).
     pub completion_tokens: u64,
@@ -50,6 +58,7 @@ pub struct ModelStats {
     pub tpm_limited: u64,
     /// Refused as invalid (336003 / HTTP 400).
     pub invalid: u64,
+    /// Faults injected.
     pub faults: FaultCounts,
 }
 
@@ -73,7 +82,9 @@ pub struct AuthStats {
 pub struct SimStats {
     /// Keyed by route pattern, e.g. `POST /v1/chat/completions`.
     pub routes: BTreeMap<String, RouteStats>,
+    /// Statistics per model.
     pub models: BTreeMap<String, ModelStats>,
+    /// Authentication statistics.
     pub auth: AuthStats,
     /// Every chat and completion request, in arrival order (what tests assert on: bodies, keys
     /// sent, how often each prompt was asked, the server's own time to first content).

@@ -19,6 +19,7 @@ pub fn mean(values: &[f64]) -> Option<f64> {
 /// n, mean, sd (ddof = 1) and se = sd/√n of a slice.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Describe {
+    /// Values described.
     pub n: usize,
     /// `None` when n = 0.
     pub mean: Option<f64>,

@@ -27,7 +27,9 @@ use super::summary::{
 /// The judge of the run and its prices.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JudgeConfig {
+    /// Judge model name.
     pub name: String,
+    /// The judge's configured prices.
     pub prices: Prices,
 }
 
@@ -71,6 +73,7 @@ struct ScoreFacts {
 }
 
 impl JudgeBuilder {
+    /// Account for one response record.
     pub fn add_response(&mut self, r: &ResponseRecord) {
         let key = (r.model.clone(), r.item_id.clone(), r.sample);
         match (&r.error, &r.output) {
@@ -83,6 +86,7 @@ impl JudgeBuilder {
         }
     }
 
+    /// Account for one score record.
     pub fn add_score(&mut self, s: &ScoreRecord) {
         let facts = ScoreFacts {
             judged: s.judge_samples.is_some() || s.judge_error.is_some(),
@@ -93,6 +97,7 @@ impl JudgeBuilder {
             .insert((s.model.clone(), s.item_id.clone(), s.sample), facts);
     }
 
+    /// Account for one pairwise record.
     pub fn add_pair(&mut self, p: &PairRecord) {
         let v = |x: Option<crate::records::PairVerdict>| x.map(|v| format!("{v:?}"));
         self.pairs.insert(
@@ -101,6 +106,7 @@ impl JudgeBuilder {
         );
     }
 
+    /// Account for one judge call.
     pub fn add_judgement(&mut self, j: &JudgementRecord) {
         self.n_calls += 1;
         self.prompt_tokens += j.prompt_tokens.unwrap_or(0);

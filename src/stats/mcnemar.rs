@@ -33,6 +33,7 @@ impl McNemar {
         McNemar::from_counts(lost, gained)
     }
 
+    /// The test from its discordant counts (lost, gained).
     pub fn from_counts(lost: u64, gained: u64) -> McNemar {
         McNemar {
             lost,

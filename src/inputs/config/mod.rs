@@ -20,10 +20,13 @@ pub const QIANFAN_DEFAULT_BASE_URL: &str = "https://aip.baidubce.com";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The parsed configuration file.
 pub struct Config {
     #[serde(default)]
+    /// Defaults for `evalrun run`.
     pub run: RunDefaults,
     #[serde(default)]
+    /// Configured models, by name.
     pub models: BTreeMap<String, ModelConfig>,
     /// Where the file was read from (relative paths in `[run]` are resolved against its folder).
     #[serde(skip)]
@@ -32,10 +35,15 @@ pub struct Config {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The `[run]` table: defaults for `evalrun run`.
 pub struct RunDefaults {
+    /// Default eval-set path.
     pub evalset: Option<PathBuf>,
+    /// Default rubric path.
     pub rubric: Option<PathBuf>,
+    /// Default judge model name.
     pub judge: Option<String>,
+    /// Default baseline model name.
     pub baseline: Option<String>,
     /// The flagship model every candidate is also compared with (STATS v2); must name a configured model.
     pub flagship: Option<String>,
@@ -50,6 +58,7 @@ pub struct RunDefaults {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Which provider serves a model.
 pub enum ProviderKind {
     /// Qianfan v1: API key + secret key → access token (PROTOCOLS.md §1).
     Qianfan,
@@ -59,6 +68,7 @@ pub enum ProviderKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Which API of the provider is called.
 pub enum Api {
     /// `/chat/completions` with messages.
     #[default]
@@ -71,11 +81,14 @@ pub enum Api {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// Which provider serves this model.
     pub provider: ProviderKind,
     #[serde(default)]
+    /// Which API of the provider is called.
     pub api: Api,
     /// Qianfan v1: the path segment after `…/wenxinworkshop/chat/` (known model names map to it).
     pub endpoint: Option<String>,
+    /// Provider base URL, if configured.
     pub base_url: Option<String>,
     /// OpenAI-compatible: the `model` field of the request.
     pub model: Option<String>,
@@ -102,8 +115,11 @@ pub struct ModelConfig {
     /// Retries after the first attempt (so at most `retries + 1` attempts).
     #[serde(default = "default_retries")]
     pub retries: u32,
+    /// Price per 1k prompt tokens.
     pub price_input_per_1k: Option<f64>,
+    /// Price per 1k completion tokens.
     pub price_output_per_1k: Option<f64>,
+    /// Currency of the prices.
     pub currency: Option<String>,
     /// Extra request-body parameters (`temperature`, `top_p`, `max_tokens`, `stop`, …), sent as given.
     #[serde(default)]
@@ -136,10 +152,15 @@ fn default_max_answer_bytes() -> u64 {
 /// A model ready to be called: its configuration plus resolved secrets and base URL.
 #[derive(Debug, Clone)]
 pub struct ResolvedModel {
+    /// Model name.
     pub name: String,
+    /// The model's configuration.
     pub config: ModelConfig,
+    /// Resolved base URL.
     pub base_url: String,
+    /// API key, if required.
     pub api_key: Option<Secret>,
+    /// Secret key, if required.
     pub secret_key: Option<Secret>,
 }
 
@@ -195,6 +216,7 @@ impl Config {
         Config::parse(path, &text)
     }
 
+    /// Parse a configuration file's text; `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Config, UsageError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let line = e
@@ -388,37 +410,61 @@ fn dotted_name_hint(text: &str, line: usize) -> Option<String> {
 /// What makes a `[models.NAME]` table unusable (the caller prefixes `FILE: [models.NAME]: `).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelConfigError {
+    /// An `openai` model without `base_url`.
     #[error("provider \"openai\" needs base_url (e.g. \"http://127.0.0.1:8000/v1\")")]
     OpenaiNeedsBaseUrl,
+    /// An `openai` model without `model`.
     #[error("provider \"openai\" needs model (the `model` field sent to the server)")]
     OpenaiNeedsModel,
+    /// `secret_key_env` given for an `openai` model.
     #[error("secret_key_env is for provider \"qianfan\" (v1); OpenAI-compatible servers take api_key_env only")]
     OpenaiSecretKey,
+    /// A `qianfan` model without `endpoint`.
     #[error("provider \"qianfan\" needs endpoint (e.g. \"completions_pro\" for ERNIE-4.0, or your deployment's path segment)")]
     QianfanNeedsEndpoint,
+    /// A `qianfan` model without both key variables.
     #[error("provider \"qianfan\" needs api_key_env and secret_key_env (names of the variables holding the API key and secret key, e.g. QIANFAN_AK / QIANFAN_SK)")]
     QianfanNeedsKeys,
+    /// `api = "completions"` given for a `qianfan` model.
     #[error("api = \"completions\" is for OpenAI-compatible servers; Qianfan v1 is chat only")]
     QianfanCompletions,
+    /// A Qianfan endpoint that is neither a known model nor a path segment.
     #[error("endpoint = {0:?}: give a model name (e.g. \"ERNIE-4.0-8K\") or the path segment after …/wenxinworkshop/chat/ (e.g. \"completions_pro\")")]
     BadEndpoint(String),
     /// A request parameter Qianfan v1 would refuse (see [`qianfan_params_problem`]).
     #[error("{0}")]
     QianfanParams(String),
+    /// A timeout key that is not positive.
     #[error("{key} must be positive, got {value}")]
-    Timeout { key: &'static str, value: f64 },
+    Timeout {
+        /// The configuration key.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// `rps` that is not positive.
     #[error("rps must be a positive number, got {0}")]
     Rps(f64),
+    /// `tpm` that is not positive.
     #[error("tpm must be positive")]
     Tpm,
+    /// `max_answer_bytes` below 1.
     #[error("max_answer_bytes must be at least 1")]
     MaxAnswerBytes,
+    /// `concurrency` below 1.
     #[error("concurrency must be at least 1")]
     Concurrency,
+    /// `timeout_s` that is not positive.
     #[error("timeout_s must be positive, got {0}")]
     TimeoutS(f64),
+    /// A negative price.
     #[error("{key} must be ≥ 0, got {value}")]
-    Price { key: &'static str, value: f64 },
+    Price {
+        /// The configuration key.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
 }
 
 impl ModelConfig {

@@ -88,10 +88,13 @@ pub const QIANFAN_MODELS: &[QianfanModel] = &[
 /// segment is itself, anything else is a custom (e.g. fine-tuned) deployment's own segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QianfanEndpoint {
+    /// The endpoint's last path segment.
     pub segment: String,
+    /// The known model behind it, if any.
     pub known: Option<&'static QianfanModel>,
 }
 
+/// Classify a Qianfan endpoint name.
 pub fn qianfan_endpoint(endpoint: &str) -> QianfanEndpoint {
     let e = endpoint.trim();
     let known = QIANFAN_MODELS

@@ -54,6 +54,7 @@ pub enum LineErrorKind {
 pub struct LineError {
     /// 1-based line number.
     pub line: usize,
+    /// What went wrong on the line.
     pub kind: LineErrorKind,
     /// What is wrong, naming the field (without the `FILE:LINE:` prefix).
     pub message: String,
@@ -69,7 +70,9 @@ impl LineError {
 /// The result of [`parse_lenient`]: the items that loaded and every line that did not.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
+    /// Items that parsed.
     pub items: Vec<Item>,
+    /// Lines that did not parse.
     pub errors: Vec<LineError>,
 }
 

@@ -30,12 +30,20 @@ pub enum RenderError {
     TemplateNotAName(Value),
     /// The item names a template and the rubric has none.
     #[error("unknown template `{name}`: rubric `{rubric}` has no [templates]")]
-    NoTemplates { name: String, rubric: String },
+    NoTemplates {
+        /// The template name the item gives.
+        name: String,
+        /// The rubric's id.
+        rubric: String,
+    },
     /// The item names a template the rubric does not have; `known` lists the ones it has.
     #[error("unknown template `{name}` (rubric `{rubric}` has: {known})")]
     UnknownTemplate {
+        /// The template name the item gives.
         name: String,
+        /// The rubric's id.
         rubric: String,
+        /// The templates the rubric has.
         known: String,
     },
     /// Every variable problem of the item, missing variables first.
@@ -48,18 +56,34 @@ pub enum RenderError {
 pub enum VariableError {
     /// Placeholders with no variable, in order of first use.
     #[error("template `{template}` needs vars {} (missing)", .vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "))]
-    Missing { template: String, vars: Vec<String> },
+    Missing {
+        /// The template being filled.
+        template: String,
+        /// The variables it lacks.
+        vars: Vec<String>,
+    },
     /// An object or null.
     #[error("variable `{var}` is {value}; only text, numbers, booleans and lists render")]
-    NotRenderable { var: String, value: Value },
+    NotRenderable {
+        /// The variable.
+        var: String,
+        /// Its value.
+        value: Value,
+    },
     /// A list the rubric does not say how to render.
     #[error("variable `{var}` is a list, but the rubric has no [template_lists.{var}] saying how it renders")]
-    ListWithoutRendering { var: String },
+    ListWithoutRendering {
+        /// The list variable.
+        var: String,
+    },
     /// A list element that is not text.
     #[error("variable `{var}`[{index}] is {value}; list elements must be text")]
     ListElement {
+        /// The list variable.
         var: String,
+        /// 0-based index of the element.
         index: usize,
+        /// The offending element.
         value: Value,
     },
 }

@@ -17,19 +17,28 @@ pub use super::checks::{Check, DEFAULT_LENGTH_TOLERANCE};
 #[serde(rename_all = "snake_case")]
 pub enum JudgeMode {
     #[default]
+    /// One judge call grades all dimensions.
     Joint,
+    /// One judge call per dimension.
     PerDimension,
 }
 
 /// A validated rubric.
 #[derive(Debug, Clone)]
 pub struct Rubric {
+    /// Rubric id.
     pub id: String,
+    /// Rubric display name.
     pub name: String,
+    /// Rubric description, if any.
     pub description: Option<String>,
+    /// How dimensions are split over judge calls.
     pub judge_mode: JudgeMode,
+    /// Dimensions the judge scores.
     pub dimensions: Vec<Dimension>,
+    /// Deterministic rules.
     pub rules: Vec<Rule>,
+    /// Score caps triggered by failing rules.
     pub caps: Vec<Cap>,
     /// Prompt templates by name, for `vars` items.
     pub templates: BTreeMap<String, String>,
@@ -37,15 +46,18 @@ pub struct Rubric {
     pub template_lists: BTreeMap<String, ListRendering>,
     /// Target category make-up, as weights (see `target_shares`).
     pub target_categories: Option<BTreeMap<String, f64>>,
+    /// Judge prompt templates, if overridden.
     pub judge: Option<JudgeTemplates>,
 }
 
 /// One scored dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dimension {
+    /// Dimension id.
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Dimension description, if any.
     pub description: Option<String>,
     /// Lowest and highest score, inclusive.
     pub scale: (i64, i64),
@@ -61,10 +73,12 @@ pub struct Dimension {
 }
 
 impl Dimension {
+    /// Lowest score of the dimension's scale.
     pub fn min_score(&self) -> f64 {
         self.scale.0 as f64
     }
 
+    /// Highest score of the dimension's scale.
     pub fn max_score(&self) -> f64 {
         self.scale.1 as f64
     }
@@ -73,8 +87,11 @@ impl Dimension {
 /// One rule check and the items it applies to.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// Rule id.
     pub id: String,
+    /// Rule description, if any.
     pub description: Option<String>,
+    /// What the rule checks.
     pub check: Check,
     /// Only items whose `category` is listed; `None` = every item.
     pub categories: Option<Vec<String>>,
@@ -100,8 +117,11 @@ impl Rule {
 /// A failed rule bounds a dimension: if any rule of `if_any_fails` failed, the dimension is at most `max`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cap {
+    /// Dimension the cap applies to.
     pub dimension: String,
+    /// Largest score allowed when the cap applies.
     pub max: f64,
+    /// Rules any of whose failure triggers the cap.
     pub if_any_fails: Vec<String>,
     /// Why, in the rubric's words; quoted in the dimension's justification.
     pub reason: Option<String>,
@@ -113,8 +133,10 @@ pub struct Cap {
 #[serde(deny_unknown_fields)]
 pub struct ListRendering {
     #[serde(default)]
+    /// Accepted prefixes.
     pub prefixes: Vec<String>,
     #[serde(default = "newline")]
+    /// Separator after the prefix.
     pub separator: String,
 }
 
@@ -133,10 +155,12 @@ pub struct JudgeTemplates {
 }
 
 impl Rubric {
+    /// The dimension with this id, if any.
     pub fn dimension(&self, id: &str) -> Option<&Dimension> {
         self.dimensions.iter().find(|d| d.id == id)
     }
 
+    /// The caps that apply to this dimension.
     pub fn caps_for<'a>(&'a self, dimension: &'a str) -> impl Iterator<Item = &'a Cap> + 'a {
         self.caps.iter().filter(move |c| c.dimension == dimension)
     }

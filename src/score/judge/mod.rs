@@ -37,7 +37,9 @@ pub enum PromptsError {
 /// The judge's prompt templates, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompts {
+    /// Template of the grade prompt.
     pub grade: String,
+    /// Template of the pair prompt.
     pub pair: String,
 }
 
@@ -99,12 +101,14 @@ pub struct DimSamples {
     pub scores: Vec<(f64, Option<String>)>,
     /// Samples that said the dimension does not apply, with the first one's reason.
     pub not_applicable: usize,
+    /// Why the judge found the dimension not applicable, if it did.
     pub not_applicable_reason: Option<String>,
 }
 
 /// An answer's final dimensions once the judge has answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Graded {
+    /// Score of each dimension, by id.
     pub dimensions: BTreeMap<String, DimensionScore>,
     /// Per dimension with at least one valid sample score: those scores, in sample order.
     pub judge_samples: BTreeMap<String, Vec<f64>>,

@@ -19,16 +19,22 @@ use crate::score::json::extract_object;
 pub enum DimReply {
     /// A whole score on the dimension's scale.
     Score {
+        /// The score given.
         score: f64,
+        /// The judge's justification, if given.
         justification: Option<String>,
     },
     /// `"score": null`: the judge says the dimension does not apply to this answer.
-    NotApplicable { justification: Option<String> },
+    NotApplicable {
+        /// The judge's justification, if given.
+        justification: Option<String>,
+    },
 }
 
 /// A grading reply: the usable dimensions, and what was wrong with the rest.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GradeReply {
+    /// Reply of each dimension, by id.
     pub dims: BTreeMap<String, DimReply>,
     /// One line per requested dimension that is missing or rejected (or one for a reply without JSON).
     pub problems: Vec<String>,
@@ -59,6 +65,7 @@ impl GradeReply {
         Some(Value::Object(m))
     }
 
+    /// Why the reply could not be used, if it could not.
     pub fn parse_error(&self) -> Option<String> {
         (!self.problems.is_empty()).then(|| self.problems.join("; "))
     }
@@ -67,12 +74,16 @@ impl GradeReply {
 /// The winner of a pairwise comparison, by blind label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Winner {
+    /// Answer A is better.
     A,
+    /// Answer B is better.
     B,
+    /// Neither is better.
     Tie,
 }
 
 impl Winner {
+    /// The verdict's name as the judge writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Winner::A => "A",

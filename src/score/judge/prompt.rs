@@ -67,7 +67,9 @@ pub const DEFAULT_PAIR_TEMPLATE: &str = "\
 /// A rendered judge prompt and the nonce of its delimiters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
+    /// The rendered prompt.
     pub text: String,
+    /// Random nonce fencing the answers in the prompt.
     pub nonce: String,
 }
 
@@ -76,7 +78,12 @@ pub struct Rendered {
 pub enum TemplateError {
     /// A `{{name}}` that is not one of the known placeholders (`known` is the list as shown).
     #[error("unknown placeholder {{{{{name}}}}} (known: {known})")]
-    UnknownPlaceholder { name: String, known: String },
+    UnknownPlaceholder {
+        /// The unknown placeholder.
+        name: String,
+        /// The placeholders the template may use.
+        known: String,
+    },
     /// A required placeholder is absent.
     #[error("needs the placeholder {{{{{0}}}}}")]
     Missing(String),
