@@ -134,6 +134,20 @@ fn invalid_utf8_is_kept_decoded_and_flagged() {
         assert!(r["output"].as_str().unwrap().contains('\u{fffd}'), "{r}");
         assert!(r["error"].is_null(), "{r}");
     }
+    // The summary and the report's Errors table count them.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["models"]["m"]["errors"]["n_invalid_utf8"], 2,
+        "{summary}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(
+        report.contains("invalid UTF-8"),
+        "Errors table lacks the column"
+    );
 }
 
 /// base64 (RFC 4648), to look for the encoded secrets a server might echo.

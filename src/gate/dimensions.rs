@@ -50,7 +50,7 @@ pub struct DimRow {
     pub se_diff: Option<f64>,
     /// Paired t statistic.
     pub t: Option<f64>,
-    /// One-sided p of a regression beyond tolerance.
+    /// One-sided p (H1: the candidate's mean is lower) of the paired t-test, STATS §7.
     pub p: Option<f64>,
     /// Holm-adjusted p over the family.
     pub p_holm: Option<f64>,

@@ -858,6 +858,13 @@ fn errors(out: &mut String, v: &View) {
     cols.extend(kinds.iter().map(|k| (code_cell(k), Align::Right)));
     cols.push(("retried".to_string(), Align::Right));
     cols.push(("cached".to_string(), Align::Right));
+    let any_invalid = v
+        .models
+        .iter()
+        .any(|m| v.stats(m).errors.n_invalid_utf8 > 0);
+    if any_invalid {
+        cols.push(("invalid UTF-8".to_string(), Align::Right));
+    }
     let mut t = Table::new(cols);
     for m in &v.models {
         let e = &v.stats(m).errors;
@@ -874,6 +881,9 @@ fn errors(out: &mut String, v: &View) {
         );
         row.push(e.n_retried.to_string());
         row.push(e.n_cached.to_string());
+        if any_invalid {
+            row.push(e.n_invalid_utf8.to_string());
+        }
         t.row(row);
     }
     let _ = writeln!(out, "## Errors\n\n{}", t.render());
@@ -883,6 +893,13 @@ fn errors(out: &mut String, v: &View) {
          that took more than one attempt (rate limits, server errors, broken streams), whether or not they \
          arrived in the end. Cached answers came from the response cache and are left out of latency.\n"
     );
+    if any_invalid {
+        let _ = writeln!(
+            out,
+            "Invalid UTF-8 = answers whose stream carried bytes that are not UTF-8: they are scored as \
+             received, with each bad sequence replaced by U+FFFD (record flag `invalid_utf8`).\n"
+        );
+    }
 }
 
 fn worst_cases(out: &mut String, v: &View) {

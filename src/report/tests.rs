@@ -221,6 +221,7 @@ fn model(
             n_cached: errors.2,
             by_kind: errors.3.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
             n_retried: 0,
+            n_invalid_utf8: 0,
         },
         cost: CostStats {
             currency: Some("CNY".into()),
@@ -1128,6 +1129,7 @@ fn a_bare_run_renders_without_empty_sections() {
         n_cached: 0,
         by_kind: BTreeMap::from([("auth".to_string(), 50)]),
         n_retried: 0,
+        n_invalid_utf8: 0,
     };
     let mut ctx = context();
     ctx.models.truncate(1);

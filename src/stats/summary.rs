@@ -316,6 +316,14 @@ pub struct ErrorStats {
     /// stream, …), whether or not they succeeded in the end. Absent in older summaries.
     #[serde(default)]
     pub n_retried: usize,
+    /// Answers whose stream carried bytes that are not UTF-8 (kept decoded with U+FFFD, record flag
+    /// `invalid_utf8`). Absent in older summaries and when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub n_invalid_utf8: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Cost of one model's answers (SPEC §6). Prices come from the configuration (manifest).

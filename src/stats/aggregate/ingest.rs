@@ -49,6 +49,7 @@ pub(super) struct ResponseFacts {
     pub(super) error: Option<ErrorKind>,
     pub(super) cached: bool,
     pub(super) attempts: u32,
+    pub(super) invalid_utf8: bool,
 }
 
 /// What the summary needs from one score record: (dimension id, score) and (rule id, pass).
@@ -123,6 +124,7 @@ impl<'a> SummaryBuilder<'a> {
             error: r.error.map(|e| e.kind),
             cached: r.cached,
             attempts: r.attempts,
+            invalid_utf8: r.invalid_utf8,
         };
         if self.responses.insert(key, facts).is_some() {
             self.repeated_responses += 1;

@@ -183,6 +183,7 @@ impl SummaryBuilder<'_> {
             n_cached: 0,
             by_kind: BTreeMap::new(),
             n_retried: 0,
+            n_invalid_utf8: 0,
         };
         let (mut ttft, mut total) = (Vec::new(), Vec::new());
         let (mut prompt_tokens, mut completion_tokens) = (0u64, 0u64);
@@ -201,6 +202,7 @@ impl SummaryBuilder<'_> {
             errors.n_responses += 1;
             errors.n_cached += usize::from(r.cached);
             errors.n_retried += usize::from(!r.cached && r.attempts > 1);
+            errors.n_invalid_utf8 += usize::from(r.invalid_utf8);
             prompt_tokens += r.prompt_tokens.unwrap_or(0);
             completion_tokens += r.completion_tokens.unwrap_or(0);
             if let Some(kind) = r.error {
