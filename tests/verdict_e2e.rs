@@ -171,3 +171,32 @@ fn tied_candidates_are_named_and_the_cheapest_is_picked() {
     assert!(h.contains("picked as the cheapest per item"), "{h}");
     assert!(h.contains("better than the baseline `ernie-speed`"), "{h}");
 }
+
+/// Issue 14: with every answer unjudged (a judge that only replies garbage), the decision says that
+/// instead of ranking the models on rule caps alone.
+#[test]
+fn a_judge_that_produced_nothing_blocks_the_release_decision() {
+    let sim = Sim::start("judge:garbage=1");
+    let dir = TestDir::new();
+    dir.write(
+        "evalrun.toml",
+        &openai_config(
+            &sim.openai_base_url(),
+            &[BASE, CAND, "judge"],
+            "concurrency = 4",
+        ),
+    );
+    dir.write("set.jsonl", &evalset(6));
+    let out = run(&dir, &format!("{BASE},{CAND}"), &["--judge", "judge"]);
+    let h = headline(&dir);
+    assert!(
+        h.starts_with("**No release decision**"),
+        "{h}\n{}",
+        text(&out)
+    );
+    assert!(h.contains("no judge output"), "{h}");
+    assert!(
+        !h.contains("Ship") && !h.contains("highest overall quality"),
+        "{h}"
+    );
+}
