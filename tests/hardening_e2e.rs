@@ -187,3 +187,82 @@ fn resume_drops_the_score_of_an_answer_a_torn_file_lost() {
     );
     assert!(responses.contains(&keys(&[lost])[0]));
 }
+
+/// A rules-only dimension: 3 for a strict JSON answer, capped to 1 otherwise.
+const FORMAT_RUBRIC: &str = r#"
+id = "format"
+name = "Format"
+description = "Strict JSON or not."
+judge_mode = "joint"
+
+[[dimensions]]
+id = "format"
+name = "Format"
+description = "Rules only."
+scale = [1, 3]
+judged = false
+[dimensions.levels]
+1 = "not JSON"
+2 = "-"
+3 = "strict JSON"
+
+[[rules]]
+id = "strict"
+check = "json_strict"
+description = "One JSON object."
+
+[[caps]]
+dimension = "format"
+max = 1
+if_any_fails = ["strict"]
+reason = "not JSON"
+"#;
+
+/// Issue 14: three items, every one exactly two points lower (sd = 0). The MDE is undefined and the
+/// summary and the report say why; they never claim "the smallest detectable difference is 0.00".
+#[test]
+fn equal_paired_differences_give_no_mde_of_zero() {
+    let sim = Sim::scripted("", vec![common::reply("MDE", GOOD_ANSWER)]);
+    let dir = TestDir::new();
+    let url = sim.openai_base_url();
+    // `b` is the same endpoint cut after 3 tokens: never JSON, so always capped to 1.
+    dir.write(
+        "evalrun.toml",
+        &(openai_config(&url, &["a"], "")
+            + &openai_config(&url, &["b"], "params = { max_tokens = 3 }")),
+    );
+    dir.write("set.jsonl", &evalset(3, "MDE item "));
+    dir.write("format.toml", FORMAT_RUBRIC);
+    let out = dir
+        .cmd(&[
+            "--models",
+            "a,b",
+            "--baseline",
+            "a",
+            "--judge",
+            "none",
+            "--evalset",
+            "set.jsonl",
+            "--rubric",
+            "format.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output();
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let p = &summary["paired"]["a"]["b"]["format"];
+    assert_eq!(p["n_pairs"], 3, "{p}");
+    assert_eq!(p["mean_diff"].as_f64(), Some(-2.0), "{p}");
+    assert!(p["mde80"].is_null(), "{p}");
+    assert!(p["mde80_why"].is_string(), "{p}");
+    let report = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(
+        !report.contains("detectable difference is 0.00"),
+        "{report}"
+    );
+}
