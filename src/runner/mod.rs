@@ -320,7 +320,7 @@ pub struct Called {
     pub attempt: Attempt,
     /// How many attempts were sent.
     pub attempts: u32,
-    /// Milliseconds waited for limits before the final attempt.
+    /// Milliseconds the final attempt queued for the budget and limits.
     pub queue_ms: f64,
 }
 
