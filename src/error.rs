@@ -11,6 +11,7 @@ use std::path::Path;
 pub struct UsageError(pub String);
 
 impl UsageError {
+    /// A usage error with `msg` as its text.
     pub fn new(msg: impl Display) -> Self {
         UsageError(msg.to_string())
     }
@@ -53,8 +54,12 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 
 /// Exit codes shared by every command (SPEC §1).
 pub mod exit {
+    /// Success.
     pub const SUCCESS: u8 = 0;
+    /// Failure (SPEC §1).
     pub const FAILURE: u8 = 1;
+    /// Bad usage or bad input.
     pub const USAGE: u8 = 2;
+    /// Interrupted by Ctrl-C.
     pub const INTERRUPTED: u8 = 130;
 }

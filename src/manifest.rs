@@ -13,28 +13,46 @@ use crate::inputs::config::{Api, ProviderKind, ResolvedModel};
 use crate::inputs::rubric::Rubric;
 use crate::records::files;
 
+/// The contents of `manifest.json` (SPEC §5): what a run was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Name of the tool that wrote the manifest (`evalrun`).
     pub tool: String,
+    /// Version of the tool that wrote the manifest.
     pub version: String,
+    /// Identifier of this run.
     pub run_id: String,
+    /// The command line that started the run (secrets never appear in it).
     pub command_line: String,
+    /// UTC time the run started.
     pub started_utc: String,
+    /// UTC time the run finished; `None` while it is running or if it was cut off.
     pub finished_utc: Option<String>,
+    /// Path and SHA-256 of the config file.
     pub config: FileRef,
+    /// Path and SHA-256 of the evalset file.
     pub evalset: FileRef,
+    /// Path and SHA-256 of the rubric file.
     pub rubric: FileRef,
+    /// Number of evalset items the run covers.
     pub items: usize,
+    /// The answering models, with their limits and prices.
     pub models: Vec<ModelEntry>,
+    /// Name of the baseline model, when one was chosen.
     pub baseline: Option<String>,
+    /// Name of the judge model, when the run is judged.
     pub judge: Option<String>,
     /// The judge model's entry (provider, endpoint, limits, prices), so its cost can be reported apart
     /// from the answers'. Extension of SPEC §5; absent without a judge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_model: Option<ModelEntry>,
+    /// Answer samples requested per item and model.
     pub samples: u32,
+    /// Judge samples requested per answer.
     pub judge_samples: u32,
+    /// `--limit`: the cap on the number of items, when given.
     pub limit: Option<usize>,
+    /// `--shard`: the shard this run covers (`k/n`), when given.
     pub shard: Option<String>,
     /// `--margin` when given: overrides every dimension's non-inferiority margin; `None` (or absent) =
     /// each dimension's own (`dimensions[].margin`, else 0.05 × its range). Runs before v2 recorded the
@@ -79,23 +97,30 @@ pub struct Manifest {
 /// When and how a run directory was rescored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rescored {
+    /// The command line of the rescore.
     pub command_line: String,
+    /// UTC time of the rescore.
     pub utc: String,
 }
 
+/// A file the run read, named by its path and content hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRef {
+    /// The file's path as given.
     pub path: String,
+    /// Lowercase hex SHA-256 of the file's bytes.
     pub sha256: String,
 }
 
 impl FileRef {
+    /// Reads the file at `path` and records its path and hash.
     pub fn of(path: &Path) -> Result<FileRef> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         Ok(FileRef::of_bytes(&path.display().to_string(), &bytes))
     }
 
+    /// Records `bytes` under the name `label`, with their hash.
     pub fn of_bytes(label: &str, bytes: &[u8]) -> FileRef {
         FileRef {
             path: label.to_string(),
@@ -104,27 +129,41 @@ impl FileRef {
     }
 }
 
+/// One model's entry in the manifest: provider, endpoint, limits and prices (never a secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelEntry {
+    /// The model's name from the config.
     pub name: String,
+    /// Which provider serves the model.
     pub provider: ProviderKind,
+    /// Which wire API the model is called with.
     pub api: Api,
     /// Where requests go (no query string, no secret).
     pub endpoint: String,
+    /// Requests-per-second limit, when set.
     pub rps: Option<f64>,
+    /// Tokens-per-minute limit, when set.
     pub tpm: Option<u64>,
+    /// Maximum requests in flight at once.
     pub concurrency: usize,
+    /// Per-request timeout in seconds.
     pub timeout_s: f64,
+    /// Retries allowed per request.
     pub retries: u32,
+    /// Price per 1000 input tokens, when configured.
     pub price_input_per_1k: Option<f64>,
+    /// Price per 1000 output tokens, when configured.
     pub price_output_per_1k: Option<f64>,
+    /// Currency of the prices, when configured.
     pub currency: Option<String>,
+    /// Extra request parameters passed to the model.
     pub params: serde_json::Map<String, serde_json::Value>,
     /// Names only: header values may be credentials.
     pub extra_header_names: Vec<String>,
 }
 
 impl ModelEntry {
+    /// Builds the entry from a resolved config model, keeping only header names.
     pub fn of(m: &ResolvedModel) -> ModelEntry {
         let c = &m.config;
         ModelEntry {
@@ -146,10 +185,14 @@ impl ModelEntry {
     }
 }
 
+/// One rubric dimension as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionEntry {
+    /// The dimension's id.
     pub id: String,
+    /// The dimension's display name.
     pub name: String,
+    /// The dimension's score range `(min, max)`.
     pub scale: (i64, i64),
     /// The rubric's non-inferiority `margin` for this dimension, when it sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,13 +221,17 @@ pub fn dimensions_of(rubric: &Rubric) -> Vec<DimensionEntry> {
         .collect()
 }
 
+/// Present when the endpoints were simulated (`evalrun sim`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Simulated {
+    /// The simulator's time scale factor.
     pub time_scale: f64,
+    /// Human-readable note saying the run was simulated.
     pub note: String,
 }
 
 impl Manifest {
+    /// Writes `manifest.json` into `dir` atomically (write to a temp file, then rename).
     pub fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join(files::MANIFEST);
         let mut text = serde_json::to_string_pretty(self)?;
@@ -195,6 +242,7 @@ impl Manifest {
         std::fs::rename(&tmp, &path).with_context(|| format!("could not write {}", path.display()))
     }
 
+    /// Reads and parses `manifest.json` from `dir`.
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join(files::MANIFEST);
         let text = std::fs::read_to_string(&path).with_context(|| {
@@ -393,6 +441,7 @@ fn short(sha: &str) -> String {
     format!("{}…", &sha[..n])
 }
 
+/// Formats bytes as lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -21,21 +21,33 @@ use crate::score::judge::Prompts;
 
 /// A validated run: nothing left to check before sending.
 pub struct Plan {
+    /// Path and SHA-256 of the config file.
     pub config_ref: FileRef,
+    /// Path and SHA-256 of the evalset file.
     pub evalset_ref: FileRef,
+    /// Path and SHA-256 of the rubric file.
     pub rubric_ref: FileRef,
+    /// The evalset items this run covers (after `--limit` and `--shard`).
     pub items: Vec<Item>,
+    /// The validated rubric.
     pub rubric: Rubric,
+    /// The answering models, resolved from the config.
     pub models: Vec<ResolvedModel>,
+    /// Name of the baseline model the others are compared against.
     pub baseline: String,
+    /// Name of the judge model, when the run is judged.
     pub judge: Option<String>,
     /// The judge, resolved like any model (its secrets read now); `None` = rule checks only.
     pub judge_model: Option<ResolvedModel>,
+    /// Judge samples per answer.
     pub judge_samples: u32,
     /// The judge's templates (the rubric's or the built-in ones), validated; `None` without a judge.
     pub prompts: Option<Prompts>,
+    /// The run directory records are written to.
     pub out: PathBuf,
+    /// Answer samples per item and model.
     pub samples: u32,
+    /// Maximum requests in flight across the run.
     pub concurrency: usize,
     /// `--margin`: overrides every dimension's margin; `None` = the rubric's, else 0.05 × range.
     pub margin: Option<f64>,
@@ -45,11 +57,17 @@ pub struct Plan {
     pub cluster: Option<String>,
     /// `--max-error-rate` / `[run].max_error_rate`, else 0.02.
     pub max_error_rate: f64,
+    /// `--limit`: the cap on the number of items, when given.
     pub limit: Option<usize>,
+    /// `--shard k/n` as `(k, n)`, when given.
     pub shard: Option<(usize, usize)>,
+    /// `--quiet`: no progress output.
     pub quiet: bool,
+    /// Removes secrets from anything written or shown.
     pub redactor: Redactor,
+    /// Present when the endpoints are simulated.
     pub simulated: Option<Simulated>,
+    /// The command line, recorded in the manifest.
     pub command_line: String,
     /// Continue the run in `out` (`--resume`).
     pub resume: bool,
@@ -65,9 +83,13 @@ pub struct Plan {
 
 /// Eval set and rubric, loaded, validated and rendered.
 pub struct Inputs {
+    /// Path of the evalset file.
     pub evalset_path: PathBuf,
+    /// Path of the rubric file.
     pub rubric_path: PathBuf,
+    /// The evalset items, loaded and validated.
     pub items: Vec<Item>,
+    /// The rubric, loaded and validated.
     pub rubric: Rubric,
 }
 
@@ -253,6 +275,7 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Validates the parts and builds the plan; input errors come back as `PlanError`.
     pub fn build(p: PlanParts<'_>) -> Result<Plan, PlanError> {
         if p.model_names.is_empty() {
             return Err(UsageError::new("--models: name at least one model").into());
@@ -416,25 +439,41 @@ pub fn holds_a_run(dir: &Path) -> bool {
 
 /// The parts a plan is built from, whether they come from flags (`run`) or are assembled (`demo`).
 pub struct PlanParts<'a> {
+    /// The parsed config.
     pub config: Config,
+    /// Path and SHA-256 of the config file.
     pub config_ref: FileRef,
+    /// Path of the evalset file.
     pub evalset_path: PathBuf,
+    /// Path of the rubric file.
     pub rubric_path: PathBuf,
+    /// Names of the models to run (`--models`).
     pub model_names: Vec<String>,
+    /// `--baseline`, when given.
     pub baseline: Option<String>,
+    /// `--judge`, when given.
     pub judge: Option<String>,
     /// `--judge-samples`.
     pub judge_samples: u32,
+    /// The run directory.
     pub out: PathBuf,
+    /// Answer samples per item and model.
     pub samples: u32,
+    /// Maximum requests in flight across the run.
     pub concurrency: usize,
     /// `--margin`; `None` = each dimension's own.
     pub margin: Option<f64>,
+    /// `--limit`, when given.
     pub limit: Option<usize>,
+    /// `--shard k/n` as `(k, n)`, when given.
     pub shard: Option<(usize, usize)>,
+    /// `--quiet`: no progress output.
     pub quiet: bool,
+    /// Present when the endpoints are simulated.
     pub simulated: Option<Simulated>,
+    /// The command line, recorded in the manifest.
     pub command_line: String,
+    /// Looks up environment variables (for secrets); injectable for tests.
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 

@@ -31,7 +31,9 @@ use crate::records::ErrorKind;
 /// What is sent: system text and the conversation (ending with the user turn to answer).
 #[derive(Debug, Clone, Copy)]
 pub struct Prompt<'a> {
+    /// System text, when there is any.
     pub system: Option<&'a str>,
+    /// The conversation, ending with the user turn to answer.
     pub messages: &'a [Message],
 }
 
@@ -49,16 +51,22 @@ pub enum RetryAdvice {
 /// A failed attempt. `message` has been through the redactor: it never carries a secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
+    /// The error class recorded for this failure.
     pub kind: ErrorKind,
+    /// What went wrong, with secrets redacted.
     pub message: String,
+    /// HTTP status, when the server answered.
     pub status: Option<u16>,
+    /// The server's error code, when it gave one.
     pub code: Option<String>,
+    /// Whether and how the request may be retried.
     pub advice: RetryAdvice,
     /// Server-requested wait (`Retry-After`), if any.
     pub retry_after: Option<Duration>,
 }
 
 impl Failure {
+    /// A failure with no status, code or `Retry-After`.
     pub fn new(kind: ErrorKind, advice: RetryAdvice, message: impl Into<String>) -> Self {
         Failure {
             kind,
@@ -79,18 +87,26 @@ impl Failure {
 /// Token counts reported by the server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// Input tokens the server counted.
     pub prompt_tokens: Option<u64>,
+    /// Output tokens the server counted.
     pub completion_tokens: Option<u64>,
 }
 
 /// What one attempt produced: the text received (possibly partial), its timing, and the failure if any.
 #[derive(Debug, Clone, Default)]
 pub struct Attempt {
+    /// The answer text received (possibly partial).
     pub output: String,
+    /// Milliseconds from sending to the first token, when one arrived.
     pub ttft_ms: Option<f64>,
+    /// Milliseconds from sending to the end of the answer, when it ended.
     pub total_ms: Option<f64>,
+    /// Token counts (the server's, or estimated when `tokens_estimated`).
     pub usage: Usage,
+    /// The server's finish reason, when it gave one.
     pub finish_reason: Option<String>,
+    /// Why the attempt failed; `None` on success.
     pub failure: Option<Failure>,
     /// The server's `X-Ratelimit-*` headers, when it sent any.
     pub rate: Option<RateHeaders>,
@@ -104,15 +120,22 @@ pub struct Attempt {
 /// names). Limits are per minute, as both Qianfan and OpenAI define them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RateHeaders {
+    /// Request limit per minute.
     pub limit_requests: Option<f64>,
+    /// Requests left in the current window.
     pub remaining_requests: Option<f64>,
+    /// Time until the request window resets.
     pub reset_requests: Option<Duration>,
+    /// Token limit per minute.
     pub limit_tokens: Option<f64>,
+    /// Tokens left in the current window.
     pub remaining_tokens: Option<f64>,
+    /// Time until the token window resets.
     pub reset_tokens: Option<Duration>,
 }
 
 impl RateHeaders {
+    /// Reads the rate-limit headers; `None` when none is present.
     pub fn parse(headers: &reqwest::header::HeaderMap) -> Option<RateHeaders> {
         let text = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
         let num = |k: &str| {
@@ -166,11 +189,16 @@ fn parse_reset(s: &str) -> Option<Duration> {
 pub enum Chunk<'a> {
     /// Content (possibly empty) and metadata; `end` marks the protocol's end of answer.
     Data {
+        /// The content in this event.
         text: Cow<'a, str>,
+        /// The finish reason, when the event names one.
         finish_reason: Option<String>,
+        /// Token counts, when the event carries them.
         usage: Option<Usage>,
+        /// Whether this event ends the answer.
         end: bool,
     },
+    /// The event reports an error.
     Failure(Failure),
 }
 
@@ -211,13 +239,18 @@ pub trait Wire {
 /// Timeouts of one attempt (issue: connect, first token, idle gap, whole request).
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
+    /// Limit on establishing the connection.
     pub connect: Duration,
+    /// Limit on waiting for the first token.
     pub first_token: Duration,
+    /// Limit on the gap between two chunks.
     pub idle: Duration,
+    /// Limit on the whole request.
     pub total: Duration,
 }
 
 impl Timeouts {
+    /// Timeouts from the whole-request limit: connect ≤ 10 s, idle gap ≤ 60 s, first token = total.
     pub fn from_total(total_s: f64) -> Self {
         let total = Duration::from_secs_f64(total_s);
         Timeouts {
@@ -262,6 +295,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// Builds the HTTP client and wire protocol for `model`.
     pub fn new(model: &ResolvedModel, redactor: Redactor) -> anyhow::Result<Self> {
         let timeouts = Timeouts::from_config(&model.config);
         let http = reqwest::Client::builder()

@@ -51,13 +51,17 @@ pub struct NamedFile {
 /// One configured model, as the manifest records it (never secrets).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelLine {
+    /// The model's name from the config.
     pub name: String,
     /// `qianfan` or `openai`.
     pub provider: String,
     /// Qianfan endpoint segment or OpenAI-compatible model name.
     pub endpoint: String,
+    /// Price per 1000 input tokens, when configured.
     pub price_input_per_1k: Option<f64>,
+    /// Price per 1000 output tokens, when configured.
     pub price_output_per_1k: Option<f64>,
+    /// Currency of the prices, when configured.
     pub currency: Option<String>,
 }
 
@@ -71,6 +75,7 @@ pub struct SimNotice {
 /// A rubric dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DimensionInfo {
+    /// The dimension's id.
     pub id: String,
     /// Display name.
     pub name: String,
@@ -81,26 +86,34 @@ pub struct DimensionInfo {
 /// One low-scored answer, shown so a reader can judge what a low score means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorstCase {
+    /// The model that gave the answer.
     pub model: String,
+    /// The evalset item answered.
     pub item_id: String,
     /// Dimension id.
     pub dimension: String,
+    /// The score the answer received on that dimension.
     pub score: f64,
     /// The line of the prompt that matters (e.g. the student's last turn).
     pub prompt_key_line: String,
     /// The model's answer: untrusted text, escaped and truncated when rendered.
     pub answer: String,
+    /// The judge's justification for the score, when there is one.
     pub justification: Option<String>,
 }
 
 /// Everything beyond [`Summary`] a report needs: where the numbers came from and what they mean.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportContext {
+    /// Identifier of the run.
     pub run_id: String,
     /// UTC start, as the manifest records it.
     pub started_utc: String,
+    /// The command line that started the run.
     pub command_line: String,
+    /// The evalset file's path and hash.
     pub evalset: NamedFile,
+    /// The rubric file's path and hash.
     pub rubric: NamedFile,
     /// Judge model name; `None` = rule checks only.
     pub judge: Option<String>,
@@ -111,6 +124,7 @@ pub struct ReportContext {
     /// The most expensive model, for cost and latency fractions; when `None`, the model with the highest
     /// cost per item is used.
     pub flagship: Option<String>,
+    /// Present when the endpoints were simulated.
     pub simulated: Option<SimNotice>,
     /// In rubric order; columns follow it.
     pub dimensions: Vec<DimensionInfo>,
@@ -134,12 +148,14 @@ pub struct RunFacts {
     pub interrupted_utc: Option<String>,
     /// `--max-cost`, and when it stopped the run.
     pub max_cost: Option<f64>,
+    /// When `--max-cost` stopped the run, if it did.
     pub max_cost_reached_utc: Option<String>,
     /// `--max-error-rate`: a model above it cannot be recommended.
     pub max_error_rate: f64,
     /// Answers served from the response cache, and the earliest and latest time they were first recorded
     /// (when the records say so).
     pub cached_answers: usize,
+    /// Earliest and latest UTC times the cached answers were first recorded.
     pub cached_recorded: Option<(String, String)>,
     /// Whether `--cache` was on.
     pub cache_on: bool,
@@ -163,6 +179,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order they are written.
     pub const ALL: [Format; 5] = [
         Format::Markdown,
         Format::Csv,

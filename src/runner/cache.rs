@@ -42,15 +42,26 @@ const LAYOUT: &str = "v1";
 #[serde(rename_all = "snake_case")]
 pub enum Use {
     /// Generation `sample` (0-based) of an eval item.
-    Answer { sample: u32 },
+    Answer {
+        /// Generation sample (0-based).
+        sample: u32,
+    },
     /// A grading call: judge sample (1-based), the call within it (per-dimension mode), the attempt.
     Grade {
+        /// Judge sample (1-based).
         sample: u32,
+        /// The call within the sample (per-dimension mode).
         call: usize,
+        /// Attempt number.
         attempt: u32,
     },
     /// A pairwise call: presentation order (1 or 2) and attempt.
-    Pair { order: u32, attempt: u32 },
+    Pair {
+        /// Presentation order (1 or 2).
+        order: u32,
+        /// Attempt number.
+        attempt: u32,
+    },
 }
 
 /// A cache key: 64 lowercase hex digits.
@@ -58,6 +69,7 @@ pub enum Use {
 pub struct Key(String);
 
 impl Key {
+    /// The key as 64 lowercase hex digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -66,12 +78,19 @@ impl Key {
 /// One stored answer: what a record needs to be rebuilt without asking again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The cache key the answer is stored under.
     pub key: String,
+    /// The answer text.
     pub output: String,
+    /// Milliseconds to the first token when it was recorded.
     pub ttft_ms: Option<f64>,
+    /// Milliseconds to the end of the answer when it was recorded.
     pub total_ms: Option<f64>,
+    /// Input tokens counted.
     pub prompt_tokens: Option<u64>,
+    /// Output tokens counted.
     pub completion_tokens: Option<u64>,
+    /// The server's finish reason.
     pub finish_reason: Option<String>,
     /// The token counts are evalrun's estimate (issue 14). Omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -128,6 +147,7 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// A cache in `dir`; `reads = false` only writes.
     pub fn new(dir: PathBuf, reads: bool) -> Cache {
         Cache {
             dir,
@@ -138,6 +158,7 @@ impl Cache {
         }
     }
 
+    /// The cache folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

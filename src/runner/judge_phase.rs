@@ -44,16 +44,23 @@ pub fn judge_dead(t: &JudgeTally) -> bool {
 
 /// What the judge phase runs on: a run directory whose `responses.jsonl` is complete.
 pub struct JudgePhase<'a> {
+    /// The run directory.
     pub dir: &'a Path,
+    /// The validated rubric.
     pub rubric: Arc<Rubric>,
+    /// The judge's prompt templates.
     pub prompts: Arc<Prompts>,
+    /// The run's items.
     pub items: Arc<Vec<Item>>,
     /// Models in report order.
     pub models: Vec<String>,
+    /// The GSB reference; no pairs without one.
     pub baseline: Option<String>,
     /// `None`: rules and reference metrics only (pairs need a judge, so `pairwise.jsonl` is emptied).
     pub judge: Option<JudgeModel>,
+    /// Maximum judge requests in flight.
     pub concurrency: usize,
+    /// `--quiet`: no progress output.
     pub quiet: bool,
     /// `--resume`: judge calls with a reply in `judgements.jsonl` are not asked again.
     pub resume: bool,

@@ -170,7 +170,9 @@ impl Adapt {
 /// Prices of one model, per 1000 tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prices {
+    /// Price per 1000 input tokens.
     pub input_per_1k: f64,
+    /// Price per 1000 output tokens.
     pub output_per_1k: f64,
 }
 
@@ -212,6 +214,7 @@ pub struct OverBudget;
 pub struct Reservation(f64);
 
 impl Budget {
+    /// A budget that refuses requests once the spend would pass `max`.
     pub fn new(max: f64) -> Self {
         Budget {
             max,
@@ -231,6 +234,7 @@ impl Budget {
         Some(Reservation(cost))
     }
 
+    /// Releases the reservation and adds the request's actual cost to the spend.
     pub fn settle(&self, r: Reservation, actual: f64) {
         let mut s = lock(&self.state);
         s.reserved = (s.reserved - r.0).max(0.0);
@@ -242,10 +246,12 @@ impl Budget {
         lock(&self.state).stopped
     }
 
+    /// Total cost settled so far.
     pub fn spent(&self) -> f64 {
         lock(&self.state).spent
     }
 
+    /// The spending cap.
     pub fn max(&self) -> f64 {
         self.max
     }
@@ -254,10 +260,13 @@ impl Budget {
 /// Tokens one attempt used, as the server reported or, failing that, as evalrun must assume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Used {
+    /// Prompt (input) tokens.
     pub prompt: u64,
+    /// Completion (output) tokens.
     pub completion: u64,
 }
 
+/// One model's rate limits (`rps`, `tpm`) and pacing, shared by its workers.
 pub struct ModelLimits {
     requests: Bucket,
     tokens: Bucket,
@@ -279,6 +288,7 @@ fn tpm_shape(tpm: f64) -> (f64, f64) {
 }
 
 impl ModelLimits {
+    /// Limits from the configured `rps` and `tpm` (`None` = unlimited).
     pub fn new(rps: Option<f64>, tpm: Option<u64>) -> Self {
         let now = Instant::now();
         let tpm = tpm.map(|t| t as f64);
@@ -460,7 +470,9 @@ impl ModelLimits {
 /// The limit that sets a run's shortest wall time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binding {
+    /// Requests per second.
     Rps,
+    /// Tokens per minute.
     Tpm,
 }
 

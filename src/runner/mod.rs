@@ -50,18 +50,27 @@ pub type Scorer = Arc<dyn Fn(&ResponseRecord, &Item) -> ScoreRecord + Send + Syn
 
 /// A model to run, with its client.
 pub struct Endpoint {
+    /// The model, resolved from the config.
     pub model: ResolvedModel,
+    /// Its HTTP client.
     pub client: Client,
 }
 
 /// Everything the answering phase needs.
 pub struct Job {
+    /// The models to answer with.
     pub endpoints: Vec<Endpoint>,
+    /// The evalset items to ask.
     pub items: Arc<Vec<Item>>,
+    /// Answer samples per item and model.
     pub samples: u32,
+    /// Maximum requests in flight across all models.
     pub global_concurrency: usize,
+    /// Where response and score records are written.
     pub sink: RecordSink,
+    /// Scores each answer as it is recorded.
     pub scorer: Scorer,
+    /// `--quiet`: no progress output.
     pub quiet: bool,
     /// Answers already recorded (`--resume`): never asked for again.
     pub recorded: BTreeSet<UnitKey>,
@@ -78,6 +87,7 @@ pub struct Job {
 pub struct Tally {
     /// Answers recorded without an error, the cached ones included.
     pub answered: usize,
+    /// Answers recorded with an error.
     pub failed: usize,
     /// Answers served from the response cache (no request sent).
     pub cached: usize,
@@ -208,12 +218,15 @@ fn serve_cached(
 
 /// One model's shared state while a run is in flight: its client, its limits, and the next unit to take.
 pub struct ModelRun {
+    /// The model and its client.
     pub endpoint: Endpoint,
+    /// The model's rate and token limiters.
     pub limits: ModelLimits,
     next: AtomicUsize,
 }
 
 impl ModelRun {
+    /// Shared state for `endpoint`, with limiters from its `rps` and `tpm`.
     pub fn new(endpoint: Endpoint) -> ModelRun {
         ModelRun {
             limits: ModelLimits::new(endpoint.model.config.rps, endpoint.model.config.tpm),
@@ -303,8 +316,11 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
 /// The outcome of `call`: the final attempt, how many attempts it took, and the queue time before it.
 #[derive(Debug, Clone)]
 pub struct Called {
+    /// The final attempt.
     pub attempt: Attempt,
+    /// How many attempts were sent.
     pub attempts: u32,
+    /// Milliseconds the final attempt queued for the budget and limits.
     pub queue_ms: f64,
 }
 

@@ -14,15 +14,21 @@ use serde::Serialize;
 
 use crate::records::files;
 
+/// The record files of a run directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordFile {
+    /// `responses.jsonl`.
     Responses,
+    /// `scores.jsonl`.
     Scores,
+    /// `judgements.jsonl`.
     Judgements,
+    /// `pairwise.jsonl`.
     Pairwise,
 }
 
 impl RecordFile {
+    /// The file's name in the run directory.
     pub fn name(self) -> &'static str {
         match self {
             RecordFile::Responses => files::RESPONSES,
@@ -46,6 +52,7 @@ pub struct RecordSink {
 }
 
 impl RecordSink {
+    /// Queues `record` as one JSON line for `file`.
     pub fn write<T: Serialize>(&self, file: RecordFile, record: &T) {
         let mut line = serde_json::to_string(record).expect("records serialise");
         line.push('\n');
@@ -54,6 +61,7 @@ impl RecordSink {
     }
 }
 
+/// The run's record files and the thread that appends to them.
 pub struct Store {
     sink: Option<RecordSink>,
     writer: Option<JoinHandle<Result<()>>>,
@@ -85,6 +93,7 @@ impl Store {
         })
     }
 
+    /// A handle for sending records to the writer.
     pub fn sink(&self) -> RecordSink {
         self.sink.clone().expect("store open")
     }

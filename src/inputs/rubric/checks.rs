@@ -23,35 +23,64 @@ pub enum Check {
     /// A JSON object can be recovered (fence, prose around it). Keys: none.
     JsonExtractable,
     /// Keys `keys` are present and non-empty.
-    HasKeys { keys: Vec<String> },
+    HasKeys {
+        /// Keys that must be present and non-empty.
+        keys: Vec<String>,
+    },
     /// `field` is a list of `len` (or `min`..=`max`) elements.
     ArrayLen {
+        /// Top-level key holding the list.
         field: String,
+        /// Fewest elements allowed, when bounded below.
         min: Option<usize>,
+        /// Most elements allowed, when bounded above.
         max: Option<usize>,
     },
     /// `field` has at most `max` English words.
-    MaxWords { field: String, max: usize },
+    MaxWords {
+        /// Top-level key to count words in.
+        field: String,
+        /// Most words allowed.
+        max: usize,
+    },
     /// `field` has no Han, kana, hangul or full-width character.
-    EnglishOnly { field: String },
+    EnglishOnly {
+        /// Top-level key to check.
+        field: String,
+    },
     /// `field` (each element, for a list) contains Han.
-    RequiresHan { field: String },
+    RequiresHan {
+        /// Top-level key to check.
+        field: String,
+    },
     /// Length in characters; the bound is `min`/`max` if given, else the item's `meta.length`, else
     /// parsed from the prompt; `tolerance` widens approximate bounds (`300字左右`), default 0.2.
     LengthRange {
+        /// Key to measure; `None` = the whole output.
         field: Option<String>,
+        /// Fewest characters allowed, when given.
         min: Option<usize>,
+        /// Most characters allowed, when given.
         max: Option<usize>,
+        /// Relative widening of approximate bounds.
         tolerance: f64,
     },
     /// `pattern` must match (or, with `must_match = false`, must not).
     Regex {
+        /// Key to test; `None` = the whole output.
         field: Option<String>,
+        /// The compiled `pattern`.
         regex: Regex,
+        /// `true`: the pattern must match; `false`: it must not.
         must_match: bool,
     },
     /// The literal `text` does not occur.
-    NotContains { field: Option<String>, text: String },
+    NotContains {
+        /// Key to search; `None` = the whole output.
+        field: Option<String>,
+        /// The literal text that must not occur.
+        text: String,
+    },
 }
 
 /// One check: its name in a rubric, the keys it takes, and how those keys become a [`Check`].
@@ -191,19 +220,33 @@ pub static CHECKS: &[CheckSpec] = &[
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
+    /// The rule's id, with its position in the rubric.
     pub id: Spanned<String>,
+    /// Which check the rule runs.
     pub check: CheckName,
+    /// What the rule is for, shown in reports.
     pub description: Option<String>,
+    /// Only items in these categories are checked, when given.
     pub categories: Option<Vec<String>>,
+    /// Only items with these templates are checked, when given.
     pub templates: Option<Vec<String>>,
+    /// The answer's key the check reads.
     pub field: Option<String>,
+    /// Keys that must be present (`has_keys`).
     pub keys: Option<Vec<String>>,
+    /// Exact list length (`array_len`).
     pub len: Option<usize>,
+    /// Lower bound (`array_len`, `length_range`).
     pub min: Option<usize>,
+    /// Upper bound (`array_len`, `max_words`, `length_range`).
     pub max: Option<usize>,
+    /// Widening of approximate length bounds (`length_range`).
     pub tolerance: Option<f64>,
+    /// Regular expression (`regex`).
     pub pattern: Option<String>,
+    /// Whether `pattern` must match or must not (`regex`).
     pub must_match: Option<bool>,
+    /// Literal text that must not occur (`not_contains`).
     pub text: Option<String>,
 }
 

@@ -67,6 +67,7 @@ pub use grade::rule_score;
 
 /// The judge model and how many samples it gives per answer.
 pub struct JudgeModel {
+    /// The judge model and its client.
     pub endpoint: Endpoint,
     /// `--judge-samples`: judge calls per graded answer (aggregated by median).
     pub samples: u32,
@@ -74,7 +75,9 @@ pub struct JudgeModel {
 
 /// Everything the judge phase needs.
 pub struct JudgeJob {
+    /// The validated rubric.
     pub rubric: Arc<Rubric>,
+    /// The judge's prompt templates.
     pub prompts: Arc<Prompts>,
     /// The run's items, in run order.
     pub items: Arc<Vec<Item>>,
@@ -86,9 +89,11 @@ pub struct JudgeJob {
     pub baseline: Option<String>,
     /// `None`: rules and reference metrics only.
     pub judge: Option<JudgeModel>,
+    /// Maximum judge requests in flight.
     pub global_concurrency: usize,
     /// Where judgements go.
     pub sink: RecordSink,
+    /// `--quiet`: no progress output.
     pub quiet: bool,
     /// `judgements.jsonl` as read (`--resume`): calls with a reply there are not asked again.
     pub recorded: Vec<JudgementRecord>,
@@ -105,6 +110,7 @@ pub struct JudgeOutcome {
     pub scores: Vec<ScoreRecord>,
     /// One per (candidate, item) with a verdict in both orders, in candidate, item order.
     pub pairs: Vec<PairRecord>,
+    /// Counts for the end-of-run message and the exit code.
     pub tally: JudgeTally,
 }
 
