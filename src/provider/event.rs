@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::Usage;
@@ -42,6 +43,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
     }
 }
 
+/// A struct read only from a JSON object. serde's derived structs also accept an array (fields by
+/// position), which the `Value` reading does not: the typed reading must refuse it too.
+#[derive(Debug)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Obj)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
 /// `true` when the key is present, whatever its value (`null` included): a field whose mere presence
 /// sends the event to the `Value` reading.
 pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -68,6 +90,10 @@ impl From<TypedUsage> for Usage {
 
 /// Parse `data` as `T`; `None` when the typed reading refuses it (the caller reads it as a `Value`).
 pub fn typed<'a, T: Deserialize<'a>>(data: &'a str) -> Option<T> {
+    // serde's derived structs also accept a JSON array (fields by position); an event is an object.
+    if !data.trim_start().starts_with('{') {
+        return None;
+    }
     serde_json::from_str(data).ok()
 }
 

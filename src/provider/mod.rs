@@ -93,6 +93,14 @@ pub struct Usage {
     pub completion_tokens: Option<u64>,
 }
 
+impl Usage {
+    /// `None` when the server sent a `usage` object without a count: nothing was reported, so the
+    /// counts are estimated (both readings of an event agree on this).
+    pub fn reported(self) -> Option<Usage> {
+        (self.prompt_tokens.is_some() || self.completion_tokens.is_some()).then_some(self)
+    }
+}
+
 /// What one attempt produced: the text received (possibly partial), its timing, and the failure if any.
 #[derive(Debug, Clone, Default)]
 pub struct Attempt {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use serde_json::{json, Map, Value};
 
-use super::event::{present, typed, First, Text, TypedUsage};
+use super::event::{present, typed, First, Obj, Text, TypedUsage};
 use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{Api, ResolvedModel};
 use crate::inputs::evalset::Role;
@@ -127,9 +127,9 @@ impl OpenAi {
     fn typed_event<'a>(&self, e: StreamEvent<'a>) -> Chunk<'a> {
         let choice = e.choices.and_then(|c| c.0);
         let (text, finish_reason) = match choice {
-            Some(c) => {
+            Some(Obj(c)) => {
                 let text = match self.api {
-                    Api::Chat => c.delta.and_then(|d| d.content),
+                    Api::Chat => c.delta.and_then(|d| d.0.content),
                     Api::Completions => c.text,
                 };
                 (text, c.finish_reason)
@@ -139,7 +139,7 @@ impl OpenAi {
         Chunk::Data {
             text: text.map(|t| t.0).unwrap_or(Cow::Borrowed("")),
             finish_reason: finish_reason.map(|f| f.0.into_owned()),
-            usage: e.usage.map(Usage::from),
+            usage: e.usage.map(|u| Usage::from(u.0)).and_then(Usage::reported),
             end: false,
         }
     }
@@ -173,8 +173,8 @@ impl OpenAi {
 #[derive(Deserialize)]
 struct StreamEvent<'a> {
     #[serde(borrow)]
-    choices: Option<First<StreamChoice<'a>>>,
-    usage: Option<TypedUsage>,
+    choices: Option<First<Obj<StreamChoice<'a>>>>,
+    usage: Option<Obj<TypedUsage>>,
     #[serde(default, deserialize_with = "present")]
     error: bool,
 }
@@ -182,7 +182,7 @@ struct StreamEvent<'a> {
 #[derive(Deserialize)]
 struct StreamChoice<'a> {
     #[serde(borrow)]
-    delta: Option<Delta<'a>>,
+    delta: Option<Obj<Delta<'a>>>,
     #[serde(borrow)]
     text: Option<Text<'a>>,
     #[serde(borrow)]
@@ -315,10 +315,11 @@ impl Wire for OpenAi {
 
 fn usage(v: &Value) -> Option<Usage> {
     let u = v.get("usage").filter(|u| u.is_object())?;
-    Some(Usage {
+    Usage {
         prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64),
         completion_tokens: u.get("completion_tokens").and_then(Value::as_u64),
-    })
+    }
+    .reported()
 }
 
 /// `{"error": {"message", "type", "code"}}` → a failure keeping the code.

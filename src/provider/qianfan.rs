@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::event::{present, typed, Text, TypedUsage};
+use super::event::{present, typed, Obj, Text, TypedUsage};
 use super::{parse_json, snippet, Chunk, Failure, Prompt, RetryAdvice, Usage, Wire};
 use crate::inputs::config::{qianfan_endpoint, QianfanModel, ResolvedModel};
 use crate::inputs::evalset::Role;
@@ -213,10 +213,11 @@ fn blocked(v: &Value) -> Option<Failure> {
 
 fn usage(v: &Value) -> Option<Usage> {
     let u = v.get("usage").filter(|u| u.is_object())?;
-    Some(Usage {
+    Usage {
         prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64),
         completion_tokens: u.get("completion_tokens").and_then(Value::as_u64),
-    })
+    }
+    .reported()
 }
 
 /// `length` when the service cut the answer (`is_truncated`), else its `finish_reason`.
@@ -239,7 +240,7 @@ struct StreamEvent<'a> {
     is_truncated: Option<bool>,
     #[serde(borrow)]
     finish_reason: Option<Text<'a>>,
-    usage: Option<TypedUsage>,
+    usage: Option<Obj<TypedUsage>>,
     #[serde(default, deserialize_with = "present")]
     error_code: bool,
     need_clear_history: Option<bool>,
@@ -304,7 +305,7 @@ impl Wire for Qianfan {
                 } else {
                     e.finish_reason.map(|f| f.0.into_owned())
                 },
-                usage: e.usage.map(Usage::from),
+                usage: e.usage.map(|u| Usage::from(u.0)).and_then(Usage::reported),
                 end: e.is_end == Some(true),
             },
             _ => value_event(data),
