@@ -26,6 +26,7 @@ const DEMO_FAULTS: &str =
 /// The address the shipped `evalrun.toml` points at (`evalrun sim`'s default).
 const SIM_DEFAULT_ADDR: &str = "127.0.0.1:8765";
 
+/// `evalrun demo`: runs the embedded default against the built-in simulator, with no keys.
 pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     let server = crate::sim::start(crate::sim::SimConfig {
         time_scale: args.time_scale,
