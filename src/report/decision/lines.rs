@@ -369,24 +369,18 @@ pub(super) fn best_per_dimension(v: &View, w: Words) -> Option<String> {
 
 /// Each model's items without a score beside its means, so failed items cannot hide.
 pub(super) fn missing_items(v: &View, w: Words) -> Option<String> {
-    let planned = v.ctx.run.planned_per_model?;
-    let mut parts = Vec::new();
-    for m in &v.models {
-        let s = v.stats(m);
-        let scored = v
-            .scored_dims()
-            .filter_map(|d| s.dimensions.get(&d.id).map(|x| x.n_items))
-            .min();
-        let items = planned / v.ctx.run.samples.max(1) as usize;
-        if let Some(n) = scored.filter(|n| *n < items) {
-            parts.push(format!(
-                "{} {} of {items} (errors {})",
+    let parts: Vec<String> = v
+        .models
+        .iter()
+        .filter_map(|m| {
+            let (missing, items) = v.unscored_items(m).filter(|(n, _)| *n > 0)?;
+            Some(format!(
+                "{} {missing} of {items} (errors {})",
                 w.name(m),
-                items - n,
-                s.errors.n_errors
-            ));
-        }
-    }
+                v.stats(m).errors.n_errors
+            ))
+        })
+        .collect();
     (!parts.is_empty()).then(|| {
         format!(
             "Items without a score (left out of the means above, so compare with care): {}.",
