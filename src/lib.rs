@@ -7,6 +7,7 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod diff;
 pub mod display;
 pub mod error;
 pub mod gate;
