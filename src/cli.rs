@@ -313,6 +313,10 @@ pub struct GateArgs {
     /// reason. When `GITHUB_STEP_SUMMARY` is set, the markdown verdict is appended to that file too.
     #[arg(long, value_name = "F")]
     pub junit: Option<PathBuf>,
+    /// Also write the item-by-item diff of the two runs (`evalrun diff`) to this file, as HTML, JSON or
+    /// markdown by its extension; the markdown verdict links to it under its ten worst flips.
+    #[arg(long, value_name = "F")]
+    pub diff: Option<PathBuf>,
     /// Compare even when eval set, rubric or judge changed (the verdict says so).
     #[arg(long)]
     pub allow_changed: bool,

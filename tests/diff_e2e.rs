@@ -196,6 +196,90 @@ fn the_degraded_models_items_come_first() {
 }
 
 #[test]
+fn the_gate_names_the_worst_flips_and_links_the_diff() {
+    let src = runs().path();
+    let dir = TestDir::new();
+    for run in ["a", "b"] {
+        copy_dir(&src.join(run), &dir.path().join(run));
+    }
+    let big = degraded(dir.path());
+    let o = dir
+        .evalrun()
+        .args([
+            "gate",
+            "--baseline",
+            "a",
+            "--candidate",
+            "b",
+            "--models",
+            CAND,
+        ])
+        .args([
+            "--primary",
+            "reply",
+            "--out",
+            "ci/gate.md",
+            "--diff",
+            "ci/diff.html",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ci/gate.md")).unwrap(),
+        md
+    );
+    let at = md
+        .find("### Worst flips: items that got worse (baseline → candidate)")
+        .unwrap_or_else(|| panic!("no flips section:\n{md}"));
+    let section = &md[at..];
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        10.min(fell(dir.path(), CAND, "reply").len()),
+        "{section}"
+    );
+    for (row, id) in rows.iter().zip(&big) {
+        assert!(row.contains(CAND) && row.contains("reply 3 → 1"), "{row}");
+        assert!(
+            rows.iter().any(|r| r.contains(&format!("| {id} |"))),
+            "{id} named:\n{section}"
+        );
+    }
+    assert!(!section.contains(BASE), "only the gated model: {section}");
+    assert!(section.contains("[diff.html](diff.html)"), "{section}");
+    let page = std::fs::read_to_string(dir.path().join("ci/diff.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // Without --diff the verdict says how to write it.
+    let o = dir
+        .evalrun()
+        .args([
+            "gate",
+            "--baseline",
+            "a",
+            "--candidate",
+            "a",
+            "--models",
+            CAND,
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        md.contains("No item got worse for the gated models."),
+        "{md}"
+    );
+    assert!(
+        md.contains("`evalrun diff a a --format html --out diff.html`"),
+        "{md}"
+    );
+}
+
+#[test]
 fn the_html_page_shows_the_changes_and_never_runs_an_answer() {
     let Some(browser) = chromium() else { return };
     let src = runs().path();

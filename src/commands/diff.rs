@@ -6,19 +6,17 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::DiffArgs;
-use crate::diff::{self, inputs, read, render_html, render_json, render_md};
+use crate::diff::{self, inputs, read, Format};
 use crate::error::{exit, UsageError};
 
 /// `evalrun diff`: exit 0 when the diff was written, 2 when the runs cannot be compared.
 pub fn run(args: &DiffArgs) -> Result<u8> {
-    let format = args.format.trim().to_ascii_lowercase();
-    if !matches!(format.as_str(), "md" | "html" | "json") {
-        return Err(UsageError::new(format!(
+    let format = Format::parse(&args.format).ok_or_else(|| {
+        UsageError::new(format!(
             "--format {}: expected md, html or json",
             args.format
         ))
-        .into());
-    }
+    })?;
     let a = read::run(&args.a)?;
     let b = read::run(&args.b)?;
     let notes = inputs::check(&a, &b, args.allow_changed)?;
@@ -31,11 +29,7 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
         ))
         .into());
     }
-    let text = match format.as_str() {
-        "md" => render_md::render(&d, args.top),
-        "json" => render_json::render(&d, args.top)?,
-        _ => render_html::render(&d, &args.a, &args.b, args.top)?,
-    };
+    let text = diff::render(&d, format, &args.a, &args.b, args.top)?;
     match &args.out {
         Some(path) => {
             write(path, &text)?;

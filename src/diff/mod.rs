@@ -16,12 +16,60 @@ pub mod render_json;
 pub mod render_md;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::records::PairVerdict;
 
 pub use compare::compare;
+
+/// An output format of the diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown.
+    Md,
+    /// One self-contained HTML page.
+    Html,
+    /// JSON, schema [`SCHEMA`].
+    Json,
+}
+
+impl Format {
+    /// `md`, `html` or `json` (any case).
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Some(Format::Md),
+            "html" => Some(Format::Html),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// The format a file name asks for by its extension: `.html`/`.htm`, `.json`, else markdown.
+    pub fn of_path(p: &Path) -> Format {
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("html" | "htm") => Format::Html,
+            Some("json") => Format::Json,
+            _ => Format::Md,
+        }
+    }
+}
+
+/// The diff in `format`; HTML reads the listed items' answers again from `a_dir` and `b_dir`.
+pub fn render(
+    d: &Diff,
+    format: Format,
+    a_dir: &Path,
+    b_dir: &Path,
+    top: Option<usize>,
+) -> anyhow::Result<String> {
+    match format {
+        Format::Md => Ok(render_md::render(d, top)),
+        Format::Json => render_json::render(d, top),
+        Format::Html => render_html::render(d, a_dir, b_dir, top),
+    }
+}
 
 /// Schema name of `diff --format json`.
 pub const SCHEMA: &str = "evalrun-diff/1";
