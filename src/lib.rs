@@ -11,6 +11,7 @@ pub mod check;
 #[allow(missing_docs)]
 pub mod cli;
 pub mod commands;
+pub mod diff;
 pub mod display;
 pub mod error;
 pub mod gate;

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod demo;
+pub mod diff;
 pub mod gate;
 pub mod merge;
 pub mod models;
@@ -43,6 +44,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
+        Command::Diff(args) => diff::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

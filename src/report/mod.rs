@@ -29,7 +29,7 @@ mod html_data;
 mod json;
 mod markdown;
 mod terminal;
-mod text;
+pub(crate) mod text;
 mod view;
 
 #[cfg(test)]

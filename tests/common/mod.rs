@@ -4,6 +4,7 @@
 //! only network double ([`Sim`]), and insta filters for times, ports and paths ([`insta_settings`]).
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 mod cmd;
 mod sim;
 pub mod sim_bg;
