@@ -4,6 +4,7 @@ pub mod check;
 pub mod demo;
 pub mod diff;
 pub mod gate;
+pub mod history;
 pub mod merge;
 pub mod models;
 pub mod plan;
@@ -44,6 +45,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
         Command::Diff(args) => diff::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)
