@@ -22,6 +22,7 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// Runs one subcommand and returns its exit code.
 pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     match command {
         Command::Run(args) => runtime()?.block_on(run::run(&args, &process_env, command_line)),
