@@ -1,9 +1,7 @@
 //! `evalrun history add RUN --db F` and `evalrun history show --db F`: the adapter between the flags
 //! and `crate::history` (the line, the file, the drift rule, the tables and the chart).
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{HistoryAction, HistoryAddArgs, HistoryArgs, HistoryShowArgs};
 use crate::error::{exit, UsageError};
@@ -63,23 +61,15 @@ fn show(a: &HistoryShowArgs) -> Result<u8> {
         render::markdown(&s)
     };
     match &a.out {
-        Some(p) => write(p, &text)?,
+        Some(p) => super::write_file(p, &text)?,
         None => print!("{text}"),
     }
     if let Some(p) = &a.svg {
-        write(p, &svg::render(&s)?)?;
+        super::write_file(p, &svg::render(&s)?)?;
     }
     Ok(if a.fail_on_drift && s.n_drift() > 0 {
         exit::FAILURE
     } else {
         exit::SUCCESS
     })
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
-    }
-    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
 }

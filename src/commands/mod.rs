@@ -17,6 +17,16 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::error::exit;
 
+/// Write `text` to `path`, creating its folder: the output files of `gate`, `diff` and `history`.
+pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    use anyhow::Context;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
+}
+
 /// The process environment, as commands read it (tests pass their own).
 pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
