@@ -124,24 +124,19 @@ import hashlib, json, os, re, shutil, sys
 base, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shutil.copytree(base, out)
 man = json.load(open(f"{out}/manifest.json"))
-evalset = os.path.join(out, "inputs", os.path.basename(man["evalset"]["path"]))
-items = [l for l in open(evalset, encoding="utf-8") if l.strip()]
+items = [l for l in open(f"{base}/items.jsonl", encoding="utf-8") if l.strip()]
 copies = max(1, total // (2 * len(items)))
 def rename(line, key, k):
     return re.sub(r'("%s": ?")([^"]*)"' % key, lambda m: f'{m.group(1)}{m.group(2)}~{k}"', line, count=1)
-with open(evalset, "w", encoding="utf-8") as f:
-    for k in range(copies):
-        for l in items:
-            f.write(rename(l, "id", k))
 for name in os.listdir(base):
     if name.endswith(".jsonl"):
+        key = "id" if name == "items.jsonl" else "item_id"
         lines = open(f"{base}/{name}", encoding="utf-8").readlines()
         with open(f"{out}/{name}", "w", encoding="utf-8") as f:
             for k in range(copies):
                 for l in lines:
-                    f.write(rename(l, "item_id", k))
+                    f.write(rename(l, key, k))
 man["items"] = copies * len(items)
-man["evalset"]["sha256"] = hashlib.sha256(open(evalset, "rb").read()).hexdigest()
 json.dump(man, open(f"{out}/manifest.json", "w"), indent=2)
 PY
         measure "report over $r responses" "$r" "$BIN" report "$work/report-$r"
