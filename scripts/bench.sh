@@ -114,13 +114,15 @@ done
 
 if [ -n "$REPORT_SIZES" ]; then
     evalset 1000
+    rm -rf "$work/out"
     # shellcheck disable=SC2046
-    $(run_cmd 1000 none) >/dev/null 2>&1
+    $(run_cmd 1000 none) >/dev/null 2>"$work/base.stderr" ||
+        { echo "the 1000-item base run failed:"; tail -5 "$work/base.stderr"; exit 1; }
     mv "$work/out" "$work/base"
     for r in $REPORT_SIZES; do
         # Copy the base run's items and responses under new ids until it holds $r responses.
         python3 - "$work/base" "$work/report-$r" "$r" <<'PY'
-import hashlib, json, os, re, shutil, sys
+import json, os, re, shutil, sys
 base, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shutil.copytree(base, out)
 man = json.load(open(f"{out}/manifest.json"))
