@@ -17,6 +17,7 @@ Examples:
   evalrun --models a,b --out reports/runs/try1 --resume   # continue a killed or interrupted run
   evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
   evalrun merge shard-1 shard-2 --out reports/runs/full                  # join --shard K/N runs
+  evalrun diff reports/accepted reports/runs/try1 --format html --out diff.html  # item by item
 
 Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
 130 interrupted.";
@@ -88,7 +89,56 @@ pub enum Command {
         after_help = "Example:\n  evalrun merge shards/1 shards/2 shards/3 --out reports/runs/nightly"
     )]
     Merge(MergeArgs),
+    /// What changed item by item between two runs of the same inputs: per model, every judge score,
+    /// rule outcome, GSB verdict and error that differs, worst first, and the flips per dimension.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Keep a history of runs' headline figures (`add`) and show the trend against the release
+    /// baseline, flagging a sustained drift (`show`).
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
 }
+
+const HISTORY_HELP: &str = "\
+Examples:
+  evalrun history add reports/runs/nightly --db ci/history.jsonl --commit \"$GITHUB_SHA\"
+  evalrun history show --db ci/history.jsonl --baseline release-2026-11 --svg trend.svg
+  evalrun history show --db ci/history.jsonl --format json | jq '.drift[] | select(.status==\"drift\")'
+
+The history file has one JSON line per run (schema evalrun-history/1): run id, start time, commit,
+judge, input hashes, and per model each dimension's mean, 95 % CI, se and n, every rule's pass rate,
+p50/p90 total latency, cost per item and error rate. `add` appends under a file lock; keep the file
+as a CI artifact and add every night's run.
+
+`show` prints a trend table per metric (a row per run, the release baseline marked) and tests each
+model and dimension for a sustained drift: the last k runs' means (default k = 5) against the release
+baseline's (--baseline RUN_ID, default the first run), a one-sided t-test with se = sqrt(s^2/k +
+se_baseline^2) on k - 1 df, flagged when p < alpha (0.05) AND the mean drop >= the tolerance (default
+0.025 x the scale's range, 0.05 on 1-3). A slow drift passes every night's gate against the night
+before; it shows here. --fail-on-drift exits 1 when anything is flagged.
+
+Exit codes: 0 shown/added (drift or not, unless --fail-on-drift), 1 drift with --fail-on-drift, 2 bad
+input (a bad history line is named by file:line).";
+
+const DIFF_HELP: &str = "\
+Examples:
+  evalrun diff reports/accepted reports/runs/nightly                 # markdown on stdout
+  evalrun diff reports/accepted reports/runs/nightly --format html --out diff.html
+  evalrun diff A B --format json --top 50 | jq '.changes[0]'
+
+How to read it: A is the reference, B the run under study. For each model and item in both runs,
+scores and rule outcomes are compared as means over the item's samples, GSB verdicts from the
+candidate's side, errors as ok or error. Every change gets a signed size on one scale (negative =
+worse): a score's change / its scale's range, a rule's pass-share change, half a GSB verdict's
+change (B = -1, S = 0, G = 1), minus the change of the error share. Items are listed worse first
+(largest drop first), then better, then mixed. The flips table counts, per model and dimension,
+the items that got worse and better. A single item's flip is evidence to read, not a verdict:
+`evalrun gate` says whether a drop is significant.
+
+The runs must share rubric and items (one run's items may be a subset of the other's, e.g. with
+--limit); otherwise diff exits 2 naming the files, unless --allow-changed.
+
+Exit codes: 0 the diff was written (whatever it shows), 2 the runs cannot be compared.";
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -288,6 +338,10 @@ pub struct GateArgs {
     /// reason. When `GITHUB_STEP_SUMMARY` is set, the markdown verdict is appended to that file too.
     #[arg(long, value_name = "F")]
     pub junit: Option<PathBuf>,
+    /// Also write the item-by-item diff of the two runs (`evalrun diff`) to this file, as HTML, JSON or
+    /// markdown by its extension; the markdown verdict links to it under its ten worst flips.
+    #[arg(long, value_name = "F")]
+    pub diff: Option<PathBuf>,
     /// Compare even when eval set, rubric or judge changed (the verdict says so).
     #[arg(long)]
     pub allow_changed: bool,
@@ -322,6 +376,92 @@ pub struct MergeArgs {
     /// The merged run directory to write.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The reference run directory (e.g. the accepted run).
+    #[arg(value_name = "RUN_A")]
+    pub a: PathBuf,
+    /// The run directory to compare with it (e.g. tonight's run).
+    #[arg(value_name = "RUN_B")]
+    pub b: PathBuf,
+    /// Output format: md (markdown), html (one self-contained page) or json (schema evalrun-diff/1).
+    #[arg(long, value_name = "md|html|json", default_value = "md")]
+    pub format: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "F")]
+    pub out: Option<PathBuf>,
+    /// List only the N worst changed items (the flips still count every item). Default: all (html:
+    /// the first 1000).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Compare even when rubric or items differ (the output says so).
+    #[arg(long)]
+    pub allow_changed: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: HistoryAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryAction {
+    /// Append a run directory's headline figures to the history file (one JSON line).
+    #[command(
+        after_help = "Example:\n  evalrun history add reports/runs/nightly --db ci/history.jsonl"
+    )]
+    Add(HistoryAddArgs),
+    /// The trend per metric and the drift test against the release baseline; optionally an SVG chart.
+    #[command(
+        after_help = "Example:\n  evalrun history show --db ci/history.jsonl --baseline release-1 --svg trend.svg"
+    )]
+    Show(HistoryShowArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryAddArgs {
+    /// The run directory (with its summary.json).
+    pub dir: PathBuf,
+    /// The history file (JSONL; created when missing).
+    #[arg(long, value_name = "F")]
+    pub db: PathBuf,
+    /// The commit the run measured; default: `commit` in manifest.json, else none.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryShowArgs {
+    /// The history file.
+    #[arg(long, value_name = "F")]
+    pub db: PathBuf,
+    /// Run id of the release baseline; default: the first run of the history.
+    #[arg(long, value_name = "RUN_ID")]
+    pub baseline: Option<String>,
+    /// Output format: md or json.
+    #[arg(long, value_name = "md|json", default_value = "md")]
+    pub format: String,
+    /// Also write the trend chart (one line chart per dimension) as SVG to this file.
+    #[arg(long, value_name = "F")]
+    pub svg: Option<PathBuf>,
+    /// Write the table to this file instead of stdout.
+    #[arg(long, value_name = "F")]
+    pub out: Option<PathBuf>,
+    /// Runs after the baseline that the drift test uses (the last k).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub k: usize,
+    /// Significance level of the one-sided drift test.
+    #[arg(long, value_name = "α", default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Smallest mean drop that counts as drift, on the scale; default 0.025 × the scale's range.
+    #[arg(long, value_name = "X")]
+    pub tolerance: Option<f64>,
+    /// Exit 1 when a drift is flagged.
+    #[arg(long)]
+    pub fail_on_drift: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -585,6 +585,10 @@ pub fn read_jsonl_lines(
 
 /// File names inside a run directory (SPEC §5).
 pub mod files {
+    use std::path::Path;
+
+    use anyhow::Context;
+
     /// The run's manifest.
     pub const MANIFEST: &str = "manifest.json";
     /// The rendered items, kept beside the records so a run directory is self-contained (reports quote
@@ -608,6 +612,34 @@ pub mod files {
     pub const SUMMARY_CSV: &str = "summary.csv";
     /// Directory of SVG charts.
     pub const CHARTS_DIR: &str = "charts";
+
+    /// Removes what a previous run wrote in `dir` (records, reports, charts), and nothing else.
+    pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {
+        for f in [
+            RESPONSES,
+            SCORES,
+            JUDGEMENTS,
+            PAIRWISE,
+            SUMMARY,
+            REPORT_MD,
+            REPORT_HTML,
+            SUMMARY_CSV,
+            MANIFEST,
+            ITEMS,
+        ] {
+            let p = dir.join(f);
+            if p.exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("could not remove {}", p.display()))?;
+            }
+        }
+        let charts = dir.join(CHARTS_DIR);
+        if charts.is_dir() {
+            std::fs::remove_dir_all(&charts)
+                .with_context(|| format!("could not remove {}", charts.display()))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

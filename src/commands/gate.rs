@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::GateArgs;
+use crate::diff::{self, Format};
 use crate::error::{exit, UsageError};
 use crate::gate::{self, inputs, junit, render_json, render_md, Params, Run};
 
@@ -91,17 +92,37 @@ pub fn run(args: &GateArgs) -> Result<u8> {
         }
     }
     let g = gate::compare(&base, &cand, &params, &models);
-    let text = render_md::render(&base, &cand, &g, &notes);
+    let (da, db) = (
+        diff::read::run(&args.baseline)?,
+        diff::read::run(&args.candidate)?,
+    );
+    let d = diff::compare(&da, &db, notes.clone());
+    let mut text = render_md::render(&base, &cand, &g, &notes);
+    let link = args
+        .diff
+        .as_deref()
+        .map(|p| diff_link(p, args.out.as_deref()));
+    text.push_str(&render_md::worst_flips(&d, &models, link.as_deref()));
     print!("{text}");
+    if let Some(p) = &args.diff {
+        let page = diff::render(
+            &d,
+            Format::of_path(p),
+            &args.baseline,
+            &args.candidate,
+            None,
+        )?;
+        super::write_file(p, &page)?;
+    }
     if let Some(out) = &args.out {
-        write(out, &text)?;
+        super::write_file(out, &text)?;
     }
     if let Some(path) = &args.json {
         let json = render_json::render(&base, &cand, &g, &notes);
-        write(path, &format!("{}\n", serde_json::to_string_pretty(&json)?))?;
+        super::write_file(path, &format!("{}\n", serde_json::to_string_pretty(&json)?))?;
     }
     if let Some(path) = &args.junit {
-        write(path, &junit::render(&g, &cand.manifest.run_id)?)?;
+        super::write_file(path, &junit::render(&g, &cand.manifest.run_id)?)?;
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
         append(Path::new(&summary), &text)?;
@@ -113,12 +134,13 @@ pub fn run(args: &GateArgs) -> Result<u8> {
     })
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
+/// The diff file as the verdict links to it: its name when it lies beside `--out`, else as given.
+fn diff_link(diff: &Path, out: Option<&Path>) -> String {
+    let dir = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+    match (out, diff.file_name()) {
+        (Some(o), Some(name)) if dir(o) == dir(diff) => name.to_string_lossy().into_owned(),
+        _ => diff.display().to_string(),
     }
-    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
 }
 
 /// GitHub Actions' step summary is shared by every step of a job: append, never truncate.

@@ -2,7 +2,9 @@
 
 pub mod check;
 pub mod demo;
+pub mod diff;
 pub mod gate;
+pub mod history;
 pub mod merge;
 pub mod models;
 pub mod plan;
@@ -15,11 +17,22 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::error::exit;
 
+/// Write `text` to `path`, creating its folder: the output files of `gate`, `diff` and `history`.
+pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    use anyhow::Context;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
+}
+
 /// The process environment, as commands read it (tests pass their own).
 pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// Runs one subcommand and returns its exit code.
 pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     match command {
         Command::Run(args) => runtime()?.block_on(run::run(&args, &process_env, command_line)),
@@ -42,6 +55,8 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
+        Command::Diff(args) => diff::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

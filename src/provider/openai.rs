@@ -16,6 +16,7 @@ use crate::inputs::evalset::Role;
 use crate::inputs::secret::Secret;
 use crate::records::ErrorKind;
 
+/// An OpenAI-compatible chat-completions endpoint (vLLM, llama.cpp, Ollama, Qianfan v2).
 pub struct OpenAi {
     url: String,
     model: String,
@@ -26,6 +27,7 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
+    /// A client for one configured model.
     pub fn new(m: &ResolvedModel) -> Self {
         let path = match m.config.api {
             Api::Chat => "chat/completions",
@@ -67,6 +69,15 @@ impl OpenAi {
             Api::Completions => {
                 body.insert("prompt".into(), json!(completion_prompt(prompt)));
             }
+        }
+        if let Some(r) = prompt.reply_schema {
+            body.insert(
+                "response_format".into(),
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": r.name, "strict": true, "schema": r.schema},
+                }),
+            );
         }
         for (k, v) in &self.params {
             if !matches!(k.as_str(), "model" | "messages" | "prompt" | "stream") {
@@ -388,6 +399,7 @@ mod tests {
         let b = w.body(Prompt {
             system: Some("sys"),
             messages: &msgs,
+            reply_schema: None,
         });
         assert_eq!(w.url, "http://h/v1/chat/completions");
         assert_eq!(b["messages"][0]["role"], "system");
@@ -395,6 +407,28 @@ mod tests {
         assert_eq!(b["temperature"], 0.5);
         assert_eq!(b["stream"], true);
         assert_eq!(b["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn a_reply_schema_goes_out_as_a_strict_json_schema_response_format() {
+        let w = wire("chat");
+        let msgs = [crate::inputs::evalset::Message {
+            role: Role::User,
+            content: "grade".into(),
+        }];
+        let schema = crate::provider::ReplySchema {
+            name: "evalrun_pair",
+            schema: json!({"type": "object"}),
+        };
+        let b = w.body(Prompt {
+            system: None,
+            messages: &msgs,
+            reply_schema: Some(&schema),
+        });
+        assert_eq!(
+            b["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "evalrun_pair", "strict": true, "schema": {"type": "object"}}})
+        );
     }
 
     #[test]
@@ -407,6 +441,7 @@ mod tests {
         let b = w.body(Prompt {
             system: None,
             messages: &msgs,
+            reply_schema: None,
         });
         assert_eq!(w.url, "http://h/v1/completions");
         assert_eq!(b["prompt"], "写一句祝福 ->");

@@ -41,6 +41,7 @@ const CHAT_PREFIX: &str = "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/";
 /// The SDK waits 5 s for a token (`QIANFAN_AUTH_TIMEOUT`); evalrun allows a little more.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A Qianfan v1 endpoint, with its access token fetched from the API key and secret key.
 pub struct Qianfan {
     url: String,
     segment: String,
@@ -50,6 +51,7 @@ pub struct Qianfan {
 }
 
 impl Qianfan {
+    /// A client for one configured model.
     pub fn new(m: &ResolvedModel) -> Self {
         let endpoint = qianfan_endpoint(m.config.endpoint.as_deref().unwrap_or_default());
         Qianfan {
@@ -82,6 +84,10 @@ impl Qianfan {
         body.insert("messages".into(), Value::Array(messages));
         if let Some(s) = prompt.system {
             body.insert("system".into(), json!(s));
+        }
+        if prompt.reply_schema.is_some() {
+            // v1 takes no schema: JSON mode, with the shape asked for in the prompt.
+            body.insert("response_format".into(), json!("json_object"));
         }
         for (k, v) in &self.params {
             body.insert(k.clone(), v.clone());
@@ -409,7 +415,9 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> Result<reqwest::Url, Failur
 /// An access token and the generation it belongs to (each mint is a new generation).
 #[derive(Clone)]
 pub struct Token {
+    /// The access token.
     pub value: Secret,
+    /// Bumped each time the token is refreshed, so that concurrent refreshes happen once.
     pub generation: u64,
 }
 
@@ -624,6 +632,7 @@ mod tests {
             .body(Prompt {
                 system: Some("persona"),
                 messages: &msgs,
+                reply_schema: None,
             })
             .unwrap();
         assert_eq!(b["messages"], json!([{"role": "user", "content": "hi"}]));
@@ -631,6 +640,32 @@ mod tests {
         assert_eq!(b["temperature"], 0.8);
         assert_eq!(b["stream"], true);
         assert!(b.get("stream_options").is_none());
+    }
+
+    #[test]
+    fn a_reply_schema_asks_v1_for_json_mode() {
+        let w = wire("ERNIE-4.0-8K", "");
+        let msgs = [msg(Role::User, "grade")];
+        let schema = crate::provider::ReplySchema {
+            name: "evalrun_grade",
+            schema: json!({"type": "object"}),
+        };
+        let b = w
+            .body(Prompt {
+                system: None,
+                messages: &msgs,
+                reply_schema: Some(&schema),
+            })
+            .unwrap();
+        assert_eq!(b["response_format"], "json_object");
+        let free = w
+            .body(Prompt {
+                system: None,
+                messages: &msgs,
+                reply_schema: None,
+            })
+            .unwrap();
+        assert!(free.get("response_format").is_none());
     }
 
     #[test]
@@ -664,6 +699,7 @@ mod tests {
                 .body(Prompt {
                     system: None,
                     messages,
+                    reply_schema: None,
                 })
                 .unwrap_err();
             assert_eq!(
@@ -799,6 +835,7 @@ mod tests {
                 let prompt = Prompt {
                     system: None,
                     messages: &msgs,
+                    reply_schema: None,
                 };
                 for _ in 0..3 {
                     for _ in 0..20 {

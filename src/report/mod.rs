@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use crate::records::files;
 use crate::stats::summary::Summary;
 
-mod charts;
+pub(crate) mod charts;
 mod csv;
 mod decision;
 pub mod derive;
@@ -29,7 +29,7 @@ mod html_data;
 mod json;
 mod markdown;
 mod terminal;
-mod text;
+pub(crate) mod text;
 mod view;
 
 #[cfg(test)]

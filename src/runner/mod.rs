@@ -24,6 +24,7 @@ pub mod lock;
 pub mod merge;
 pub mod pipeline;
 pub mod progress;
+pub mod rescore;
 pub mod resume;
 pub mod retry;
 pub mod store;
@@ -261,6 +262,7 @@ fn prompt_of(item: &Item) -> Prompt<'_> {
     Prompt {
         system: item.system.as_deref(),
         messages: &item.messages,
+        reply_schema: None,
     }
 }
 
