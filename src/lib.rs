@@ -16,6 +16,7 @@ pub mod plan;
 pub mod provider;
 pub mod records;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod score;
 pub mod sim;

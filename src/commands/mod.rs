@@ -8,6 +8,7 @@ pub mod models;
 pub mod plan;
 pub mod report;
 pub mod rescore;
+pub mod review;
 pub mod run;
 
 use anyhow::Result;
@@ -42,6 +43,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
+        Command::Review(args) => review::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

@@ -1,0 +1,66 @@
+//! `evalrun review export RUN` / `evalrun review import RUN FILE…`: blind review sheets and their import
+//! (the work is in `crate::review`).
+
+use anyhow::Result;
+
+use crate::cli::{ReviewAction, ReviewArgs};
+use crate::error::{exit, BadInput};
+use crate::manifest::Manifest;
+use crate::records::files;
+use crate::review::{self, ExportOptions};
+use crate::runner::lock::RunLock;
+
+pub fn run(args: &ReviewArgs) -> Result<u8> {
+    match &args.action {
+        ReviewAction::Export(a) => {
+            let manifest = Manifest::read(&a.dir).map_err(BadInput)?;
+            let rubric = review::run_rubric(&a.dir, &manifest, a.rubric.as_deref())?;
+            let done = review::export(
+                &a.dir,
+                &manifest,
+                &rubric,
+                &ExportOptions {
+                    dimensions: a.dimensions.clone(),
+                    pairwise: a.pairwise,
+                    sample: a.sample,
+                    seed: a.seed,
+                    out: a.out.clone(),
+                },
+            )?;
+            println!(
+                "sheet {}: {} {} of {}\n  {}\n  {}\nkey (keep it from the raters): {}",
+                done.sheet,
+                done.rows,
+                if a.pairwise { "pairs" } else { "answers" },
+                done.available,
+                done.csv.display(),
+                done.html.display(),
+                done.key.display()
+            );
+            Ok(exit::SUCCESS)
+        }
+        ReviewAction::Import(a) => {
+            Manifest::read(&a.dir).map_err(BadInput)?;
+            let _lock = RunLock::acquire(&a.dir)?;
+            let done = review::import::import(&a.dir, &a.files, a.rater.as_deref())?;
+            for s in &done.sheets {
+                println!(
+                    "{}: sheet {}, rater {}: {} scores, {} cells left empty",
+                    s.file.display(),
+                    s.sheet,
+                    s.rater,
+                    s.scores,
+                    s.blank
+                );
+            }
+            println!(
+                "{}: {} new, {} changed, {} unchanged",
+                a.dir.join(files::HUMAN).display(),
+                done.added,
+                done.changed,
+                done.unchanged
+            );
+            Ok(exit::SUCCESS)
+        }
+    }
+}
