@@ -7,6 +7,7 @@ use crate::cli::{ReviewAction, ReviewArgs};
 use crate::error::{exit, BadInput};
 use crate::manifest::Manifest;
 use crate::records::files;
+use crate::report::derive;
 use crate::review::{self, ExportOptions};
 use crate::runner::lock::RunLock;
 
@@ -40,7 +41,7 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
             Ok(exit::SUCCESS)
         }
         ReviewAction::Import(a) => {
-            Manifest::read(&a.dir).map_err(BadInput)?;
+            let manifest = Manifest::read(&a.dir).map_err(BadInput)?;
             let _lock = RunLock::acquire(&a.dir)?;
             let done = review::import::import(&a.dir, &a.files, a.rater.as_deref())?;
             for s in &done.sheets {
@@ -60,6 +61,9 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
                 done.changed,
                 done.unchanged
             );
+            // The report shows people beside the judge at once.
+            derive::write_reports(&a.dir, &manifest, None)?;
+            println!("report: {}", a.dir.join(files::REPORT_MD).display());
             Ok(exit::SUCCESS)
         }
     }
