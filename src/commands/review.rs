@@ -1,6 +1,9 @@
 //! `evalrun review export RUN` / `evalrun review import RUN FILE…`: blind review sheets and their import
 //! (the work is in `crate::review`).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use anyhow::Result;
 
 use crate::cli::{ReviewAction, ReviewArgs};
@@ -12,6 +15,7 @@ use crate::review::{self, ExportOptions};
 use crate::runner::lock::RunLock;
 
 pub fn run(args: &ReviewArgs) -> Result<u8> {
+    let mut out = String::new();
     match &args.action {
         ReviewAction::Export(a) => {
             let manifest = Manifest::read(&a.dir).map_err(BadInput)?;
@@ -28,7 +32,8 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
                     out: a.out.clone(),
                 },
             )?;
-            println!(
+            let _ = writeln!(
+                out,
                 "sheet {}: {} {} of {}\n  {}\n  {}\nkey (keep it from the raters): {}",
                 done.sheet,
                 done.rows,
@@ -38,14 +43,14 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
                 done.html.display(),
                 done.key.display()
             );
-            Ok(exit::SUCCESS)
         }
         ReviewAction::Import(a) => {
             let manifest = Manifest::read(&a.dir).map_err(BadInput)?;
             let _lock = RunLock::acquire(&a.dir)?;
             let done = review::import::import(&a.dir, &a.files, a.rater.as_deref())?;
             for s in &done.sheets {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{}: sheet {}, rater {}: {} scores, {} cells left empty",
                     s.file.display(),
                     s.sheet,
@@ -54,7 +59,8 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
                     s.blank
                 );
             }
-            println!(
+            let _ = writeln!(
+                out,
                 "{}: {} new, {} changed, {} unchanged",
                 a.dir.join(files::HUMAN).display(),
                 done.added,
@@ -63,8 +69,9 @@ pub fn run(args: &ReviewArgs) -> Result<u8> {
             );
             // The report shows people beside the judge at once.
             derive::write_reports(&a.dir, &manifest, None)?;
-            println!("report: {}", a.dir.join(files::REPORT_MD).display());
-            Ok(exit::SUCCESS)
+            let _ = writeln!(out, "report: {}", a.dir.join(files::REPORT_MD).display());
         }
     }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(exit::SUCCESS)
 }
