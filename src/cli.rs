@@ -94,6 +94,10 @@ pub enum Command {
                       evalrun review import reports/runs/try1 alice.csv bob.csv"
     )]
     Review(ReviewArgs),
+    /// Per dimension, whether the judge agrees with people's scores (imported by `review import`): a
+    /// short verdict and whether the judge can be trusted for this rubric.
+    #[command(after_help = "Example:\n  evalrun calibrate reports/runs/try1")]
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -387,6 +391,12 @@ pub struct ReviewImportArgs {
     /// Who scored; default: each file's name without extension (alice.csv → alice).
     #[arg(long, value_name = "NAME")]
     pub rater: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CalibrateArgs {
+    /// The run directory, with people's scores in human.jsonl.
+    pub dir: PathBuf,
 }
 
 impl Cli {

@@ -1,5 +1,6 @@
 //! One module per command; `dispatch` runs the parsed command and returns its exit code.
 
+pub mod calibrate;
 pub mod check;
 pub mod demo;
 pub mod gate;
@@ -44,6 +45,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
         Command::Review(args) => review::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

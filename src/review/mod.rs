@@ -6,6 +6,7 @@
 //! the run directory (`sheet`). `import` validates filled sheets against their key and stores the scores
 //! in `human.jsonl`. The agreement statistics are `stats::human`; `calibrate` words them as a verdict.
 
+pub mod calibrate;
 pub mod export;
 mod html;
 pub mod import;
