@@ -375,3 +375,166 @@ fn a_sheet_from_another_run_or_without_rows_is_rejected() {
     );
     assert!(human(&dir).is_none());
 }
+
+/// Quadratic-weighted Cohen's κ by the categorical formula (confusion matrix over the levels 1–3, its
+/// expected matrix from the margins, weights (a − b)²): an implementation apart from evalrun's.
+fn kappa_by_hand(pairs: &[(f64, f64)]) -> Option<f64> {
+    let n = pairs.len() as f64;
+    let mut o = [[0.0f64; 3]; 3];
+    for (j, h) in pairs {
+        o[*j as usize - 1][*h as usize - 1] += 1.0;
+    }
+    let rows: Vec<f64> = (0..3).map(|a| o[a].iter().sum()).collect();
+    let cols: Vec<f64> = (0..3).map(|b| (0..3).map(|a| o[a][b]).sum()).collect();
+    let (mut wo, mut we) = (0.0, 0.0);
+    for a in 0..3 {
+        for b in 0..3 {
+            let w = ((a as f64) - (b as f64)).powi(2);
+            wo += w * o[a][b];
+            we += w * rows[a] * cols[b] / n;
+        }
+    }
+    (we > 0.0).then(|| 1.0 - wo / we)
+}
+
+#[test]
+fn round_trip_shows_the_agreement_a_hand_calculation_predicts() {
+    let dir = fresh();
+    let (head, mut rows, key) = export(
+        &dir,
+        &[
+            "--sample",
+            "40",
+            "--seed",
+            "9",
+            "--dimensions",
+            "reply,analysis",
+        ],
+    );
+    let mut run: std::collections::BTreeMap<(String, String), Value> = Default::default();
+    for s in dir.jsonl("run/scores.jsonl") {
+        if s["sample"] == 0 {
+            let k = (
+                s["model"].as_str().unwrap().into(),
+                s["item_id"].as_str().unwrap().into(),
+            );
+            run.insert(k, s["dimensions"].clone());
+        }
+    }
+    // The script's people agree with the judge on Reply and score Analysis one level lower (floor 1).
+    let (reply, analysis) = (col(&head, "score:reply"), col(&head, "score:analysis"));
+    let (mut on_reply, mut on_analysis) = (Vec::new(), Vec::new());
+    for (r, k) in rows.iter_mut().zip(key["rows"].as_array().unwrap()) {
+        let dims = &run[&(
+            k["model"].as_str().unwrap().into(),
+            k["item_id"].as_str().unwrap().into(),
+        )];
+        if let Some(j) = dims["reply"]["score"].as_f64() {
+            r[reply] = j.to_string();
+            on_reply.push((j, j));
+        }
+        if let Some(j) = dims["analysis"]["score"].as_f64() {
+            let h = (j - 1.0).max(1.0);
+            r[analysis] = h.to_string();
+            on_analysis.push((j, h));
+        }
+    }
+    assert!(
+        on_reply.len() >= 30 && on_analysis.len() >= 20,
+        "{} {}",
+        on_reply.len(),
+        on_analysis.len()
+    );
+    write_csv(&dir.path().join("alice.csv"), &head, &rows);
+    let out = import(&dir, &["alice.csv"], &[]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let h = &summary["human"];
+    assert_eq!(h["raters"], serde_json::json!(["alice"]));
+    let mean = |v: &[(f64, f64)], k: usize| {
+        v.iter()
+            .map(|p| if k == 0 { p.0 } else { p.1 })
+            .sum::<f64>()
+            / v.len() as f64
+    };
+    let close = |got: &Value, want: f64, what: &str| {
+        let g = got.as_f64().unwrap_or_else(|| panic!("{what}: {got}"));
+        assert!(
+            (g - want).abs() < 1e-9,
+            "{what}: summary {g}, by hand {want}"
+        );
+    };
+    for (dim, pairs) in [("reply", &on_reply), ("analysis", &on_analysis)] {
+        let d = &h["dimensions"][dim];
+        assert_eq!(d["n_units"], pairs.len(), "{dim}");
+        close(&d["judge_mean"], mean(pairs, 0), dim);
+        close(&d["human_mean"], mean(pairs, 1), dim);
+        close(
+            &d["mean_diff"]["value"],
+            mean(pairs, 0) - mean(pairs, 1),
+            dim,
+        );
+        let exact = pairs.iter().filter(|p| p.0 == p.1).count() as f64 / pairs.len() as f64;
+        close(&d["exact_agreement"]["value"], exact, dim);
+        match kappa_by_hand(pairs) {
+            Some(k) => close(&d["kappa_quadratic"]["value"], k, dim),
+            None => assert!(d["kappa_quadratic"]["value"].is_null()),
+        }
+        let (lo, hi) = (
+            &d["kappa_quadratic"]["ci95_low"],
+            &d["kappa_quadratic"]["ci95_high"],
+        );
+        assert!(lo.as_f64() <= hi.as_f64(), "{dim}: {lo} {hi}");
+    }
+    assert_eq!(h["dimensions"]["reply"]["exact_agreement"]["value"], 1.0);
+    let kappa_analysis = kappa_by_hand(&on_analysis).unwrap();
+    assert!(
+        kappa_analysis < 0.6,
+        "the script made Analysis disagree: κ {kappa_analysis}"
+    );
+
+    // The report shows the people beside the judge, with the figures above.
+    let md = std::fs::read_to_string(dir.path().join("run/report.md")).unwrap();
+    let section = &md[md.find("## Judge vs people").expect("section in report.md")..];
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| Analysis quality"))
+        .expect("Analysis row");
+    for want in [
+        format!("{:.2}", mean(&on_analysis, 1)),
+        format!("{:.2}", mean(&on_analysis, 0)),
+        format!("{kappa_analysis:.2} ["),
+    ] {
+        assert!(row.contains(&want), "{want} not in {row}");
+    }
+
+    // calibrate names the dimension the script made disagree, and trusts the other.
+    let out = dir.cmd(&["calibrate", "run"]).code(0);
+    let text = out.stdout();
+    assert!(
+        text.contains(&format!(
+            "DO NOT TRUST  analysis: over-scores Analysis quality (Analysis质量) by {:.2}",
+            mean(&on_analysis, 0) - mean(&on_analysis, 1)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("TRUST         reply: agrees with people on Reply"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The judge cannot be trusted for this rubric: check analysis"),
+        "{text}"
+    );
+}
+
+#[test]
+fn calibrate_without_people_scores_says_what_to_do() {
+    let dir = fresh();
+    let out = dir.cmd(&["calibrate", "run"]).code(2);
+    assert!(out.stderr().contains("no human.jsonl"), "{}", out.stderr());
+}
