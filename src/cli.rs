@@ -17,6 +17,7 @@ Examples:
   evalrun --models a,b --out reports/runs/try1 --resume   # continue a killed or interrupted run
   evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
   evalrun merge shard-1 shard-2 --out reports/runs/full                  # join --shard K/N runs
+  evalrun review export reports/runs/try1 --sample 60   # a blind sheet for people; then review import, calibrate
 
 Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
 130 interrupted.";
