@@ -512,6 +512,20 @@ fn round_trip_shows_the_agreement_a_hand_calculation_predicts() {
         assert!(row.contains(&want), "{want} not in {row}");
     }
 
+    // report.html shows the same table, in a browser.
+    if let Some(browser) = chromium() {
+        let profile = TestDir::new();
+        let url = format!("file://{}", dir.path().join("run/report.html").display());
+        let dom = dump_dom(&browser, profile.path(), &url);
+        let at = dom
+            .find("<h2>Judge vs people</h2>")
+            .expect("Judge vs people in report.html");
+        let table = &dom[at..at + dom[at..].find("</table>").unwrap()];
+        let row = &table[table.find("<td>Analysis quality").expect("Analysis row")..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains(&format!("{kappa_analysis:.2} [")), "{row}");
+    }
+
     // calibrate names the dimension the script made disagree, and trusts the other.
     let out = dir.cmd(&["calibrate", "run"]).code(0);
     let text = out.stdout();
