@@ -8,7 +8,8 @@
 # request (items × 2; a judged run's judge calls are included in its CPU, not in the count), peak RSS
 # (/usr/bin/time -v), and the command line measured.
 # Environment: BENCH_SIZES (default "10000 20000 100000"), BENCH_JUDGED_SIZES ("10000 100000"),
-# BENCH_REPORT_SIZES ("200000 1000000"), BENCH_REPS (3), BENCH_PORT (18765).
+# BENCH_REPORT_SIZES ("200000 1000000"), BENCH_REPS (3), BENCH_PORT (18765), BENCH_BIN (a binary to
+# measure instead of building target/release/evalrun, e.g. an older build to compare with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${BENCH_SIZES-"10000 20000 100000"}
@@ -17,8 +18,10 @@ REPORT_SIZES=${BENCH_REPORT_SIZES-"200000 1000000"}
 REPS=${BENCH_REPS:-3}
 PORT=${BENCH_PORT:-18765}
 
-cargo build --release --quiet
-BIN=$PWD/target/release/evalrun
+if [ -z "${BENCH_BIN-}" ]; then
+    nice -n 10 cargo build --release --locked --quiet
+fi
+BIN=${BENCH_BIN:-$PWD/target/release/evalrun}
 work=$(mktemp -d)
 "$BIN" sim --addr "127.0.0.1:$PORT" --time-scale 0 >"$work/sim.log" 2>&1 &
 sim=$!

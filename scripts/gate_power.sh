@@ -21,8 +21,12 @@ dim="${DIM:-reply}"
 amount="${AMOUNT:-0.2}"
 time_scale="${TIME_SCALE:-0.02}"
 
-cargo build --release --quiet
-bin="$PWD/target/release/evalrun"
+# EVALRUN_BIN: a binary already built (skips the release build).
+bin="${EVALRUN_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin="$PWD/target/release/evalrun"
+fi
 work="$(mktemp -d)"
 sim_pid=""
 cleanup_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
@@ -108,6 +112,18 @@ for i in $(seq 1 "$eight_pairs"); do
   printf '\reight-model pairs: %d/%d' "$i" "$eight_pairs" >&2
 done
 echo >&2
+# Every pair of the unchanged eight-model runs (the A and A/A runs, all independent seeds) gated A/A:
+# an unbiased estimate of the same false-alarm rate from many more comparisons (the pairs share runs,
+# so they are not independent trials).
+unchanged=()
+for i in $(seq 1 "$eight_pairs"); do unchanged+=("$work/eight-$i-a" "$work/eight-$i-aa"); done
+for ((i = 0; i < ${#unchanged[@]}; i++)); do
+  for ((j = i + 1; j < ${#unchanged[@]}; j++)); do
+    gate eight-aa-all "${unchanged[i]}" "${unchanged[j]}"
+  done
+  printf '\rall pairs of unchanged runs: %d/%d' "$((i + 1))" "${#unchanged[@]}" >&2
+done
+echo >&2
 
 python3 - "$work/results.tsv" "$model" "$dim" "$amount" <<'EOF'
 import collections, sys
@@ -121,9 +137,10 @@ label = {
     "one-ab": f"A/B, {model} {dim} −{amount} (detections)",
     "eight-aa": "A/A, all eight models gated (false alarms)",
     "eight-ab-models": f"A/B in the eight-model run, --models {model} (detections)",
+    "eight-aa-all": "A/A, all eight models, every pair of the unchanged runs (false alarms)",
 }
 print(f"gate power: 100 items, 1 sample, --primary {dim}, independent simulator seeds")
-for name in ("one-aa", "one-ab", "eight-aa", "eight-ab-models"):
+for name in ("one-aa", "one-ab", "eight-aa", "eight-ab-models", "eight-aa-all"):
     v = by.get(name, [])
     if not v:
         continue

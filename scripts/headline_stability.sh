@@ -13,8 +13,12 @@ best="${BEST:-sft-full-e6-lr3e-5}"
 time_scale="${TIME_SCALE:-0.02}"
 line_up="ernie-4.0,ernie-speed,sft-full-e3-lr3e-5,sft-full-e3-lr6e-5,sft-full-e6-lr3e-5,sft-lora-e3-lr3e-4,sft-lora-e3-lr6e-4,sft-lora-e6-lr3e-4"
 
-cargo build --release --quiet
-bin="$PWD/target/release/evalrun"
+# EVALRUN_BIN: a binary already built (skips the release build).
+bin="${EVALRUN_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin="$PWD/target/release/evalrun"
+fi
 work="$(mktemp -d)"
 sim_pid=""
 cleanup_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }

@@ -18,6 +18,7 @@ Examples:
   evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
   evalrun merge shard-1 shard-2 --out reports/runs/full                  # join --shard K/N runs
   evalrun review export reports/runs/try1 --sample 60   # a blind sheet for people; then review import, calibrate
+  evalrun diff reports/accepted reports/runs/try1 --format html --out diff.html  # item by item
 
 Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
 130 interrupted.";
@@ -99,7 +100,31 @@ pub enum Command {
     /// short verdict and whether the judge can be trusted for this rubric.
     #[command(after_help = "Example:\n  evalrun calibrate reports/runs/try1")]
     Calibrate(CalibrateArgs),
+    /// What changed item by item between two runs of the same inputs: per model, every judge score,
+    /// rule outcome, GSB verdict and error that differs, worst first, and the flips per dimension.
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
 }
+
+const DIFF_HELP: &str = "\
+Examples:
+  evalrun diff reports/accepted reports/runs/nightly                 # markdown on stdout
+  evalrun diff reports/accepted reports/runs/nightly --format html --out diff.html
+  evalrun diff A B --format json --top 50 | jq '.changes[0]'
+
+How to read it: A is the reference, B the run under study. For each model and item in both runs,
+scores and rule outcomes are compared as means over the item's samples, GSB verdicts from the
+candidate's side, errors as ok or error. Every change gets a signed size on one scale (negative =
+worse): a score's change / its scale's range, a rule's pass-share change, half a GSB verdict's
+change (B = -1, S = 0, G = 1), minus the change of the error share. Items are listed worse first
+(largest drop first), then better, then mixed. The flips table counts, per model and dimension,
+the items that got worse and better. A single item's flip is evidence to read, not a verdict:
+`evalrun gate` says whether a drop is significant.
+
+The runs must share rubric and items (one run's items may be a subset of the other's, e.g. with
+--limit); otherwise diff exits 2 naming the files, unless --allow-changed.
+
+Exit codes: 0 the diff was written (whatever it shows), 2 the runs cannot be compared.";
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -299,6 +324,10 @@ pub struct GateArgs {
     /// reason. When `GITHUB_STEP_SUMMARY` is set, the markdown verdict is appended to that file too.
     #[arg(long, value_name = "F")]
     pub junit: Option<PathBuf>,
+    /// Also write the item-by-item diff of the two runs (`evalrun diff`) to this file, as HTML, JSON or
+    /// markdown by its extension; the markdown verdict links to it under its ten worst flips.
+    #[arg(long, value_name = "F")]
+    pub diff: Option<PathBuf>,
     /// Compare even when eval set, rubric or judge changed (the verdict says so).
     #[arg(long)]
     pub allow_changed: bool,
@@ -333,6 +362,29 @@ pub struct MergeArgs {
     /// The merged run directory to write.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The reference run directory (e.g. the accepted run).
+    #[arg(value_name = "RUN_A")]
+    pub a: PathBuf,
+    /// The run directory to compare with it (e.g. tonight's run).
+    #[arg(value_name = "RUN_B")]
+    pub b: PathBuf,
+    /// Output format: md (markdown), html (one self-contained page) or json (schema evalrun-diff/1).
+    #[arg(long, value_name = "md|html|json", default_value = "md")]
+    pub format: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "F")]
+    pub out: Option<PathBuf>,
+    /// List only the N worst changed items (the flips still count every item). Default: all (html:
+    /// the first 1000).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Compare even when rubric or items differ (the output says so).
+    #[arg(long)]
+    pub allow_changed: bool,
 }
 
 #[derive(Debug, Clone, Args)]

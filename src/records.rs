@@ -380,6 +380,9 @@ impl HumanRecord {
 pub struct JsonlLine<T> {
     /// 1-based line number in the file.
     pub number: usize,
+    /// Where the line starts in the file, and its length in bytes without the line end: what
+    /// [`LineAt`] needs to read it again.
+    pub at: LineSpan,
     /// The line's text as written.
     pub raw: String,
     /// The parsed record.
@@ -403,6 +406,7 @@ pub fn stream_jsonl<T: serde::de::DeserializeOwned>(
         path: path.to_path_buf(),
         reader,
         number: 0,
+        pos: 0,
         _record: std::marker::PhantomData,
     })
 }
@@ -412,6 +416,8 @@ pub struct JsonlStream<T> {
     path: std::path::PathBuf,
     reader: Option<std::io::BufReader<std::fs::File>>,
     number: usize,
+    /// Byte offset of the next line.
+    pos: u64,
     _record: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -439,16 +445,23 @@ impl<T: serde::de::DeserializeOwned> Iterator for JsonlStream<T> {
                 return None;
             }
             self.number += 1;
+            let start = self.pos;
+            self.pos += n as u64;
             // Only the last line can lack its newline: that is where a kill tears a record.
             let complete = raw.ends_with('\n');
-            let line = raw.trim_end_matches('\n').trim_end_matches('\r');
-            if line.trim().is_empty() {
+            let len = raw.trim_end_matches('\n').trim_end_matches('\r').len();
+            raw.truncate(len);
+            if raw.trim().is_empty() {
                 continue;
             }
-            return match serde_json::from_str(line) {
+            return match serde_json::from_str(&raw) {
                 Ok(record) => Some(Ok(JsonlLine {
                     number: self.number,
-                    raw: line.to_string(),
+                    at: LineSpan {
+                        offset: start,
+                        len: len as u64,
+                    },
+                    raw,
                     record,
                 })),
                 Err(_) if !complete => {
@@ -467,6 +480,55 @@ impl<T: serde::de::DeserializeOwned> Iterator for JsonlStream<T> {
                 }
             };
         }
+    }
+}
+
+/// Where one line of a record file is: its first byte and its length without the line end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    /// Offset of the line's first byte.
+    pub offset: u64,
+    /// Length in bytes, without the line end.
+    pub len: u64,
+}
+
+/// Reads single lines of a record file again by their [`LineSpan`], so a reader that joins records
+/// (the item browser) keeps where each line is instead of the line.
+pub struct LineAt {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+    buf: Vec<u8>,
+}
+
+impl LineAt {
+    /// Open `path` for reading lines by position.
+    pub fn open(path: &std::path::Path) -> anyhow::Result<LineAt> {
+        use anyhow::Context;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(LineAt {
+            path: path.to_path_buf(),
+            file,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The record of the line at `at`.
+    pub fn read<T: serde::de::DeserializeOwned>(&mut self, at: LineSpan) -> anyhow::Result<T> {
+        use anyhow::Context;
+        use std::io::{Read, Seek, SeekFrom};
+        self.buf.resize(at.len as usize, 0);
+        self.file
+            .seek(SeekFrom::Start(at.offset))
+            .and_then(|_| self.file.read_exact(&mut self.buf))
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
+        serde_json::from_slice(&self.buf).with_context(|| {
+            format!(
+                "{}: the record at byte {} changed while it was read",
+                self.path.display(),
+                at.offset
+            )
+        })
     }
 }
 
@@ -534,6 +596,10 @@ pub fn read_jsonl_lines(
 
 /// File names inside a run directory (SPEC §5).
 pub mod files {
+    use std::path::Path;
+
+    use anyhow::Context;
+
     /// The run's manifest.
     pub const MANIFEST: &str = "manifest.json";
     /// The rendered items, kept beside the records so a run directory is self-contained (reports quote
@@ -561,6 +627,34 @@ pub mod files {
     pub const HUMAN: &str = "human.jsonl";
     /// Review sheets' unblinding keys (`review/key-<sheet>.json`), never in a sheet.
     pub const REVIEW_DIR: &str = "review";
+
+    /// Removes what a previous run wrote in `dir` (records, reports, charts), and nothing else.
+    pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {
+        for f in [
+            RESPONSES,
+            SCORES,
+            JUDGEMENTS,
+            PAIRWISE,
+            SUMMARY,
+            REPORT_MD,
+            REPORT_HTML,
+            SUMMARY_CSV,
+            MANIFEST,
+            ITEMS,
+        ] {
+            let p = dir.join(f);
+            if p.exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("could not remove {}", p.display()))?;
+            }
+        }
+        let charts = dir.join(CHARTS_DIR);
+        if charts.is_dir() {
+            std::fs::remove_dir_all(&charts)
+                .with_context(|| format!("could not remove {}", charts.display()))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

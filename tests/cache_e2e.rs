@@ -432,3 +432,52 @@ fn without_cache_no_cache_file_is_read_or_written() {
         .iter()
         .all(|r| r["cached"] == false && r["attempts"] == 1));
 }
+
+#[test]
+fn a_fresh_judged_run_and_rescore_without_cache_write_no_cache_file() {
+    let server = server();
+    let dir = setup(&server, "");
+    // --no-cache and --cache-dir alone do not turn the cache on.
+    for (out, extra) in [
+        ("out1", &[][..]),
+        ("out2", &["--no-cache", "--cache-dir", "elsewhere"][..]),
+    ] {
+        let o = dir
+            .cmd(&[
+                "--models",
+                "a,b",
+                "--evalset",
+                "set.jsonl",
+                "--rubric",
+                "rubric.toml",
+                "--out",
+                out,
+                "--quiet",
+                "--judge",
+                "judge",
+                "--baseline",
+                "a",
+            ])
+            .args(extra)
+            .output();
+        assert_eq!(o.code(), Some(0), "{extra:?}: {}", o.stderr());
+    }
+    dir.cmd(&["rescore", "out1", "--quiet"]).code(0);
+    assert!(by_model(&server)["judge"] > 0, "the judge was not called");
+    // Every file left is an input or under the run directory: no cache folder, no entry anywhere.
+    let stray: Vec<PathBuf> = common::files_under(dir.path())
+        .into_iter()
+        .filter(|p| {
+            !["out1", "out2"]
+                .iter()
+                .any(|o| p.starts_with(dir.path().join(o)))
+        })
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            !["evalrun.toml", "set.jsonl", "rubric.toml"].contains(&name)
+        })
+        .collect();
+    assert_eq!(stray, Vec::<PathBuf>::new());
+    assert!(!dir.path().join(".evalrun-cache").exists());
+    assert!(!dir.path().join("elsewhere").exists());
+}

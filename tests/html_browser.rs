@@ -12,36 +12,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{chromium, dump_dom, TestDir};
+use common::browser::{attr, chromium, dump_dom, values_of};
+use common::TestDir;
 use serde_json::Value;
 
 const INJECTED: &str =
     "<script>document.documentElement.setAttribute('data-pwned','script')</script>\
 <img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">";
-
-fn attr<'a>(dom: &'a str, marker: &str, name: &str) -> &'a str {
-    let at = dom
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in DOM"));
-    let tag_end = at + dom[at..].find('>').unwrap();
-    let tag = &dom[at..tag_end];
-    let key = format!("{name}=\"");
-    let start = tag
-        .find(&key)
-        .unwrap_or_else(|| panic!("{name} not on {marker}: {tag}"))
-        + key.len();
-    &tag[start..start + tag[start..].find('"').unwrap()]
-}
-
-fn values_of<'a>(dom: &'a str, name: &str) -> Vec<&'a str> {
-    let key = format!("{name}=\"");
-    dom.match_indices(&key)
-        .map(|(i, _)| {
-            let s = &dom[i + key.len()..];
-            &s[..s.find('"').unwrap()]
-        })
-        .collect()
-}
 
 fn jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)

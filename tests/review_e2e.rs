@@ -8,7 +8,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{chromium, copy_dir, dump_dom, TestDir};
+use common::browser::{chromium, dump_dom};
+use common::{copy_dir, TestDir};
 use serde_json::Value;
 
 const INJECTED: &str = "<script>document.documentElement.setAttribute('data-pwned','1')</script>";

@@ -82,6 +82,30 @@ fn a_model_over_its_error_budget_blocks_the_release_decision() {
         .as_f64()
         .unwrap();
     assert!(rate > 0.1, "{rate}");
+    // The quality table states, beside the means, how many items each model has no score for: the
+    // failed items are not silently dropped from the comparison.
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    let quality = &md[md.find("## Quality").unwrap()..];
+    let header = quality.lines().nth(2).unwrap();
+    assert!(header.contains("items without a score"), "{header}");
+    let n_items = |m: &str| {
+        summary["models"][m]["dimensions"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(|d| d["n_items"].as_u64())
+            .min()
+            .unwrap()
+    };
+    for m in [BASE, CAND] {
+        let row = quality
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{m}`")))
+            .unwrap();
+        let cell = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        assert_eq!(cell, format!("{} of 40", 40 - n_items(m)), "{row}");
+    }
+    assert!(40 - n_items(CAND) >= 4, "the failed items are counted");
     // The terminal table ends with the same verdict.
     assert!(String::from_utf8_lossy(&out.stdout).contains("No release decision"));
     // The budget can be raised: then errors are no longer a reason.

@@ -12,6 +12,7 @@ use crate::records::files;
 use crate::review::calibrate::{render, DimensionRef};
 use crate::stats::human;
 
+/// Print the verdict for the run of `args`; exit 0, or a usage error without `human.jsonl`.
 pub fn run(args: &CalibrateArgs) -> Result<u8> {
     let manifest = Manifest::read(&args.dir).map_err(BadInput)?;
     let Some(h) = human::summarize_dir(&args.dir)? else {

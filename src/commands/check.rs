@@ -17,6 +17,7 @@ use crate::inputs::evalset;
 use crate::inputs::rubric;
 use crate::plan::input_path;
 
+/// `evalrun check`: analyses the inputs and prints the findings; exit 1 when any is an error.
 pub fn run(args: &CheckArgs) -> Result<u8> {
     // The configuration is checked when given or present; it also supplies default paths.
     let config = if args.config.exists() {

@@ -3,7 +3,7 @@
 //! the whole pipeline with no keys and no network.
 //! Everything it needs is compiled in, so it works from any folder.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
@@ -26,6 +26,7 @@ const DEMO_FAULTS: &str =
 /// The address the shipped `evalrun.toml` points at (`evalrun sim`'s default).
 const SIM_DEFAULT_ADDR: &str = "127.0.0.1:8765";
 
+/// `evalrun demo`: runs the embedded default against the built-in simulator, with no keys.
 pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     let server = crate::sim::start(crate::sim::SimConfig {
         time_scale: args.time_scale,
@@ -53,7 +54,8 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     let config_path = write("evalrun.toml", &config_text)?;
     let evalset_path = write("oral_english.jsonl", EVALSET)?;
     let rubric_path = write("oral_english.toml", RUBRIC)?;
-    clear_previous_run(&args.out)?;
+    // The demo always writes a fresh run into its folder.
+    crate::records::files::remove_outputs(&args.out)?;
 
     let config = Config::parse(&config_path, &config_text)?;
     let models: Vec<String> = config
@@ -102,30 +104,10 @@ pub async fn run(args: DemoArgs, command_line: String) -> Result<u8> {
     })?;
     let code = execute(plan).await;
     if !args.quiet {
-        eprintln!("{}", fault_summary(&server.stats()));
+        eprintln!("evalrun demo: {}", server.stats().fault_summary());
     }
     server.shutdown().await;
     code
-}
-
-/// One line on what the simulator refused or broke during the run (evalrun retried each).
-fn fault_summary(stats: &crate::sim::SimStats) -> String {
-    let (mut rate, mut e500, mut torn, mut other) = (0, 0, 0, 0);
-    for m in stats.models.values() {
-        rate += m.rate_limited + m.tpm_limited;
-        e500 += m.faults.error500;
-        torn += m.faults.tear + m.faults.cut;
-        other += m.faults.overload + m.faults.token_expired + m.faults.stall;
-    }
-    let mut line = format!(
-        "evalrun demo: the simulator refused {rate} requests over a rate limit, answered {e500} with \
-         HTTP 500 and tore {torn} streams"
-    );
-    if other > 0 {
-        line.push_str(&format!(", plus {other} other faults"));
-    }
-    line.push_str(" (the report's Errors table counts the answers that needed a retry)");
-    line
 }
 
 /// The seed's table order: flagship, base, then the fine-tuned variants.
@@ -137,32 +119,4 @@ fn order_line_up(mut models: Vec<String>) -> Vec<String> {
     };
     models.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
     models
-}
-
-/// The demo always writes a fresh run into its folder; only the files a run writes are removed.
-fn clear_previous_run(dir: &Path) -> Result<()> {
-    use crate::records::files;
-    for f in [
-        files::RESPONSES,
-        files::SCORES,
-        files::JUDGEMENTS,
-        files::PAIRWISE,
-        files::SUMMARY,
-        files::REPORT_MD,
-        files::SUMMARY_CSV,
-        files::MANIFEST,
-        files::ITEMS,
-    ] {
-        let p = dir.join(f);
-        if p.exists() {
-            std::fs::remove_file(&p)
-                .with_context(|| format!("could not remove {}", p.display()))?;
-        }
-    }
-    let charts = dir.join(files::CHARTS_DIR);
-    if charts.is_dir() {
-        std::fs::remove_dir_all(&charts)
-            .with_context(|| format!("could not remove {}", charts.display()))?;
-    }
-    Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::GateArgs;
+use crate::diff::{self, Format};
 use crate::error::{exit, UsageError};
 use crate::gate::{self, inputs, junit, render_json, render_md, Params, Run};
 
@@ -91,8 +92,28 @@ pub fn run(args: &GateArgs) -> Result<u8> {
         }
     }
     let g = gate::compare(&base, &cand, &params, &models);
-    let text = render_md::render(&base, &cand, &g, &notes);
+    let (da, db) = (
+        diff::read::run(&args.baseline)?,
+        diff::read::run(&args.candidate)?,
+    );
+    let d = diff::compare(&da, &db, notes.clone());
+    let mut text = render_md::render(&base, &cand, &g, &notes);
+    let link = args
+        .diff
+        .as_deref()
+        .map(|p| diff_link(p, args.out.as_deref()));
+    text.push_str(&render_md::worst_flips(&d, &models, link.as_deref()));
     print!("{text}");
+    if let Some(p) = &args.diff {
+        let page = diff::render(
+            &d,
+            Format::of_path(p),
+            &args.baseline,
+            &args.candidate,
+            None,
+        )?;
+        write(p, &page)?;
+    }
     if let Some(out) = &args.out {
         write(out, &text)?;
     }
@@ -111,6 +132,15 @@ pub fn run(args: &GateArgs) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// The diff file as the verdict links to it: its name when it lies beside `--out`, else as given.
+fn diff_link(diff: &Path, out: Option<&Path>) -> String {
+    let dir = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+    match (out, diff.file_name()) {
+        (Some(o), Some(name)) if dir(o) == dir(diff) => name.to_string_lossy().into_owned(),
+        _ => diff.display().to_string(),
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

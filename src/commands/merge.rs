@@ -11,6 +11,7 @@ use crate::report::derive;
 use crate::runner::lock::RunLock;
 use crate::runner::merge;
 
+/// `evalrun merge`: joins shard run directories into one run and derives its reports.
 pub fn run(args: &MergeArgs, command_line: String) -> Result<u8> {
     let out = &args.out;
     let _lock = RunLock::create(out, "--out")?;

@@ -3,6 +3,7 @@
 pub mod calibrate;
 pub mod check;
 pub mod demo;
+pub mod diff;
 pub mod gate;
 pub mod merge;
 pub mod models;
@@ -22,6 +23,7 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// Runs one subcommand and returns its exit code.
 pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     match command {
         Command::Run(args) => runtime()?.block_on(run::run(&args, &process_env, command_line)),
@@ -46,6 +48,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Merge(args) => merge::run(&args, command_line),
         Command::Review(args) => review::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

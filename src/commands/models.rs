@@ -8,6 +8,7 @@ use crate::error::UsageError;
 use crate::inputs::config::{Api, Config, ProviderKind};
 use crate::inputs::secret::Redactor;
 
+/// `evalrun models`: lists the configured models, their endpoints and whether their keys are set.
 pub fn run(args: &ModelsArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<String, UsageError> {
     let config = Config::load(&args.config)?;
     if config.models.is_empty() {

@@ -12,6 +12,7 @@ use crate::report::derive::stats_config;
 use crate::stats::power;
 use crate::stats::summarize_dir;
 
+/// `evalrun plan`: items (and samples) needed per dimension, from a previous run's variance.
 pub fn run(args: &PlanArgs) -> Result<String> {
     if !(args.effect.is_finite() && args.effect > 0.0) {
         return Err(UsageError::new(format!("--effect must be > 0, got {}", args.effect)).into());

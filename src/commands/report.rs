@@ -7,6 +7,7 @@ use crate::error::{BadInput, UsageError};
 use crate::manifest::Manifest;
 use crate::report::{derive, Format};
 
+/// `evalrun report`: derives the reports of a run directory from its records.
 pub fn run(args: &ReportArgs) -> Result<String> {
     let manifest = Manifest::read(&args.dir).map_err(BadInput)?;
     let formats: Vec<Format> = args

@@ -14,6 +14,7 @@ use crate::report::derive;
 use crate::review::{self, ExportOptions};
 use crate::runner::lock::RunLock;
 
+/// Export a sheet or import filled ones, as `args` says; print what was written.
 pub fn run(args: &ReviewArgs) -> Result<u8> {
     let mut out = String::new();
     match &args.action {

@@ -3,7 +3,13 @@
 
 use std::fmt::Write as _;
 
+use crate::diff::{Diff, Direction};
+use crate::report::text::esc;
+
 use super::{Gate, Run, Status};
+
+/// Flips listed under the verdict.
+pub const WORST_FLIPS: usize = 10;
 
 /// One table row.
 struct Line {
@@ -133,6 +139,58 @@ pub fn render(base: &Run, cand: &Run, g: &Gate, input_notes: &[String]) -> Strin
             let _ = writeln!(s, "- {line}");
         }
     }
+    s
+}
+
+/// The section under the verdict: the [`WORST_FLIPS`] items that got worse for the gated `models`
+/// (from `evalrun diff`), each with what got worse as dimension old → new, and where the full diff is:
+/// `link` (a file written beside the verdict), else the command that writes it.
+pub fn worst_flips(d: &Diff, models: &[String], link: Option<&str>) -> String {
+    let mut s = String::from("\n### Worst flips: items that got worse (baseline → candidate)\n\n");
+    let worse: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.direction == Direction::Worse && models.contains(&c.model))
+        .collect();
+    if worse.is_empty() {
+        s.push_str("No item got worse for the gated models.\n");
+    } else {
+        s.push_str("| # | model | item | what got worse | size |\n|---|---|---|---|---|\n");
+        for (i, c) in worse.iter().take(WORST_FLIPS).enumerate() {
+            let what: Vec<String> = c.worse().map(|x| esc(&x.describe())).collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:+.2} |",
+                i + 1,
+                esc(&c.model),
+                esc(&c.item_id),
+                what.join("; "),
+                c.size
+            );
+        }
+        if worse.len() > WORST_FLIPS {
+            let _ = writeln!(
+                s,
+                "\n{} more item{} got worse.",
+                worse.len() - WORST_FLIPS,
+                plural(worse.len() - WORST_FLIPS)
+            );
+        }
+    }
+    let _ = match link {
+        Some(l) => writeln!(
+            s,
+            "\nEvery item's change, with both answers: [{}]({})",
+            esc(l),
+            l.replace(' ', "%20").replace(['(', ')'], "")
+        ),
+        None => writeln!(
+            s,
+            "\nEvery item's change, with both answers: `evalrun diff {} {} --format html --out diff.html`",
+            d.a.dir.replace('`', ""),
+            d.b.dir.replace('`', "")
+        ),
+    };
     s
 }
 

@@ -17,9 +17,11 @@ pub fn raw_cap(max_answer: usize) -> usize {
 
 /// What `read_capped` got.
 pub struct Capped {
+    /// The decoded text.
     pub text: String,
     /// The body went on past the cap; `text` holds the first bytes only.
     pub over: bool,
+    /// Whether some bytes were not valid UTF-8 (replaced by U+FFFD).
     pub invalid_utf8: bool,
 }
 

@@ -75,7 +75,9 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// reading (the `Value` reading then drops just that count).
 #[derive(Debug, Deserialize)]
 pub struct TypedUsage {
+    /// Tokens of the prompt, as the server counted them.
     pub prompt_tokens: Option<u64>,
+    /// Tokens of the answer, as the server counted them.
     pub completion_tokens: Option<u64>,
 }
 

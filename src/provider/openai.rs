@@ -16,6 +16,7 @@ use crate::inputs::evalset::Role;
 use crate::inputs::secret::Secret;
 use crate::records::ErrorKind;
 
+/// An OpenAI-compatible chat-completions endpoint (vLLM, llama.cpp, Ollama, Qianfan v2).
 pub struct OpenAi {
     url: String,
     model: String,
@@ -26,6 +27,7 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
+    /// A client for one configured model.
     pub fn new(m: &ResolvedModel) -> Self {
         let path = match m.config.api {
             Api::Chat => "chat/completions",

@@ -41,6 +41,7 @@ const CHAT_PREFIX: &str = "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/";
 /// The SDK waits 5 s for a token (`QIANFAN_AUTH_TIMEOUT`); evalrun allows a little more.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A Qianfan v1 endpoint, with its access token fetched from the API key and secret key.
 pub struct Qianfan {
     url: String,
     segment: String,
@@ -50,6 +51,7 @@ pub struct Qianfan {
 }
 
 impl Qianfan {
+    /// A client for one configured model.
     pub fn new(m: &ResolvedModel) -> Self {
         let endpoint = qianfan_endpoint(m.config.endpoint.as_deref().unwrap_or_default());
         Qianfan {
@@ -409,7 +411,9 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> Result<reqwest::Url, Failur
 /// An access token and the generation it belongs to (each mint is a new generation).
 #[derive(Clone)]
 pub struct Token {
+    /// The access token.
     pub value: Secret,
+    /// Bumped each time the token is refreshed, so that concurrent refreshes happen once.
     pub generation: u64,
 }
 

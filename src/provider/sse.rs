@@ -30,6 +30,7 @@ pub struct SseEnd {
     pub stray_json: Option<String>,
 }
 
+/// Splits a byte stream into server-sent events, whatever the chunk boundaries.
 #[derive(Debug, Default)]
 pub struct SseDecoder {
     buf: Vec<u8>,
@@ -41,6 +42,7 @@ pub struct SseDecoder {
 }
 
 impl SseDecoder {
+    /// An empty decoder.
     pub fn new() -> Self {
         Self::default()
     }

@@ -20,6 +20,7 @@ use crate::stats::{summarize_dir, Prices, StatsConfig};
 /// Worst cases shown per model.
 const WORST_PER_MODEL: usize = 3;
 
+/// The statistics settings a run recorded in its manifest.
 pub fn stats_config(m: &Manifest) -> StatsConfig {
     StatsConfig {
         models: m.models.iter().map(|e| e.name.clone()).collect(),

@@ -30,10 +30,26 @@ pub(crate) struct HtmlExporter {
     pub dir: PathBuf,
 }
 
+/// Stands in for the browser's data while the page is rendered; the data is then written in its place.
+const DATA_MARK: &str = "evalrun-browser-data-4f1c9e27";
+
 impl Exporter for HtmlExporter {
     fn serialize(&self, summary: &Summary, ctx: &ReportContext) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write_into(summary, ctx, &mut out)?;
+        Ok(out)
+    }
+
+    /// The page is rendered around a mark, then written with the browser's data streamed in its place
+    /// (`html_data::write`), so the answers are never all in memory.
+    fn write_into(
+        &self,
+        summary: &Summary,
+        ctx: &ReportContext,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
         let v = View::new(summary, ctx);
-        let dims = v
+        let dims: Vec<BrowserDim> = v
             .dims
             .iter()
             .map(|d| BrowserDim {
@@ -41,7 +57,6 @@ impl Exporter for HtmlExporter {
                 name: d.name.clone(),
             })
             .collect();
-        let data = html_data::load(&self.dir, v.models.clone(), v.baseline.clone(), dims)?;
         let mut chart_svgs = Vec::new();
         for kind in charts::available(summary, ctx) {
             let svg = charts::render(kind, summary, ctx)?;
@@ -60,23 +75,29 @@ impl Exporter for HtmlExporter {
             notices => &ctx.notices,
             tables => Serde(tables(&v)),
             charts => chart_svgs,
-            data => Serde(&data),
+            data => DATA_MARK,
             script => SCRIPT,
         };
-        render(page)
+        let html = render(page)?;
+        let mark = format!("\"{DATA_MARK}\"");
+        let (head, tail) = html
+            .rsplit_once(&mark)
+            .context("report.html template has no data element")?;
+        out.write_all(head.as_bytes())?;
+        html_data::write(&self.dir, &v.models, v.baseline.as_deref(), &dims, out)?;
+        out.write_all(tail.as_bytes())?;
+        Ok(())
     }
 }
 
-fn render(page: Value) -> Result<Vec<u8>> {
+fn render(page: Value) -> Result<String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("report.html", TEMPLATE)
         .context("report.html template")?;
-    let html = env
-        .get_template("report.html")
+    env.get_template("report.html")
         .and_then(|t| t.render(page))
-        .context("could not render report.html")?;
-    Ok(html.into_bytes())
+        .context("could not render report.html")
 }
 
 /// The SVG element without the XML declaration, which is not allowed inside HTML.

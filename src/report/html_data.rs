@@ -2,207 +2,305 @@
 //! and GSB verdicts, read from the run's records and embedded in `report.html` as one JSON blob.
 //!
 //! The page renders from this blob lazily (a page of items at a time), so the HTML stays small in DOM
-//! terms even for 100,000 records; the blob itself is plain data, escaped for a `<script>` element by
-//! minijinja's `tojson`.
+//! terms even for 100,000 records. The blob is written item by item straight into the page: a first
+//! pass over the record files keeps only where each unit's last line is ([`LineSpan`]), then each item
+//! is read back, joined and written, so memory holds positions, not answers. The text is what
+//! minijinja's `tojson` writes (`", "` and `": "` separators, `<`, `>`, `&` and `'`
+//! escaped for a `<script>` element): [`Json`] is that format for serde.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::records::{
-    files, stream_jsonl, ItemRecord, PairRecord, PairVerdict, ResponseRecord, ScoreRecord,
+    files, stream_jsonl, ItemRecord, LineAt, LineSpan, PairRecord, PairVerdict, ResponseRecord,
+    ScoreRecord,
 };
 
-#[derive(Debug, Serialize)]
-pub(crate) struct BrowserData {
-    pub models: Vec<String>,
-    pub baseline: Option<String>,
-    pub dims: Vec<BrowserDim>,
-    pub items: Vec<BrowserItem>,
-}
-
+/// A dimension as the browser names it.
 #[derive(Debug, Serialize)]
 pub(crate) struct BrowserDim {
     pub id: String,
     pub name: String,
 }
 
+/// One item with its answers.
 #[derive(Debug, Serialize, Default)]
-pub(crate) struct BrowserItem {
-    pub id: String,
-    pub category: Option<String>,
-    pub system: Option<String>,
+struct BrowserItem {
+    id: String,
+    category: Option<String>,
+    system: Option<String>,
     /// `[role, content]` per turn, as the run rendered and sent them.
-    pub messages: Vec<(String, String)>,
-    pub answers: Vec<Answer>,
-    pub gsb: Vec<Gsb>,
+    messages: Vec<(String, String)>,
+    answers: Vec<Answer>,
+    gsb: Vec<Gsb>,
 }
 
 /// One (model, sample) answer with its scores.
 #[derive(Debug, Serialize, Default)]
-pub(crate) struct Answer {
-    pub model: String,
-    pub sample: u32,
-    pub output: Option<String>,
+struct Answer {
+    model: String,
+    sample: u32,
+    output: Option<String>,
     /// `kind: message` when the request failed.
-    pub error: Option<String>,
+    error: Option<String>,
     /// `[rule, pass, detail]`.
-    pub rules: Vec<(String, bool, String)>,
-    pub dims: BTreeMap<String, DimScore>,
-    pub judge_error: Option<String>,
+    rules: Vec<(String, bool, String)>,
+    dims: BTreeMap<String, DimScore>,
+    judge_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct DimScore {
-    pub score: Option<f64>,
-    pub source: String,
-    pub justification: Option<String>,
+struct DimScore {
+    score: Option<f64>,
+    source: String,
+    justification: Option<String>,
     /// The judge samples' scores, when the judge was sampled more than once.
-    pub samples: Vec<f64>,
+    samples: Vec<f64>,
 }
 
 /// A GSB verdict of `model` against `baseline` on one item, with both presentation orders.
 #[derive(Debug, Serialize)]
-pub(crate) struct Gsb {
-    pub model: String,
-    pub baseline: String,
-    pub verdict: PairVerdict,
-    pub first_order: Option<PairVerdict>,
-    pub second_order: Option<PairVerdict>,
+struct Gsb {
+    model: String,
+    baseline: String,
+    verdict: PairVerdict,
+    first_order: Option<PairVerdict>,
+    second_order: Option<PairVerdict>,
 }
 
-/// Read the run directory `dir` into the browser's data. Items keep the order of `items.jsonl`; an
-/// answer or score whose item is not listed there gets an item of its own (so nothing received is
-/// hidden). The last line of a (model, item, sample) unit wins, as everywhere else.
-pub(crate) fn load(
-    dir: &Path,
+/// What the first pass reads of a `responses.jsonl` or `scores.jsonl` line.
+#[derive(Deserialize)]
+struct UnitLine {
+    model: String,
+    item_id: String,
+    sample: u32,
+}
+
+/// What the first pass reads of a `pairwise.jsonl` line.
+#[derive(Deserialize)]
+struct PairLine {
+    item_id: String,
+    candidate: String,
+    baseline: String,
+}
+
+/// What the first pass reads of an `items.jsonl` line.
+#[derive(Deserialize)]
+struct ItemLine {
+    id: String,
+}
+
+/// Where a unit's last response and score lines are.
+#[derive(Default)]
+struct UnitLines {
+    response: Option<LineSpan>,
+    score: Option<LineSpan>,
+}
+
+/// Positions of every record the browser shows, by item (index in first-seen order).
+#[derive(Default)]
+struct Index {
+    /// Item id → its index.
+    ids: HashMap<Box<str>, u32>,
+    /// Per item: its last `items.jsonl` line, if it has one.
+    items: Vec<Option<LineSpan>>,
+    /// Ids of the items that have no `items.jsonl` line.
+    extra: BTreeMap<u32, String>,
     models: Vec<String>,
-    baseline: Option<String>,
-    dims: Vec<BrowserDim>,
-) -> Result<BrowserData> {
-    let mut items: Vec<BrowserItem> = Vec::new();
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    for line in stream_jsonl::<ItemRecord>(&dir.join(files::ITEMS))? {
-        let it = line?.record;
-        let item = BrowserItem {
-            id: it.id.clone(),
-            category: it.category,
-            system: it.system,
-            messages: it
-                .messages
-                .into_iter()
-                .map(|m| (role_name(&m.role), m.content))
-                .collect(),
-            ..BrowserItem::default()
-        };
-        match index.get(&it.id) {
-            Some(&i) => items[i] = item,
-            None => {
-                index.insert(it.id, items.len());
-                items.push(item);
+    model_ids: HashMap<String, u32>,
+    /// (item, model, sample) → its lines.
+    units: BTreeMap<(u32, u32, u32), UnitLines>,
+    /// (item, candidate, baseline) → (first seen, its last line).
+    pairs: BTreeMap<(u32, u32, u32), (u32, LineSpan)>,
+}
+
+impl Index {
+    fn item(&mut self, id: &str) -> u32 {
+        if let Some(&i) = self.ids.get(id) {
+            return i;
+        }
+        let i = self.items.len() as u32;
+        self.ids.insert(id.into(), i);
+        self.items.push(None);
+        self.extra.insert(i, id.to_string());
+        i
+    }
+
+    fn model(&mut self, name: String) -> u32 {
+        if let Some(&m) = self.model_ids.get(&name) {
+            return m;
+        }
+        let m = self.models.len() as u32;
+        self.models.push(name.clone());
+        self.model_ids.insert(name, m);
+        m
+    }
+
+    fn read(dir: &Path) -> Result<Index> {
+        let mut ix = Index::default();
+        for line in stream_jsonl::<ItemLine>(&dir.join(files::ITEMS))? {
+            let line = line?;
+            let i = ix.item(&line.record.id);
+            ix.extra.remove(&i);
+            ix.items[i as usize] = Some(line.at);
+        }
+        for (name, score) in [(files::RESPONSES, false), (files::SCORES, true)] {
+            for line in stream_jsonl::<UnitLine>(&dir.join(name))? {
+                let line = line?;
+                let u = line.record;
+                let key = (ix.item(&u.item_id), ix.model(u.model), u.sample);
+                let lines = ix.units.entry(key).or_default();
+                match score {
+                    false => lines.response = Some(line.at),
+                    true => lines.score = Some(line.at),
+                }
             }
         }
+        for (seen, line) in stream_jsonl::<PairLine>(&dir.join(files::PAIRWISE))?.enumerate() {
+            let line = line?;
+            let p = line.record;
+            let key = (
+                ix.item(&p.item_id),
+                ix.model(p.candidate),
+                ix.model(p.baseline),
+            );
+            ix.pairs.entry(key).or_insert((seen as u32, line.at)).1 = line.at;
+        }
+        Ok(ix)
     }
-    let mut slot = |items: &mut Vec<BrowserItem>, id: &str| -> usize {
-        *index.entry(id.to_string()).or_insert_with(|| {
-            items.push(BrowserItem {
-                id: id.to_string(),
-                ..BrowserItem::default()
-            });
-            items.len() - 1
+}
+
+/// Write the browser's data for the run directory `dir` as JSON into `out`. Items keep the order of
+/// `items.jsonl`; an answer or score whose item is not listed there gets an item of its own (so nothing
+/// received is hidden). The last line of a (model, item, sample) unit wins, as everywhere else; answers
+/// are in `models` order (any other model after them, by name), then by sample.
+pub(crate) fn write(
+    dir: &Path,
+    models: &[String],
+    baseline: Option<&str>,
+    dims: &[BrowserDim],
+    out: &mut dyn Write,
+) -> Result<()> {
+    let ix = Index::read(dir)?;
+    // Each model's place among the answers of an item.
+    let order: Vec<(usize, &str)> = ix.models.iter().map(|m| rank(models, m)).collect();
+    let open = |name: &str| -> Result<Option<LineAt>> {
+        let path = dir.join(name);
+        Ok(match path.exists() {
+            true => Some(LineAt::open(&path)?),
+            false => None,
         })
     };
-    // (item index, model, sample) → position in that item's answers.
-    let mut answer_at: BTreeMap<(usize, String, u32), usize> = BTreeMap::new();
-    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
-        let r = line?.record;
-        let i = slot(&mut items, &r.item_id);
-        let a = answer(&mut items[i], &mut answer_at, i, &r.model, r.sample);
-        a.output = r.output;
-        a.error = r.error.map(|e| format!("{}: {}", e.kind, e.message));
-    }
-    for line in stream_jsonl::<ScoreRecord>(&dir.join(files::SCORES))? {
-        let s = line?.record;
-        let i = slot(&mut items, &s.item_id);
-        let a = answer(&mut items[i], &mut answer_at, i, &s.model, s.sample);
-        a.rules = s
-            .rules
-            .into_iter()
-            .map(|(name, o)| (name, o.pass, o.detail))
-            .collect();
-        let mut samples = s.judge_samples.unwrap_or_default();
-        a.dims = s
-            .dimensions
-            .into_iter()
-            .map(|(dim, d)| {
-                let source = serde_json::to_value(d.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let score = DimScore {
-                    score: d.score,
-                    source,
-                    justification: d.justification,
-                    samples: samples.remove(&dim).unwrap_or_default(),
-                };
-                (dim, score)
-            })
-            .collect();
-        a.judge_error = s.judge_error;
-    }
-    let mut pair_at: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
-    for line in stream_jsonl::<PairRecord>(&dir.join(files::PAIRWISE))? {
-        let p = line?.record;
-        let i = slot(&mut items, &p.item_id);
-        let g = Gsb {
-            model: p.candidate,
-            baseline: p.baseline,
-            verdict: p.verdict,
-            first_order: p.first_order,
-            second_order: p.second_order,
+    let (mut items, mut responses) = (open(files::ITEMS)?, open(files::RESPONSES)?);
+    let (mut scores, mut pairs) = (open(files::SCORES)?, open(files::PAIRWISE)?);
+
+    out.write_all(b"{\"models\": ")?;
+    to_json(out, &models)?;
+    out.write_all(b", \"baseline\": ")?;
+    to_json(out, &baseline)?;
+    out.write_all(b", \"dims\": ")?;
+    to_json(out, &dims)?;
+    out.write_all(b", \"items\": [")?;
+    let mut units = ix.units.iter().peekable();
+    let mut gsb = ix.pairs.iter().peekable();
+    for (i, line) in ix.items.iter().enumerate() {
+        let i = i as u32;
+        let mut item = match (line, items.as_mut()) {
+            (Some(at), Some(f)) => browser_item(f.read::<ItemRecord>(*at)?),
+            _ => BrowserItem {
+                id: ix.extra.get(&i).cloned().unwrap_or_default(),
+                ..BrowserItem::default()
+            },
         };
-        let key = (i, g.model.clone(), g.baseline.clone());
-        match pair_at.get(&key) {
-            Some(&k) => items[i].gsb[k] = g,
-            None => {
-                pair_at.insert(key, items[i].gsb.len());
-                items[i].gsb.push(g);
+        let mut answers: Vec<(&(usize, &str), Answer)> = Vec::new();
+        while let Some(((_, m, sample), lines)) = units.next_if(|((it, ..), _)| *it == i) {
+            let mut a = Answer {
+                model: ix.models[*m as usize].clone(),
+                sample: *sample,
+                ..Answer::default()
+            };
+            if let (Some(at), Some(f)) = (lines.response, responses.as_mut()) {
+                let r: ResponseRecord = f.read(at)?;
+                a.output = r.output;
+                a.error = r.error.map(|e| format!("{}: {}", e.kind, e.message));
+            }
+            if let (Some(at), Some(f)) = (lines.score, scores.as_mut()) {
+                add_score(&mut a, f.read(at)?);
+            }
+            answers.push((&order[*m as usize], a));
+        }
+        answers.sort_by(|a, b| a.0.cmp(b.0).then(a.1.sample.cmp(&b.1.sample)));
+        item.answers = answers.into_iter().map(|(_, a)| a).collect();
+        let mut verdicts: Vec<(u32, Gsb)> = Vec::new();
+        while let Some((_, (seen, at))) = gsb.next_if(|((it, ..), _)| *it == i) {
+            if let Some(f) = pairs.as_mut() {
+                let p: PairRecord = f.read(*at)?;
+                verdicts.push((
+                    *seen,
+                    Gsb {
+                        model: p.candidate,
+                        baseline: p.baseline,
+                        verdict: p.verdict,
+                        first_order: p.first_order,
+                        second_order: p.second_order,
+                    },
+                ));
             }
         }
+        verdicts.sort_by_key(|(seen, _)| *seen);
+        item.gsb = verdicts.into_iter().map(|(_, g)| g).collect();
+        if i > 0 {
+            out.write_all(b", ")?;
+        }
+        to_json(out, &item)?;
     }
-    for item in &mut items {
-        item.answers.sort_by(|a, b| {
-            rank(&models, &a.model)
-                .cmp(&rank(&models, &b.model))
-                .then(a.sample.cmp(&b.sample))
-        });
-    }
-    Ok(BrowserData {
-        models,
-        baseline,
-        dims,
-        items,
-    })
+    out.write_all(b"]}")?;
+    Ok(())
 }
 
-fn answer<'a>(
-    item: &'a mut BrowserItem,
-    at: &mut BTreeMap<(usize, String, u32), usize>,
-    i: usize,
-    model: &str,
-    sample: u32,
-) -> &'a mut Answer {
-    let k = *at.entry((i, model.to_string(), sample)).or_insert_with(|| {
-        item.answers.push(Answer {
-            model: model.to_string(),
-            sample,
-            ..Answer::default()
-        });
-        item.answers.len() - 1
-    });
-    &mut item.answers[k]
+fn browser_item(it: ItemRecord) -> BrowserItem {
+    BrowserItem {
+        id: it.id,
+        category: it.category,
+        system: it.system,
+        messages: it
+            .messages
+            .into_iter()
+            .map(|m| (role_name(&m.role), m.content))
+            .collect(),
+        ..BrowserItem::default()
+    }
+}
+
+fn add_score(a: &mut Answer, s: ScoreRecord) {
+    a.rules = s
+        .rules
+        .into_iter()
+        .map(|(name, o)| (name, o.pass, o.detail))
+        .collect();
+    let mut samples = s.judge_samples.unwrap_or_default();
+    a.dims = s
+        .dimensions
+        .into_iter()
+        .map(|(dim, d)| {
+            let source = serde_json::to_value(d.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let score = DimScore {
+                score: d.score,
+                source,
+                justification: d.justification,
+                samples: samples.remove(&dim).unwrap_or_default(),
+            };
+            (dim, score)
+        })
+        .collect();
+    a.judge_error = s.judge_error;
 }
 
 /// Models in `--models` order, then any other by name.
@@ -218,4 +316,139 @@ fn role_name(role: &crate::inputs::evalset::Role) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Write `value` as minijinja's `tojson` would.
+fn to_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Json);
+    value.serialize(&mut ser)?;
+    Ok(())
+}
+
+/// The JSON text of minijinja's `tojson` filter (its `Spaced` style, HTML-safe strings): `", "` between
+/// items, `": "` after keys, `<`, `>`, `&` and `'` as `\u003c`, `\u003e`, `\u0026`, `\u0027`. Numbers
+/// and the other escapes are serde_json's, which are minijinja's; fields in declaration order, as
+/// minijinja keeps them.
+pub(crate) struct Json;
+
+impl serde_json::ser::Formatter for Json {
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let bytes = fragment.as_bytes();
+        let mut start = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                b'\'' => b"\\u0027",
+                _ => continue,
+            };
+            w.write_all(&bytes[start..i])?;
+            w.write_all(escaped)?;
+            start = i + 1;
+        }
+        w.write_all(&bytes[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::value::Serde;
+
+    fn ours<T: Serialize>(v: &T) -> String {
+        let mut out = Vec::new();
+        to_json(&mut out, v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn tojson<T: Serialize>(v: &T) -> String {
+        let env = minijinja::Environment::new();
+        env.render_str("{{ v|tojson }}", minijinja::context! { v => Serde(v) })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_blob_is_written_as_minijinja_tojson_writes_it() {
+        let text = "</script> & 'quoted' \"double\" \\ \n\t\r\u{1}\u{7f} 汉字 \u{1F600}";
+        let mut dims = BTreeMap::new();
+        for (name, score) in [("b", Some(2.5)), ("a", None), ("c", Some(1e-7))] {
+            dims.insert(
+                name.to_string(),
+                DimScore {
+                    justification: Some(text.to_string()),
+                    samples: vec![1.0, 0.1 + 0.2, 123456789012345680.0, -0.0],
+                    score,
+                    source: "rules+judge".into(),
+                },
+            );
+        }
+        let item = BrowserItem {
+            answers: vec![
+                Answer {
+                    dims,
+                    error: Some(text.into()),
+                    judge_error: None,
+                    model: "m".into(),
+                    output: Some(text.into()),
+                    rules: vec![("r".into(), true, text.into())],
+                    sample: 3,
+                },
+                Answer::default(),
+            ],
+            category: None,
+            gsb: vec![Gsb {
+                baseline: "b".into(),
+                first_order: Some(PairVerdict::G),
+                model: "m".into(),
+                second_order: None,
+                verdict: PairVerdict::S,
+            }],
+            id: text.into(),
+            messages: vec![("user".into(), text.into()), (String::new(), String::new())],
+            system: Some(text.into()),
+        };
+        assert_eq!(ours(&item), tojson(&item));
+        let empty = BrowserItem::default();
+        assert_eq!(ours(&empty), tojson(&empty));
+        let dims = vec![BrowserDim {
+            id: "x".into(),
+            name: text.into(),
+        }];
+        assert_eq!(ours(&dims), tojson(&dims));
+        assert_eq!(ours(&Some("<b>")), tojson(&Some("<b>")));
+        assert_eq!(ours(&None::<String>), tojson(&None::<String>));
+    }
 }

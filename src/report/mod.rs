@@ -30,7 +30,7 @@ mod json;
 mod markdown;
 mod people;
 mod terminal;
-mod text;
+pub(crate) mod text;
 mod view;
 
 #[cfg(test)]
@@ -212,6 +212,17 @@ impl FromStr for Format {
 /// One output format. Serialising is pure: the same inputs give the same bytes.
 trait Exporter {
     fn serialize(&self, summary: &Summary, ctx: &ReportContext) -> Result<Vec<u8>>;
+
+    /// Write the format into `out`; a format that can stream (`report.html`) writes as it goes.
+    fn write_into(
+        &self,
+        summary: &Summary,
+        ctx: &ReportContext,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        out.write_all(&self.serialize(summary, ctx)?)?;
+        Ok(())
+    }
 }
 
 /// Write every report file into the run directory `dir`: `report.md`, `report.html`, `summary.csv`,
@@ -285,12 +296,12 @@ pub fn write(dir: &Path, summary: &Summary, ctx: &ReportContext, formats: &[Form
             .with_context(|| format!("could not create report file '{}'", path.display()))?;
         opened.push((path, file, exporter));
     }
-    for (path, mut file, exporter) in opened {
-        let bytes = exporter
-            .serialize(summary, ctx)
+    for (path, file, exporter) in opened {
+        let mut out = std::io::BufWriter::new(file);
+        exporter
+            .write_into(summary, ctx, &mut out)
             .with_context(|| format!("could not render '{}'", path.display()))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.flush())
+        out.flush()
             .with_context(|| format!("could not write report file '{}'", path.display()))?;
     }
     Ok(())

@@ -235,6 +235,19 @@ impl<'a> View<'a> {
     }
 
     /// The model with the highest overall score; ties go to the earlier model.
+    /// Items of the run `model` has no score for on some scored dimension (errors, unjudged, null
+    /// scores), and the run's items: `None` when the run's size is unknown or nothing is scored.
+    pub(crate) fn unscored_items(&self, model: &str) -> Option<(usize, usize)> {
+        let planned = self.ctx.run.planned_per_model?;
+        let items = planned / self.ctx.run.samples.max(1) as usize;
+        let s = self.stats(model);
+        let scored = self
+            .scored_dims()
+            .filter_map(|d| s.dimensions.get(&d.id).map(|x| x.n_items))
+            .min()?;
+        Some((items.saturating_sub(scored), items))
+    }
+
     pub(crate) fn best_overall(&self) -> Option<String> {
         argmax(self.models.iter().map(|m| (m, self.overall(m))))
     }

@@ -1,7 +1,15 @@
 //! `--dry-run`: what a plan would send, estimated with the runner's own arithmetic; nothing is sent.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::BadInput;
+use crate::manifest::Manifest;
 use crate::plan::Plan;
+use crate::report::derive::stats_config;
 use crate::runner::limits::{estimate_tokens, min_wall_time, Binding, Prices, DEFAULT_MAX_OUTPUT};
+use crate::stats::power::planned_mde;
+use crate::stats::summarize_dir;
 
 /// `--dry-run`: per model, the requests, estimated tokens, the cost bound and the shortest wall time
 /// the limits allow — the same estimate and bucket arithmetic the runner uses. Sends nothing.
@@ -87,4 +95,47 @@ pub fn dry_run_report(plan: &Plan) -> String {
          refunded while running, and a server's X-Ratelimit headers may lower the limits.\n",
     );
     out
+}
+
+/// `--dry-run --from DIR`: the smallest difference the planned run of `n_items` items could detect on
+/// each dimension (80 % power, two-sided, Holm within each candidate's family as in `DIR`), from the
+/// spread of `DIR`'s paired differences (STATS §8). The largest over the candidates, so the figure
+/// holds for every comparison.
+pub fn planned_mde_report(from: &Path, n_items: usize, samples: u32) -> anyhow::Result<String> {
+    let manifest = Manifest::read(from).map_err(BadInput)?;
+    let summary = summarize_dir(&stats_config(&manifest), from)?;
+    let mut worst: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    for (dim, cand, mde) in planned_mde(&summary, n_items) {
+        let e = worst.entry(dim).or_insert((0.0, String::new()));
+        if mde > e.0 {
+            *e = (mde, cand);
+        }
+    }
+    let mut out = format!(
+        "\nSmallest detectable difference of this run ({n_items} items; 80 % power, two-sided α = {}, \
+         Holm within each candidate's dimensions), from the spread of {}:\n",
+        summary.params.alpha,
+        from.display()
+    );
+    if worst.is_empty() {
+        out.push_str(
+            "  not estimable: that run has no paired comparison with a spread (one model, no baseline, \
+             or no scored dimension).\n",
+        );
+        return Ok(out);
+    }
+    for (dim, (mde, cand)) in &worst {
+        out.push_str(&format!(
+            "  {dim}: {mde:.3} (largest over the candidates: {cand})\n"
+        ));
+    }
+    if samples != manifest.samples {
+        out.push_str(&format!(
+            "  The figures assume {} sample(s) per item, as in that run; `evalrun plan --from {}` \
+             plans other sample counts.\n",
+            manifest.samples,
+            from.display()
+        ));
+    }
+    Ok(out)
 }

@@ -32,6 +32,7 @@ struct Inner {
 }
 
 impl Interrupt {
+    /// No interruption requested yet.
     pub fn new() -> Interrupt {
         Interrupt::default()
     }
@@ -46,6 +47,7 @@ impl Interrupt {
         self.inner.notify.notify_waiters();
     }
 
+    /// Whether Ctrl-C has been pressed.
     pub fn is_requested(&self) -> bool {
         self.inner.requested.load(Ordering::SeqCst)
     }

@@ -77,6 +77,7 @@ impl RunLock {
         RunLock::acquire(dir)
     }
 
+    /// The locked run directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

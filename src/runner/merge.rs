@@ -31,8 +31,11 @@ struct Shard {
 
 /// What a merge wrote: the merged manifest, and how many shard directories and items went into it.
 pub struct Merged {
+    /// The merged run's manifest.
     pub manifest: Manifest,
+    /// How many shards were merged.
     pub shards: usize,
+    /// How many items the merged run holds.
     pub items: usize,
 }
 

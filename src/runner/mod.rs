@@ -24,6 +24,7 @@ pub mod lock;
 pub mod merge;
 pub mod pipeline;
 pub mod progress;
+pub mod rescore;
 pub mod resume;
 pub mod retry;
 pub mod store;

@@ -18,7 +18,7 @@ use crate::plan::{holds_a_run, Plan};
 use crate::provider::Client;
 use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord};
 use crate::report::derive;
-use crate::runner::dry_run::dry_run_report;
+use crate::runner::dry_run::{dry_run_report, planned_mde_report};
 use crate::runner::interrupt::Interrupt;
 use crate::runner::judge_phase::{judge_dead, judge_model, judge_phase, JudgePhase};
 use crate::runner::judging;
@@ -30,6 +30,12 @@ use crate::runner::{self, Endpoint, Job};
 pub async fn execute(plan: Plan) -> Result<u8> {
     if plan.dry_run {
         print!("{}", dry_run_report(&plan));
+        if let Some(from) = &plan.from {
+            print!(
+                "{}",
+                planned_mde_report(from, plan.items.len(), plan.samples)?
+            );
+        }
         return Ok(exit::SUCCESS);
     }
     let started = utc_now();

@@ -56,6 +56,7 @@ impl Line {
     }
 }
 
+/// The progress line on stderr: answers, judge calls, errors, elapsed time.
 pub struct Progress {
     what: String,
     lines: Vec<Line>,
@@ -211,6 +212,7 @@ impl Progress {
         }
     }
 
+    /// Clears the progress line.
     pub fn finish(&self) {
         for l in &self.lines {
             l.bar.finish_and_clear();

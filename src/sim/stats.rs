@@ -151,4 +151,24 @@ impl SimStats {
     pub(crate) fn model(&mut self, model: &str) -> &mut ModelStats {
         self.models.entry(model.to_string()).or_default()
     }
+
+    /// One line on what the simulator refused or broke during a run (the client retried each).
+    pub fn fault_summary(&self) -> String {
+        let (mut rate, mut e500, mut torn, mut other) = (0, 0, 0, 0);
+        for m in self.models.values() {
+            rate += m.rate_limited + m.tpm_limited;
+            e500 += m.faults.error500;
+            torn += m.faults.tear + m.faults.cut;
+            other += m.faults.overload + m.faults.token_expired + m.faults.stall;
+        }
+        let mut line = format!(
+            "the simulator refused {rate} requests over a rate limit, answered {e500} with \
+             HTTP 500 and tore {torn} streams"
+        );
+        if other > 0 {
+            line.push_str(&format!(", plus {other} other faults"));
+        }
+        line.push_str(" (the report's Errors table counts the answers that needed a retry)");
+        line
+    }
 }

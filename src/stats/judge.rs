@@ -106,6 +106,11 @@ impl JudgeBuilder {
         );
     }
 
+    /// Whether any judge call was accounted for.
+    pub fn has_calls(&self) -> bool {
+        self.n_calls > 0
+    }
+
     /// Account for one judge call.
     pub fn add_judgement(&mut self, j: &JudgementRecord) {
         self.n_calls += 1;

@@ -11,7 +11,9 @@ use super::summary::Summary;
 /// One (dimension, candidate) row of a plan against the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanRow {
+    /// The rubric dimension.
     pub dimension: String,
+    /// The candidate model compared with the reference.
     pub candidate: String,
     /// Tests in the candidate's family (Holm's m) in the source run.
     pub m_family: usize,

@@ -1,10 +1,11 @@
-//! Headless Chromium for tests of HTML pages: [`chromium`] finds the browser (or skips the test with a
-//! message, unless `EVALRUN_REQUIRE_BROWSER` is set), [`dump_dom`] returns a page's DOM after its script ran.
+//! Headless Chromium for the HTML tests: find the browser (skip with a message when it is missing,
+//! unless `EVALRUN_REQUIRE_BROWSER` is set), dump a page's DOM after its scripts ran, and read
+//! attributes out of the dump.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The browser to test with; `None` (the test skips) when there is none and none is required.
+/// The Chromium binary, or None (the test then skips) when it is not installed.
 pub fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("EVALRUN_CHROMIUM").map(PathBuf::from),
@@ -50,4 +51,30 @@ pub fn dump_dom(browser: &Path, profile: &Path, url: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("DOM is UTF-8")
+}
+
+/// The value of attribute `name` on the first tag at `marker` in a DOM dump.
+pub fn attr<'a>(dom: &'a str, marker: &str, name: &str) -> &'a str {
+    let at = dom
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in DOM"));
+    let tag_end = at + dom[at..].find('>').unwrap();
+    let tag = &dom[at..tag_end];
+    let key = format!("{name}=\"");
+    let start = tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("{name} not on {marker}: {tag}"))
+        + key.len();
+    &tag[start..start + tag[start..].find('"').unwrap()]
+}
+
+/// Every value of attribute `name` in a DOM dump, in document order.
+pub fn values_of<'a>(dom: &'a str, name: &str) -> Vec<&'a str> {
+    let key = format!("{name}=\"");
+    dom.match_indices(&key)
+        .map(|(i, _)| {
+            let s = &dom[i + key.len()..];
+            &s[..s.find('"').unwrap()]
+        })
+        .collect()
 }

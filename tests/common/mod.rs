@@ -4,7 +4,7 @@
 //! only network double ([`Sim`]), and insta filters for times, ports and paths ([`insta_settings`]).
 #![allow(dead_code, unused_imports)]
 
-mod browser;
+pub mod browser;
 mod cmd;
 mod sim;
 pub mod sim_bg;
@@ -12,7 +12,6 @@ pub mod sim_bg;
 /// A strict, rule-passing tutor answer, for scripted replies (`reply`, `script`).
 pub const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
 
-pub use browser::{chromium, dump_dom};
 pub use cmd::{
     copy_dir, files_under, insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand,
     TestDir,

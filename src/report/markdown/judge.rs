@@ -202,7 +202,7 @@ pub(super) fn reference(out: &mut String, v: &View) {
     let _ = writeln!(out, "## Reference metrics\n\n{}", t.render());
     let _ = writeln!(
         out,
-        "Against each item's `reference`, in % (mean [95 % bootstrap CI] over the items that have one), as the \
+        "Against each item's `reference`, in % (mean [95 % CI, t-interval] over the items that have one), as the \
          Qianfan platform reports them. Tokens: one per Chinese character, one per Latin-script word. BLEU-4 \
          is sentence BLEU with add-one smoothing of the 2- to 4-gram precisions; ROUGE are F1; edit distance \
          is normalised by the longer text (lower is closer). They reward wording close to one reference, not \

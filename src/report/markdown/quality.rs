@@ -63,6 +63,11 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
     if any_scored {
         cols.push(("overall".to_string(), Align::Right));
     }
+    // Failed and unjudged items drop out of the means: their count stands beside them.
+    let missing = any_scored && v.models.iter().any(|m| v.unscored_items(m).is_some());
+    if missing {
+        cols.push(("items without a score".to_string(), Align::Right));
+    }
     let mut t = Table::new(cols);
     for m in &v.models {
         let mut row = vec![model_cell(v, m)];
@@ -87,6 +92,12 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         if any_scored {
             row.push(num(v.overall(m), 2));
         }
+        if missing {
+            row.push(match v.unscored_items(m) {
+                Some((n, items)) => format!("{n} of {items}"),
+                None => "–".to_string(),
+            });
+        }
         t.row(row);
     }
     let _ = writeln!(out, "{}", t.render());
@@ -103,7 +114,7 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         (1, Some(n)) => format!(" over {n} items"),
         _ => " over the items each model was scored on".to_string(),
     };
-    let mut legend = format!("Mean [95 % bootstrap CI]{over}.");
+    let mut legend = format!("Mean [95 % CI, t-interval]{over}.");
     if let Some(b) = v.baseline.as_ref().filter(|_| !v.summary.paired.is_empty()) {
         let _ = write!(
             legend,

@@ -100,25 +100,38 @@ pub fn summarize(
 pub fn summarize_dir(cfg: &StatsConfig, run_dir: &Path) -> anyhow::Result<Summary> {
     let mut b = SummaryBuilder::new(cfg);
     let mut j = JudgeBuilder::default();
+    let path = |name: &str| run_dir.join(name);
+    // Judgements first: without a judge and without judge records there are no diagnostics, and the
+    // judge builder need not keep anything per answer.
+    for r in records::stream_jsonl::<JudgementRecord>(&path(records::files::JUDGEMENTS))? {
+        j.add_judgement(&r?.record);
+    }
+    let diagnose = cfg.judge.is_some() || j.has_calls();
     if cfg.cluster_key.is_some() {
-        for item in records::read_jsonl::<serde_json::Value>(&run_dir.join(ITEMS))? {
-            b.add_item(&item);
+        for item in records::stream_jsonl::<serde_json::Value>(&path(ITEMS))? {
+            b.add_item(&item?.record);
         }
     }
-    for r in records::read_jsonl::<ResponseRecord>(&run_dir.join(records::files::RESPONSES))? {
-        j.add_response(&r);
+    for r in records::stream_jsonl::<ResponseRecord>(&path(records::files::RESPONSES))? {
+        let r = r?.record;
+        if diagnose {
+            j.add_response(&r);
+        }
         b.add_response(r);
     }
-    for s in records::read_jsonl::<ScoreRecord>(&run_dir.join(records::files::SCORES))? {
-        j.add_score(&s);
+    for s in records::stream_jsonl::<ScoreRecord>(&path(records::files::SCORES))? {
+        let s = s?.record;
+        if diagnose {
+            j.add_score(&s);
+        }
         b.add_score(s);
     }
-    for p in records::read_jsonl::<PairRecord>(&run_dir.join(records::files::PAIRWISE))? {
-        j.add_pair(&p);
+    for p in records::stream_jsonl::<PairRecord>(&path(records::files::PAIRWISE))? {
+        let p = p?.record;
+        if diagnose {
+            j.add_pair(&p);
+        }
         b.add_pair(p);
-    }
-    for r in records::read_jsonl::<JudgementRecord>(&run_dir.join(records::files::JUDGEMENTS))? {
-        j.add_judgement(&r);
     }
     let mut summary = b.finish();
     summary.judge = j.finish(cfg.judge.as_ref(), &cfg.models);

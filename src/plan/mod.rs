@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod rescore;
+
 use crate::cli::RunArgs;
 use crate::error::{BadInput, PlanError, UsageError};
 use crate::inputs::config::{Config, ResolvedModel};

@@ -1,0 +1,81 @@
+//! Rescoring a finished run: its recorded answers scored again — rules, reference metrics, the judge's
+//! grades and GSB — with only the judge asked. `scores.jsonl`, `pairwise.jsonl` and
+//! `judgements.jsonl` are rewritten, then the manifest (judge, rubric, `rescored`) and every report.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::manifest::{self, utc_now, ModelEntry, Rescored};
+use crate::plan::rescore::RescorePlan;
+use crate::records::files;
+use crate::report::derive;
+use crate::runner::interrupt::Interrupt;
+use crate::runner::judge_phase::{judge_model, judge_phase, JudgePhase};
+use crate::runner::judging::JudgeTally;
+
+/// What a rescore did: the judge's tally, and the summary to print.
+pub struct Rescore {
+    /// Judge calls made, failed and left without a verdict.
+    pub tally: JudgeTally,
+    /// The short summary `run` prints too.
+    pub stdout: String,
+}
+
+/// Scores the plan's run again and rewrites its records, manifest and reports.
+pub async fn rescore(p: RescorePlan<'_>, command_line: String) -> Result<Rescore> {
+    let RescorePlan {
+        dir,
+        mut manifest,
+        judge,
+        ..
+    } = p;
+    let judge_name = judge.as_ref().map(|(n, _)| n.clone());
+    let judge_entry = judge.as_ref().map(|(_, m)| ModelEntry::of(m));
+    let judge = judge
+        .map(|(_, m)| judge_model(m, &p.redactor, p.judge_samples))
+        .transpose()?;
+
+    // The old judge calls belong to the old scores.
+    let judgements = dir.join(files::JUDGEMENTS);
+    if judgements.exists() {
+        std::fs::remove_file(&judgements)?;
+    }
+    let tally = judge_phase(JudgePhase {
+        dir,
+        rubric: Arc::new(p.rubric.clone()),
+        prompts: Arc::new(p.prompts),
+        items: Arc::new(p.items),
+        models: manifest.models.iter().map(|m| m.name.clone()).collect(),
+        baseline: manifest.baseline.clone(),
+        judge,
+        concurrency: p.concurrency,
+        quiet: p.quiet,
+        // The old judge calls belong to the old scores: nothing to resume.
+        resume: false,
+        cache: p.cache,
+        // Not listened to: Ctrl-C ends `rescore` at once, as before.
+        interrupt: Interrupt::new(),
+    })
+    .await?;
+
+    manifest.judge_samples = if judge_name.is_some() {
+        p.judge_samples
+    } else {
+        1
+    };
+    manifest.judge = judge_name;
+    manifest.judge_model = judge_entry;
+    manifest.rubric = p.rubric_ref;
+    manifest.dimensions = manifest::dimensions_of(&p.rubric);
+    manifest.rescored = Some(Rescored {
+        command_line,
+        utc: utc_now(),
+    });
+    manifest.write(dir)?;
+    let (summary, ctx) = derive::write_reports(dir, &manifest, None)?;
+    Ok(Rescore {
+        tally,
+        stdout: derive::stdout_summary(dir, &summary, &ctx),
+    })
+}
