@@ -553,3 +553,40 @@ fn calibrate_without_people_scores_says_what_to_do() {
     let out = dir.cmd(&["calibrate", "run"]).code(2);
     assert!(out.stderr().contains("no human.jsonl"), "{}", out.stderr());
 }
+
+#[test]
+fn the_html_sheet_downloads_a_csv_that_imports() {
+    let Some(browser) = chromium() else { return };
+    let dir = fresh();
+    let (_, rows, _) = export(&dir, &["--sample", "6", "--dimensions", "reply,analysis"]);
+    // A copy of the page with a script that picks the second level in every select and writes what the
+    // download button would save into the page.
+    let page = std::fs::read_to_string(dir.path().join("sheet.html")).unwrap();
+    let fill = "<script>document.querySelectorAll('select').forEach(function (s) { s.selectedIndex = 2; });\
+        var o = document.createElement('pre'); o.id = 'filled'; o.textContent = window.evalrunSheetCsv();\
+        document.body.appendChild(o);</script></body>";
+    std::fs::write(
+        dir.path().join("filled.html"),
+        page.replace("</body>", fill),
+    )
+    .unwrap();
+    let profile = TestDir::new();
+    let url = format!("file://{}", dir.path().join("filled.html").display());
+    let dom = dump_dom(&browser, profile.path(), &url);
+    let at = dom
+        .find("<pre id=\"filled\">")
+        .expect("the fill script ran")
+        + "<pre id=\"filled\">".len();
+    let csv = dom[at..at + dom[at..].find("</pre>").unwrap()]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    std::fs::write(dir.path().join("carol.csv"), &csv).unwrap();
+    let out = import(&dir, &["carol.csv"], &[]);
+    assert_eq!(out.code(), Some(0), "{}\n{csv}", out.stderr());
+    let lines = dir.jsonl("run/human.jsonl");
+    assert_eq!(lines.len(), rows.len() * 2);
+    assert!(lines
+        .iter()
+        .all(|l| l["score"] == 2.0 && l["rater"] == "carol"));
+}
