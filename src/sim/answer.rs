@@ -33,6 +33,9 @@ pub(crate) struct Ask<'a> {
     pub legacy: bool,
     pub stop: &'a [String],
     pub max_tokens: Option<usize>,
+    /// The request constrained the reply to JSON (`response_format`): a judge reply is then always
+    /// well-formed (no garbage, no prose or fence around it).
+    pub json_reply: bool,
     /// Hash of the request attempt (configured seed, profile, request, how often it arrived
     /// before): latency and faults.
     pub key: u64,
@@ -132,7 +135,7 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
 
 fn full_text(ask: &Ask, judge_garbage: f64) -> String {
     if ask.profile.name == judge::NAME {
-        return judge::answer(ask.prompt, ask.content_key, judge_garbage);
+        return judge::answer(ask.prompt, ask.content_key, judge_garbage, ask.json_reply);
     }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {
@@ -281,6 +284,7 @@ mod tests {
             legacy,
             stop,
             max_tokens: max,
+            json_reply: false,
             key: 11,
             content_key: 11,
             slot: None,
@@ -370,6 +374,7 @@ mod calibration {
                     legacy: false,
                     stop: &[],
                     max_tokens: None,
+                    json_reply: false,
                     key: k * 31 + i as u64,
                     content_key: k * 31 + i as u64,
                     slot: None,
