@@ -74,7 +74,8 @@ pub fn write_reports(
     manifest: &Manifest,
     formats: Option<&[Format]>,
 ) -> Result<(Summary, ReportContext)> {
-    let summary = summarize_dir(&stats_config(manifest), dir)?;
+    let mut summary = summarize_dir(&stats_config(manifest), dir)?;
+    summary.human = crate::stats::human::summarize_dir(dir)?;
     let ctx = context(dir, manifest)?;
     match formats {
         None => report::write_all(dir, &summary, &ctx)?,
