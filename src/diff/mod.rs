@@ -132,6 +132,20 @@ pub struct ModelFlips {
     pub errors: Flips,
 }
 
+impl ModelFlips {
+    /// The flips beside the dimensions', labelled for a table: rules, GSB verdicts, errors.
+    pub fn others(&self) -> impl Iterator<Item = (String, &Flips)> {
+        self.rules
+            .iter()
+            .map(|(r, fl)| (format!("rule {r} (pass → fail / fail → pass)"), fl))
+            .chain(self.gsb.iter().map(|(g, fl)| (format!("GSB vs {g}"), fl)))
+            .chain(std::iter::once((
+                "errors (ok → error / error → ok)".to_string(),
+                &self.errors,
+            )))
+    }
+}
+
 /// Whether a (model, item) got worse, better, or both on different counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -97,15 +97,7 @@ pub fn render(d: &Diff, a_dir: &Path, b_dir: &Path, top: Option<usize>) -> Resul
         for (dim, fl) in &f.dimensions {
             flips.push(flip_row(m, dim.clone(), fl));
         }
-        let rest = f
-            .rules
-            .iter()
-            .map(|(r, fl)| (format!("rule {r} (pass → fail / fail → pass)"), fl))
-            .chain(f.gsb.iter().map(|(g, fl)| (format!("GSB vs {g}"), fl)))
-            .chain(std::iter::once((
-                "errors (ok → error / error → ok)".to_string(),
-                &f.errors,
-            )));
+        let rest = f.others();
         for (what, fl) in rest.filter(|(_, fl)| fl.worse + fl.better > 0) {
             other.push(flip_row(m, what, fl));
         }

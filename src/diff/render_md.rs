@@ -123,15 +123,7 @@ fn other_flips(d: &Diff) -> Option<String> {
         ("worse / better / compared", Align::Right),
     ]);
     for (m, f) in &d.summary {
-        let rows = f
-            .rules
-            .iter()
-            .map(|(r, fl)| (format!("rule {r} (pass → fail / fail → pass)"), fl))
-            .chain(f.gsb.iter().map(|(g, fl)| (format!("GSB vs {g}"), fl)))
-            .chain(std::iter::once((
-                "errors (ok → error / error → ok)".to_string(),
-                &f.errors,
-            )));
+        let rows = f.others();
         for (what, fl) in rows {
             if fl.worse + fl.better > 0 {
                 t.row(vec![esc(m), esc(&what), cell(fl)]);
