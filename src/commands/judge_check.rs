@@ -60,9 +60,9 @@ async fn check(
     };
     let manifest = Manifest::read(dir).map_err(BadInput)?;
     let mut plan = RescorePlan::build(dir, manifest, &rescore_args, env)?;
-    if plan.judge.is_none() {
+    if plan.judge.is_none() || frozen.manifest.judge.is_none() {
         return Err(UsageError::new(
-            "judge-check needs a judge: the frozen run has none; pass --judge NAME",
+            "judge-check needs the frozen run's judge grades and a judge to ask now",
         )
         .into());
     }

@@ -140,7 +140,14 @@ fn pairs(recorded: &Run, rejudged: &Run, dim: &str) -> BTreeMap<(String, String)
 
 /// One dimension's row, undecided (`p_holm` and status are set by [`compare`]).
 fn row(recorded: &Run, rejudged: &Run, dim: &str, tolerance: f64) -> (DriftRow, TestStatus) {
-    let pairs = pairs(recorded, rejudged, dim);
+    from_pairs(&pairs(recorded, rejudged, dim), tolerance)
+}
+
+/// [`row`] from the (model, item) → (recorded, new) item scores.
+fn from_pairs(
+    pairs: &BTreeMap<(String, String), (f64, f64)>,
+    tolerance: f64,
+) -> (DriftRow, TestStatus) {
     let d: Vec<f64> = pairs.values().map(|(a, b)| round9(b - a)).collect();
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     let labels: Vec<usize> = pairs
@@ -399,4 +406,60 @@ pub fn gate_note(c: &JudgeCheck, g: &Gate, source: &str) -> String {
         )
     };
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(rows: &[(&str, &str, f64, f64)]) -> BTreeMap<(String, String), (f64, f64)> {
+        rows.iter()
+            .map(|(m, i, a, b)| ((m.to_string(), i.to_string()), (*a, *b)))
+            .collect()
+    }
+
+    #[test]
+    fn worked_example_1_two_sided() {
+        // STATS §11.1: d = (1, 0, 0, 1, 1, 0, −1), one model: se = 2/7, t = 1, p = 2·S₆(1) = 0.355918.
+        let d = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, -1.0];
+        let p: BTreeMap<(String, String), (f64, f64)> = d
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (("m".to_string(), format!("i{i}")), (2.0, 2.0 + x)))
+            .collect();
+        let (r, st) = from_pairs(&p, 0.05);
+        assert_eq!(st, TestStatus::Run);
+        assert_eq!((r.n_pairs, r.n_clusters, r.df), (7, 7, Some(6.0)));
+        assert!((r.se_diff.unwrap() - 2.0 / 7.0).abs() < 1e-12, "{r:?}");
+        assert!((r.t.unwrap() - 1.0).abs() < 1e-12);
+        assert!((r.p.unwrap() - 0.355918).abs() < 1e-6, "{r:?}");
+        assert_eq!((r.n_lower, r.n_higher), (1, 3));
+        assert_eq!(r.mean_recorded, Some(2.0));
+    }
+
+    #[test]
+    fn every_models_answer_to_one_item_is_one_cluster() {
+        let p = pairs(&[
+            ("a", "i1", 3.0, 2.0),
+            ("b", "i1", 3.0, 2.0),
+            ("a", "i2", 2.0, 2.0),
+            ("b", "i2", 3.0, 3.0),
+            ("a", "i3", 2.0, 1.0),
+        ]);
+        let (r, _) = from_pairs(&p, 0.05);
+        assert_eq!((r.n_pairs, r.n_clusters, r.df), (5, 3, Some(2.0)));
+        // Nothing changed: no test, no drift.
+        let same = pairs(&[("a", "i1", 3.0, 3.0), ("a", "i2", 2.0, 2.0)]);
+        assert_eq!(from_pairs(&same, 0.05).1, TestStatus::NoVariation);
+    }
+
+    #[test]
+    fn the_gate_note_goes_under_the_headline() {
+        let mut text = "## evalrun gate: PASS\n\n- baseline: x\n".to_string();
+        insert_under_headline(&mut text, "### The judge did not change\n\n");
+        assert_eq!(
+            text,
+            "## evalrun gate: PASS\n\n### The judge did not change\n\n- baseline: x\n"
+        );
+    }
 }
