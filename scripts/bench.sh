@@ -114,34 +114,31 @@ done
 
 if [ -n "$REPORT_SIZES" ]; then
     evalset 1000
+    rm -rf "$work/out"
     # shellcheck disable=SC2046
-    $(run_cmd 1000 none) >/dev/null 2>&1
+    $(run_cmd 1000 none) >/dev/null 2>"$work/base.stderr" ||
+        { echo "the 1000-item base run failed:"; tail -5 "$work/base.stderr"; exit 1; }
     mv "$work/out" "$work/base"
     for r in $REPORT_SIZES; do
         # Copy the base run's items and responses under new ids until it holds $r responses.
         python3 - "$work/base" "$work/report-$r" "$r" <<'PY'
-import hashlib, json, os, re, shutil, sys
+import json, os, re, shutil, sys
 base, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shutil.copytree(base, out)
 man = json.load(open(f"{out}/manifest.json"))
-evalset = os.path.join(out, "inputs", os.path.basename(man["evalset"]["path"]))
-items = [l for l in open(evalset, encoding="utf-8") if l.strip()]
+items = [l for l in open(f"{base}/items.jsonl", encoding="utf-8") if l.strip()]
 copies = max(1, total // (2 * len(items)))
 def rename(line, key, k):
     return re.sub(r'("%s": ?")([^"]*)"' % key, lambda m: f'{m.group(1)}{m.group(2)}~{k}"', line, count=1)
-with open(evalset, "w", encoding="utf-8") as f:
-    for k in range(copies):
-        for l in items:
-            f.write(rename(l, "id", k))
 for name in os.listdir(base):
     if name.endswith(".jsonl"):
+        key = "id" if name == "items.jsonl" else "item_id"
         lines = open(f"{base}/{name}", encoding="utf-8").readlines()
         with open(f"{out}/{name}", "w", encoding="utf-8") as f:
             for k in range(copies):
                 for l in lines:
-                    f.write(rename(l, "item_id", k))
+                    f.write(rename(l, key, k))
 man["items"] = copies * len(items)
-man["evalset"]["sha256"] = hashlib.sha256(open(evalset, "rb").read()).hexdigest()
 json.dump(man, open(f"{out}/manifest.json", "w"), indent=2)
 PY
         measure "report over $r responses" "$r" "$BIN" report "$work/report-$r"

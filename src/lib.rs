@@ -15,6 +15,7 @@ pub mod diff;
 pub mod display;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod inputs;
 pub mod manifest;
 pub mod plan;

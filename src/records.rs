@@ -469,8 +469,8 @@ impl LineAt {
         })
     }
 
-    /// The record of the line at `at`.
-    pub fn read<T: serde::de::DeserializeOwned>(&mut self, at: LineSpan) -> anyhow::Result<T> {
+    /// The bytes of the line at `at`, without its line end.
+    pub fn bytes(&mut self, at: LineSpan) -> anyhow::Result<&[u8]> {
         use anyhow::Context;
         use std::io::{Read, Seek, SeekFrom};
         self.buf.resize(at.len as usize, 0);
@@ -478,6 +478,13 @@ impl LineAt {
             .seek(SeekFrom::Start(at.offset))
             .and_then(|_| self.file.read_exact(&mut self.buf))
             .with_context(|| format!("cannot read {}", self.path.display()))?;
+        Ok(&self.buf)
+    }
+
+    /// The record of the line at `at`.
+    pub fn read<T: serde::de::DeserializeOwned>(&mut self, at: LineSpan) -> anyhow::Result<T> {
+        use anyhow::Context;
+        self.bytes(at)?;
         serde_json::from_slice(&self.buf).with_context(|| {
             format!(
                 "{}: the record at byte {} changed while it was read",
@@ -486,6 +493,32 @@ impl LineAt {
             )
         })
     }
+}
+
+/// Write the lines at `spans` of the record file `src`, in that order and each ending in a newline, to
+/// a new file `dst` (through a buffer: memory holds one line at a time).
+pub fn copy_lines(
+    src: &std::path::Path,
+    spans: impl IntoIterator<Item = LineSpan>,
+    dst: &std::path::Path,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let file =
+        std::fs::File::create(dst).with_context(|| format!("could not write {}", dst.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut lines = None;
+    for at in spans {
+        let reader = match &mut lines {
+            Some(r) => r,
+            None => lines.insert(LineAt::open(src)?),
+        };
+        out.write_all(reader.bytes(at)?)
+            .and_then(|()| out.write_all(b"\n"))
+            .with_context(|| format!("could not write {}", dst.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("could not write {}", dst.display()))
 }
 
 /// Read a whole JSONL record file into memory ([`stream_jsonl`]'s hygiene), for small files and tests.

@@ -1,11 +1,13 @@
 //! `evalrun gate` end to end (SPEC §7, STATS.md §7): the real binary, runs recorded against
 //! `evalrun sim` (the shipped line-up's fine-tune, the simulator's judge, 40 shipped items).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
+use common::sim_proc::SimProcess;
 use serde_json::Value;
 
 const MODEL: &str = "sft-full-e3-lr3e-5";
@@ -18,54 +20,6 @@ fn bin() -> Command {
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// `evalrun sim` on a free loopback port, stopped on drop.
-struct Sim {
-    child: Child,
-    port: u16,
-}
-
-impl Sim {
-    fn start(seed: u64, faults: Option<&str>) -> Sim {
-        let mut c = bin();
-        c.args([
-            "sim",
-            "--addr",
-            "127.0.0.1:0",
-            "--time-scale",
-            "0.02",
-            "--seed",
-        ])
-        .arg(seed.to_string());
-        if let Some(f) = faults {
-            c.args(["--faults", f]);
-        }
-        let mut child = c
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("evalrun sim starts");
-        let mut line = String::new();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        reader.read_line(&mut line).unwrap();
-        // Keep draining the banner and whatever follows, so the simulator never writes to a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        // "evalrun sim listening on http://127.0.0.1:PORT (…"
-        let port = line
-            .split("127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Sim { child, port }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The folder shared by this file's tests, with its runs (recorded once).
@@ -81,7 +35,7 @@ impl Runs {
 
 /// Record run `out` of MODEL over the first 40 shipped items against a fresh simulator.
 fn record(dir: &Path, out: &str, seed: u64, faults: Option<&str>) {
-    let sim = Sim::start(seed, faults);
+    let sim = SimProcess::start(seed, faults);
     let config = std::fs::read_to_string(repo("evalrun.toml"))
         .unwrap()
         .replace("127.0.0.1:8765", &format!("127.0.0.1:{}", sim.port));

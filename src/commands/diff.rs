@@ -1,9 +1,7 @@
 //! `evalrun diff RUN_A RUN_B`: reads both runs, refuses runs of other inputs, and writes what changed
 //! item by item as markdown, HTML or JSON; the comparison lives in `crate::diff`.
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::DiffArgs;
 use crate::diff::{self, inputs, read, Format};
@@ -32,7 +30,7 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
     let text = diff::render(&d, format, &args.a, &args.b, args.top)?;
     match &args.out {
         Some(path) => {
-            write(path, &text)?;
+            super::write_file(path, &text)?;
             eprintln!(
                 "wrote {} ({} changed (model, item) of {} items)",
                 path.display(),
@@ -43,12 +41,4 @@ pub fn run(args: &DiffArgs) -> Result<u8> {
         None => print!("{text}"),
     }
     Ok(exit::SUCCESS)
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
-    }
-    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
 }

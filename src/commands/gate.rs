@@ -121,17 +121,17 @@ pub fn run(args: &GateArgs) -> Result<u8> {
             &args.candidate,
             None,
         )?;
-        write(p, &page)?;
+        super::write_file(p, &page)?;
     }
     if let Some(out) = &args.out {
-        write(out, &text)?;
+        super::write_file(out, &text)?;
     }
     if let Some(path) = &args.json {
         let json = render_json::render(&base, &cand, &g, &notes);
-        write(path, &format!("{}\n", serde_json::to_string_pretty(&json)?))?;
+        super::write_file(path, &format!("{}\n", serde_json::to_string_pretty(&json)?))?;
     }
     if let Some(path) = &args.junit {
-        write(path, &junit::render(&g, &cand.manifest.run_id)?)?;
+        super::write_file(path, &junit::render(&g, &cand.manifest.run_id)?)?;
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
         append(Path::new(&summary), &text)?;
@@ -150,14 +150,6 @@ fn diff_link(diff: &Path, out: Option<&Path>) -> String {
         (Some(o), Some(name)) if dir(o) == dir(diff) => name.to_string_lossy().into_owned(),
         _ => diff.display().to_string(),
     }
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
-    }
-    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
 }
 
 /// GitHub Actions' step summary is shared by every step of a job: append, never truncate.

@@ -4,6 +4,7 @@ pub mod check;
 pub mod demo;
 pub mod diff;
 pub mod gate;
+pub mod history;
 pub mod judge_check;
 pub mod merge;
 pub mod models;
@@ -16,6 +17,16 @@ use anyhow::Result;
 
 use crate::cli::Command;
 use crate::error::exit;
+
+/// Write `text` to `path`, creating its folder: the output files of `gate`, `diff` and `history`.
+pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    use anyhow::Context;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
+}
 
 /// The process environment, as commands read it (tests pass their own).
 pub fn process_env(key: &str) -> Option<String> {
@@ -49,6 +60,7 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
         Command::Diff(args) => diff::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Plan(args) => {
             print!("{}", plan::run(&args)?);
             Ok(exit::SUCCESS)

@@ -65,7 +65,7 @@ pub fn rows(ctx: &Ctx) -> BTreeMap<String, RuleRow> {
         for (rule, pb) in &b.rules {
             if let Some(pc) = c.rules.get(rule) {
                 outcomes
-                    .entry(rule)
+                    .entry(&**rule)
                     .or_default()
                     .entry(&key.item_id)
                     .or_default()

@@ -2,9 +2,10 @@
 //! facts the checks use (error, cached, total latency, dimension scores, rule outcomes), the last
 //! line of a key winning (STATS §1), plus the manifest and, for `--cluster`, each item's cluster value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -25,13 +26,14 @@ pub struct Answer {
     pub total_ms: Option<f64>,
 }
 
-/// What one line of `scores.jsonl` tells the gate.
+/// What one line of `scores.jsonl` tells the gate. Dimension and rule names are shared by every unit
+/// of a run (one copy each), as a run holds one of these per unit.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scored {
     /// Dimension → score (null: not decided).
-    pub dimensions: BTreeMap<String, Option<f64>>,
+    pub dimensions: BTreeMap<Arc<str>, Option<f64>>,
     /// Rule → passed.
-    pub rules: BTreeMap<String, bool>,
+    pub rules: BTreeMap<Arc<str>, bool>,
 }
 
 /// One run, as the gate compares it.
@@ -108,6 +110,15 @@ impl Run {
             );
         })?;
         let mut scores = BTreeMap::new();
+        let mut names: HashSet<Arc<str>> = HashSet::new();
+        let mut name = |n: String| -> Arc<str> {
+            if let Some(n) = names.get(n.as_str()) {
+                return n.clone();
+            }
+            let n: Arc<str> = n.into();
+            names.insert(n.clone());
+            n
+        };
         stream(&dir.join(files::SCORES), |l: ScoreLine| {
             let key = UnitKey {
                 model: l.model,
@@ -118,9 +129,13 @@ impl Run {
                 dimensions: l
                     .dimensions
                     .into_iter()
-                    .map(|(d, v)| (d, v.score))
+                    .map(|(d, v)| (name(d), v.score))
                     .collect(),
-                rules: l.rules.into_iter().map(|(r, v)| (r, v.pass)).collect(),
+                rules: l
+                    .rules
+                    .into_iter()
+                    .map(|(r, v)| (name(r), v.pass))
+                    .collect(),
             };
             scores.insert(key, s);
         })?;

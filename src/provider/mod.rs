@@ -35,6 +35,19 @@ pub struct Prompt<'a> {
     pub system: Option<&'a str>,
     /// The conversation, ending with the user turn to answer.
     pub messages: &'a [Message],
+    /// The shape the reply must have, for endpoints that constrain their output (the judge's
+    /// `structured_replies`); `None` = free text.
+    pub reply_schema: Option<&'a ReplySchema>,
+}
+
+/// A JSON schema the reply must follow: OpenAI-compatible servers get it as
+/// `response_format: {type: json_schema, …}`, Qianfan v1 as `response_format: "json_object"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplySchema {
+    /// The schema's name (`json_schema.name`).
+    pub name: &'static str,
+    /// The JSON schema.
+    pub schema: serde_json::Value,
 }
 
 /// What the caller should do about a failure.

@@ -70,6 +70,15 @@ impl OpenAi {
                 body.insert("prompt".into(), json!(completion_prompt(prompt)));
             }
         }
+        if let Some(r) = prompt.reply_schema {
+            body.insert(
+                "response_format".into(),
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": r.name, "strict": true, "schema": r.schema},
+                }),
+            );
+        }
         for (k, v) in &self.params {
             if !matches!(k.as_str(), "model" | "messages" | "prompt" | "stream") {
                 body.insert(k.clone(), v.clone());
@@ -390,6 +399,7 @@ mod tests {
         let b = w.body(Prompt {
             system: Some("sys"),
             messages: &msgs,
+            reply_schema: None,
         });
         assert_eq!(w.url, "http://h/v1/chat/completions");
         assert_eq!(b["messages"][0]["role"], "system");
@@ -397,6 +407,28 @@ mod tests {
         assert_eq!(b["temperature"], 0.5);
         assert_eq!(b["stream"], true);
         assert_eq!(b["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn a_reply_schema_goes_out_as_a_strict_json_schema_response_format() {
+        let w = wire("chat");
+        let msgs = [crate::inputs::evalset::Message {
+            role: Role::User,
+            content: "grade".into(),
+        }];
+        let schema = crate::provider::ReplySchema {
+            name: "evalrun_pair",
+            schema: json!({"type": "object"}),
+        };
+        let b = w.body(Prompt {
+            system: None,
+            messages: &msgs,
+            reply_schema: Some(&schema),
+        });
+        assert_eq!(
+            b["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "evalrun_pair", "strict": true, "schema": {"type": "object"}}})
+        );
     }
 
     #[test]
@@ -409,6 +441,7 @@ mod tests {
         let b = w.body(Prompt {
             system: None,
             messages: &msgs,
+            reply_schema: None,
         });
         assert_eq!(w.url, "http://h/v1/completions");
         assert_eq!(b["prompt"], "写一句祝福 ->");

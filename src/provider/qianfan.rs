@@ -85,6 +85,10 @@ impl Qianfan {
         if let Some(s) = prompt.system {
             body.insert("system".into(), json!(s));
         }
+        if prompt.reply_schema.is_some() {
+            // v1 takes no schema: JSON mode, with the shape asked for in the prompt.
+            body.insert("response_format".into(), json!("json_object"));
+        }
         for (k, v) in &self.params {
             body.insert(k.clone(), v.clone());
         }
@@ -628,6 +632,7 @@ mod tests {
             .body(Prompt {
                 system: Some("persona"),
                 messages: &msgs,
+                reply_schema: None,
             })
             .unwrap();
         assert_eq!(b["messages"], json!([{"role": "user", "content": "hi"}]));
@@ -635,6 +640,32 @@ mod tests {
         assert_eq!(b["temperature"], 0.8);
         assert_eq!(b["stream"], true);
         assert!(b.get("stream_options").is_none());
+    }
+
+    #[test]
+    fn a_reply_schema_asks_v1_for_json_mode() {
+        let w = wire("ERNIE-4.0-8K", "");
+        let msgs = [msg(Role::User, "grade")];
+        let schema = crate::provider::ReplySchema {
+            name: "evalrun_grade",
+            schema: json!({"type": "object"}),
+        };
+        let b = w
+            .body(Prompt {
+                system: None,
+                messages: &msgs,
+                reply_schema: Some(&schema),
+            })
+            .unwrap();
+        assert_eq!(b["response_format"], "json_object");
+        let free = w
+            .body(Prompt {
+                system: None,
+                messages: &msgs,
+                reply_schema: None,
+            })
+            .unwrap();
+        assert!(free.get("response_format").is_none());
     }
 
     #[test]
@@ -668,6 +699,7 @@ mod tests {
                 .body(Prompt {
                     system: None,
                     messages,
+                    reply_schema: None,
                 })
                 .unwrap_err();
             assert_eq!(
@@ -803,6 +835,7 @@ mod tests {
                 let prompt = Prompt {
                     system: None,
                     messages: &msgs,
+                    reply_schema: None,
                 };
                 for _ in 0..3 {
                     for _ in 0..20 {

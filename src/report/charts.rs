@@ -19,7 +19,7 @@ use crate::stats::summary::Summary;
 use super::view::{scale_label, View};
 use super::{Exporter, ReportContext};
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 const COLOURS: [RGBColor; 8] = [
@@ -33,7 +33,8 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
-fn colour(i: usize) -> RGBColor {
+/// The i-th series colour (Okabe–Ito, repeating).
+pub(crate) fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
 

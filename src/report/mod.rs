@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use crate::records::files;
 use crate::stats::summary::Summary;
 
-mod charts;
+pub(crate) mod charts;
 mod csv;
 mod decision;
 pub mod derive;

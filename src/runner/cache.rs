@@ -180,7 +180,7 @@ impl Cache {
             .iter()
             .map(|m| json!([m.role.as_str(), m.content]))
             .collect();
-        let doc = json!({
+        let mut doc = json!({
             "format": FORMAT,
             "provider": c.provider,
             "api": c.api,
@@ -192,6 +192,10 @@ impl Cache {
             "messages": messages,
             "use": use_,
         });
+        // Only when set, so that the keys of free-text requests stay what they were.
+        if let Some(r) = prompt.reply_schema {
+            doc["reply_schema"] = json!({"name": r.name, "schema": r.schema});
+        }
         let bytes = serde_json::to_vec(&doc).expect("a JSON value serialises");
         let digest = Sha256::digest(&bytes);
         Key(digest.iter().map(|b| format!("{b:02x}")).collect())
@@ -332,6 +336,7 @@ mod tests {
             Prompt {
                 system: None,
                 messages: &messages,
+                reply_schema: None,
             },
             use_,
         )

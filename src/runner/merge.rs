@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::error::{BadInput, UsageError};
 use crate::manifest::Manifest;
 use crate::plan::parse_shard;
-use crate::records::{files, read_jsonl_lines, JudgementKey, PairKey, UnitKey};
+use crate::records::{files, stream_jsonl, JudgementKey, LineAt, LineSpan, PairKey, UnitKey};
 
 /// One input directory.
 struct Shard {
@@ -56,18 +56,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command_line: String) -> Result<Merge
     check_agreement(&shards)?;
     let n = shards[0].n;
 
-    // Items in eval-set order.
-    let mut items: BTreeMap<usize, (String, String)> = BTreeMap::new();
-    for s in &shards {
+    // Items in eval-set order: (id, shard, line).
+    let mut items: BTreeMap<usize, (String, usize, LineSpan)> = BTreeMap::new();
+    for (shard, s) in shards.iter().enumerate() {
         let path = s.dir.join(files::ITEMS);
-        for (j, (line, value)) in read_jsonl_lines(&path)?.into_iter().enumerate() {
-            let id = value
+        for (j, line) in stream_jsonl::<serde_json::Value>(&path)?.enumerate() {
+            let line = line?;
+            let id = line
+                .record
                 .get("id")
                 .and_then(|v| v.as_str())
                 .with_context(|| format!("{}:{}: item without an id", path.display(), j + 1))?
                 .to_string();
             let index = j * n + (s.k - 1);
-            if let Some((other, _)) = items.get(&index) {
+            if let Some((other, ..)) = items.get(&index) {
                 if *other != id {
                     return Err(UsageError::new(format!(
                         "{}: item {} is `{id}` here but `{other}` in another copy of shard {}/{n}",
@@ -78,13 +80,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command_line: String) -> Result<Merge
                     .into());
                 }
             }
-            items.insert(index, (id, line));
+            items.insert(index, (id, shard, line.at));
         }
     }
     let item_pos: BTreeMap<String, usize> = items
         .values()
         .enumerate()
-        .map(|(i, (id, _))| (id.clone(), i))
+        .map(|(i, (id, ..))| (id.clone(), i))
         .collect();
     let model_pos: BTreeMap<String, usize> = shards[0]
         .manifest
@@ -97,14 +99,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command_line: String) -> Result<Merge
     let model = |name: &str| model_pos.get(name).copied().unwrap_or(usize::MAX);
 
     std::fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))?;
-    let mut text = String::new();
-    for (_, line) in items.values() {
-        text.push_str(line);
-        text.push('\n');
-    }
-    write(&out.join(files::ITEMS), &text)?;
-
     let dirs: Vec<&Path> = shards.iter().map(|s| s.dir.as_path()).collect();
+    write(
+        &dirs,
+        files::ITEMS,
+        items.values().map(|(_, shard, at)| (*shard, *at)),
+        &out.join(files::ITEMS),
+    )?;
+
     merge_file::<UnitKey, _>(&dirs, out, files::RESPONSES, |k| {
         (model(&k.model), item(&k.item_id), k.sample as usize)
     })?;
@@ -247,35 +249,58 @@ fn check_agreement(shards: &[Shard]) -> Result<()> {
     .into())
 }
 
-/// Merge one record file: one line per key (the last wins), ordered by `order` then key.
+/// Merge one record file: one line per key (the last wins), ordered by `order` then key. Memory holds
+/// the keys and where their lines are; the lines are copied from the shards' files.
 fn merge_file<K, O>(dirs: &[&Path], out: &Path, name: &str, order: impl Fn(&K) -> O) -> Result<()>
 where
     K: for<'de> Deserialize<'de> + Ord,
     O: Ord,
 {
-    let mut lines: BTreeMap<K, String> = BTreeMap::new();
-    for dir in dirs {
+    let mut lines: BTreeMap<K, (usize, LineSpan)> = BTreeMap::new();
+    for (shard, dir) in dirs.iter().enumerate() {
         let path = dir.join(name);
-        for (i, (line, value)) in read_jsonl_lines(&path)?.into_iter().enumerate() {
-            let key = K::deserialize(&value).with_context(|| {
+        for (i, line) in stream_jsonl::<serde_json::Value>(&path)?.enumerate() {
+            let line = line?;
+            let key = K::deserialize(&line.record).with_context(|| {
                 format!("{}: record {} has no complete key", path.display(), i + 1)
             })?;
-            lines.insert(key, line);
+            lines.insert(key, (shard, line.at));
         }
     }
-    let mut sorted: Vec<(O, K, String)> = lines
+    let mut sorted: Vec<(O, K, (usize, LineSpan))> = lines
         .into_iter()
-        .map(|(k, line)| (order(&k), k, line))
+        .map(|(k, at)| (order(&k), k, at))
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    let mut text = String::new();
-    for (_, _, line) in sorted {
-        text.push_str(&line);
-        text.push('\n');
-    }
-    write(&out.join(name), &text)
+    write(
+        dirs,
+        name,
+        sorted.into_iter().map(|(.., at)| at),
+        &out.join(name),
+    )
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
+/// Write the lines `(shard, position)` of the shards' file `name`, in that order, to `path`.
+fn write(
+    dirs: &[&Path],
+    name: &str,
+    lines: impl Iterator<Item = (usize, LineSpan)>,
+    path: &Path,
+) -> Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut readers: Vec<Option<LineAt>> = dirs.iter().map(|_| None).collect();
+    for (shard, at) in lines {
+        let reader = match &mut readers[shard] {
+            Some(r) => r,
+            slot => slot.insert(LineAt::open(&dirs[shard].join(name))?),
+        };
+        out.write_all(reader.bytes(at)?)
+            .and_then(|()| out.write_all(b"\n"))
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("could not write {}", path.display()))
 }

@@ -262,6 +262,7 @@ fn prompt_of(item: &Item) -> Prompt<'_> {
     Prompt {
         system: item.system.as_deref(),
         messages: &item.messages,
+        reply_schema: None,
     }
 }
 

@@ -30,7 +30,7 @@ use serde::Deserialize;
 
 use crate::error::UsageError;
 use crate::manifest::Manifest;
-use crate::records::{files, read_jsonl_lines as read_lines, JudgementKey, PairKey, UnitKey};
+use crate::records::{copy_lines, files, stream_jsonl, JudgementKey, LineSpan, PairKey, UnitKey};
 
 /// The keys a run directory already holds, per record file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -104,15 +104,15 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
     }
 
     // responses.jsonl: the last line of each unit; error units are dropped and asked again.
-    let responses = read_lines(&dir.join(files::RESPONSES))?;
-    let mut last_response: BTreeMap<UnitKey, usize> = BTreeMap::new();
-    for (i, (line, value)) in responses.iter().enumerate() {
-        last_response.insert(key_of::<UnitKey>(value, files::RESPONSES, i, line)?, i);
+    let responses = scan::<UnitKey>(dir, files::RESPONSES, |v| null(v, "error"))?;
+    let mut last_response: BTreeMap<&UnitKey, usize> = BTreeMap::new();
+    for (i, line) in responses.iter().enumerate() {
+        last_response.insert(&line.key, i);
     }
     let mut answers = BTreeSet::new();
     let mut keep = vec![false; responses.len()];
-    for (key, &i) in &last_response {
-        if responses[i].1.get("error").is_none_or(|e| e.is_null()) {
+    for (&key, &i) in &last_response {
+        if responses[i].ok {
             answers.insert(key.clone());
             keep[i] = true;
         } else {
@@ -120,17 +120,19 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
         }
     }
     repairs.superseded += responses.len() - last_response.len();
+    drop(last_response);
     rewrite_if_needed(&dir.join(files::RESPONSES), &responses, &keep)?;
+    drop(responses);
 
     // scores.jsonl: the last line of each unit whose answer stays.
-    let scores = read_lines(&dir.join(files::SCORES))?;
-    let mut last: BTreeMap<UnitKey, usize> = BTreeMap::new();
-    for (i, (line, value)) in scores.iter().enumerate() {
-        last.insert(key_of::<UnitKey>(value, files::SCORES, i, line)?, i);
+    let scores = scan::<UnitKey>(dir, files::SCORES, |_| true)?;
+    let mut last: BTreeMap<&UnitKey, usize> = BTreeMap::new();
+    for (i, line) in scores.iter().enumerate() {
+        last.insert(&line.key, i);
     }
     let mut keep = vec![false; scores.len()];
     let mut scored = BTreeSet::new();
-    for (key, &i) in &last {
+    for (&key, &i) in &last {
         // A score whose answer is gone (an error asked again, a line a torn file lost) is stale.
         if answers.contains(key) {
             keep[i] = true;
@@ -140,7 +142,9 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
         }
     }
     repairs.superseded += scores.len() - last.len();
+    drop(last);
     rewrite_if_needed(&dir.join(files::SCORES), &scores, &keep)?;
+    drop(scores);
 
     // Judge lines over an answer that is gone are stale too: the answer will be asked (and judged)
     // again. A pair compares sample 0 of both models.
@@ -151,11 +155,13 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
             sample,
         })
     };
-    let lines = read_lines(&dir.join(files::JUDGEMENTS))?;
+    let lines = scan::<JudgementKey>(dir, files::JUDGEMENTS, |v| {
+        null(v, "error") && null(v, "parse_error")
+    })?;
     let mut keep = vec![false; lines.len()];
     let mut judgements = BTreeMap::new();
-    for (i, (line, value)) in lines.iter().enumerate() {
-        let key = key_of::<JudgementKey>(value, files::JUDGEMENTS, i, line)?;
+    for (i, line) in lines.iter().enumerate() {
+        let key = &line.key;
         let live = match &key.baseline {
             Some(b) if key.task == "pair" => {
                 answered(&key.model, &key.item_id, 0) && answered(b, &key.item_id, 0)
@@ -167,20 +173,17 @@ pub fn prepare(dir: &Path) -> Result<(Done, Repairs)> {
             continue;
         }
         keep[i] = true;
-        let ok = ["error", "parse_error"]
-            .iter()
-            .all(|f| value.get(f).is_none_or(|v| v.is_null()));
-        judgements.insert(key, ok);
+        judgements.insert(key.clone(), line.ok);
     }
     rewrite_if_needed(&dir.join(files::JUDGEMENTS), &lines, &keep)?;
-    let lines = read_lines(&dir.join(files::PAIRWISE))?;
+    let lines = scan::<PairKey>(dir, files::PAIRWISE, |_| true)?;
     let mut keep = vec![false; lines.len()];
     let mut pairs = BTreeSet::new();
-    for (i, (line, value)) in lines.iter().enumerate() {
-        let key = key_of::<PairKey>(value, files::PAIRWISE, i, line)?;
+    for (i, line) in lines.iter().enumerate() {
+        let key = &line.key;
         if answered(&key.candidate, &key.item_id, 0) && answered(&key.baseline, &key.item_id, 0) {
             keep[i] = true;
-            pairs.insert(key);
+            pairs.insert(key.clone());
         } else {
             repairs.orphaned += 1;
         }
@@ -229,6 +232,38 @@ pub fn continued(stored: &Manifest, mut new: Manifest) -> Manifest {
     new
 }
 
+/// A line of a record file as `prepare` needs it: its key, a yes/no fact about the record, and where
+/// it is (the line itself stays on disk).
+struct Scanned<K> {
+    key: K,
+    ok: bool,
+    at: LineSpan,
+}
+
+/// Stream the record file `name` of `dir`, keeping each line's key, `ok(record)` and position.
+fn scan<K: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> Result<Vec<Scanned<K>>> {
+    stream_jsonl::<serde_json::Value>(&dir.join(name))?
+        .enumerate()
+        .map(|(i, line)| {
+            let line = line?;
+            Ok(Scanned {
+                key: key_of(&line.record, name, i, &line.raw)?,
+                ok: ok(&line.record),
+                at: line.at,
+            })
+        })
+        .collect()
+}
+
+/// Whether `field` of a record is missing or null.
+fn null(v: &serde_json::Value, field: &str) -> bool {
+    v.get(field).is_none_or(|x| x.is_null())
+}
+
 fn key_of<K: for<'de> Deserialize<'de>>(
     value: &serde_json::Value,
     file: &str,
@@ -244,16 +279,10 @@ fn key_of<K: for<'de> Deserialize<'de>>(
 /// Cut a torn last line off `path` (bytes after the last newline that do not parse as JSON), or end
 /// a complete but unterminated last line with its newline. Returns the bytes removed, if any.
 fn repair_tail(path: &Path) -> Result<Option<u64>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    if bytes.is_empty() || bytes.ends_with(b"\n") {
+    let Some((start, tail)) = last_line(path)? else {
         return Ok(None);
-    }
-    let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let tail = &bytes[start..];
+    };
+    let tail = &tail[..];
     let mut file = OpenOptions::new()
         .write(true)
         .open(path)
@@ -272,22 +301,54 @@ fn repair_tail(path: &Path) -> Result<Option<u64>> {
     Ok(Some(tail.len() as u64))
 }
 
+/// The unterminated last line of `path` and where it starts, read from the end of the file (`None`
+/// when the file is missing, empty or ends in a newline).
+fn last_line(path: &Path) -> Result<Option<(usize, Vec<u8>)>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = |e: std::io::Error| {
+        anyhow::Error::from(e).context(format!("cannot read {}", path.display()))
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read(e)),
+    };
+    let len = file.metadata().map_err(read)?.len();
+    let mut tail: Vec<u8> = Vec::new();
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(64 * 1024);
+        let mut chunk = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut chunk))
+            .map_err(read)?;
+        if end == len && chunk.last() == Some(&b'\n') {
+            return Ok(None);
+        }
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            chunk.drain(..=i);
+            chunk.extend_from_slice(&tail);
+            return Ok(Some(((start as usize) + i + 1, chunk)));
+        }
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+        end = start;
+    }
+    Ok((!tail.is_empty()).then_some((0, tail)))
+}
+
 /// Rewrite `path` with the kept lines, in their order, when any line is dropped.
-fn rewrite_if_needed(
-    path: &Path,
-    lines: &[(String, serde_json::Value)],
-    keep: &[bool],
-) -> Result<()> {
+fn rewrite_if_needed<K>(path: &Path, lines: &[Scanned<K>], keep: &[bool]) -> Result<()> {
     if keep.iter().all(|k| *k) {
         return Ok(());
     }
-    let mut text = String::new();
-    for ((line, _), _) in lines.iter().zip(keep).filter(|(_, k)| **k) {
-        text.push_str(line);
-        text.push('\n');
-    }
+    let kept = lines
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| l.at);
     let tmp = path.with_extension("jsonl.tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("could not write {}", tmp.display()))?;
+    copy_lines(path, kept, &tmp)?;
     std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
 }
 

@@ -34,6 +34,9 @@ pub(crate) struct Ask<'a> {
     pub legacy: bool,
     pub stop: &'a [String],
     pub max_tokens: Option<usize>,
+    /// The request constrained the reply to JSON (`response_format`): a judge reply is then always
+    /// well-formed (no garbage, no prose or fence around it).
+    pub json_reply: bool,
     /// Hash of the request attempt (configured seed, profile, request, how often it arrived
     /// before): latency and faults.
     pub key: u64,
@@ -135,7 +138,8 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
 fn full_text(ask: &Ask, set: &FaultSet) -> String {
     if ask.profile.name == judge::NAME {
         let garbage = set.garbage.unwrap_or(0.0);
-        return judge::answer_with(ask.prompt, ask.content_key, garbage, set.drift.as_ref());
+        let drift = set.drift.as_ref();
+        return judge::answer_with(ask.prompt, ask.content_key, garbage, ask.json_reply, drift);
     }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {
@@ -284,6 +288,7 @@ mod tests {
             legacy,
             stop,
             max_tokens: max,
+            json_reply: false,
             key: 11,
             content_key: 11,
             slot: None,
@@ -373,6 +378,7 @@ mod calibration {
                     legacy: false,
                     stop: &[],
                     max_tokens: None,
+                    json_reply: false,
                     key: k * 31 + i as u64,
                     content_key: k * 31 + i as u64,
                     slot: None,

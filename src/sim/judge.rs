@@ -56,13 +56,22 @@ struct Grade {
 }
 
 /// The reply to a judge prompt. `garbage` is the fault's share of answers the judge cannot grade.
+/// `constrained`: the request asked for a JSON reply (`response_format`), which a constrained decoder
+/// always produces — the same grades, but never malformed, never dressed in prose or a fence, and
+/// scores as numbers.
 #[cfg(test)]
-pub(crate) fn answer(prompt: &str, key: u64, garbage: f64) -> String {
-    answer_with(prompt, key, garbage, None)
+pub(crate) fn answer(prompt: &str, key: u64, garbage: f64, constrained: bool) -> String {
+    answer_with(prompt, key, garbage, constrained, None)
 }
 
 /// [`answer`], with the `drift` fault: every grade shifted down (see [`degrade`]).
-pub(crate) fn answer_with(prompt: &str, key: u64, garbage: f64, drift: Option<&Degrade>) -> String {
+pub(crate) fn answer_with(
+    prompt: &str,
+    key: u64,
+    garbage: f64,
+    constrained: bool,
+    drift: Option<&Degrade>,
+) -> String {
     let dims = dimensions(prompt);
     let conversation = nonce_of(prompt, "CONVERSATION")
         .and_then(|n| block(prompt, &format!("CONVERSATION {n}")))
@@ -70,19 +79,23 @@ pub(crate) fn answer_with(prompt: &str, key: u64, garbage: f64, drift: Option<&D
     let mut rng = Rng::for_key(key, "judge:format");
     if let Some((a, b)) = pair_answers(prompt) {
         let answers_hash = hash64(&[b"pair", a.as_bytes(), b"\0", b.as_bytes()]);
-        if chance(answers_hash, "judge:garbage", garbage)
-            || chance(key, "judge:malformed", MALFORMED)
+        if !constrained
+            && (chance(answers_hash, "judge:garbage", garbage)
+                || chance(key, "judge:malformed", MALFORMED))
         {
             return malformed_pair(&mut rng);
         }
-        return pair_reply(conversation, &dims, a, b, key, &mut rng);
+        return pair_reply(conversation, &dims, a, b, key, &mut rng, constrained);
     }
     let Some(ans) = nonce_of(prompt, "ANSWER").and_then(|n| block(prompt, &format!("ANSWER {n}")))
     else {
         return "抱歉，我没有在输入中找到需要评估的回答。".to_string();
     };
     let answer_hash = hash64(&[b"grade", ans.as_bytes()]);
-    if chance(answer_hash, "judge:garbage", garbage) || chance(key, "judge:malformed", MALFORMED) {
+    if !constrained
+        && (chance(answer_hash, "judge:garbage", garbage)
+            || chance(key, "judge:malformed", MALFORMED))
+    {
         return malformed_grade(&dims, &mut rng);
     }
     let mut obj = Map::new();
@@ -97,6 +110,7 @@ pub(crate) fn answer_with(prompt: &str, key: u64, garbage: f64, drift: Option<&D
             .map(|s| degrade::apply(ans, answer_hash, d, s, drift));
         let score = match g.score {
             None => Value::Null,
+            Some(s) if constrained => json!(s),
             Some(s) => match rng.below(20) {
                 0 | 1 => Value::String(s.to_string()),
                 2 => Value::String(full_width(s)),
@@ -108,7 +122,11 @@ pub(crate) fn answer_with(prompt: &str, key: u64, garbage: f64, drift: Option<&D
             json!({"score": score, "justification": g.why}),
         );
     }
-    dress(Value::Object(obj).to_string(), &mut rng)
+    let json = Value::Object(obj).to_string();
+    if constrained {
+        return json;
+    }
+    dress(json, &mut rng)
 }
 
 /// The judge's systematic error on one dimension of one answer ([`MISREAD`]).
@@ -532,6 +550,7 @@ fn pair_reply(
     b: &str,
     key: u64,
     rng: &mut Rng,
+    constrained: bool,
 ) -> String {
     let (ta, tb) = (total(conversation, dims, a), total(conversation, dims, b));
     let diff = ta - tb;
@@ -551,10 +570,11 @@ fn pair_reply(
         "tie" => "两个回答质量相当，各有优缺点。".to_string(),
         w => format!("对照评判标准，回答{w}在格式、回复质量和建议等方面整体更好。"),
     };
-    dress(
-        json!({"winner": winner, "justification": why}).to_string(),
-        rng,
-    )
+    let json = json!({"winner": winner, "justification": why}).to_string();
+    if constrained {
+        return json;
+    }
+    dress(json, rng)
 }
 
 // ---- degrade fault (gate power) ----------------------------------------------------------------
@@ -777,7 +797,9 @@ mod tests {
     /// A key whose call is not malformed.
     fn clean_key(p: &str) -> u64 {
         (0..200u64)
-            .find(|k| !chance(*k, "judge:malformed", MALFORMED) && !answer(p, *k, 0.0).is_empty())
+            .find(|k| {
+                !chance(*k, "judge:malformed", MALFORMED) && !answer(p, *k, 0.0, false).is_empty()
+            })
             .unwrap()
     }
 
@@ -786,13 +808,13 @@ mod tests {
         let hist = "teacher: That was an amazing basketball game, wasn't it?\nstudent: Yes, the team played really well in the second half.";
         let good = "{\"Reply\": \"Great point! Which player did you like most in the game?\", \"Suggestion\": [\"I liked the captain, he scored a lot.\", \"The team worked together very well.\", \"I think the game was exciting.\"], \"Analysis\": \"学生的回答完整，语法正确，使用了“played really well”这样的表达。\"}";
         let p = prompt(hist, good);
-        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        let v = scores(&answer(&p, clean_key(&p), 0.0, false));
         for d in ["adherence", "reply", "suggestion", "analysis"] {
             assert_eq!(score_of(&v, d), Some(3), "{d}: {v}");
         }
         let sloppy = "Sure! Here is my response.\n\n```json\n{\"Reply\": \"Nice!\", \"Suggestion\": [\"Can you tell me more about the game?\", \"Why do you like it?\"], \"Analysis\": \"我询问了学生更多的细节。\"}\n```";
         let p = prompt(hist, sloppy);
-        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        let v = scores(&answer(&p, clean_key(&p), 0.0, false));
         assert_eq!(score_of(&v, "adherence"), Some(1), "{v}");
         assert_eq!(score_of(&v, "reply"), Some(2), "{v}");
         assert_eq!(score_of(&v, "suggestion"), Some(1), "{v}");
@@ -803,19 +825,47 @@ mod tests {
     fn opening_turn_has_no_analysis_and_chinese_needs_a_reminder() {
         let p = prompt("", "{\"Reply\": \"Hi! Let's talk about the game. Did you watch it?\", \"Suggestion\": [\"Yes, I watched the game.\", \"The team was great.\", \"I love basketball.\"]}")
             .replace("[对话历史]\n", "[开场白]\n");
-        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        let v = scores(&answer(&p, clean_key(&p), 0.0, false));
         assert_eq!(score_of(&v, "analysis"), None, "{v}");
         assert_eq!(score_of(&v, "adherence"), Some(3), "{v}");
         let hist = "teacher: That was an amazing basketball game, wasn't it?\nstudent: 当然，这非常令人兴奋！";
         let p = prompt(hist, "{\"Reply\": \"Absolutely! Who was your favorite player?\", \"Suggestion\": [\"Yes, it was really exciting!\", \"I loved the basketball game.\", \"The team was great.\"], \"Analysis\": \"学生的回答简洁明了。\"}");
-        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        let v = scores(&answer(&p, clean_key(&p), 0.0, false));
         assert_eq!(score_of(&v, "reply"), Some(1), "{v}");
         assert_eq!(score_of(&v, "analysis"), Some(2), "{v}");
         // The reminder itself is the best Reply, though it asks nothing.
         let p = prompt(hist, "{\"Reply\": \"Please try to use English in your response.\", \"Suggestion\": [\"Yes, it was really exciting!\", \"I loved the basketball game.\", \"The team was great.\"], \"Analysis\": \"学生使用了中文进行回复，需要提醒学生使用英文进行交流。\"}");
-        let v = scores(&answer(&p, clean_key(&p), 0.0));
+        let v = scores(&answer(&p, clean_key(&p), 0.0, false));
         assert_eq!(score_of(&v, "reply"), Some(3), "{v}");
         assert_eq!(score_of(&v, "analysis"), Some(3), "{v}");
+    }
+
+    #[test]
+    fn a_constrained_reply_is_plain_json_with_the_same_grades() {
+        let p = prompt(
+            "teacher: Hi\nstudent: Hello there, I like the game.",
+            "{\"Reply\": \"Hi? Which team do you like?\", \"Suggestion\": [\"I like the home team.\"], \"Analysis\": \"学生回答正确。\"}",
+        );
+        for k in 0..100 {
+            // Even under the garbage fault, which spoils every free-text reply for this answer.
+            let r = answer(&p, k, 1.0, true);
+            let v: Value = serde_json::from_str(&r).unwrap_or_else(|e| panic!("{e}: {r}"));
+            for d in ["adherence", "reply", "suggestion", "analysis"] {
+                let s = &v[d]["score"];
+                assert!(
+                    s.is_null() || s.as_i64().is_some_and(|x| (1..=3).contains(&x)),
+                    "{r}"
+                );
+            }
+            // The grades are the judge's own, not the format's: the free-text reply of a call that
+            // is not malformed carries the same scores.
+            if !chance(k, "judge:malformed", MALFORMED) {
+                let f = scores(&answer(&p, k, 0.0, false));
+                for d in ["adherence", "reply", "suggestion", "analysis"] {
+                    assert_eq!(score_of(&f, d), score_of(&v, d), "{d}: {f}\n{r}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -825,7 +875,7 @@ mod tests {
             "{\"Reply\": \"Hi?\"}",
         );
         for k in 0..20 {
-            let r = answer(&p, k, 1.0);
+            let r = answer(&p, k, 1.0, false);
             let parsed = r
                 .find('{')
                 .and_then(|i| serde_json::from_str::<Value>(&r[i..]).ok());
@@ -842,7 +892,7 @@ mod tests {
         }
         // Without the fault, a few calls in a hundred are malformed, and not always the same ones.
         let bad = (0..400)
-            .filter(|k| answer(&p, *k, 0.0).contains("可以给3分"))
+            .filter(|k| answer(&p, *k, 0.0, false).contains("可以给3分"))
             .count();
         assert!(bad > 0 && bad < 20, "{bad}");
     }
@@ -859,7 +909,7 @@ mod tests {
             )
         };
         let winner = |p: &str, k: u64| -> Option<String> {
-            let r = answer(p, k, 0.0);
+            let r = answer(p, k, 0.0, false);
             let i = r.find('{')?;
             let v: Value = serde_json::from_str(r[i..].trim_end_matches(|c| c != '}')).ok()?;
             v["winner"].as_str().map(str::to_string)
@@ -885,6 +935,6 @@ mod tests {
 
     #[test]
     fn prompts_without_an_answer_block_get_an_unusable_reply() {
-        assert!(!answer("请给这个回答打分：很好", 1, 0.0).contains('{'));
+        assert!(!answer("请给这个回答打分：很好", 1, 0.0, false).contains('{'));
     }
 }

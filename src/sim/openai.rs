@@ -313,6 +313,7 @@ fn answer(
         legacy: flavor == Flavor::Legacy,
         stop: &req.stop,
         max_tokens: req.max_tokens,
+        json_reply: req.json_reply,
         key: keys.attempt,
         content_key: keys.content,
         slot: Some(keys.slot),

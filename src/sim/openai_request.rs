@@ -17,6 +17,8 @@ pub(crate) struct Request {
     pub stop: Vec<String>,
     pub max_tokens: Option<usize>,
     pub seed: Option<i64>,
+    /// `response_format` asked for JSON (`json_schema` or `json_object`): the reply is constrained.
+    pub json_reply: bool,
 }
 
 pub(crate) fn text_of(content: &Value) -> Option<String> {
@@ -82,6 +84,33 @@ pub(crate) fn parse(body: &Value, flavor: Flavor, model: String) -> Result<Reque
         Some(_) => return Err("`stop` must be a string or a list of at most 4 strings".into()),
     };
     let seed = body.get("seed").and_then(Value::as_i64);
+    let json_reply =
+        match body.get("response_format") {
+            None | Some(Value::Null) => false,
+            Some(rf) => match rf.get("type").and_then(Value::as_str) {
+                Some("text") => false,
+                Some("json_object") => true,
+                Some("json_schema")
+                    if rf
+                        .pointer("/json_schema/schema")
+                        .is_some_and(Value::is_object)
+                        && rf
+                            .pointer("/json_schema/name")
+                            .is_some_and(Value::is_string) =>
+                {
+                    true
+                }
+                Some("json_schema") => {
+                    return Err(
+                        "`response_format.json_schema` needs a `name` and a `schema` object".into(),
+                    )
+                }
+                _ => return Err(
+                    "`response_format.type` must be \"text\", \"json_object\" or \"json_schema\""
+                        .into(),
+                ),
+            },
+        };
     let mut req = Request {
         model,
         system: None,
@@ -92,6 +121,7 @@ pub(crate) fn parse(body: &Value, flavor: Flavor, model: String) -> Result<Reque
         stop,
         max_tokens,
         seed,
+        json_reply,
     };
     if flavor == Flavor::Legacy {
         req.prompt = match body.get("prompt") {

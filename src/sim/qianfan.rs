@@ -163,6 +163,8 @@ struct V1Request {
     stream: bool,
     stop: Vec<String>,
     max_output_tokens: Option<usize>,
+    /// `response_format: "json_object"` (ERNIE 3.5/4.0): the reply is constrained to JSON.
+    json_reply: bool,
 }
 
 fn invalid(msg: impl Into<String>) -> (i64, String) {
@@ -276,12 +278,23 @@ fn parse_v1(raw: &[u8], p: &Profile) -> Result<V1Request, (i64, String)> {
         }
         Some(_) => return Err(invalid("stop must be a list of strings")),
     };
+    let json_reply = match body.get("response_format") {
+        None | Some(Value::Null) => false,
+        Some(v) if v == "json_object" => true,
+        Some(v) if v == "text" => false,
+        Some(_) => {
+            return Err(invalid(
+                "response_format must be \"text\" or \"json_object\"",
+            ))
+        }
+    };
     Ok(V1Request {
         system,
         messages,
         stream,
         stop,
         max_output_tokens,
+        json_reply,
     })
 }
 
@@ -370,6 +383,7 @@ pub(crate) async fn chat(
         legacy: false,
         stop: &req.stop,
         max_tokens: req.max_output_tokens,
+        json_reply: req.json_reply,
         key: keys.attempt,
         content_key: keys.content,
         slot: Some(keys.slot),

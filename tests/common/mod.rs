@@ -8,6 +8,7 @@ pub mod browser;
 mod cmd;
 mod sim;
 pub mod sim_bg;
+pub mod sim_proc;
 
 /// A strict, rule-passing tutor answer, for scripted replies (`reply`, `script`).
 pub const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;

@@ -130,6 +130,11 @@ pub struct ModelConfig {
     /// Largest answer kept, in bytes: reading stops there (default 1 MiB).
     #[serde(default = "default_max_answer_bytes")]
     pub max_answer_bytes: u64,
+    /// As a judge: ask for replies constrained to the reply's JSON schema (OpenAI-compatible:
+    /// `response_format` `json_schema`, strict; Qianfan v1: `response_format: "json_object"`, ERNIE
+    /// 3.5/4.0 only). Off by default: not every server accepts it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub structured_replies: bool,
 }
 
 fn default_concurrency() -> usize {

@@ -2,7 +2,7 @@
 //! from the judge model; and the record every call leaves in `judgements.jsonl`.
 
 use crate::inputs::evalset::{Message, Role};
-use crate::provider::Prompt;
+use crate::provider::{Prompt, ReplySchema};
 use crate::records::{ErrorInfo, JudgeTask, JudgementRecord};
 use crate::runner::cache::{Cache, Use};
 use crate::runner::call;
@@ -51,6 +51,7 @@ pub(super) struct Asked {
 pub(super) async fn ask(
     ctx: &Ctx,
     text: String,
+    schema: ReplySchema,
     mut record: JudgementRecord,
     use_: Use,
     t: &mut UnitTally,
@@ -67,9 +68,12 @@ pub(super) async fn ask(
         role: Role::User,
         content: text,
     }];
+    // The schema goes out only to a judge configured for it (`structured_replies`).
+    let structured = ctx.run.endpoint.model.config.structured_replies;
     let prompt = Prompt {
         system: None,
         messages: &messages,
+        reply_schema: structured.then_some(&schema),
     };
     let key = ctx
         .cache

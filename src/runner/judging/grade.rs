@@ -8,7 +8,7 @@ use crate::inputs::rubric::{Dimension, Rubric};
 use crate::records::{JudgeTask, ResponseRecord, ScoreRecord};
 use crate::runner::cache::Use;
 use crate::score::judge::parse::{self, DimReply};
-use crate::score::judge::{self, prompt, DimSamples, MAX_ATTEMPTS};
+use crate::score::judge::{self, prompt, schema, DimSamples, MAX_ATTEMPTS};
 use crate::score::{reference, score_answer};
 
 use super::ask::{ask, blank_record, call_failure, keep, Asked};
@@ -91,7 +91,15 @@ pub(super) async fn grade(
                     reply,
                     mut record,
                     fresh,
-                } = ask(ctx, rendered.text, record, use_, t).await?;
+                } = ask(
+                    ctx,
+                    rendered.text,
+                    schema::grade_schema(dims),
+                    record,
+                    use_,
+                    t,
+                )
+                .await?;
                 let Some(reply) = reply else {
                     failure = Some(call_failure(&record));
                     keep(ctx, fresh, &record);

@@ -374,15 +374,17 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
 /// never sees half of the new content.
 pub fn replace_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<()> {
     let tmp = path.with_extension("jsonl.tmp");
-    let mut f = std::fs::File::create(&tmp)
+    let f = std::fs::File::create(&tmp)
         .with_context(|| format!("could not write {}", tmp.display()))?;
-    let mut buf = Vec::new();
+    let mut out = std::io::BufWriter::new(f);
     for r in records {
-        serde_json::to_writer(&mut buf, r)?;
-        buf.push(b'\n');
+        serde_json::to_writer(&mut out, r)?;
+        out.write_all(b"\n")
+            .with_context(|| format!("could not write {}", tmp.display()))?;
     }
-    f.write_all(&buf)
-        .and_then(|()| f.sync_all())
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
         .with_context(|| format!("could not write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
 }

@@ -4,7 +4,7 @@ use crate::inputs::rubric::Dimension;
 use crate::records::{JudgeTask, PairRecord, PairVerdict};
 use crate::runner::cache::Use;
 use crate::score::judge::parse::{self, Winner};
-use crate::score::judge::{prompt, MAX_ATTEMPTS};
+use crate::score::judge::{prompt, schema, MAX_ATTEMPTS};
 
 use super::ask::{ask, blank_record, keep, Asked};
 use super::grade::answered;
@@ -54,7 +54,15 @@ pub(super) async fn pair(
                 reply,
                 mut record,
                 fresh,
-            } = ask(ctx, rendered.text, record, Use::Pair { order, attempt }, t).await?;
+            } = ask(
+                ctx,
+                rendered.text,
+                schema::pair_schema(),
+                record,
+                Use::Pair { order, attempt },
+                t,
+            )
+            .await?;
             let Some(reply) = reply else {
                 keep(ctx, fresh, &record);
                 break;

@@ -11,6 +11,7 @@
 
 pub mod parse;
 pub mod prompt;
+pub mod schema;
 
 use std::collections::BTreeMap;
 

@@ -24,10 +24,7 @@ impl SummaryBuilder<'_> {
             if c == b {
                 self_pairs += 1;
             } else {
-                lines
-                    .entry((*b, *c))
-                    .or_default()
-                    .push((item.as_str(), *facts));
+                lines.entry((*b, *c)).or_default().push((&**item, *facts));
             }
         }
         if self_pairs > 0 {

@@ -1,7 +1,8 @@
 //! Taking records one at a time: [`SummaryBuilder`] keeps, per (model, item, sample), only the facts the
 //! summary needs (a repeated key replaces the earlier line: the last line wins), and each item's cluster.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::records::{ErrorKind, PairRecord, PairVerdict, ResponseRecord, ScoreRecord};
 
@@ -39,27 +40,60 @@ impl Interner {
     }
 }
 
-/// What the summary needs from one response record.
+/// What the summary needs from one response record, packed (a summary holds one per unit): a
+/// missing time is NaN (a record cannot hold one), a missing prompt token count 0 (all it adds).
 #[derive(Debug, Clone)]
 pub(super) struct ResponseFacts {
-    pub(super) ttft_ms: Option<f64>,
-    pub(super) total_ms: Option<f64>,
-    pub(super) prompt_tokens: Option<u64>,
-    pub(super) completion_tokens: Option<u64>,
+    ttft_ms: f64,
+    total_ms: f64,
+    pub(super) prompt_tokens: u64,
+    completion_tokens: u64,
+    has_completion_tokens: bool,
     pub(super) error: Option<ErrorKind>,
     pub(super) cached: bool,
-    pub(super) attempts: u32,
     pub(super) invalid_utf8: bool,
+    pub(super) attempts: u32,
 }
 
-/// What the summary needs from one score record: (dimension id, score) and (rule id, pass).
+impl ResponseFacts {
+    pub(super) fn ttft_ms(&self) -> Option<f64> {
+        (!self.ttft_ms.is_nan()).then_some(self.ttft_ms)
+    }
+
+    pub(super) fn total_ms(&self) -> Option<f64> {
+        (!self.total_ms.is_nan()).then_some(self.total_ms)
+    }
+
+    pub(super) fn completion_tokens(&self) -> Option<u64> {
+        self.has_completion_tokens.then_some(self.completion_tokens)
+    }
+}
+
+/// What the summary needs from one score record, packed (a summary holds one per unit): (dimension
+/// id, score, NaN for null), rule id × 2 + pass, and (metric id, value) of `reference_metrics`.
 #[derive(Debug, Clone)]
 pub(super) struct ScoreFacts {
-    pub(super) dimensions: Vec<(u32, Option<f64>)>,
-    pub(super) rules: Vec<(u32, bool)>,
-    /// (metric id, value) of `reference_metrics`.
-    pub(super) reference: Vec<(u32, f64)>,
+    dimensions: Box<[(u32, f64)]>,
+    rules: Box<[u32]>,
+    pub(super) reference: Box<[(u32, f64)]>,
 }
+
+impl ScoreFacts {
+    /// (dimension id, score) in record order; `None` for a null (or non-finite) score.
+    pub(super) fn dimensions(&self) -> impl Iterator<Item = (u32, Option<f64>)> + '_ {
+        self.dimensions
+            .iter()
+            .map(|&(d, x)| (d, (!x.is_nan()).then_some(x)))
+    }
+
+    /// (rule id, pass) in record order.
+    pub(super) fn rules(&self) -> impl Iterator<Item = (u32, bool)> + '_ {
+        self.rules.iter().map(|&r| (r >> 1, r & 1 == 1))
+    }
+}
+
+/// An item id, stored once however many units name it.
+pub(super) type ItemId = Arc<str>;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PairFacts {
@@ -69,7 +103,7 @@ pub(super) struct PairFacts {
 }
 
 /// (model id, item_id, sample). Ordered by model, then item in byte order, then sample.
-pub(super) type UnitKey = (u32, String, u32);
+pub(super) type UnitKey = (u32, ItemId, u32);
 
 /// Streaming aggregation: add records in file order, then [`finish`](Self::finish).
 #[derive(Debug)]
@@ -79,10 +113,12 @@ pub struct SummaryBuilder<'a> {
     pub(super) dimensions: Interner,
     pub(super) rules: Interner,
     pub(super) metrics: Interner,
+    /// Every item id seen, so that the units of an item share one copy.
+    items: HashSet<ItemId>,
     pub(super) responses: BTreeMap<UnitKey, ResponseFacts>,
     pub(super) scores: BTreeMap<UnitKey, ScoreFacts>,
     /// (candidate id, baseline id, item_id).
-    pub(super) pairs: BTreeMap<(u32, u32, String), PairFacts>,
+    pub(super) pairs: BTreeMap<(u32, u32, ItemId), PairFacts>,
     pub(super) repeated_responses: usize,
     pub(super) repeated_scores: usize,
     pub(super) repeated_pairs: usize,
@@ -103,6 +139,7 @@ impl<'a> SummaryBuilder<'a> {
             dimensions: Interner::default(),
             rules: Interner::default(),
             metrics: Interner::default(),
+            items: HashSet::new(),
             responses: BTreeMap::new(),
             scores: BTreeMap::new(),
             pairs: BTreeMap::new(),
@@ -115,12 +152,13 @@ impl<'a> SummaryBuilder<'a> {
 
     /// One `responses.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
     pub fn add_response(&mut self, r: ResponseRecord) {
-        let key = (self.models.id(&r.model), r.item_id, r.sample);
+        let key = (self.models.id(&r.model), self.item(r.item_id), r.sample);
         let facts = ResponseFacts {
-            ttft_ms: r.ttft_ms,
-            total_ms: r.total_ms,
-            prompt_tokens: r.prompt_tokens,
-            completion_tokens: r.completion_tokens,
+            ttft_ms: r.ttft_ms.unwrap_or(f64::NAN),
+            total_ms: r.total_ms.unwrap_or(f64::NAN),
+            prompt_tokens: r.prompt_tokens.unwrap_or(0),
+            completion_tokens: r.completion_tokens.unwrap_or(0),
+            has_completion_tokens: r.completion_tokens.is_some(),
             error: r.error.map(|e| e.kind),
             cached: r.cached,
             attempts: r.attempts,
@@ -133,17 +171,20 @@ impl<'a> SummaryBuilder<'a> {
 
     /// One `scores.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
     pub fn add_score(&mut self, s: ScoreRecord) {
-        let key = (self.models.id(&s.model), s.item_id, s.sample);
+        let key = (self.models.id(&s.model), self.item(s.item_id), s.sample);
         let facts = ScoreFacts {
             dimensions: s
                 .dimensions
                 .iter()
-                .map(|(d, v)| (self.dimensions.id(d), v.score.filter(|x| x.is_finite())))
+                .map(|(d, v)| {
+                    let score = v.score.filter(|x| x.is_finite()).unwrap_or(f64::NAN);
+                    (self.dimensions.id(d), score)
+                })
                 .collect(),
             rules: s
                 .rules
                 .iter()
-                .map(|(r, o)| (self.rules.id(r), o.pass))
+                .map(|(r, o)| self.rules.id(r) << 1 | u32::from(o.pass))
                 .collect(),
             reference: s
                 .reference_metrics
@@ -163,7 +204,7 @@ impl<'a> SummaryBuilder<'a> {
         let key = (
             self.models.id(&p.candidate),
             self.models.id(&p.baseline),
-            p.item_id,
+            self.item(p.item_id),
         );
         let facts = PairFacts {
             verdict: p.verdict,
@@ -173,6 +214,16 @@ impl<'a> SummaryBuilder<'a> {
         if self.pairs.insert(key, facts).is_some() {
             self.repeated_pairs += 1;
         }
+    }
+
+    /// The shared copy of an item id.
+    fn item(&mut self, id: String) -> ItemId {
+        if let Some(item) = self.items.get(id.as_str()) {
+            return item.clone();
+        }
+        let item: ItemId = id.into();
+        self.items.insert(item.clone());
+        item
     }
 
     /// One `items.jsonl` object: with a cluster key, records the item's cluster value (STATS §2). An

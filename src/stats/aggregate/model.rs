@@ -11,6 +11,7 @@ use crate::stats::summary::{
     RuleStats,
 };
 
+use super::ingest::ItemId;
 use super::{ratio, SummaryBuilder};
 
 /// The item score s_{m,i,d} (STATS.md §2): the mean of the non-null sample scores; `None` when every
@@ -44,11 +45,11 @@ impl SummaryBuilder<'_> {
         // (model, dimension) → (current item, its non-null sample scores); flushed when the item changes.
         let mut open: BTreeMap<(u32, u32), (&str, Vec<f64>)> = BTreeMap::new();
         for ((m, item, _sample), facts) in &self.scores {
-            for &(d, score) in &facts.dimensions {
+            for (d, score) in facts.dimensions() {
                 let key = (*m, d);
-                let acc = open.entry(key).or_insert((item.as_str(), Vec::new()));
-                if acc.0 != item.as_str() {
-                    let done = std::mem::replace(acc, (item.as_str(), Vec::new()));
+                let acc = open.entry(key).or_insert((&**item, Vec::new()));
+                if acc.0 != &**item {
+                    let done = std::mem::replace(acc, (&**item, Vec::new()));
                     push_item(&mut out, key, done);
                 }
                 acc.1.extend(score);
@@ -87,10 +88,10 @@ impl SummaryBuilder<'_> {
     }
 
     /// k_max = 1: Wilson over records; k_max ≥ 2: E over the items' pass shares (STATS.md §3).
-    fn rule_stats(&self, per_item: &BTreeMap<&str, (usize, usize)>) -> RuleStats {
-        let n: usize = per_item.values().map(|c| c.0).sum();
-        let passed: usize = per_item.values().map(|c| c.1).sum();
-        let k_max = per_item.values().map(|c| c.0).max().unwrap_or(0);
+    fn rule_stats(&self, per_item: &[(&str, u32, u32)]) -> RuleStats {
+        let n: usize = per_item.iter().map(|c| c.1 as usize).sum();
+        let passed: usize = per_item.iter().map(|c| c.2 as usize).sum();
+        let k_max = per_item.iter().map(|c| c.1 as usize).max().unwrap_or(0);
         if k_max <= 1 {
             let w = wilson(passed as u64, n as u64);
             return RuleStats {
@@ -104,10 +105,10 @@ impl SummaryBuilder<'_> {
             };
         }
         let q: Vec<f64> = per_item
-            .values()
-            .map(|(k, p)| *p as f64 / *k as f64)
+            .iter()
+            .map(|(_, k, p)| *p as f64 / *k as f64)
             .collect();
-        let names: Vec<&str> = per_item.keys().copied().collect();
+        let names: Vec<&str> = per_item.iter().map(|c| c.0).collect();
         let e = estimate(&q, self.labels(&names).as_deref());
         let ci = e.interval(Bounds::Share);
         RuleStats {
@@ -131,14 +132,14 @@ impl SummaryBuilder<'_> {
     ) -> ModelStats {
         // Dimensions: counts of non-null and null sample scores, and the item-score statistics.
         let mut counts: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
-        // rule → item → (records, passed), items in byte order.
-        let mut rule_counts: BTreeMap<u32, BTreeMap<&str, (usize, usize)>> = BTreeMap::new();
+        // rule → (item, records, passed) per item, items in byte order (as the score map is).
+        let mut rule_counts: BTreeMap<u32, Vec<(&str, u32, u32)>> = BTreeMap::new();
         for ((_, item, _), facts) in self
             .scores
-            .range((m, String::new(), 0)..)
+            .range((m, ItemId::from(""), 0)..)
             .take_while(|(k, _)| k.0 == m)
         {
-            for &(d, score) in &facts.dimensions {
+            for (d, score) in facts.dimensions() {
                 let c = counts.entry(d).or_default();
                 if score.is_some() {
                     c.0 += 1;
@@ -146,14 +147,15 @@ impl SummaryBuilder<'_> {
                     c.1 += 1;
                 }
             }
-            for &(r, pass) in &facts.rules {
-                let c = rule_counts
-                    .entry(r)
-                    .or_default()
-                    .entry(item.as_str())
-                    .or_default();
-                c.0 += 1;
-                c.1 += usize::from(pass);
+            for (r, pass) in facts.rules() {
+                let per_item = rule_counts.entry(r).or_default();
+                match per_item.last_mut() {
+                    Some(c) if c.0 == &**item => {
+                        c.1 += 1;
+                        c.2 += u32::from(pass);
+                    }
+                    _ => per_item.push((&**item, 1, u32::from(pass))),
+                }
             }
         }
         let mut dimensions = BTreeMap::new();
@@ -192,19 +194,19 @@ impl SummaryBuilder<'_> {
         let mut last_item: Option<&str> = None;
         for ((_, item, _), r) in self
             .responses
-            .range((m, String::new(), 0)..)
+            .range((m, ItemId::from(""), 0)..)
             .take_while(|(k, _)| k.0 == m)
         {
-            if last_item != Some(item.as_str()) {
+            if last_item != Some(&**item) {
                 items_answered += 1;
-                last_item = Some(item.as_str());
+                last_item = Some(&**item);
             }
             errors.n_responses += 1;
             errors.n_cached += usize::from(r.cached);
             errors.n_retried += usize::from(!r.cached && r.attempts > 1);
             errors.n_invalid_utf8 += usize::from(r.invalid_utf8);
-            prompt_tokens += r.prompt_tokens.unwrap_or(0);
-            completion_tokens += r.completion_tokens.unwrap_or(0);
+            prompt_tokens += r.prompt_tokens;
+            completion_tokens += r.completion_tokens().unwrap_or(0);
             if let Some(kind) = r.error {
                 errors.n_errors += 1;
                 *errors.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
@@ -213,9 +215,11 @@ impl SummaryBuilder<'_> {
             if r.cached {
                 continue;
             }
-            ttft.extend(r.ttft_ms.filter(|x| x.is_finite()));
-            total.extend(r.total_ms.filter(|x| x.is_finite()));
-            if let (Some(a), Some(b), Some(tok)) = (r.ttft_ms, r.total_ms, r.completion_tokens) {
+            ttft.extend(r.ttft_ms().filter(|x| x.is_finite()));
+            total.extend(r.total_ms().filter(|x| x.is_finite()));
+            if let (Some(a), Some(b), Some(tok)) =
+                (r.ttft_ms(), r.total_ms(), r.completion_tokens())
+            {
                 gen_tokens += tok;
                 gen_ms += b - a;
                 gen_n += 1;
@@ -281,14 +285,14 @@ impl SummaryBuilder<'_> {
             let mut per_metric: BTreeMap<&str, BTreeMap<&str, (f64, usize)>> = BTreeMap::new();
             for ((_, item, _), facts) in self
                 .scores
-                .range((m, String::new(), 0)..)
+                .range((m, ItemId::from(""), 0)..)
                 .take_while(|(k, _)| k.0 == m)
             {
                 for &(k, v) in &facts.reference {
                     let e = per_metric
                         .entry(self.metrics.name(k))
                         .or_default()
-                        .entry(item.as_str())
+                        .entry(&**item)
                         .or_default();
                     e.0 += v;
                     e.1 += 1;
