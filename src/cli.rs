@@ -65,6 +65,10 @@ pub enum Command {
         after_help = "Example:\n  evalrun rescore reports/runs/try1 --judge ernie-4.0 --judge-samples 3"
     )]
     Rescore(RescoreArgs),
+    /// The judge drift canary: re-judge a frozen run's recorded answers (no model is asked) and compare
+    /// the new grades with the recorded ones per dimension; exit 1 when the judge drifted.
+    #[command(after_help = JUDGE_CHECK_HELP)]
+    JudgeCheck(JudgeCheckArgs),
     /// Validate configuration, eval set and rubric without sending a request, and print the eval set's
     /// make-up (categories, duplicates, lengths, turns, personas).
     #[command(
@@ -109,6 +113,13 @@ pub enum Command {
     #[command(after_help = HISTORY_HELP)]
     History(HistoryArgs),
 }
+
+const JUDGE_CHECK_HELP: &str = "\
+Example:
+  evalrun judge-check --frozen reports/frozen --json judge-check.json
+
+Exit codes: 0 no drift, 1 the judge grades some dimension differently now (DRIFT: significant after
+Holm and at least the tolerance) or it could not be asked, 2 bad input.";
 
 const HISTORY_HELP: &str = "\
 Examples:
@@ -288,6 +299,38 @@ pub struct RescoreArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct JudgeCheckArgs {
+    /// The frozen run whose recorded answers and grades are the reference (left unchanged).
+    #[arg(long, value_name = "RUN")]
+    pub frozen: PathBuf,
+    /// Judge to ask now; default: the frozen run's judge.
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
+    /// Configuration that defines the judge model.
+    #[arg(long, value_name = "F", default_value = "evalrun.toml")]
+    pub config: PathBuf,
+    /// Keep the re-judged copy of the run here (a new or empty directory); default: a temporary
+    /// directory, removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write the result as JSON (schema `evalrun-judge-check/1`), for `gate --judge-check`.
+    #[arg(long, value_name = "F")]
+    pub json: Option<PathBuf>,
+    /// Significance level of the two-sided tests, after Holm over the dimensions.
+    #[arg(long, value_name = "α", default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Smallest change of a dimension mean that counts as drift. Default: 0.025 × the scale's range.
+    #[arg(long, value_name = "X")]
+    pub tolerance: Option<f64>,
+    /// Global cap on judge requests in flight.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Eval set; default: [run].evalset of the configuration.
     #[arg(long, value_name = "F")]
@@ -359,6 +402,10 @@ pub struct GateArgs {
     /// Deterministic endpoints (e.g. the simulator): any change of a score or rule outcome fails.
     #[arg(long)]
     pub exact: bool,
+    /// The JSON of `evalrun judge-check` run before the gate: the verdict then says whether the
+    /// judge changed, apart from whether the model regressed.
+    #[arg(long, value_name = "F")]
+    pub judge_check: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::cli::GateArgs;
 use crate::diff::{self, Format};
 use crate::error::{exit, UsageError};
-use crate::gate::{self, inputs, junit, render_json, render_md, Params, Run};
+use crate::gate::{self, inputs, judge_drift, junit, render_json, render_md, Params, Run};
 
 /// The gate's settings from the flags; exit 2 on a value out of range.
 fn params(args: &GateArgs) -> Result<Params, UsageError> {
@@ -68,6 +68,11 @@ fn params(args: &GateArgs) -> Result<Params, UsageError> {
 /// `evalrun gate`: exit 1 on a failing check, 0 otherwise; 2 when the runs cannot be compared.
 pub fn run(args: &GateArgs) -> Result<u8> {
     let params = params(args)?;
+    let judge_check = args
+        .judge_check
+        .as_deref()
+        .map(judge_drift::read)
+        .transpose()?;
     let base = Run::read(&args.baseline, params.cluster.as_deref())?;
     let cand = Run::read(&args.candidate, params.cluster.as_deref())?;
     let notes = inputs::input_notes(&base.manifest, &cand.manifest, args.allow_changed)?;
@@ -98,6 +103,10 @@ pub fn run(args: &GateArgs) -> Result<u8> {
     );
     let d = diff::compare(&da, &db, notes.clone());
     let mut text = render_md::render(&base, &cand, &g, &notes);
+    if let (Some(c), Some(f)) = (&judge_check, &args.judge_check) {
+        let note = judge_drift::gate_note(c, &g, &f.display().to_string());
+        judge_drift::insert_under_headline(&mut text, &note);
+    }
     let link = args
         .diff
         .as_deref()

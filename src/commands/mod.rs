@@ -6,6 +6,7 @@ pub mod demo;
 pub mod diff;
 pub mod gate;
 pub mod history;
+pub mod judge_check;
 pub mod merge;
 pub mod models;
 pub mod plan;
@@ -49,6 +50,9 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Rescore(args) => {
             runtime()?.block_on(rescore::run(args, &process_env, command_line))
+        }
+        Command::JudgeCheck(args) => {
+            runtime()?.block_on(judge_check::run(args, &process_env, command_line))
         }
         Command::Check(args) => check::run(&args),
         Command::Models(args) => {

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod estimate;
 pub mod exact;
 pub mod inputs;
+pub mod judge_drift;
 pub mod junit;
 pub mod latency;
 pub mod render_json;

@@ -2,9 +2,10 @@
 //! grades and GSB — with only the judge asked. `scores.jsonl`, `pairwise.jsonl` and
 //! `judgements.jsonl` are rewritten, then the manifest (judge, rubric, `rescored`) and every report.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::manifest::{self, utc_now, ModelEntry, Rescored};
 use crate::plan::rescore::RescorePlan;
@@ -78,4 +79,38 @@ pub async fn rescore(p: RescorePlan<'_>, command_line: String) -> Result<Rescore
         tally,
         stdout: derive::stdout_summary(dir, &summary, &ctx),
     })
+}
+
+/// Copies the records of the run in `from` into `to` (a new or empty directory) for a rescore that
+/// must leave the original alone (`judge-check`): its top-level files but the lock and the old judge
+/// calls (the rescore rewrites scores and reports).
+pub fn scratch_copy(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() && std::fs::read_dir(to)?.next().is_some() {
+        return Err(crate::error::UsageError::new(format!(
+            "{}: not empty; give a new or empty directory",
+            to.display()
+        ))
+        .into());
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("could not create {}", to.display()))?;
+    let skip = [crate::runner::lock::LOCK_FILE, files::JUDGEMENTS];
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("could not read {}", from.display()))?
+    {
+        let entry = entry?;
+        let name = entry.file_name();
+        if entry.file_type()?.is_file() && !skip.iter().any(|s| name == *s) {
+            std::fs::copy(entry.path(), to.join(&name))
+                .with_context(|| format!("could not copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A fresh directory name under the system's temporary folder, for a [`scratch_copy`].
+pub fn scratch_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("evalrun-scratch-{}-{stamp}", std::process::id()))
 }

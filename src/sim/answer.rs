@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::faults::FaultSet;
 use super::profiles::Profile;
 use super::rng::Rng;
 use super::script::Script;
@@ -80,14 +81,15 @@ impl Generation {
 
 #[cfg(test)]
 pub(crate) fn generate(ask: &Ask) -> Generation {
-    generate_with(ask, 0.0)
+    generate_with(ask, &FaultSet::default())
 }
 
-/// [`generate`], with the `garbage` fault's share of answers the judge profile cannot grade.
-pub(crate) fn generate_with(ask: &Ask, judge_garbage: f64) -> Generation {
+/// [`generate`], with the judge profile's faults in `set`: `garbage` (the share of answers it cannot
+/// grade) and `drift` (its grades shifted down).
+pub(crate) fn generate_with(ask: &Ask, set: &FaultSet) -> Generation {
     let full = match ask.script.and_then(|s| s.reply.as_deref()) {
         Some(reply) => reply.to_string(),
-        None => full_text(ask, judge_garbage),
+        None => full_text(ask, set),
     };
     let (text, mut finish) = apply_stop(&full, ask.stop);
     let mut ps = pieces(&text);
@@ -133,9 +135,11 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
     }
 }
 
-fn full_text(ask: &Ask, judge_garbage: f64) -> String {
+fn full_text(ask: &Ask, set: &FaultSet) -> String {
     if ask.profile.name == judge::NAME {
-        return judge::answer(ask.prompt, ask.content_key, judge_garbage, ask.json_reply);
+        let garbage = set.garbage.unwrap_or(0.0);
+        let drift = set.drift.as_ref();
+        return judge::answer_with(ask.prompt, ask.content_key, garbage, ask.json_reply, drift);
     }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {

@@ -50,6 +50,9 @@ pub struct FaultSet {
     pub echo_auth: Option<f64>,
     /// `degrade=DIM:AMOUNT`: the judge scores this model's answers lower on DIM (see [`Degrade`]).
     pub degrade: Option<Degrade>,
+    /// `drift=AMOUNT` or `drift=DIM:AMOUNT` (the judge profile): the judge grades every answer lower
+    /// on every dimension (or on DIM) by AMOUNT in expectation, as [`Degrade`] does for one model.
+    pub drift: Option<Degrade>,
 }
 
 // ---- degrade fault (gate power): a controlled drop of one judged dimension --------------------
@@ -57,6 +60,7 @@ pub struct FaultSet {
 /// `MODEL:degrade=DIM:AMOUNT`: when the judge grades an answer this model gave, it lowers its score on
 /// DIM by ⌊AMOUNT⌋ levels plus one more with probability frac(AMOUNT) (never below the scale's
 /// bottom), so the expected score falls by AMOUNT wherever the answers score above the bottom.
+/// The same shift serves `judge:drift=[DIM:]AMOUNT`, applied to every answer the judge grades.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Degrade {
     /// Dimension whose scores are shifted.
@@ -79,6 +83,39 @@ impl Degrade {
                 amount: a,
             }),
             _ => Err(bad()),
+        }
+    }
+
+    /// `drift=AMOUNT` (every dimension: [`Degrade::ALL`]) or `drift=DIM:AMOUNT`.
+    fn parse_drift(item: &str, v: &str) -> Result<Degrade, FaultSpecError> {
+        if v.contains(':') {
+            return Degrade::parse(item, v);
+        }
+        match v.trim().parse::<f64>() {
+            Ok(a) if a >= 0.0 && a.is_finite() => Ok(Degrade {
+                dim: Degrade::ALL.to_string(),
+                amount: a,
+            }),
+            _ => Err(FaultSpecError(format!(
+                "`{item}`: expected drift=AMOUNT or drift=DIMENSION:AMOUNT (AMOUNT ≥ 0)"
+            ))),
+        }
+    }
+
+    /// The `dim` of a shift that applies to every dimension.
+    pub const ALL: &'static str = "*";
+
+    /// Whether this shift applies to dimension `dim`.
+    pub fn applies_to(&self, dim: &str) -> bool {
+        self.dim == Degrade::ALL || self.dim == dim
+    }
+
+    /// The drift fault's value as `--faults` spells it.
+    fn drift_spec(&self) -> String {
+        if self.dim == Degrade::ALL {
+            self.amount.to_string()
+        } else {
+            format!("{}:{}", self.dim, self.amount)
         }
     }
 }
@@ -129,6 +166,7 @@ const KEYS: &[&str] = &[
     "huge",
     "echo_auth",
     "degrade",
+    "drift",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -180,6 +218,7 @@ impl FaultSet {
             "huge" => self.huge = Some(count(item, v)?),
             "echo_auth" => self.echo_auth = Some(prob(item, v)?),
             "degrade" => self.degrade = Some(Degrade::parse(item, v)?),
+            "drift" => self.drift = Some(Degrade::parse_drift(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -211,6 +250,7 @@ impl FaultSet {
             huge: self.huge.or(base.huge),
             echo_auth: self.echo_auth.or(base.echo_auth),
             degrade: self.degrade.clone().or_else(|| base.degrade.clone()),
+            drift: self.drift.clone().or_else(|| base.drift.clone()),
         }
     }
 
@@ -244,6 +284,7 @@ impl FaultSet {
                 .as_ref()
                 .map(|d| format!("{}:{}", d.dim, d.amount)),
         );
+        push("drift", self.drift.as_ref().map(Degrade::drift_spec));
         out
     }
 }

@@ -23,6 +23,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::faults::Degrade;
 use super::rng::{chance, hash64, Rng};
 use super::text::{has_cjk, words};
 use super::tutor::{self, StudentLine};
@@ -58,7 +59,19 @@ struct Grade {
 /// `constrained`: the request asked for a JSON reply (`response_format`), which a constrained decoder
 /// always produces — the same grades, but never malformed, never dressed in prose or a fence, and
 /// scores as numbers.
+#[cfg(test)]
 pub(crate) fn answer(prompt: &str, key: u64, garbage: f64, constrained: bool) -> String {
+    answer_with(prompt, key, garbage, constrained, None)
+}
+
+/// [`answer`], with the `drift` fault: every grade shifted down (see [`degrade`]).
+pub(crate) fn answer_with(
+    prompt: &str,
+    key: u64,
+    garbage: f64,
+    constrained: bool,
+    drift: Option<&Degrade>,
+) -> String {
     let dims = dimensions(prompt);
     let conversation = nonce_of(prompt, "CONVERSATION")
         .and_then(|n| block(prompt, &format!("CONVERSATION {n}")))
@@ -89,7 +102,12 @@ pub(crate) fn answer(prompt: &str, key: u64, garbage: f64, constrained: bool) ->
     for d in &dims {
         let mut g = grade(conversation, d, ans, answer_hash);
         g.score = g.score.map(|s| misread(answer_hash, d, s));
-        g.score = g.score.map(|s| degrade::apply(ans, answer_hash, d, s));
+        let drift = drift
+            .filter(|f| f.applies_to(&d.id))
+            .map_or(0.0, |f| f.amount);
+        g.score = g
+            .score
+            .map(|s| degrade::apply(ans, answer_hash, d, s, drift));
         let score = match g.score {
             None => Value::Null,
             Some(s) if constrained => json!(s),
@@ -564,7 +582,8 @@ fn pair_reply(
 /// The `degrade` fault: the simulator remembers the answers a degraded model gave (by a hash of the
 /// text, the same text the judge later sees in its ANSWER block) and the judge lowers their score on
 /// the named dimension. Kept in process memory because a judge prompt does not say which model
-/// answered; an identical text given by another model in the same process is degraded too.
+/// answered; an identical text given by another model in the same process is degraded too. The
+/// `drift` fault (the judge itself changed) adds its amount to the same shift, for every answer.
 pub(crate) mod degrade {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
@@ -592,14 +611,14 @@ pub(crate) mod degrade {
     }
 
     /// `score` lowered by ⌊A⌋ levels, plus one with probability frac(A) (a hash of the answer), not
-    /// below the scale's bottom.
-    pub(super) fn apply(answer: &str, answer_hash: u64, d: &Dim, score: i64) -> i64 {
+    /// below the scale's bottom; A is the registered degrade amounts plus `drift`.
+    pub(super) fn apply(answer: &str, answer_hash: u64, d: &Dim, score: i64, drift: f64) -> i64 {
         let amount: f64 = {
             let r = registry().lock().unwrap_or_else(|e| e.into_inner());
-            match r.get(&key(answer)) {
-                Some(v) => v.iter().filter(|g| g.dim == d.id).map(|g| g.amount).sum(),
-                None => return score,
-            }
+            let degraded: f64 = r.get(&key(answer)).map_or(0.0, |v| {
+                v.iter().filter(|g| g.dim == d.id).map(|g| g.amount).sum()
+            });
+            degraded + drift
         };
         levels(answer_hash, &d.id, amount).map_or(score, |k| (score - k).max(d.lo))
     }
@@ -649,10 +668,10 @@ pub(crate) mod degrade {
                             continue;
                         };
                         let h = hash64(&[b"grade", ans.as_bytes()]);
-                        assert_eq!(apply(&ans, h, &dim, s), s, "not yet registered");
+                        assert_eq!(apply(&ans, h, &dim, s, 0.0), s, "not yet registered");
                         register(&ans, &fault);
                         before += s;
-                        after += apply(&ans, h, &dim, s);
+                        after += apply(&ans, h, &dim, s, 0.0);
                         n += 1;
                         // Registered under another amount for the next round: forget this one.
                         let mut r = registry().lock().unwrap();
@@ -665,6 +684,59 @@ pub(crate) mod degrade {
                     (drop - amount).abs() <= 0.03,
                     "amount {amount}: mean fell by {drop}"
                 );
+            }
+        }
+
+        /// The drift fault on the same 1,000 answers, registered for nothing: the mean falls by the
+        /// amount, ±0.03, on every dimension it names and on no other.
+        #[test]
+        fn drift_lowers_every_judged_score_by_the_amount() {
+            let p = by_model_name("sft-full-e3-lr3e-5").unwrap();
+            let dim = Dim {
+                id: "reply-drift-test".into(),
+                lo: 1,
+                hi: 3,
+            };
+            for spec in ["0.3", "reply-drift-test:0.3", "other:0.3"] {
+                let f: crate::sim::Faults = format!("judge:drift={spec}").parse().unwrap();
+                let drift = f.for_model("judge").drift.unwrap();
+                let amount = if drift.applies_to(&dim.id) { 0.3 } else { 0.0 };
+                let (mut before, mut after, mut n) = (0i64, 0i64, 0);
+                for seed in 0..20 {
+                    for (_, _, prompt) in prompts() {
+                        let tp = tutor::parse(&prompt).unwrap();
+                        let ans =
+                            tutor::answer(&tp, &p.behaviour, tutor::key(seed, p.name, &tp, 0));
+                        let Some(s) = super::super::tutor_score(&prompt, "reply", &ans) else {
+                            continue;
+                        };
+                        let h = hash64(&[b"grade", ans.as_bytes()]);
+                        before += s;
+                        after += apply(&ans, h, &dim, s, amount);
+                        n += 1;
+                    }
+                }
+                assert!(n >= 990, "{n} graded answers");
+                let drop = (before - after) as f64 / n as f64;
+                assert!((drop - amount).abs() <= 0.03, "{spec}: mean fell by {drop}");
+            }
+        }
+
+        #[test]
+        fn parses_and_prints_the_drift_fault() {
+            for spec in ["judge:drift=0.3", "judge:drift=reply:0.25"] {
+                let f: crate::sim::Faults = spec.parse().unwrap();
+                assert_eq!(f.to_string(), spec);
+            }
+            let f: crate::sim::Faults = "judge:drift=0.3".parse().unwrap();
+            let d = f.for_model("judge").drift.unwrap();
+            assert!(d.applies_to("reply") && d.applies_to("analysis"));
+            let f: crate::sim::Faults = "judge:drift=reply:0.3".parse().unwrap();
+            let d = f.for_model("judge").drift.unwrap();
+            assert!(d.applies_to("reply") && !d.applies_to("analysis"));
+            for bad in ["judge:drift=-0.1", "judge:drift=x", "judge:drift=reply:"] {
+                let e = bad.parse::<crate::sim::Faults>().unwrap_err().to_string();
+                assert!(e.contains(bad.trim_start_matches("judge:")), "{bad}: {e}");
             }
         }
 

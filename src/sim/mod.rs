@@ -116,6 +116,7 @@
 //! | `echo_auth` | probability | an OpenAI route answers HTTP 500 whose JSON body echoes the request's `Authorization` headers |
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
 //! | `degrade` | `DIM:AMOUNT` (per model) | the judge lowers this model's score on rubric dimension DIM by ⌊AMOUNT⌋ levels, plus one more with probability frac(AMOUNT) (hashed per answer), never below the bottom level: the expected score falls by AMOUNT where answers score above the bottom (the gate's power benchmark, `scripts/gate_power.sh`); e.g. `sft-full-e3-lr3e-5:degrade=reply:0.2` |
+//! | `drift` | `AMOUNT` or `DIM:AMOUNT` (the `judge` profile) | the judge lowers every grade on every dimension (or on DIM) as `degrade` does, whoever answered: a silently changed judge (`evalrun judge-check`); e.g. `judge:drift=0.3` |
 //!
 //! **Scripted faults** are keyed to a marker, a substring of the request's last user message (the
 //! legacy prompt): `@MARKER:KEY=VALUE` (MARKER without `,` `:` `=`; items with the same marker build

@@ -329,7 +329,7 @@ pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Fa
 fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
     let p = ask.profile;
     let set = st.faults_for(p);
-    let gen = generate_with(ask, set.garbage.unwrap_or(0.0));
+    let gen = generate_with(ask, &set);
     // The degrade fault (gate power): the judge will grade this model's answer lower.
     if let Some(d) = &set.degrade {
         super::judge::degrade::register(&gen.text(), d);
