@@ -9,65 +9,12 @@ use anyhow::{Context, Result};
 use crate::cli::GateArgs;
 use crate::diff::{self, Format};
 use crate::error::{exit, UsageError};
-use crate::gate::{self, inputs, judge_drift, junit, render_json, render_md, Params, Run};
-
-/// The gate's settings from the flags; exit 2 on a value out of range.
-fn params(args: &GateArgs) -> Result<Params, UsageError> {
-    let mut p = Params {
-        alpha: args.alpha,
-        models: args.models.clone(),
-        primary: args.primary.clone(),
-        max_latency_increase: args.max_latency_increase,
-        max_error_rate: args.max_error_rate,
-        allow_cached: args.allow_cached,
-        cluster: args.cluster.clone(),
-        exact: args.exact,
-        ..Params::default()
-    };
-    let number = |flag: &str, v: &str| -> Result<f64, UsageError> {
-        match v.trim().parse::<f64>() {
-            Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-            _ => Err(UsageError::new(format!(
-                "{flag} {v}: expected a number ≥ 0"
-            ))),
-        }
-    };
-    if let Some(x) = args.max_drop {
-        eprintln!("warning: --max-drop is deprecated; use --tolerance {x}");
-        p.tolerance = Some(number("--max-drop", &x.to_string())?);
-    }
-    for t in &args.tolerance {
-        match t.split_once('=') {
-            Some((d, x)) => {
-                p.tolerance_by_dim
-                    .insert(d.trim().to_string(), number("--tolerance", x)?);
-            }
-            None => p.tolerance = Some(number("--tolerance", t)?),
-        }
-    }
-    for (flag, v, ok) in [
-        ("--alpha", p.alpha, p.alpha > 0.0 && p.alpha <= 1.0),
-        (
-            "--max-latency-increase",
-            p.max_latency_increase,
-            p.max_latency_increase >= 0.0,
-        ),
-        (
-            "--max-error-rate",
-            p.max_error_rate,
-            (0.0..=1.0).contains(&p.max_error_rate),
-        ),
-    ] {
-        if !(v.is_finite() && ok) {
-            return Err(UsageError::new(format!("{flag} {v}: out of range")));
-        }
-    }
-    Ok(p)
-}
+use crate::gate::{self, inputs, judge_drift, junit, render_json, render_md, Run};
+use crate::plan::gate::gate_params;
 
 /// `evalrun gate`: exit 1 on a failing check, 0 otherwise; 2 when the runs cannot be compared.
 pub fn run(args: &GateArgs) -> Result<u8> {
-    let params = params(args)?;
+    let params = gate_params(args)?;
     let judge_check = args
         .judge_check
         .as_deref()
@@ -85,17 +32,7 @@ pub fn run(args: &GateArgs) -> Result<u8> {
         ))
         .into());
     }
-    let dims = gate::dimensions::dimension_scales(&base, &cand);
-    for d in params.primary.iter().chain(params.tolerance_by_dim.keys()) {
-        if !dims.contains_key(d) {
-            let known: Vec<&str> = dims.keys().map(String::as_str).collect();
-            return Err(UsageError::new(format!(
-                "dimension `{d}` is not in the runs' rubric (known: {})",
-                known.join(", ")
-            ))
-            .into());
-        }
-    }
+    gate::dimensions::check_named(&base, &cand, &params).map_err(UsageError::new)?;
     let g = gate::compare(&base, &cand, &params, &models);
     let (da, db) = (
         diff::read::run(&args.baseline)?,

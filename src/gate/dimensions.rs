@@ -72,6 +72,27 @@ pub struct DimRow {
     pub why: String,
 }
 
+/// Every dimension `--primary` or `--tolerance d=x` names is in the runs' rubric; else the message
+/// naming it and the known ones.
+pub fn check_named(base: &Run, cand: &Run, params: &Params) -> Result<(), String> {
+    let dims = dimension_scales(base, cand);
+    match params
+        .primary
+        .iter()
+        .chain(params.tolerance_by_dim.keys())
+        .find(|d| !dims.contains_key(*d))
+    {
+        Some(d) => {
+            let known: Vec<&str> = dims.keys().map(String::as_str).collect();
+            Err(format!(
+                "dimension `{d}` is not in the runs' rubric (known: {})",
+                known.join(", ")
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Every dimension either run's manifest names, with its scale (baseline first).
 pub fn dimension_scales(base: &Run, cand: &Run) -> BTreeMap<String, (i64, i64)> {
     let mut out = BTreeMap::new();

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod gate;
 pub mod rescore;
 
 use crate::cli::RunArgs;
