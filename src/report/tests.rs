@@ -945,13 +945,13 @@ fn markdown_report() {
 
         ## Quality
 
-        | model                    |    Prompt adherence (1–3) |               Reply (1–3) |          Suggestion (1–3) | Analysis (1–3) | overall |
-        | ------------------------ | ------------------------: | ------------------------: | ------------------------: | -------------: | ------: |
-        | `ernie-speed` (baseline) |         2.62 [2.49, 2.76] |         2.52 [2.37, 2.67] |         1.92 [1.73, 2.10] |            n/a |    2.35 |
-        | `ernie-4.0` (flagship)   | 2.96 [2.90, 3.00] +0.34 ▲ | 2.74 [2.61, 2.86] +0.22 · | 2.58 [2.42, 2.73] +0.66 ▲ |            n/a |    2.76 |
-        | `ernie-speed-sft`        | 3.00 [3.00, 3.00] +0.38 ▲ | 2.86 [2.76, 2.94] +0.34 ▲ | 2.84 [2.74, 2.94] +0.92 ▲ |            n/a |    2.90 |
+        | model                    |    Prompt adherence (1–3) |               Reply (1–3) |          Suggestion (1–3) | Analysis (1–3) | overall | failed answers |
+        | ------------------------ | ------------------------: | ------------------------: | ------------------------: | -------------: | ------: | -------------: |
+        | `ernie-speed` (baseline) |         2.62 [2.49, 2.76] |         2.52 [2.37, 2.67] |         1.92 [1.73, 2.10] |            n/a |    2.35 |        2 of 50 |
+        | `ernie-4.0` (flagship)   | 2.96 [2.90, 3.00] +0.34 ▲ | 2.74 [2.61, 2.86] +0.22 · | 2.58 [2.42, 2.73] +0.66 ▲ |            n/a |    2.76 |        2 of 50 |
+        | `ernie-speed-sft`        | 3.00 [3.00, 3.00] +0.38 ▲ | 2.86 [2.76, 2.94] +0.34 ▲ | 2.84 [2.74, 2.94] +0.92 ▲ |            n/a |    2.90 |        0 of 50 |
 
-        Mean [95 % CI, t-interval] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted paired t-test p < 0.05), · not significant. Overall = mean of the scored dimensions' means. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
+        Mean [95 % CI, t-interval] over the items each model was scored on. Δ = paired mean difference against the baseline `ernie-speed`: ▲ better, ▼ worse (Holm-adjusted paired t-test p < 0.05), · not significant. Overall = mean of the scored dimensions' means. Failed answers = request errors plus answers the judge could not score: they are in no mean, so a model that fails more is compared on fewer items. n/a: Analysis has no score for any model because every score was null (see the notes above and `judgements.jsonl`); the decision ignores it.
 
         ![Dimension means with 95 % CIs](charts/dimension_means.svg)
 

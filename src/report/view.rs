@@ -235,17 +235,25 @@ impl<'a> View<'a> {
     }
 
     /// The model with the highest overall score; ties go to the earlier model.
-    /// Items of the run `model` has no score for on some scored dimension (errors, unjudged, null
-    /// scores), and the run's items: `None` when the run's size is unknown or nothing is scored.
-    pub(crate) fn unscored_items(&self, model: &str) -> Option<(usize, usize)> {
-        let planned = self.ctx.run.planned_per_model?;
-        let items = planned / self.ctx.run.samples.max(1) as usize;
-        let s = self.stats(model);
-        let scored = self
-            .scored_dims()
-            .filter_map(|d| s.dimensions.get(&d.id).map(|x| x.n_items))
-            .min()?;
-        Some((items.saturating_sub(scored), items))
+    /// Answers of `model` the judge left unscored on some dimension after its retries (not those a
+    /// dimension does not apply to).
+    pub(crate) fn unjudged(&self, model: &str) -> usize {
+        self.summary
+            .judge
+            .as_ref()
+            .and_then(|j| j.per_model.get(model))
+            .map_or(0, |m| m.n_unjudged_answers)
+    }
+
+    /// Failed answers of `model` — request errors plus answers the judge could not score — and the
+    /// answers the run planned for it (else the ones it recorded).
+    pub(crate) fn failed_answers(&self, model: &str) -> (usize, usize) {
+        let e = &self.stats(model).errors;
+        let planned = self.ctx.run.planned_per_model.unwrap_or(e.n_responses);
+        (
+            e.n_errors + self.unjudged(model),
+            planned.max(e.n_responses),
+        )
     }
 
     pub(crate) fn best_overall(&self) -> Option<String> {

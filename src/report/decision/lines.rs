@@ -369,15 +369,23 @@ pub(super) fn best_per_dimension(v: &View, w: Words) -> Option<String> {
 
 /// Each model's items without a score beside its means, so failed items cannot hide.
 pub(super) fn missing_items(v: &View, w: Words) -> Option<String> {
+    let planned = v.ctx.run.planned_per_model?;
+    let items = planned / v.ctx.run.samples.max(1) as usize;
     let parts: Vec<String> = v
         .models
         .iter()
         .filter_map(|m| {
-            let (missing, items) = v.unscored_items(m).filter(|(n, _)| *n > 0)?;
+            let s = v.stats(m);
+            let scored = v
+                .scored_dims()
+                .filter_map(|d| s.dimensions.get(&d.id).map(|x| x.n_items))
+                .min()?;
+            let missing = items.checked_sub(scored).filter(|n| *n > 0)?;
             Some(format!(
-                "{} {missing} of {items} (errors {})",
+                "{} {missing} of {items} (errors {}, unjudged {}, the rest not applicable on some dimension)",
                 w.name(m),
-                v.stats(m).errors.n_errors
+                s.errors.n_errors,
+                v.unjudged(m)
             ))
         })
         .collect();

@@ -63,10 +63,9 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
     if any_scored {
         cols.push(("overall".to_string(), Align::Right));
     }
-    // Failed and unjudged items drop out of the means: their count stands beside them.
-    let missing = any_scored && v.models.iter().any(|m| v.unscored_items(m).is_some());
-    if missing {
-        cols.push(("items without a score".to_string(), Align::Right));
+    // Failed and unjudged answers drop out of the means: their count stands beside them.
+    if any_scored {
+        cols.push(("failed answers".to_string(), Align::Right));
     }
     let mut t = Table::new(cols);
     for m in &v.models {
@@ -92,11 +91,9 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         if any_scored {
             row.push(num(v.overall(m), 2));
         }
-        if missing {
-            row.push(match v.unscored_items(m) {
-                Some((n, items)) => format!("{n} of {items}"),
-                None => "–".to_string(),
-            });
+        if any_scored {
+            let (failed, of) = v.failed_answers(m);
+            row.push(format!("{failed} of {of}"));
         }
         t.row(row);
     }
@@ -132,7 +129,9 @@ pub(super) fn quality(out: &mut String, v: &View, charts: &[ChartKind]) {
         };
         let _ = write!(
             legend,
-            " Overall = mean of the scored dimensions' means{rescaled}."
+            " Overall = mean of the scored dimensions' means{rescaled}. Failed answers = request errors \
+             plus answers the judge could not score: they are in no mean, so a model that fails more is \
+             compared on fewer items."
         );
     }
     if !unscored.is_empty() {
