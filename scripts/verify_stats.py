@@ -3,9 +3,9 @@
 
 Usage: python3 scripts/verify_stats.py RUN_DIR        (needs numpy and scipy)
 
-Every value under `models`, `paired` (every reference), `ranking`, `gsb` and `judge` of
+Every value under `models`, `paired` (every reference), `ranking`, `gsb`, `judge` and `human` of
 RUN_DIR/summary.json is recomputed from items.jsonl, responses.jsonl, scores.jsonl, pairwise.jsonl and
-judgements.jsonl following STATS.md v2 (not evalrun's code), with scipy where it implements the method
+judgements.jsonl (and human.jsonl) following STATS.md v2 and the README's judge-vs-people definitions (not evalrun's code), with scipy where it implements the method
 (t.ppf/sf, norm.ppf, binomtest, wilcoxon, spearmanr) and numpy percentiles (inverted_cdf).
 
 Taken from summary.json as inputs only: params.references.baseline, params.alpha, params.scales,
@@ -575,6 +575,178 @@ def check_judge(S, responses, scores, pairs, judgements, sec):
 
 
 # ---------------------------------------------------------------- main
+# ---------------------------------------------------------------- judge vs people (README extension)
+
+M64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & M64
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & M64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+
+    def index(self, n):
+        return ((self.next() >> 32) * n) >> 32
+
+
+def weighted_kappa(j, h):
+    """Cohen's kappa with quadratic weights by the categorical formula: confusion matrix over the values
+    seen, expected matrix from its margins, weights (a - b)^2."""
+    n = len(j)
+    if n < 2:
+        return None
+    cats = sorted(set(j) | set(h))
+    ix = {c: i for i, c in enumerate(cats)}
+    o = np.zeros((len(cats), len(cats)))
+    for a, b in zip(j, h):
+        o[ix[a], ix[b]] += 1
+    e = np.outer(o.sum(1), o.sum(0)) / n
+    w = np.array([[(a - b) ** 2 for b in cats] for a in cats])
+    de = (w * e).sum()
+    if de <= EPS * n:
+        return None
+    return float(1 - (w * o).sum() / de)
+
+
+def kripp_ordinal(units):
+    """Krippendorff's alpha, ordinal metric (Krippendorff 2011, section C): coincidence matrix of the
+    pairable units, delta^2(c, k) = (sum_{g=c..k} n_g - (n_c + n_k)/2)^2."""
+    units = [u for u in units if len(u) >= 2]
+    if not units:
+        return None
+    vals = sorted({v for u in units for v in u})
+    ix = {v: i for i, v in enumerate(vals)}
+    o = np.zeros((len(vals), len(vals)))
+    for u in units:
+        for a in range(len(u)):
+            for b in range(len(u)):
+                if a != b:
+                    o[ix[u[a]], ix[u[b]]] += 1 / (len(u) - 1)
+    ng = o.sum(1)
+    n = ng.sum()
+    d2 = np.zeros_like(o)
+    for c in range(len(vals)):
+        for k in range(len(vals)):
+            lo, hi = min(c, k), max(c, k)
+            d2[c, k] = (ng[lo:hi + 1].sum() - (ng[c] + ng[k]) / 2) ** 2
+    de = (np.outer(ng, ng) * d2).sum()
+    if de <= EPS:
+        return None
+    return float(1 - (n - 1) * (o * d2).sum() / de)
+
+
+def consensus(hs):
+    counts = defaultdict(int)
+    for x in hs:
+        counts[x] += 1
+    top = max(counts.values())
+    modes = [v for v, c in counts.items() if c == top]
+    return modes[0] if len(modes) == 1 else float(np.median(hs))
+
+
+def majority(hs):
+    for v in set(hs):
+        if 2 * hs.count(v) > len(hs):
+            return v
+    return None
+
+
+def human_stats(rows):
+    """rows: (judge, people's mean, consensus) per unit -> mean_diff, exact, kappa, rho."""
+    if not rows:
+        return [None] * 4
+    j = [r[0] for r in rows]
+    m = [r[1] for r in rows]
+    c = [r[2] for r in rows]
+    exact = sum(1 for a, b in zip(j, c) if abs(a - b) < 1e-9) / len(j)
+    return [float(np.mean(j) - np.mean(m)), exact, weighted_kappa(j, c), spearman(j, c)]
+
+
+def check_human(S, run, scores, pairs, sec):
+    H = S.get("human")
+    path = run / "human.jsonl"
+    if H is None:
+        sec.eq("human (present)", path.exists(), False)
+        return
+    human = last_by_key(load_jsonl(path), lambda r: (r["rater"], r["model"], r["item_id"], r.get("baseline"),
+                                                      r["sample"], r.get("dimension")))
+    sec.eq("human.raters", H["raters"], sorted({r["rater"] for r in human.values()}))
+    by_dim = defaultdict(lambda: defaultdict(list))
+    verdicts = defaultdict(list)
+    for r in human.values():
+        if r.get("dimension") is not None and r.get("score") is not None:
+            by_dim[r["dimension"]][(r["model"], r["item_id"], r["sample"])].append(r["score"])
+        elif r.get("verdict") is not None:
+            verdicts[(r["baseline"], r["model"], r["item_id"])].append(r["verdict"])
+    for d, units in sorted(by_dim.items()):
+        got = H["dimensions"][d]
+        p = f"human.dimensions.{d}"
+        items = defaultdict(list)
+        for u in sorted(units, key=lambda u: (bkey(u[1]), bkey(u[0]), u[2])):
+            sc = scores.get(u)
+            j = sc["dimensions"].get(d, {}).get("score") if sc else None
+            if j is None:
+                continue
+            hs = units[u]
+            items[u[1]].append((j, float(np.mean(hs)), consensus(hs)))
+        order = sorted(items, key=bkey)
+        allrows = [r for i in order for r in items[i]]
+        point = human_stats(allrows)
+        sec.eq(f"{p}.n_units", got["n_units"], len(allrows))
+        sec.eq(f"{p}.n_items", got["n_items"], len(order))
+        sec.eq(f"{p}.human_mean", got["human_mean"], float(np.mean([r[1] for r in allrows])) if allrows else None)
+        sec.eq(f"{p}.judge_mean", got["judge_mean"], float(np.mean([r[0] for r in allrows])) if allrows else None)
+        boot = [[] for _ in range(4)]
+        g = SplitMix64(42)
+        n = len(order)
+        for _ in range(2000 if n else 0):
+            draw = [r for _ in range(n) for r in items[order[g.index(n)]]]
+            for k, v in enumerate(human_stats(draw)):
+                if v is not None:
+                    boot[k].append(v)
+        for k, name in enumerate(["mean_diff", "exact_agreement", "kappa_quadratic", "spearman"]):
+            sec.eq(f"{p}.{name}.value", got[name]["value"], point[k])
+            lo = hi = None
+            if point[k] is not None and boot[k]:
+                lo, hi = (float(x) for x in np.quantile(boot[k], [0.025, 0.975]))
+            sec.eq(f"{p}.{name}.ci95_low", got[name]["ci95_low"], lo)
+            sec.eq(f"{p}.{name}.ci95_high", got[name]["ci95_high"], hi)
+        multi = [hs for hs in units.values() if len(hs) >= 2]
+        sec.eq(f"{p}.n_multi_rated", got["n_multi_rated"], len(multi))
+        sec.eq(f"{p}.alpha_ordinal", got["alpha_ordinal"], kripp_ordinal(multi))
+        maj = []
+        for u, hs in units.items():
+            sc = scores.get(u)
+            j = sc["dimensions"].get(d, {}).get("score") if sc else None
+            if len(hs) >= 2 and j is not None and majority(hs) is not None:
+                maj.append(abs(j - majority(hs)) < 1e-9)
+        sec.eq(f"{p}.n_majority_units", got["n_majority_units"], len(maj))
+        sec.eq(f"{p}.judge_majority_agreement", got["judge_majority_agreement"],
+               sum(maj) / len(maj) if maj else None)
+    acc = defaultdict(list)
+    for (ref, cand, item), vs in verdicts.items():
+        jp = pairs.get((cand, ref, item))
+        if jp is None:
+            continue
+        people = next((v for v in "GSB" if 2 * vs.count(v) > len(vs)), "S")
+        acc[(ref, cand)].append((people, jp["verdict"]))
+    for (ref, cand), ps in acc.items():
+        got = H["gsb"][ref][cand]
+        p = f"human.gsb.{ref}.{cand}"
+        sec.eq(f"{p}.n_pairs", got["n_pairs"], len(ps))
+        for side, k in (("human", 0), ("judge", 1)):
+            c = {v: sum(1 for x in ps if x[k] == v) for v in "GSB"}
+            sec.eq(f"{p}.{side}.good", got[side]["good"], c["G"])
+            sec.eq(f"{p}.{side}.bad", got[side]["bad"], c["B"])
+            sec.eq(f"{p}.{side}.win_rate", got[side]["win_rate"], (c["G"] + c["S"] / 2) / len(ps))
+        sec.eq(f"{p}.agreement", got["agreement"], sum(1 for a, b in ps if a == b) / len(ps))
+
 
 def main(argv):
     if len(argv) != 2:
@@ -612,6 +784,9 @@ def main(argv):
     sections.append(sec)
     sec = Section("judge")
     check_judge(S, responses, scores, pairs, judgements, sec)
+    sections.append(sec)
+    sec = Section("human")
+    check_human(S, run, scores, pairs, sec)
     sections.append(sec)
     ok = all([s.report() for s in sections])
     print("every section agrees" if ok else "MISMATCHES found")

@@ -17,6 +17,7 @@ Examples:
   evalrun --models a,b --out reports/runs/try1 --resume   # continue a killed or interrupted run
   evalrun gate --baseline reports/accepted --candidate reports/runs/try1   # exit 1 on a regression
   evalrun merge shard-1 shard-2 --out reports/runs/full                  # join --shard K/N runs
+  evalrun review export reports/runs/try1 --sample 60   # a blind sheet for people; then review import, calibrate
   evalrun diff reports/accepted reports/runs/try1 --format html --out diff.html  # item by item
 
 Exit codes: 0 success, 1 a failure the command exists to report, 2 bad usage/input/configuration,
@@ -89,6 +90,16 @@ pub enum Command {
         after_help = "Example:\n  evalrun merge shards/1 shards/2 shards/3 --out reports/runs/nightly"
     )]
     Merge(MergeArgs),
+    /// Blind human review: export sheets for people to score, import the filled sheets (SPEC §1).
+    #[command(
+        after_help = "Example:\n  evalrun review export reports/runs/try1 --sample 60 --seed 1\n  \
+                      evalrun review import reports/runs/try1 alice.csv bob.csv"
+    )]
+    Review(ReviewArgs),
+    /// Per dimension, whether the judge agrees with people's scores (imported by `review import`): a
+    /// short verdict and whether the judge can be trusted for this rubric.
+    #[command(after_help = "Example:\n  evalrun calibrate reports/runs/try1")]
+    Calibrate(CalibrateArgs),
     /// What changed item by item between two runs of the same inputs: per model, every judge score,
     /// rule outcome, GSB verdict and error that differs, worst first, and the flips per dimension.
     #[command(after_help = DIFF_HELP)]
@@ -469,6 +480,64 @@ pub struct ModelsArgs {
     /// Configuration file.
     #[arg(long, value_name = "F", default_value = "evalrun.toml")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub action: ReviewAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReviewAction {
+    /// Write a blind review sheet (CSV and an offline HTML page); the unblinding key stays in the run
+    /// directory (`review/key-<sheet>.json`).
+    Export(ReviewExportArgs),
+    /// Validate filled sheets and store their scores in the run's human.jsonl (idempotent).
+    Import(ReviewImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewExportArgs {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Dimensions to score, comma-separated; default: every dimension of the rubric.
+    #[arg(long, value_delimiter = ',', value_name = "D,…")]
+    pub dimensions: Vec<String>,
+    /// A side-by-side sheet: one verdict (A, B or same) per pair of answers, as the judge's GSB.
+    #[arg(long)]
+    pub pairwise: bool,
+    /// A subset of N rows, stratified by model and category.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Seed of the label shuffles and of the subset.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// The CSV sheet to write (the HTML page goes beside it, `.html`); default:
+    /// RUN/review/sheet-<id>.csv.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Rubric whose level texts the sheet shows; default: the run's.
+    #[arg(long, value_name = "F")]
+    pub rubric: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewImportArgs {
+    /// The run directory the sheets were exported from.
+    pub dir: PathBuf,
+    /// Filled sheets (CSV).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Who scored; default: each file's name without extension (alice.csv → alice).
+    #[arg(long, value_name = "NAME")]
+    pub rater: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CalibrateArgs {
+    /// The run directory, with people's scores in human.jsonl.
+    pub dir: PathBuf,
 }
 
 impl Cli {

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod provider;
 pub mod records;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod score;
 pub mod sim;

@@ -160,6 +160,9 @@ pub struct ModelEntry {
     pub params: serde_json::Map<String, serde_json::Value>,
     /// Names only: header values may be credentials.
     pub extra_header_names: Vec<String>,
+    /// As a judge, asked for replies constrained to a JSON schema (`structured_replies`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub structured_replies: bool,
 }
 
 impl ModelEntry {
@@ -181,6 +184,7 @@ impl ModelEntry {
             currency: c.currency.clone(),
             params: c.params.clone(),
             extra_header_names: c.extra_headers.keys().cloned().collect(),
+            structured_replies: c.structured_replies,
         }
     }
 }

@@ -332,6 +332,50 @@ impl From<ItemRecord> for Item {
     }
 }
 
+/// One line of `human.jsonl` (SPEC §5): one person's score of one answer on one dimension, or one
+/// person's side-by-side verdict on one pair, as imported by `evalrun review import`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HumanRecord {
+    /// Who scored (`--rater`, else the sheet file's stem).
+    pub rater: String,
+    /// Id of the eval-set item.
+    pub item_id: String,
+    /// The graded model, or the candidate of a pair.
+    pub model: String,
+    /// The reference of a pair; absent for a grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// 0-based sample index of the graded answer (pairs: the sample both answers are).
+    pub sample: u32,
+    /// The rubric dimension of a grade; absent for a pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<String>,
+    /// The person's score on the dimension's scale (grades).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The person's verdict from the candidate's side (pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<PairVerdict>,
+    /// The review sheet the score came from.
+    pub sheet: String,
+    /// The sheet's row.
+    pub row: usize,
+}
+
+impl HumanRecord {
+    /// What a line is about: a re-import of the same (rater, unit, dimension or pair) replaces it.
+    pub fn key(&self) -> (String, String, String, Option<String>, u32, Option<String>) {
+        (
+            self.rater.clone(),
+            self.model.clone(),
+            self.item_id.clone(),
+            self.baseline.clone(),
+            self.sample,
+            self.dimension.clone(),
+        )
+    }
+}
+
 /// One line of a JSONL record file: its 1-based number, its text as written, and its record.
 pub struct JsonlLine<T> {
     /// 1-based line number in the file.
@@ -612,6 +656,10 @@ pub mod files {
     pub const SUMMARY_CSV: &str = "summary.csv";
     /// Directory of SVG charts.
     pub const CHARTS_DIR: &str = "charts";
+    /// People's scores imported by `evalrun review import`.
+    pub const HUMAN: &str = "human.jsonl";
+    /// Review sheets' unblinding keys (`review/key-<sheet>.json`), never in a sheet.
+    pub const REVIEW_DIR: &str = "review";
 
     /// Removes what a previous run wrote in `dir` (records, reports, charts), and nothing else.
     pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {

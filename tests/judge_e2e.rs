@@ -381,3 +381,78 @@ fn judge_flags_are_checked_before_any_request() {
         sim.requests_per_model()
     );
 }
+
+/// `structured_replies = true` on the judge: every judge request carries the reply's JSON schema
+/// (`response_format` json_schema, strict), and the simulator's judge — which, like a constrained
+/// decoder, then always answers in that shape — never leaves a reply unparsed, even under the
+/// `garbage` fault that spoils half the free-text replies of the same run without it.
+#[test]
+fn structured_judge_replies_carry_the_schema_and_always_parse() {
+    let parse_errors = |structured: bool| {
+        let sim = Sim::start("judge:garbage=0.5");
+        let dir = TestDir::new();
+        let base_url = sim.openai_base_url();
+        let judge_extra = if structured {
+            "concurrency = 4\nstructured_replies = true"
+        } else {
+            "concurrency = 4"
+        };
+        dir.write(
+            "evalrun.toml",
+            &(openai_config(&base_url, &[BASE, CAND], "concurrency = 4")
+                + &openai_config(&base_url, &["judge"], judge_extra)),
+        );
+        dir.write("set.jsonl", &evalset());
+        let out = run(&dir, &["--judge", "judge"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let judge_calls: Vec<Value> = sim
+            .seen()
+            .into_iter()
+            .filter(|r| r.model == "judge")
+            .map(|r| r.body)
+            .collect();
+        assert!(!judge_calls.is_empty());
+        for body in &judge_calls {
+            let rf = &body["response_format"];
+            if !structured {
+                assert!(rf.is_null(), "{rf}");
+                continue;
+            }
+            assert_eq!(rf["type"], "json_schema", "{rf}");
+            assert_eq!(rf["json_schema"]["strict"], true, "{rf}");
+            let schema = &rf["json_schema"]["schema"];
+            match rf["json_schema"]["name"].as_str() {
+                Some("evalrun_pair") => {
+                    assert_eq!(
+                        schema["required"],
+                        serde_json::json!(["winner", "justification"])
+                    )
+                }
+                Some("evalrun_grade") => {
+                    let required = schema["required"].as_array().unwrap();
+                    assert!(!required.is_empty(), "{schema}");
+                    for d in required {
+                        let score =
+                            &schema["properties"][d.as_str().unwrap()]["properties"]["score"];
+                        assert_eq!(
+                            (&score["minimum"], &score["maximum"]),
+                            (&1.into(), &3.into())
+                        );
+                    }
+                }
+                other => panic!("unexpected schema name {other:?}"),
+            }
+        }
+        let report = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+        assert_eq!(report.contains("judge replies: structured"), structured);
+        records(&dir.path().join("out"), "judgements.jsonl")
+            .iter()
+            .filter(|r| !r["parse_error"].is_null())
+            .count()
+    };
+    assert_eq!(parse_errors(true), 0);
+    assert!(
+        parse_errors(false) > 5,
+        "the garbage fault spoils free-text replies"
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per command; `dispatch` runs the parsed command and returns its exit code.
 
+pub mod calibrate;
 pub mod check;
 pub mod demo;
 pub mod diff;
@@ -10,6 +11,7 @@ pub mod models;
 pub mod plan;
 pub mod report;
 pub mod rescore;
+pub mod review;
 pub mod run;
 
 use anyhow::Result;
@@ -55,6 +57,8 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
         }
         Command::Gate(args) => gate::run(&args),
         Command::Merge(args) => merge::run(&args, command_line),
+        Command::Review(args) => review::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::History(args) => history::run(&args),
         Command::Plan(args) => {

@@ -79,6 +79,7 @@ mod tests {
             currency: None,
             params: Default::default(),
             extra_header_names: Vec::new(),
+            structured_replies: false,
         };
         Manifest {
             tool: "evalrun".into(),

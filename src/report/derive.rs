@@ -74,7 +74,8 @@ pub fn write_reports(
     manifest: &Manifest,
     formats: Option<&[Format]>,
 ) -> Result<(Summary, ReportContext)> {
-    let summary = summarize_dir(&stats_config(manifest), dir)?;
+    let mut summary = summarize_dir(&stats_config(manifest), dir)?;
+    summary.human = crate::stats::human::summarize_dir(dir)?;
     let ctx = context(dir, manifest)?;
     match formats {
         None => report::write_all(dir, &summary, &ctx)?,
@@ -112,6 +113,15 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
     }
     if let Some(s) = &m.simulated {
         notices.push(s.note.clone());
+    }
+    if let (Some(j), Some(e)) = (&m.judge, &m.judge_model) {
+        if e.structured_replies {
+            notices.push(format!(
+                "judge replies: structured — {j} was asked for replies that follow the reply's JSON schema \
+                 (`structured_replies`); every reply is still read leniently, and the Judge section counts \
+                 the ones that did not parse"
+            ));
+        }
     }
     if let Some(r) = &m.rescored {
         notices.push(format!(

@@ -127,6 +127,40 @@ fn tables(v: &View) -> Vec<Table> {
         out.push(t);
     }
     out.push(operations(v));
+    out.extend(people(v));
+    out
+}
+
+/// "Judge vs people" tables, when the run has people's scores (`human.jsonl`).
+fn people(v: &View) -> Vec<Table> {
+    let Some(h) = &v.summary.human else {
+        return Vec::new();
+    };
+    let plain = |s: &str| s.to_string();
+    let owned = |head: Vec<&str>| head.into_iter().map(String::from).collect();
+    let mut out = Vec::new();
+    if !h.dimensions.is_empty() {
+        let (head, rows) = super::people::agreement(v, h, &plain);
+        out.push(Table {
+            title: "Judge vs people".into(),
+            head: owned(head),
+            rows,
+        });
+        let (head, rows) = super::people::per_model(v, h, &plain, &plain);
+        out.push(Table {
+            title: "People / judge mean per model (answers)".into(),
+            head,
+            rows,
+        });
+    }
+    if !h.gsb.is_empty() {
+        let (head, rows) = super::people::gsb(h, &plain);
+        out.push(Table {
+            title: "Side by side: people beside the judge".into(),
+            head: owned(head),
+            rows,
+        });
+    }
     out
 }
 

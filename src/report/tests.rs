@@ -391,6 +391,7 @@ pub(super) fn summary() -> Summary {
         gsb: BTreeMap::from([("ernie-speed".to_string(), gsb_map)]),
         judge: Some(judge_diagnostics()),
         reference_metrics: BTreeMap::new(),
+        human: None,
     }
 }
 

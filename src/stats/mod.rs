@@ -16,6 +16,7 @@ pub mod describe;
 pub mod estimate;
 pub mod fixture;
 pub mod holm;
+pub mod human;
 pub mod judge;
 pub mod mcnemar;
 pub mod percentile;

@@ -30,6 +30,9 @@ pub struct Summary {
     /// items with a `reference`; absent when no item has one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reference_metrics: BTreeMap<String, BTreeMap<String, ReferenceStats>>,
+    /// Judge vs people (extension): from `human.jsonl`, absent when the run has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human: Option<crate::stats::human::HumanSummary>,
 }
 
 /// One reference metric of one model: item value = mean over the item's samples; then as §4.1.

@@ -5,6 +5,7 @@
 
 mod judge;
 mod operations;
+mod people;
 mod quality;
 
 use std::fmt::Write as _;
@@ -20,6 +21,7 @@ use super::view::View;
 use super::{Exporter, ReportContext};
 use judge::{judge, reference};
 use operations::{cost, errors, latency, rules};
+use people::people;
 use quality::{gsb, quality};
 
 /// Graphemes of model output shown per worst case.
@@ -43,6 +45,7 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> String {
     quality(&mut out, &v, &charts);
     gsb(&mut out, &v);
     judge(&mut out, &v);
+    people(&mut out, &v);
     reference(&mut out, &v);
     rules(&mut out, &v);
     latency(&mut out, &v, &charts);

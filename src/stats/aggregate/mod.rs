@@ -232,6 +232,7 @@ impl SummaryBuilder<'_> {
             gsb,
             judge: None, // filled by `summarize_dir` from judgements.jsonl
             reference_metrics,
+            human: None, // filled by `report::derive` from human.jsonl
         }
     }
 
