@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::inputs::evalset::Role;
 use crate::manifest::Manifest;
-use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord, ScoreRecord};
+use crate::records::{files, stream_jsonl, ItemRecord};
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, RunFacts, SimNotice,
     WorstCase,
@@ -219,7 +219,19 @@ fn run_facts(dir: &Path, m: &Manifest) -> Result<RunFacts> {
     let mut cached = 0usize;
     let mut recorded: Option<(String, String)> = None;
     let mut estimated: BTreeMap<String, usize> = BTreeMap::new();
-    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+    /// What the run facts read of a `responses.jsonl` line.
+    #[derive(serde::Deserialize)]
+    struct Line {
+        model: String,
+        #[serde(default)]
+        cached: bool,
+        #[serde(default)]
+        cached_utc: Option<String>,
+        #[serde(default)]
+        tokens_estimated: bool,
+    }
+    // The summary has read every line whole before: a line that breaks the record's shape failed there.
+    for line in stream_jsonl::<Line>(&dir.join(files::RESPONSES))? {
         let r = line?.record;
         if r.cached {
             cached += 1;
@@ -294,7 +306,30 @@ fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
         .map(|d| (d.id.as_str(), d.scale.1 as f64))
         .collect();
     let mut lowest: BTreeMap<(String, String), Lowest> = BTreeMap::new();
-    for line in stream_jsonl::<ScoreRecord>(&dir.join(files::SCORES))? {
+    // Only the fields used; the summary has read every line whole before.
+    #[derive(serde::Deserialize)]
+    struct Dim {
+        score: Option<f64>,
+        #[serde(default)]
+        justification: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Score {
+        model: String,
+        item_id: String,
+        sample: u32,
+        #[serde(default)]
+        dimensions: BTreeMap<String, Dim>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        model: String,
+        item_id: String,
+        sample: u32,
+        #[serde(default)]
+        output: Option<String>,
+    }
+    for line in stream_jsonl::<Score>(&dir.join(files::SCORES))? {
         let s = line?.record;
         for (dim, d) in &s.dimensions {
             let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) else {
@@ -334,7 +369,7 @@ fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
         .iter()
         .map(|(model, item, low)| ((model.clone(), item.clone(), low.2), String::new()))
         .collect();
-    for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
+    for line in stream_jsonl::<Answer>(&dir.join(files::RESPONSES))? {
         let r = line?.record;
         if let (Some(answer), Some(output)) =
             (answers.get_mut(&(r.model, r.item_id, r.sample)), r.output)
