@@ -163,6 +163,9 @@ pub struct ModelEntry {
     /// As a judge, asked for replies constrained to a JSON schema (`structured_replies`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub structured_replies: bool,
+    /// The configured model family (`family`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
 }
 
 impl ModelEntry {
@@ -185,7 +188,37 @@ impl ModelEntry {
             params: c.params.clone(),
             extra_header_names: c.extra_headers.keys().cloned().collect(),
             structured_replies: c.structured_replies,
+            family: c.family.clone(),
         }
+    }
+
+    /// The model's family: the configured `family`, else what its name, model id or endpoint says
+    /// (ERNIE, GPT, Qwen, Llama, GLM, DeepSeek, Mistral, Gemini/Gemma, Claude, Baichuan); `None` when
+    /// nothing does (a fine-tune's name rarely says what it was tuned from).
+    pub fn family(&self) -> Option<String> {
+        if let Some(f) = &self.family {
+            return Some(f.clone());
+        }
+        const KNOWN: [(&[&str], &str); 10] = [
+            (
+                &["ernie", "completions_pro", "eb-instant", "eb_instant"],
+                "ERNIE",
+            ),
+            (&["gpt-", "chatgpt"], "GPT"),
+            (&["qwen"], "Qwen"),
+            (&["llama"], "Llama"),
+            (&["glm"], "GLM"),
+            (&["deepseek"], "DeepSeek"),
+            (&["mistral", "mixtral"], "Mistral"),
+            (&["gemini", "gemma"], "Gemini/Gemma"),
+            (&["claude"], "Claude"),
+            (&["baichuan"], "Baichuan"),
+        ];
+        let text = format!("{} {}", self.name, self.endpoint).to_lowercase();
+        KNOWN
+            .iter()
+            .find(|(marks, _)| marks.iter().any(|m| text.contains(m)))
+            .map(|(_, family)| family.to_string())
     }
 }
 
@@ -453,4 +486,57 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Now, as RFC 3339 UTC to the second (e.g. `2026-11-22T10:04:05Z`).
 pub fn utc_now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, endpoint: &str, family: Option<&str>) -> ModelEntry {
+        ModelEntry {
+            name: name.into(),
+            provider: ProviderKind::Openai,
+            api: Api::Chat,
+            endpoint: endpoint.into(),
+            rps: None,
+            tpm: None,
+            concurrency: 1,
+            timeout_s: 1.0,
+            retries: 0,
+            price_input_per_1k: None,
+            price_output_per_1k: None,
+            currency: None,
+            params: Default::default(),
+            extra_header_names: Vec::new(),
+            structured_replies: false,
+            family: family.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn family_is_configured_or_read_off_the_name_and_endpoint() {
+        let qianfan =
+            "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions_pro";
+        assert_eq!(
+            entry("flagship", qianfan, None).family().as_deref(),
+            Some("ERNIE")
+        );
+        assert_eq!(
+            entry("ernie-speed", "http://h/x", None).family().as_deref(),
+            Some("ERNIE")
+        );
+        let vllm = "http://h/v1/chat/completions (model Qwen2.5-7B-Instruct)";
+        assert_eq!(entry("local", vllm, None).family().as_deref(), Some("Qwen"));
+        // A fine-tune's name says nothing; its configured family does.
+        assert_eq!(
+            entry("sft-e6", "http://h/v1 (model sft-e6)", None).family(),
+            None
+        );
+        assert_eq!(
+            entry("sft-e6", "http://h/v1", Some("ERNIE"))
+                .family()
+                .as_deref(),
+            Some("ERNIE")
+        );
+    }
 }

@@ -456,3 +456,40 @@ fn structured_judge_replies_carry_the_schema_and_always_parse() {
         "the garbage fault spoils free-text replies"
     );
 }
+
+/// A judge of the same family as models it grades gets a warning among the report's first notes:
+/// here the judge is declared an ERNIE model, `ernie-speed` is one by its name and the fine-tune by
+/// its `family`; without the declaration nothing is said.
+#[test]
+fn a_same_family_judge_is_named_in_the_report() {
+    let notes = |judge_family: &str| {
+        let sim = Sim::start("");
+        let dir = TestDir::new();
+        let base_url = sim.openai_base_url();
+        dir.write(
+            "evalrun.toml",
+            &(openai_config(&base_url, &[BASE], "concurrency = 4")
+                + &openai_config(&base_url, &[CAND], "concurrency = 4\nfamily = \"ERNIE\"")
+                + &openai_config(
+                    &base_url,
+                    &["judge"],
+                    &format!("concurrency = 4\n{judge_family}"),
+                )),
+        );
+        dir.write("set.jsonl", &evalset());
+        let out = run(&dir, &["--judge", "judge"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+        md.lines()
+            .find(|l| l.contains("same-family judge"))
+            .map(str::to_string)
+    };
+    let warned = notes("family = \"ernie\"").expect("the warning");
+    assert!(
+        warned.contains(&format!("`{BASE}` and `{CAND}`"))
+            || warned.contains(&format!("{BASE} and {CAND}")),
+        "{warned}"
+    );
+    assert!(warned.contains("evalrun review"), "{warned}");
+    assert_eq!(notes(""), None);
+}

@@ -80,6 +80,7 @@ mod tests {
             params: Default::default(),
             extra_header_names: Vec::new(),
             structured_replies: false,
+            family: None,
         };
         Manifest {
             tool: "evalrun".into(),

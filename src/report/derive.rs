@@ -114,6 +114,9 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
     if let Some(s) = &m.simulated {
         notices.push(s.note.clone());
     }
+    if let Some(note) = same_family_notice(m) {
+        notices.push(note);
+    }
     if let (Some(j), Some(e)) = (&m.judge, &m.judge_model) {
         if e.structured_replies {
             notices.push(format!(
@@ -188,6 +191,27 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
         worst_cases: worst_cases(dir, m)?,
         notices,
         run,
+    })
+}
+
+/// A judge of the same family as models it grades (ERNIE judging ERNIE-Speed fine-tunes): in
+/// MT-Bench's data a judge favours its own family's answers, so the report says so.
+fn same_family_notice(m: &Manifest) -> Option<String> {
+    let (judge, entry) = (m.judge.as_ref()?, m.judge_model.as_ref()?);
+    let family = entry.family()?;
+    let kin: Vec<String> = m
+        .models
+        .iter()
+        .filter(|e| e.family().is_some_and(|f| f.eq_ignore_ascii_case(&family)))
+        .map(|e| e.name.clone())
+        .collect();
+    (!kin.is_empty()).then(|| {
+        format!(
+            "same-family judge: {judge} is a {family} model, like {} — a judge tends to favour answers of its \
+             own family (MT-Bench), so compare these models' grades with care; check the judge against \
+             people (`evalrun review`, `evalrun calibrate`) or grade with a judge of another family",
+            crate::report::text::and_list(&kin)
+        )
     })
 }
 

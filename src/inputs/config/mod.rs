@@ -135,6 +135,10 @@ pub struct ModelConfig {
     /// 3.5/4.0 only). Off by default: not every server accepts it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub structured_replies: bool,
+    /// The model family (e.g. "ERNIE" for an ERNIE-Speed fine-tune), for the same-family judge
+    /// warning; unset, it is read off the model's name, model id and endpoint where they say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
 }
 
 fn default_concurrency() -> usize {
