@@ -8,11 +8,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use common::browser::{attr, chromium, dump_dom, values_of};
-use common::{jsonl, openai_config, repo_file, Sim, TestDir};
+use common::{copy_dir, jsonl, openai_config, repo_file, shipped_items, Sim, TestDir};
 use serde_json::Value;
 
 const BASE: &str = "ernie-speed";
@@ -26,13 +26,7 @@ fn runs() -> &'static TestDir {
     static RUNS: OnceLock<TestDir> = OnceLock::new();
     RUNS.get_or_init(|| {
         let dir = TestDir::new();
-        let items: String = std::fs::read_to_string(repo_file("evalsets/oral_english.jsonl"))
-            .unwrap()
-            .lines()
-            .take(ITEMS)
-            .map(|l| format!("{l}\n"))
-            .collect();
-        dir.write("set.jsonl", &items);
+        dir.write("set.jsonl", &shipped_items(ITEMS));
         // The degrade fault is remembered per answer text in the process: record the clean run first.
         record(&dir, "a", "");
         record(
@@ -397,18 +391,5 @@ fn keep_items(run: &Path, n: usize) {
             .map(|r| format!("{r}\n"))
             .collect();
         std::fs::write(p, text).unwrap();
-    }
-}
-
-fn copy_dir(from: &Path, to: &PathBuf) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
     }
 }

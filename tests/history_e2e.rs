@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use common::sim_proc::SimProcess;
-use common::{openai_config, repo_file, TestDir};
+use common::{openai_config, repo_file, shipped_items, TestDir};
 use serde_json::Value;
 
 const MODEL: &str = "sft-full-e6-lr3e-5";
@@ -18,13 +18,7 @@ const ITEMS: usize = 40;
 const NIGHTS: usize = 15;
 
 fn evalset(dir: &TestDir) {
-    let items: String = std::fs::read_to_string(repo_file("evalsets/oral_english.jsonl"))
-        .unwrap()
-        .lines()
-        .take(ITEMS)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    dir.write("set.jsonl", &items);
+    dir.write("set.jsonl", &shipped_items(ITEMS));
 }
 
 /// Night `i` (1-based) of `series`, added to `series.jsonl`.

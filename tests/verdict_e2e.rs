@@ -4,15 +4,14 @@
 
 mod common;
 
-use common::{openai_config, repo_file, Sim, TestDir};
+use common::{openai_config, repo_file, shipped_items, Sim, TestDir};
 use serde_json::Value;
 
 const BASE: &str = "ernie-speed";
 const CAND: &str = "sft-full-e6-lr3e-5";
 
 fn evalset(n: usize) -> String {
-    let text = std::fs::read_to_string(repo_file("evalsets/oral_english.jsonl")).unwrap();
-    text.lines().take(n).map(|l| format!("{l}\n")).collect()
+    shipped_items(n)
 }
 
 fn run(dir: &TestDir, models: &str, extra: &[&str]) -> std::process::Output {

@@ -168,6 +168,12 @@ pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The first `n` items of the shipped spoken-English tutor eval set, as JSONL.
+pub fn shipped_items(n: usize) -> String {
+    let text = std::fs::read_to_string(repo_file("evalsets/oral_english.jsonl")).unwrap();
+    text.lines().take(n).map(|l| format!("{l}\n")).collect()
+}
+
 /// Read a JSONL file into JSON values.
 pub fn jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)

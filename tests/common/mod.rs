@@ -14,8 +14,8 @@ pub mod sim_proc;
 pub const GOOD_ANSWER: &str = r#"{"Reply": "That sounds fun! What did you enjoy most?", "Suggestion": ["I loved the music.", "The food was great.", "I enjoyed meeting friends."], "Analysis": "学生的回答简短但正确。"}"#;
 
 pub use cmd::{
-    copy_dir, files_under, insta_settings, jsonl, repo_file, rules_only_run, Out, TestCommand,
-    TestDir,
+    copy_dir, files_under, insta_settings, jsonl, repo_file, rules_only_run, shipped_items, Out,
+    TestCommand, TestDir,
 };
 pub use sim::{config, reply, script, Sim, TEST_MODELS};
 
