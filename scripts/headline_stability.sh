@@ -62,6 +62,11 @@ for seed in range(1, runs + 1):
     tied = re.search(r"((?:`[^`]+`(?:, | and )?)+) are tied with the best", head)
     named = set(re.findall(r"`([^`]+)`", tied.group(1))) if tied else {pick}
     named.add(pick)
+    # Models tied with the best that the headline names but does not recommend (and says why).
+    held = re.search(r"Also tied with the best, but not recommended: (.*)", head)
+    if held:
+        for clause in held.group(1).split("; "):
+            named |= set(re.findall(r"`([^`]+)`", clause.split(" — ")[0]))
     # Beaten: some reference of the run is significantly better than the pick on a dimension.
     hit = [f"{ref}>{pick}:{d}" for ref, cands in s["paired"].items() if ref != pick
            for d, p in cands.get(pick, {}).items()

@@ -145,7 +145,7 @@ fn full_text(ask: &Ask, set: &FaultSet) -> String {
     if let Some(tp) = tutor_prompt {
         let sample = ask.slot.map_or(0, |s| s.index());
         let key = tutor::key(ask.seed, ask.profile.name, &tp, sample);
-        return tutor::answer(&tp, &ask.profile.behaviour, key);
+        return tutor::answer(&tp, &ask.profile.behaviour_at(ask.seed), key);
     }
     let mut rng = Rng::for_key(ask.content_key, "free");
     let trimmed = ask.prompt.trim_end();

@@ -156,6 +156,7 @@ mod openai_request;
 mod profiles;
 mod qianfan;
 mod quirks;
+mod replay;
 mod rng;
 mod script;
 mod serve;

@@ -7,12 +7,10 @@ use serde::{Deserialize, Serialize};
 /// How often a profile shows each failure mode of seed 000 §1 on the spoken-English tutor task.
 /// Each rate is the probability that the behaviour appears where it can (e.g. `no_reminder` only
 /// where the student went off topic or answered in Chinese): it fires when a uniform draw hashed
-/// from (profile, behaviour, conversation, sample) falls below the rate. The draws are fixed, so on
-/// a fixed eval set a rate is a threshold that picks an exact set of items: the seed line-up's
-/// rates sit just above the k-th smallest draw of the shipped 50-item set, so that exactly k items
-/// show the behaviour (counts in the comments; `calibration.rs`), and the rubric and the simulated
-/// judge then reproduce seed 000 §3.3.2's table with no sampling noise. On other prompts they act
-/// as plain probabilities.
+/// from (seed, profile, behaviour, conversation, sample) falls below the rate. The seed line-up's
+/// rates are fitted so that, in expectation over seeds, the rubric and the simulated judge give seed
+/// 000 §3.3.2's table on the shipped eval set (`calibration.rs`, `expected_table_is_the_seed_table`);
+/// at seed 0 they replay the seed's own draw instead (`replay.rs`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Behaviour {
     /// An English prose paragraph before the JSON (§1 problem 1).
@@ -131,20 +129,18 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["ernie-4.0", "ernie-4.0-8k", "ernie-bot-4"],
         max_input_chars: 20000,
         length_bias: 1.05,
-        // Shipped set: fence 1/50, flat Reply 10/46, teacher-voiced 10/50, loose 2/40, Analysis explains
-        // the Reply 10/42, uncorrected 16/22, no reminder 1/4.
         behaviour: Behaviour {
             prose_before: 0.0,
-            fence: 0.0356,
+            fence: 0.02,
             continuation: 0.0,
             long_reply: 0.0,
-            flat_reply: 0.24,
+            flat_reply: 0.1962,
             chinese_in_english: 0.0,
-            teacher_suggestions: 0.21,
-            loose_suggestions: 0.05,
-            analysis_explains_reply: 0.2,
-            grammar_uncorrected: 0.742,
-            no_reminder: 0.19,
+            teacher_suggestions: 0.2,
+            loose_suggestions: 0.0,
+            analysis_explains_reply: 0.2381,
+            grammar_uncorrected: 0.4686,
+            no_reminder: 0.25,
             pretty_json: 1.0,
         },
         // Seed 000 §4.3: first token 1.166 s, total 12.80 s; its tutor answers on the shipped set
@@ -192,21 +188,18 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["ernie-speed", "ernie-speed-8k", "ernie-speed-128k"],
         max_input_chars: 11200,
         length_bias: 1.35,
-        // Shipped set: prose 3/50, fence 3/50, continuation 2/50, long Reply 3/50, Chinese 1/50, flat
-        // Reply 15/46, teacher-voiced 24/50, loose 7/26, Analysis explains the Reply 9/42,
-        // uncorrected 15/22, no reminder 4/4.
         behaviour: Behaviour {
-            prose_before: 0.04,
-            fence: 0.11,
-            continuation: 0.06,
-            long_reply: 0.013,
-            flat_reply: 0.341,
-            chinese_in_english: 0.01,
-            teacher_suggestions: 0.416,
-            loose_suggestions: 0.183,
-            analysis_explains_reply: 0.26,
-            grammar_uncorrected: 0.59,
-            no_reminder: 0.67,
+            prose_before: 0.06,
+            fence: 0.06,
+            continuation: 0.04,
+            long_reply: 0.06,
+            flat_reply: 0.2614,
+            chinese_in_english: 0.02,
+            teacher_suggestions: 0.461,
+            loose_suggestions: 0.2572,
+            analysis_explains_reply: 0.2143,
+            grammar_uncorrected: 0.6709,
+            no_reminder: 1.0,
             pretty_json: 0.7,
         },
         latency: Latency {
@@ -240,18 +233,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e3-lr3e-5"],
         max_input_chars: 11200,
         length_bias: 1.0,
-        // Shipped set: flat Reply 7/46, teacher-voiced 2/50, loose 2/48, uncorrected 15/22.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
             long_reply: 0.0,
-            flat_reply: 0.07,
+            flat_reply: 0.1781,
             chinese_in_english: 0.0,
             teacher_suggestions: 0.04,
-            loose_suggestions: 0.03,
+            loose_suggestions: 0.0197,
             analysis_explains_reply: 0.0,
-            grammar_uncorrected: 0.68,
+            grammar_uncorrected: 0.7274,
             no_reminder: 0.0,
             pretty_json: 0.3,
         },
@@ -264,19 +256,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e3-lr6e-5"],
         max_input_chars: 11200,
         length_bias: 1.0,
-        // Shipped set: flat Reply 5/46, teacher-voiced 1/50, loose 4/49, Analysis explains the Reply
-        // 1/42, uncorrected 14/22.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
             long_reply: 0.0,
-            flat_reply: 0.08,
+            flat_reply: 0.1263,
             chinese_in_english: 0.0,
-            teacher_suggestions: 0.0111,
-            loose_suggestions: 0.07,
-            analysis_explains_reply: 0.031,
-            grammar_uncorrected: 0.64,
+            teacher_suggestions: 0.02,
+            loose_suggestions: 0.0466,
+            analysis_explains_reply: 0.0238,
+            grammar_uncorrected: 0.5364,
             no_reminder: 0.0,
             pretty_json: 0.3,
         },
@@ -289,18 +279,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-full-e6-lr3e-5"],
         max_input_chars: 11200,
         length_bias: 0.98,
-        // Shipped set: flat Reply 4/46, loose 6/50, uncorrected 9/22.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
             long_reply: 0.0,
-            flat_reply: 0.16,
+            flat_reply: 0.1141,
             chinese_in_english: 0.0,
             teacher_suggestions: 0.0,
-            loose_suggestions: 0.17,
+            loose_suggestions: 0.12,
             analysis_explains_reply: 0.0,
-            grammar_uncorrected: 0.35,
+            grammar_uncorrected: 0.4352,
             no_reminder: 0.0,
             pretty_json: 0.3,
         },
@@ -313,20 +302,18 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-lora-e3-lr3e-4"],
         max_input_chars: 11200,
         length_bias: 1.05,
-        // Shipped set: long Reply 1/50, flat Reply 3/46, loose 7/50, Analysis explains the Reply 2/42,
-        // uncorrected 11/22, no reminder 1/4.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
-            long_reply: 0.01,
-            flat_reply: 0.07,
+            long_reply: 0.02,
+            flat_reply: 0.0981,
             chinese_in_english: 0.0,
             teacher_suggestions: 0.0,
-            loose_suggestions: 0.143,
-            analysis_explains_reply: 0.053,
-            grammar_uncorrected: 0.48,
-            no_reminder: 0.27,
+            loose_suggestions: 0.141,
+            analysis_explains_reply: 0.0476,
+            grammar_uncorrected: 0.4696,
+            no_reminder: 0.25,
             pretty_json: 0.3,
         },
         latency: SPEED_LATENCY,
@@ -338,19 +325,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-lora-e3-lr6e-4"],
         max_input_chars: 11200,
         length_bias: 1.05,
-        // Shipped set: long Reply 2/50, flat Reply 9/46, teacher-voiced 2/50, loose 4/48, Analysis
-        // explains the Reply 3/42, uncorrected 10/22.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
-            long_reply: 0.05,
-            flat_reply: 0.24,
+            long_reply: 0.04,
+            flat_reply: 0.1721,
             chinese_in_english: 0.0,
             teacher_suggestions: 0.04,
-            loose_suggestions: 0.09,
-            analysis_explains_reply: 0.04,
-            grammar_uncorrected: 0.49,
+            loose_suggestions: 0.0833,
+            analysis_explains_reply: 0.0714,
+            grammar_uncorrected: 0.3741,
             no_reminder: 0.0,
             pretty_json: 0.3,
         },
@@ -363,19 +348,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         openai_names: &["sft-lora-e6-lr3e-4"],
         max_input_chars: 11200,
         length_bias: 1.05,
-        // Shipped set: flat Reply 12/46, teacher-voiced 2/50, loose 8/48, Analysis explains the Reply
-        // 3/42, uncorrected 1/22.
         behaviour: Behaviour {
             prose_before: 0.0,
             fence: 0.0,
             continuation: 0.0,
             long_reply: 0.0,
-            flat_reply: 0.29,
+            flat_reply: 0.2821,
             chinese_in_english: 0.0,
-            teacher_suggestions: 0.05,
-            loose_suggestions: 0.21,
-            analysis_explains_reply: 0.02,
-            grammar_uncorrected: 0.08,
+            teacher_suggestions: 0.04,
+            loose_suggestions: 0.1627,
+            analysis_explains_reply: 0.0714,
+            grammar_uncorrected: 0.2368,
             no_reminder: 0.0,
             pretty_json: 0.3,
         },
@@ -400,6 +383,17 @@ pub(crate) static PROFILES: &[Profile] = &[
         },
     },
 ];
+
+impl Profile {
+    /// The rates this profile answers with under simulator seed `seed`: seed 000's own draw at
+    /// seed 0 (`replay.rs`), the expected rates otherwise.
+    pub(crate) fn behaviour_at(&self, seed: u64) -> Behaviour {
+        match seed {
+            0 => super::replay::seed_draw(self.name).unwrap_or(self.behaviour),
+            _ => self.behaviour,
+        }
+    }
+}
 
 /// The profile behind a v1 endpoint segment (case-sensitive, as a URL path is).
 pub(crate) fn by_v1_endpoint(segment: &str) -> Option<&'static Profile> {
