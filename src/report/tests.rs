@@ -1281,3 +1281,53 @@ fn decision_says_when_it_cannot_rank_close_candidates() {
         "{l}"
     );
 }
+
+/// A model tied with the best that the headline cannot recommend is still named, with why: the set
+/// a reader sees is every model the run cannot separate from the best.
+#[test]
+fn decision_names_tied_models_it_does_not_recommend() {
+    let mut s = summary();
+    s.ranking.top = Some("ernie-speed-sft".into());
+    s.ranking.tied_with_top = vec!["ernie-speed-sft".into(), "ernie-4.0".into()];
+    let reply = s
+        .paired
+        .get_mut("ernie-speed")
+        .unwrap()
+        .get_mut("ernie-4.0")
+        .unwrap()
+        .get_mut("reply")
+        .unwrap();
+    reply.ci95_low = Some(-0.15);
+    reply.non_inferior = Some(false);
+    let ctx = context();
+    let v = View::new(&s, &ctx);
+    let d = decide(&v, Words { md: true });
+    match &d.release.outcome {
+        super::decision::verdict::Outcome::Ship {
+            pick,
+            set,
+            held_back,
+        } => {
+            assert_eq!(pick, "ernie-speed-sft");
+            assert_eq!(set, &["ernie-speed-sft".to_string()]);
+            assert_eq!(
+                held_back,
+                &[(
+                    "ernie-4.0".to_string(),
+                    super::decision::verdict::HeldBack::NotNonInferior {
+                        dims: vec!["reply".into()]
+                    }
+                )]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        d.headline.contains(
+            "Also tied with the best, but not recommended: `ernie-4.0` — not shown within the margin \
+             of the baseline on Reply"
+        ),
+        "{}",
+        d.headline
+    );
+}

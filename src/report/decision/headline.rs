@@ -1,7 +1,7 @@
 //! The release headline in words: ship, or no release decision and why.
 
 use super::lines::{against, mde_phrase, unscored_note};
-use super::verdict::{Blocker, Outcome, Release};
+use super::verdict::{Blocker, HeldBack, Outcome, Release};
 use super::{status, Status, Words};
 use crate::report::text::{and_list, p_eq, pct, pct_rounded, signed};
 use crate::report::view::View;
@@ -21,7 +21,11 @@ pub(super) fn release_headline(v: &View, w: Words, r: &Release, situation: &str)
     };
     let base = w.name(baseline);
     match &r.outcome {
-        Outcome::Ship { pick, set } => ship_words(v, w, pick, set, baseline),
+        Outcome::Ship {
+            pick,
+            set,
+            held_back,
+        } => ship_words(v, w, pick, set, held_back, baseline),
         Outcome::TooFewItems { model } => {
             let mut undecided = Vec::new();
             let mut cases = Vec::new();
@@ -125,7 +129,14 @@ pub(super) fn missing_counts(v: &View) -> String {
     format!(" ({})", parts.join(", "))
 }
 
-pub(super) fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baseline: &str) -> String {
+pub(super) fn ship_words(
+    v: &View,
+    w: Words,
+    pick: &str,
+    set: &[String],
+    held_back: &[(String, HeldBack)],
+    baseline: &str,
+) -> String {
     let mut better = Vec::new();
     let mut noninf = Vec::new();
     for d in v.scored_dims() {
@@ -205,5 +216,53 @@ pub(super) fn ship_words(v: &View, w: Words, pick: &str, set: &[String], baselin
             w.name(pick)
         ));
     }
-    out + &unscored_note(v, w)
+    out + &held_back_words(v, w, held_back) + &unscored_note(v, w)
+}
+
+/// The other models tied with the best, and why none of them is recommended.
+fn held_back_words(v: &View, w: Words, held: &[(String, HeldBack)]) -> String {
+    if held.is_empty() {
+        return String::new();
+    }
+    let dim_names = |ids: &[String]| -> String {
+        let names: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                v.scored_dims()
+                    .find(|d| &d.id == id)
+                    .map_or_else(|| id.clone(), |d| w.text(&d.name))
+            })
+            .collect();
+        and_list(&names)
+    };
+    // Models held back for the same reason share one clause.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (m, reason) in held {
+        let reason = match reason {
+            HeldBack::Beaten { by, dims } => format!(
+                "{} is significantly better on {}",
+                w.name(by),
+                dim_names(dims)
+            ),
+            HeldBack::NotBetter => {
+                "not significantly better than the baseline on any dimension".into()
+            }
+            HeldBack::NotNonInferior { dims } => format!(
+                "not shown within the margin of the baseline on {}, which more items would decide",
+                dim_names(dims)
+            ),
+        };
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, models)) => models.push(w.name(m)),
+            None => groups.push((reason, vec![w.name(m)])),
+        }
+    }
+    let clauses: Vec<String> = groups
+        .iter()
+        .map(|(reason, models)| format!("{} — {reason}", and_list(models)))
+        .collect();
+    format!(
+        " Also tied with the best, but not recommended: {}.",
+        clauses.join("; ")
+    )
 }

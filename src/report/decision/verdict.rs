@@ -35,8 +35,15 @@ pub(crate) enum Blocker {
 pub(crate) enum Outcome {
     /// `pick` is better than the baseline on some dimension and not worse (non-inferior) on any, and no
     /// reference of the run significantly beats it. `set`: every such model tied with the best; when it
-    /// has several, `pick` is the cheapest per item, then the fastest.
-    Ship { pick: String, set: Vec<String> },
+    /// has several, `pick` is the cheapest per item, then the fastest. `held_back`: the other models
+    /// tied with the best (no significant difference from the top-ranked model) that cannot be
+    /// recommended, each with why — so the headline names every model the run cannot separate from
+    /// the best, not only those it recommends.
+    Ship {
+        pick: String,
+        set: Vec<String>,
+        held_back: Vec<(String, HeldBack)>,
+    },
     /// The best candidate is undecided against the baseline on some dimension: more items would decide.
     TooFewItems { model: String },
     /// No candidate is better than the baseline (or those that are are beaten by another model).
@@ -105,6 +112,53 @@ fn blockers(v: &View) -> Vec<Blocker> {
     out
 }
 
+/// Why a model tied with the best is not among those the headline recommends.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum HeldBack {
+    /// A reference of the run is significantly better on these dimensions (ids).
+    Beaten { by: String, dims: Vec<String> },
+    /// Not significantly better than the baseline on any dimension.
+    NotBetter,
+    /// Better somewhere, but not shown within the margin of the baseline on these dimensions (ids).
+    NotNonInferior { dims: Vec<String> },
+}
+
+/// Why `model` (tied with the best, not in the shipped set) is held back.
+fn held_back(v: &View, baseline: &str, model: &str) -> HeldBack {
+    let refs = [
+        v.summary.ranking.top.as_deref(),
+        v.flagship.as_deref(),
+        Some(baseline),
+    ];
+    for r in refs.into_iter().flatten().filter(|r| *r != model) {
+        let dims: Vec<String> = v
+            .scored_dims()
+            .filter(|d| matches!(status(v, r, model, &d.id), Status::Worse { .. }))
+            .map(|d| d.id.clone())
+            .collect();
+        if !dims.is_empty() {
+            return HeldBack::Beaten {
+                by: r.to_string(),
+                dims,
+            };
+        }
+    }
+    let st: Vec<(String, Status)> = v
+        .scored_dims()
+        .map(|d| (d.id.clone(), status(v, baseline, model, &d.id)))
+        .collect();
+    if !st.iter().any(|(_, s)| matches!(s, Status::Better { .. })) {
+        return HeldBack::NotBetter;
+    }
+    HeldBack::NotNonInferior {
+        dims: st
+            .into_iter()
+            .filter(|(_, s)| !matches!(s, Status::Better { .. } | Status::NonInferior { .. }))
+            .map(|(d, _)| d)
+            .collect(),
+    }
+}
+
 /// Every scored dimension of `model` against `reference`.
 fn statuses(v: &View, reference: &str, model: &str) -> Vec<Status> {
     v.scored_dims()
@@ -170,9 +224,16 @@ fn outcome(v: &View) -> Outcome {
                 .then(la.total_cmp(&lb))
                 .then_with(|| a.cmp(b))
         });
+        let held_back = tied
+            .iter()
+            .filter(|m| v.summary.models.contains_key(*m) && m.as_str() != baseline)
+            .filter(|m| !set.contains(m))
+            .map(|m| (m.clone(), held_back(v, baseline, m)))
+            .collect();
         return Outcome::Ship {
             pick: set[0].clone(),
             set,
+            held_back,
         };
     }
     // The best candidate other than the baseline: undecided dimensions (no test says worse) mean the
