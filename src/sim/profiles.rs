@@ -392,14 +392,39 @@ pub(crate) static PROFILES: &[Profile] = &[
         behaviour: SLOPPY_BASE,
         // Not in the seeds: a judge reply is short, and a judge that took ERNIE-4.0's 12 s per call
         // would make the demo crawl.
-        latency: Latency {
-            ttft_ms: 400.0,
-            per_token_ms: 15.0,
-            ttft_sigma: 0.25,
-            token_sigma: 0.35,
-        },
+        latency: JUDGE_LATENCY,
+    },
+    // Two more judges for judge panels: they grade as `judge` does but misread other answers
+    // (`judge_lean.rs`); `bias`, `noise` and `family` faults make them lean.
+    Profile {
+        name: "judge-b",
+        display_name: "Simulated judge B (ERNIE-4.0 class)",
+        v1_endpoints: &["ernie_judge_b"],
+        openai_names: &["judge-b"],
+        max_input_chars: 20000,
+        length_bias: 1.0,
+        behaviour: SLOPPY_BASE,
+        latency: JUDGE_LATENCY,
+    },
+    Profile {
+        name: "judge-c",
+        display_name: "Simulated judge C (ERNIE-4.0 class)",
+        v1_endpoints: &["ernie_judge_c"],
+        openai_names: &["judge-c"],
+        max_input_chars: 20000,
+        length_bias: 1.0,
+        behaviour: SLOPPY_BASE,
+        latency: JUDGE_LATENCY,
     },
 ];
+
+/// The simulated judges' latency.
+const JUDGE_LATENCY: Latency = Latency {
+    ttft_ms: 400.0,
+    per_token_ms: 15.0,
+    ttft_sigma: 0.25,
+    token_sigma: 0.35,
+};
 
 /// The profile behind a v1 endpoint segment (case-sensitive, as a URL path is).
 pub(crate) fn by_v1_endpoint(segment: &str) -> Option<&'static Profile> {
