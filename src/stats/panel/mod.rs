@@ -96,7 +96,7 @@ impl GsbCount {
 }
 
 /// One judge of the panel on its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JudgeOwn {
     /// Score lines this judge graded (its entry in `panel`).
     pub n_graded_answers: usize,
@@ -161,11 +161,15 @@ pub struct SameFamily {
     pub models: Vec<String>,
 }
 
-/// One answer's per-judge grades: per dimension, (judge index, the judge's median, the rule cap).
+/// Per dimension of one answer: (judge index, the judge's median) for each judge that scored it, and
+/// the rule cap.
+type DimGrades = BTreeMap<String, (Vec<(usize, f64)>, Option<f64>)>;
+
+/// One answer's per-judge grades.
 pub(super) struct Unit {
     model: String,
     item: String,
-    dims: BTreeMap<String, (Vec<(usize, f64)>, Option<f64>)>,
+    dims: DimGrades,
 }
 
 /// A judge's score as the panel uses it: the median of its samples, bounded by the rule cap.
@@ -219,7 +223,7 @@ pub fn summarize_dir(dir: &Path, cfg: &PanelConfig) -> Result<Option<PanelSummar
     let mut units: Vec<Unit> = Vec::new();
     for ((model, item, _), s) in &lines {
         let Some(panel) = &s.panel else { continue };
-        let mut dims: BTreeMap<String, (Vec<(usize, f64)>, Option<f64>)> = BTreeMap::new();
+        let mut dims: DimGrades = BTreeMap::new();
         for (j, g) in panel {
             let Some(ji) = index(j) else { continue };
             let o = own.get_mut(j).expect("a panel judge");
@@ -388,27 +392,6 @@ pub fn summarize_dir(dir: &Path, cfg: &PanelConfig) -> Result<Option<PanelSummar
         leave_one_out,
         methods: methods(),
     }))
-}
-
-impl Default for JudgeOwn {
-    fn default() -> Self {
-        JudgeOwn {
-            n_graded_answers: 0,
-            n_unjudged_answers: 0,
-            n_grade_calls: 0,
-            n_grade_replies: 0,
-            n_grade_parse_failures: 0,
-            grade_parse_failure_rate: None,
-            n_pair_calls: 0,
-            n_pair_replies: 0,
-            n_pair_parse_failures: 0,
-            pair_parse_failure_rate: None,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            models: BTreeMap::new(),
-            gsb: BTreeMap::new(),
-        }
-    }
 }
 
 fn methods() -> BTreeMap<String, String> {
