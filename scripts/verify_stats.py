@@ -3,9 +3,10 @@
 
 Usage: python3 scripts/verify_stats.py RUN_DIR        (needs numpy and scipy)
 
-Every value under `models`, `paired` (every reference), `ranking`, `gsb`, `judge` and `human` of
+Every value under `models`, `paired` (every reference), `ranking`, `gsb`, `judge`, `human` and `panel` of
 RUN_DIR/summary.json is recomputed from items.jsonl, responses.jsonl, scores.jsonl, pairwise.jsonl and
-judgements.jsonl (and human.jsonl) following STATS.md v2 and the README's judge-vs-people definitions (not evalrun's code), with scipy where it implements the method
+judgements.jsonl (and human.jsonl) following STATS.md v2 and the README's judge-vs-people and judge-panel definitions (not evalrun's
+code), with scipy where it implements the method
 (t.ppf/sf, norm.ppf, binomtest, wilcoxon, spearmanr) and numpy percentiles (inverted_cdf).
 
 Taken from summary.json as inputs only: params.references.baseline, params.alpha, params.scales,
@@ -748,6 +749,180 @@ def check_human(S, run, scores, pairs, sec):
         sec.eq(f"{p}.agreement", got["agreement"], sum(1 for a, b in ps if a == b) / len(ps))
 
 
+
+# ---------------------------------------------------------------- judge panels (README extension)
+
+def panel_majority(vs):
+    """The verdict more judges gave than any other; S when the most frequent is shared."""
+    if not vs:
+        return None
+    c = {v: vs.count(v) for v in "GSB"}
+    if c["G"] > c["S"] and c["G"] > c["B"]:
+        return "G"
+    if c["B"] > c["G"] and c["B"] > c["S"]:
+        return "B"
+    return "S"
+
+
+def capped(v, cap):
+    return v if cap is None else min(v, cap)
+
+
+def means_of(values):
+    """(model, dim) -> {n_items, mean} from {(model, dim, item): [sample scores]}."""
+    acc = defaultdict(list)
+    for (m, d, _i), v in values.items():
+        if v:
+            acc[(m, d)].append(float(np.mean(v)))
+    return {k: dict(n_items=len(x), mean=float(np.mean(x)) if x else None) for k, x in acc.items()}
+
+
+def check_panel(S, scores, pairs, judgements, sec):
+    P = S.get("panel")
+    if P is None:
+        sec.eq("panel (present)", any(r.get("panel") for r in scores.values()), False)
+        return
+    judges = P["judges"]
+    sec.eq("panel.judges (two or more)", len(judges) >= 2, True)
+    # One entry per (model, item, sample) with a panel: per dim, [(judge index, median)], cap.
+    units = []
+    for (m, i, _s), r in sorted(scores.items(), key=lambda kv: (kv[0][0], bkey(kv[0][1]), kv[0][2])):
+        if not r.get("panel"):
+            continue
+        dims = {}
+        for j, g in r["panel"].items():
+            for d, xs in g["judge_samples"].items():
+                if xs:
+                    cap = r["dimensions"].get(d, {}).get("rule_cap")
+                    dims.setdefault(d, ([], cap))[0].append((judges.index(j), float(np.median(xs))))
+        units.append((m, i, r, dims))
+        # The panel's own score: the median of the judges' scores, capped.
+        for d, (vals, cap) in dims.items():
+            sec.eq(f"scores {m}/{i}/{d} (panel median)", r["dimensions"][d]["score"],
+                   capped(float(np.median([v for _k, v in vals])), cap))
+    for k, r in pairs.items():
+        if r.get("panel"):
+            sec.eq(f"pairwise {k} (panel majority)", r["verdict"],
+                   panel_majority([v["verdict"] for v in r["panel"].values()]))
+    for ji, j in enumerate(judges):
+        got = P["per_judge"][j]
+        p = f"panel.per_judge.{j}"
+        mine = [r["panel"][j] for (_m, _i, r, _d) in units if j in r["panel"]]
+        sec.eq(f"{p}.n_graded_answers", got["n_graded_answers"], len(mine))
+        sec.eq(f"{p}.n_unjudged_answers", got["n_unjudged_answers"],
+               sum(1 for g in mine if g.get("judge_error") is not None))
+        calls = [c for c in judgements if c["judge"] == j]
+        for task in ("grade", "pair"):
+            cs = [c for c in calls if c["task"] == task]
+            rep = [c for c in cs if c.get("error") is None]
+            fail = [c for c in rep if c.get("parse_error") is not None]
+            sec.eq(f"{p}.n_{task}_calls", got[f"n_{task}_calls"], len(cs))
+            sec.eq(f"{p}.n_{task}_replies", got[f"n_{task}_replies"], len(rep))
+            sec.eq(f"{p}.n_{task}_parse_failures", got[f"n_{task}_parse_failures"], len(fail))
+            sec.eq(f"{p}.{task}_parse_failure_rate", got[f"{task}_parse_failure_rate"], ratio(len(fail), len(rep)))
+        sec.eq(f"{p}.prompt_tokens", got["prompt_tokens"], sum(c.get("prompt_tokens") or 0 for c in calls))
+        sec.eq(f"{p}.completion_tokens", got["completion_tokens"], sum(c.get("completion_tokens") or 0 for c in calls))
+        values = defaultdict(list)
+        for (m, i, _r, dims) in units:
+            for d, (vals, cap) in dims.items():
+                for k, v in vals:
+                    if k == ji:
+                        values[(m, d, i)].append(capped(v, cap))
+        want = means_of(values)
+        for (m, d), w in want.items():
+            g = got["models"].get(m, {}).get(d)
+            sec.eq(f"{p}.models.{m}.{d}.n_items", g and g["n_items"], w["n_items"])
+            sec.eq(f"{p}.models.{m}.{d}.mean", g and g["mean"], w["mean"])
+        sec.eq(f"{p}.models (count)", sum(len(x) for x in got["models"].values()), len(want))
+        gsb = defaultdict(lambda: dict(G=0, S=0, B=0))
+        for (cand, ref, _i), r in pairs.items():
+            v = (r.get("panel") or {}).get(j)
+            if v:
+                gsb[(ref, cand)][v["verdict"]] += 1
+        for (ref, cand), c in gsb.items():
+            g = got["gsb"].get(ref, {}).get(cand, {})
+            n = c["G"] + c["S"] + c["B"]
+            for k in "GSB":
+                sec.eq(f"{p}.gsb.{ref}.{cand}.{k}", g.get(k), c[k])
+            sec.eq(f"{p}.gsb.{ref}.{cand}.N", g.get("N"), n)
+            sec.eq(f"{p}.gsb.{ref}.{cand}.win_rate", g.get("win_rate"), (c["G"] + c["S"] / 2) / n)
+    # Agreement: judges' medians before caps.
+    all_dims = sorted({d for u in units for d in u[3]})
+    sec.eq("panel.agreement (dimensions)", sorted(P["agreement"]), all_dims)
+    for d in all_dims:
+        rows = [u[3][d][0] for u in units if d in u[3]]
+        got = P["agreement"][d]
+        rated = [[v for _k, v in r] for r in rows if len(r) >= 2]
+        sec.eq(f"panel.agreement.{d}.n_units", got["n_units"], len(rated))
+        sec.eq(f"panel.agreement.{d}.alpha_ordinal", got["alpha_ordinal"], kripp_ordinal(rated))
+        for a in range(len(judges)):
+            for b in range(a + 1, len(judges)):
+                xa, xb = [], []
+                for r in rows:
+                    va = [v for k, v in r if k == a]
+                    vb = [v for k, v in r if k == b]
+                    if va and vb:
+                        xa.append(va[0])
+                        xb.append(vb[0])
+                key = f"{judges[a]}|{judges[b]}"
+                g = got["pairs"][key]
+                sec.eq(f"panel.agreement.{d}.pairs.{key}.n_units", g["n_units"], len(xa))
+                sec.eq(f"panel.agreement.{d}.pairs.{key}.exact_agreement", g["exact_agreement"],
+                       ratio(sum(1 for x, y in zip(xa, xb) if abs(x - y) < 1e-9), len(xa)))
+                sec.eq(f"panel.agreement.{d}.pairs.{key}.kappa_quadratic", g["kappa_quadratic"],
+                       weighted_kappa(xa, xb))
+    # Leave one out.
+    ref = S["params"]["references"].get("baseline")
+    for ji, j in enumerate(judges):
+        L = P["leave_one_out"][j]
+        p = f"panel.leave_one_out.{j}"
+        values = defaultdict(list)
+        for (m, i, _r, dims) in units:
+            for d, (vals, cap) in dims.items():
+                rest = [v for k, v in vals if k != ji]
+                if rest:
+                    values[(m, d, i)].append(capped(float(np.median(rest)), cap))
+        want = means_of(values)
+        for (m, d), w in want.items():
+            g = L["models"].get(m, {}).get(d)
+            sec.eq(f"{p}.models.{m}.{d}.n_items", g and g["n_items"], w["n_items"])
+            sec.eq(f"{p}.models.{m}.{d}.mean", g and g["mean"], w["mean"])
+        if ref is not None:
+            item_s = {k: float(np.mean(v)) for k, v in values.items() if v}
+            for cand in S["models"]:
+                if cand == ref:
+                    continue
+                for d in sorted({k[1] for k in values}):
+                    its = sorted({k[2] for k in values}, key=bkey)
+                    diffs = [round(item_s[(cand, d, i)] - item_s[(ref, d, i)], 9) for i in its
+                             if (cand, d, i) in item_s and (ref, d, i) in item_s]
+                    g = L["paired"].get(ref, {}).get(cand, {}).get(d)
+                    if not diffs:
+                        sec.eq(f"{p}.paired.{ref}.{cand}.{d}", g, None)
+                        continue
+                    e = estimate(diffs)
+                    ci = interval(e, "free")
+                    _st, _t, pv = test0(e, diffs)
+                    q = f"{p}.paired.{ref}.{cand}.{d}"
+                    sec.eq(f"{q}.n_pairs", g["n_pairs"], len(diffs))
+                    sec.eq(f"{q}.mean_diff", g["mean_diff"], e["mean"])
+                    sec.eq(f"{q}.ci95_low", g["ci95_low"], ci and ci[0])
+                    sec.eq(f"{q}.ci95_high", g["ci95_high"], ci and ci[1])
+                    sec.eq(f"{q}.p", g["p"], pv)
+        gsb = defaultdict(lambda: dict(G=0, S=0, B=0))
+        for (cand, r_, _i), r in pairs.items():
+            rest = [v["verdict"] for k, v in (r.get("panel") or {}).items() if k != j]
+            v = panel_majority(rest)
+            if v:
+                gsb[(r_, cand)][v] += 1
+        for (r_, cand), c in gsb.items():
+            g = L["gsb"].get(r_, {}).get(cand, {})
+            n = c["G"] + c["S"] + c["B"]
+            for k in "GSB":
+                sec.eq(f"{p}.gsb.{r_}.{cand}.{k}", g.get(k), c[k])
+            sec.eq(f"{p}.gsb.{r_}.{cand}.win_rate", g.get("win_rate"), (c["G"] + c["S"] / 2) / n)
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__)
@@ -787,6 +962,9 @@ def main(argv):
     sections.append(sec)
     sec = Section("human")
     check_human(S, run, scores, pairs, sec)
+    sections.append(sec)
+    sec = Section("panel")
+    check_panel(S, scores, pairs, judgements, sec)
     sections.append(sec)
     ok = all([s.report() for s in sections])
     print("every section agrees" if ok else "MISMATCHES found")

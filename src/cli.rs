@@ -176,7 +176,8 @@ pub struct RunArgs {
     /// Rubric (TOML); default: [run].rubric.
     #[arg(long, value_name = "F")]
     pub rubric: Option<PathBuf>,
-    /// Judge model; `none` = rule checks only. Default: [run].judge, else none.
+    /// Judge model; `none` = rule checks only; `a,b,c` = a judge panel (median score, majority
+    /// verdict). Default: [run].judge, else none.
     #[arg(long, value_name = "NAME")]
     pub judge: Option<String>,
     /// Reference model for GSB and paired tests; default: [run].baseline, else the first of --models.
@@ -269,7 +270,7 @@ pub struct ReportArgs {
 pub struct RescoreArgs {
     /// The run directory (written by `evalrun run` or `evalrun demo`).
     pub dir: PathBuf,
-    /// Judge model; `none` = rule checks only. Default: the run's judge.
+    /// Judge model; `none` = rule checks only; `a,b,c` = a judge panel. Default: the run's judge.
     #[arg(long, value_name = "NAME")]
     pub judge: Option<String>,
     /// Rubric; default: the run's (the path recorded in manifest.json).

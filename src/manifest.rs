@@ -46,6 +46,10 @@ pub struct Manifest {
     /// from the answers'. Extension of SPEC §5; absent without a judge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_model: Option<ModelEntry>,
+    /// Extension (judge panels, `--judge a,b,c`): the entries of the panel's other judges (b and
+    /// c; `judge_model` is a's). `judge` then names them all, comma-separated. Absent for one judge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_panel: Vec<ModelEntry>,
     /// Answer samples requested per item and model.
     pub samples: u32,
     /// Judge samples requested per answer.
@@ -268,6 +272,11 @@ pub struct Simulated {
 }
 
 impl Manifest {
+    /// Every judge's entry, in panel order: `judge_model`, then `judge_panel` (empty without a judge).
+    pub fn judges(&self) -> Vec<&ModelEntry> {
+        self.judge_model.iter().chain(&self.judge_panel).collect()
+    }
+
     /// Writes `manifest.json` into `dir` atomically (write to a temp file, then rename).
     pub fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join(files::MANIFEST);

@@ -171,6 +171,24 @@ pub struct ScoreRecord {
     /// (`--judge-samples`); the dimension's judge score is their median. Absent without a judge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_samples: Option<BTreeMap<String, Vec<f64>>>,
+    /// Extension (judge panels, `--judge a,b,c`): each judge's own grades, by judge name; absent for
+    /// one judge. `dimensions` then hold the panel's scores and `judge_samples` one value per
+    /// dimension, the median of the judges' scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<BTreeMap<String, PanelGrade>>,
+}
+
+/// Extension (judge panels): what one judge of the panel said about one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelGrade {
+    /// Per judged dimension, the judge's valid sample scores in sample order (its score is their
+    /// median, before rule caps).
+    pub judge_samples: BTreeMap<String, Vec<f64>>,
+    /// Dimensions the judge said do not apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<String>,
+    /// Why this judge gave no usable score for some asked dimension, if it did not.
+    pub judge_error: Option<String>,
 }
 
 /// GSB verdict from the candidate's side: Good (candidate better), Same, Bad (candidate worse).
@@ -194,6 +212,26 @@ impl PairVerdict {
             _ => PairVerdict::S,
         }
     }
+
+    /// A judge panel's verdict: the verdict more judges gave than any other; S when the most
+    /// frequent verdict is shared (G, B → S; G, S → S; G, G, B → G; G, S, B → S). `None` when empty.
+    pub fn majority(verdicts: &[PairVerdict]) -> Option<PairVerdict> {
+        let count = |v: PairVerdict| verdicts.iter().filter(|x| **x == v).count();
+        let (g, s, b) = (
+            count(PairVerdict::G),
+            count(PairVerdict::S),
+            count(PairVerdict::B),
+        );
+        if verdicts.is_empty() {
+            None
+        } else if g > s && g > b {
+            Some(PairVerdict::G)
+        } else if b > g && b > s {
+            Some(PairVerdict::B)
+        } else {
+            Some(PairVerdict::S)
+        }
+    }
 }
 
 /// One line of `pairwise.jsonl`.
@@ -210,6 +248,21 @@ pub struct PairRecord {
     /// Raw verdict of the first presentation order, from the candidate's side.
     pub first_order: Option<PairVerdict>,
     /// Raw verdict of the second presentation order, from the candidate's side.
+    pub second_order: Option<PairVerdict>,
+    /// Extension (judge panels): each judge's verdict, by judge name; absent for one judge. Then
+    /// `verdict` is their [`PairVerdict::majority`] and both orders are null (each judge's are here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<BTreeMap<String, PanelVerdict>>,
+}
+
+/// Extension (judge panels): one judge's verdict on one pair, as a one-judge run records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelVerdict {
+    /// Combined over both presentation orders.
+    pub verdict: PairVerdict,
+    /// Raw verdict of the first presentation order.
+    pub first_order: Option<PairVerdict>,
+    /// Raw verdict of the second presentation order.
     pub second_order: Option<PairVerdict>,
 }
 
@@ -702,6 +755,19 @@ mod tests {
         assert_eq!(PairVerdict::combine(G, B), S);
         assert_eq!(PairVerdict::combine(G, S), S);
         assert_eq!(PairVerdict::combine(S, S), S);
+    }
+
+    #[test]
+    fn a_panel_verdict_is_the_most_frequent_one_and_a_shared_top_is_same() {
+        use PairVerdict::*;
+        assert_eq!(PairVerdict::majority(&[]), None);
+        assert_eq!(PairVerdict::majority(&[G]), Some(G));
+        assert_eq!(PairVerdict::majority(&[G, G, B]), Some(G));
+        assert_eq!(PairVerdict::majority(&[B, S, B]), Some(B));
+        assert_eq!(PairVerdict::majority(&[G, S, B]), Some(S));
+        assert_eq!(PairVerdict::majority(&[G, B]), Some(S));
+        assert_eq!(PairVerdict::majority(&[G, S]), Some(S));
+        assert_eq!(PairVerdict::majority(&[G, G, B, B]), Some(S));
     }
 
     #[test]

@@ -97,6 +97,7 @@ mod tests {
             baseline: None,
             judge: judge.map(str::to_string),
             judge_model: None,
+            judge_panel: Vec::new(),
             samples: 1,
             judge_samples: 1,
             limit: None,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub mod gate;
+pub mod judges;
 pub mod rescore;
 
 use crate::cli::RunArgs;
@@ -40,8 +41,11 @@ pub struct Plan {
     pub baseline: String,
     /// Name of the judge model, when the run is judged.
     pub judge: Option<String>,
-    /// The judge, resolved like any model (its secrets read now); `None` = rule checks only.
+    /// The judge, resolved like any model (its secrets read now); `None` = rule checks only. Of a
+    /// panel (`--judge a,b,c`; `judge` is then "a,b,c"), the first judge.
     pub judge_model: Option<ResolvedModel>,
+    /// A judge panel's other judges, resolved; empty for one judge.
+    pub judge_panel: Vec<ResolvedModel>,
     /// Judge samples per answer.
     pub judge_samples: u32,
     /// The judge's templates (the rubric's or the built-in ones), validated; `None` without a judge.
@@ -333,14 +337,20 @@ impl Plan {
         }
         let mut redactor = Redactor::default();
         let models = p.config.resolve(&p.model_names, p.env, &mut redactor)?;
-        let judge_model = match &p.judge {
-            Some(j) => p
+        let judge_names = match &p.judge {
+            Some(j) => judges::judge_names(j)?,
+            None => Vec::new(),
+        };
+        let mut judge_panel = Vec::new();
+        for j in &judge_names {
+            let resolved = p
                 .config
                 .resolve(std::slice::from_ref(j), p.env, &mut redactor)
-                .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
-                .pop(),
-            None => None,
-        };
+                .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?;
+            judge_panel.extend(resolved);
+        }
+        let judge_model = (!judge_panel.is_empty()).then(|| judge_panel.remove(0));
+        let judge = (!judge_names.is_empty()).then(|| judge_names.join(","));
         let prompts = match &p.judge {
             Some(_) => Some(
                 Prompts::of(&inputs.rubric).map_err(|e| UsageError::in_file(&p.rubric_path, e))?,
@@ -356,8 +366,9 @@ impl Plan {
             rubric: inputs.rubric,
             models,
             baseline,
-            judge: p.judge,
+            judge,
             judge_model,
+            judge_panel,
             judge_samples: p.judge_samples,
             prompts,
             out: p.out,
@@ -402,6 +413,7 @@ impl Plan {
             baseline: Some(self.baseline.clone()),
             judge: self.judge.clone(),
             judge_model: self.judge_model.as_ref().map(ModelEntry::of),
+            judge_panel: self.judge_panel.iter().map(ModelEntry::of).collect(),
             samples: self.samples,
             judge_samples: self.judge_samples,
             limit: self.limit,

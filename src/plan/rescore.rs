@@ -31,8 +31,11 @@ pub struct RescorePlan<'a> {
     pub rubric: Rubric,
     /// Path and SHA-256 of the rubric file.
     pub rubric_ref: FileRef,
-    /// The judge's name and resolved endpoint; `None` = rule checks only.
+    /// The judge's name and resolved endpoint; `None` = rule checks only. Of a panel, its names
+    /// ("a,b,c") and the first judge.
     pub judge: Option<(String, ResolvedModel)>,
+    /// A judge panel's other judges; empty for one judge.
+    pub judge_panel: Vec<ResolvedModel>,
     /// The judge's templates (empty without a judge).
     pub prompts: Prompts,
     /// Judge samples per answer.
@@ -110,19 +113,22 @@ impl<'a> RescorePlan<'a> {
         };
         let mut redactor = Redactor::default();
         let mut cache = None;
-        let judge = match judge_name {
-            Some(j) => {
-                let config = Config::load(&args.config)?;
-                let resolved = config
-                    .resolve(std::slice::from_ref(&j), env, &mut redactor)
-                    .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?
-                    .pop()
-                    .expect("one model resolved");
-                cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
-                Some((j, resolved))
-            }
-            None => None,
+        let names = match &judge_name {
+            Some(j) => super::judges::judge_names(j)?,
+            None => Vec::new(),
         };
+        let mut judge_panel = Vec::new();
+        if !names.is_empty() {
+            let config = Config::load(&args.config)?;
+            for j in &names {
+                let resolved = config
+                    .resolve(std::slice::from_ref(j), env, &mut redactor)
+                    .map_err(|e| UsageError::new(format!("judge `{j}`: {e}")))?;
+                judge_panel.extend(resolved);
+            }
+            cache = cache_of(args.cache, args.cache_dir.as_ref(), &config, args.no_cache);
+        }
+        let judge = (!judge_panel.is_empty()).then(|| (names.join(","), judge_panel.remove(0)));
         Ok(RescorePlan {
             dir,
             manifest,
@@ -130,6 +136,7 @@ impl<'a> RescorePlan<'a> {
             rubric,
             rubric_ref,
             judge,
+            judge_panel,
             prompts,
             judge_samples,
             redactor,

@@ -68,6 +68,24 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
     }
 }
 
+/// What the judge-panel statistics need from the manifest.
+fn panel_config(m: &Manifest) -> crate::stats::panel::PanelConfig {
+    let judges = m.judges();
+    crate::stats::panel::PanelConfig {
+        judges: judges.iter().map(|e| e.name.clone()).collect(),
+        judge_families: judges
+            .iter()
+            .map(|e| (e.name.clone(), e.family()))
+            .collect(),
+        models: m
+            .models
+            .iter()
+            .map(|e| (e.name.clone(), e.family()))
+            .collect(),
+        baseline: m.baseline.clone(),
+    }
+}
+
 /// Compute the summary from the run's records and write the requested formats (all when `None`).
 pub fn write_reports(
     dir: &Path,
@@ -76,6 +94,7 @@ pub fn write_reports(
 ) -> Result<(Summary, ReportContext)> {
     let mut summary = summarize_dir(&stats_config(manifest), dir)?;
     summary.human = crate::stats::human::summarize_dir(dir)?;
+    summary.panel = crate::stats::panel::summarize_dir(dir, &panel_config(manifest))?;
     let ctx = context(dir, manifest)?;
     match formats {
         None => report::write_all(dir, &summary, &ctx)?,
@@ -197,6 +216,9 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
 /// A judge of the same family as models it grades (ERNIE judging ERNIE-Speed fine-tunes): in
 /// MT-Bench's data a judge favours its own family's answers, so the report says so.
 fn same_family_notice(m: &Manifest) -> Option<String> {
+    if !m.judge_panel.is_empty() {
+        return panel_same_family_notice(m);
+    }
     let (judge, entry) = (m.judge.as_ref()?, m.judge_model.as_ref()?);
     let family = entry.family()?;
     let kin: Vec<String> = m
@@ -211,6 +233,38 @@ fn same_family_notice(m: &Manifest) -> Option<String> {
              own family (MT-Bench), so compare these models' grades with care; check the judge against \
              people (`evalrun review`, `evalrun calibrate`) or grade with a judge of another family",
             crate::report::text::and_list(&kin)
+        )
+    })
+}
+
+/// Judges of a panel of the same family as models they grade: named, with where the panel's result
+/// without them is shown.
+fn panel_same_family_notice(m: &Manifest) -> Option<String> {
+    let mut parts = Vec::new();
+    for entry in m.judges() {
+        let Some(family) = entry.family() else {
+            continue;
+        };
+        let kin: Vec<String> = m
+            .models
+            .iter()
+            .filter(|e| e.family().is_some_and(|f| f.eq_ignore_ascii_case(&family)))
+            .map(|e| e.name.clone())
+            .collect();
+        if !kin.is_empty() {
+            parts.push(format!(
+                "{} is a {family} model, like {}",
+                entry.name,
+                crate::report::text::and_list(&kin)
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "same-family judge in the panel: {} — a judge tends to favour answers of its own family \
+             (MT-Bench); the Judge panel section shows the panel's result with that judge left out beside \
+             the full panel's",
+            parts.join("; ")
         )
     })
 }

@@ -127,7 +127,38 @@ fn tables(v: &View) -> Vec<Table> {
         out.push(t);
     }
     out.push(operations(v));
+    out.extend(panel(v));
     out.extend(people(v));
+    out
+}
+
+/// "Judge panel" tables, when two or more judges graded the run.
+fn panel(v: &View) -> Vec<Table> {
+    let Some(p) = &v.summary.panel else {
+        return Vec::new();
+    };
+    let plain = |s: &str| s.to_string();
+    let table = |title: String, (head, rows): super::panel::Rows| Table { title, head, rows };
+    let mut out = vec![
+        table("Judge panel".into(), super::panel::judges(p, &plain)),
+        table(
+            "Judge panel: agreement between the judges".into(),
+            super::panel::agreement(v, p, &plain),
+        ),
+        table(
+            "Judge panel: each judge's own mean".into(),
+            super::panel::means(v, p, &plain, &plain),
+        ),
+    ];
+    for s in &p.same_family {
+        out.push(table(
+            format!(
+                "Same-family judge {} ({}): the panel without it",
+                s.judge, s.family
+            ),
+            super::panel::leave_one_out(v, p, &s.judge, &plain),
+        ));
+    }
     out
 }
 

@@ -28,6 +28,7 @@ mod html;
 mod html_data;
 mod json;
 mod markdown;
+mod panel;
 mod people;
 mod terminal;
 pub(crate) mod text;

@@ -392,6 +392,7 @@ pub(super) fn summary() -> Summary {
         judge: Some(judge_diagnostics()),
         reference_metrics: BTreeMap::new(),
         human: None,
+        panel: None,
     }
 }
 

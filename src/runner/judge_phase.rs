@@ -58,6 +58,8 @@ pub struct JudgePhase<'a> {
     pub baseline: Option<String>,
     /// `None`: rules and reference metrics only (pairs need a judge, so `pairwise.jsonl` is emptied).
     pub judge: Option<JudgeModel>,
+    /// A judge panel's other judges (`--judge a,b,c`: b and c; `judge` is a); empty for one judge.
+    pub panel: Vec<JudgeModel>,
     /// Maximum judge requests in flight.
     pub concurrency: usize,
     /// `--quiet`: no progress output.
@@ -83,7 +85,7 @@ pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
         Vec::new()
     };
     let store = Store::open(p.dir)?;
-    let outcome = judging::judge_all(JudgeJob {
+    let job = JudgeJob {
         rubric: p.rubric,
         prompts: p.prompts,
         items: p.items,
@@ -97,8 +99,12 @@ pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
         recorded,
         cache: p.cache,
         interrupt: p.interrupt,
-    })
-    .await;
+    };
+    let outcome = if p.panel.is_empty() {
+        judging::judge_all(job).await
+    } else {
+        judging::panel::judge_panel(job, p.panel).await
+    };
     store.close()?;
     let t = &outcome.tally;
     if t.reused + t.cached > 0 {

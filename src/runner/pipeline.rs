@@ -100,6 +100,9 @@ pub async fn execute(plan: Plan) -> Result<u8> {
     let judge_tally = match (interrupt.is_requested(), plan.judge_model, plan.prompts) {
         (false, Some(j), Some(prompts)) => {
             let judge = judge_model(j, &plan.redactor, plan.judge_samples)?;
+            let panel = (plan.judge_panel.into_iter())
+                .map(|m| judge_model(m, &plan.redactor, plan.judge_samples))
+                .collect::<Result<Vec<_>, _>>()?;
             let models = plan.models.iter().map(|m| m.name.clone()).collect();
             Some(
                 judge_phase(JudgePhase {
@@ -110,6 +113,7 @@ pub async fn execute(plan: Plan) -> Result<u8> {
                     models,
                     baseline: Some(plan.baseline.clone()),
                     judge: Some(judge),
+                    panel,
                     concurrency: plan.concurrency,
                     quiet: plan.quiet,
                     resume: plan.resume,

@@ -36,6 +36,10 @@ pub async fn rescore(p: RescorePlan<'_>, command_line: String) -> Result<Rescore
     let judge = judge
         .map(|(_, m)| judge_model(m, &p.redactor, p.judge_samples))
         .transpose()?;
+    let panel_entries: Vec<ModelEntry> = p.judge_panel.iter().map(ModelEntry::of).collect();
+    let panel = (p.judge_panel.into_iter())
+        .map(|m| judge_model(m, &p.redactor, p.judge_samples))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // The old judge calls belong to the old scores.
     let judgements = dir.join(files::JUDGEMENTS);
@@ -50,6 +54,7 @@ pub async fn rescore(p: RescorePlan<'_>, command_line: String) -> Result<Rescore
         models: manifest.models.iter().map(|m| m.name.clone()).collect(),
         baseline: manifest.baseline.clone(),
         judge,
+        panel,
         concurrency: p.concurrency,
         quiet: p.quiet,
         // The old judge calls belong to the old scores: nothing to resume.
@@ -67,6 +72,7 @@ pub async fn rescore(p: RescorePlan<'_>, command_line: String) -> Result<Rescore
     };
     manifest.judge = judge_name;
     manifest.judge_model = judge_entry;
+    manifest.judge_panel = panel_entries;
     manifest.rubric = p.rubric_ref;
     manifest.dimensions = manifest::dimensions_of(&p.rubric);
     manifest.rescored = Some(Rescored {

@@ -156,6 +156,7 @@ mod tests {
                                 verdict: PairVerdict::S,
                                 first_order: Some(PairVerdict::G),
                                 second_order: Some(PairVerdict::B),
+                                panel: None,
                             },
                         );
                     }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::faults::FaultSet;
+use super::judge_lean::{Families, Lean, DEFAULT_FAMILY};
 use super::profiles::Profile;
 use super::rng::Rng;
 use super::script::Script;
@@ -81,15 +82,16 @@ impl Generation {
 
 #[cfg(test)]
 pub(crate) fn generate(ask: &Ask) -> Generation {
-    generate_with(ask, &FaultSet::default())
+    generate_with(ask, &FaultSet::default(), None)
 }
 
-/// [`generate`], with the judge profile's faults in `set`: `garbage` (the share of answers it cannot
-/// grade) and `drift` (its grades shifted down).
-pub(crate) fn generate_with(ask: &Ask, set: &FaultSet) -> Generation {
+/// [`generate`], with a judge profile's faults in `set`: `garbage` (the share of answers it cannot
+/// grade), `drift` (its grades shifted down), `bias` toward its own `family` (who gave which answer:
+/// `families`) and `noise`.
+pub(crate) fn generate_with(ask: &Ask, set: &FaultSet, families: Option<&Families>) -> Generation {
     let full = match ask.script.and_then(|s| s.reply.as_deref()) {
         Some(reply) => reply.to_string(),
-        None => full_text(ask, set),
+        None => full_text(ask, set, families),
     };
     let (text, mut finish) = apply_stop(&full, ask.stop);
     let mut ps = pieces(&text);
@@ -135,11 +137,18 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
     }
 }
 
-fn full_text(ask: &Ask, set: &FaultSet) -> String {
-    if ask.profile.name == judge::NAME {
+fn full_text(ask: &Ask, set: &FaultSet, families: Option<&Families>) -> String {
+    if judge::NAMES.contains(&ask.profile.name) {
         let garbage = set.garbage.unwrap_or(0.0);
-        let drift = set.drift.as_ref();
-        return judge::answer_with(ask.prompt, ask.content_key, garbage, ask.json_reply, drift);
+        let lean = Lean {
+            profile: ask.profile.name,
+            family: set.family.as_deref().unwrap_or(DEFAULT_FAMILY),
+            drift: set.drift.as_ref(),
+            bias: set.bias,
+            noise: set.noise,
+            families,
+        };
+        return judge::answer_with(ask.prompt, ask.content_key, garbage, ask.json_reply, &lean);
     }
     let tutor_prompt = tutor::parse(ask.prompt).or_else(|| ask.system.and_then(tutor::parse));
     if let Some(tp) = tutor_prompt {

@@ -53,6 +53,14 @@ pub struct FaultSet {
     /// `drift=AMOUNT` or `drift=DIM:AMOUNT` (the judge profile): the judge grades every answer lower
     /// on every dimension (or on DIM) by AMOUNT in expectation, as [`Degrade`] does for one model.
     pub drift: Option<Degrade>,
+    /// `family=NAME`: the family the simulator takes this model (answering or judging) to be
+    /// (default ERNIE, `judge_lean.rs`).
+    pub family: Option<String>,
+    /// `bias=AMOUNT` (a judge profile): grades of answers from the judge's own family are raised by
+    /// AMOUNT levels in expectation, never above the top.
+    pub bias: Option<f64>,
+    /// `noise=P` (a judge profile): each grade moves one level, up or down alike, with probability P.
+    pub noise: Option<f64>,
 }
 
 // ---- degrade fault (gate power): a controlled drop of one judged dimension --------------------
@@ -167,6 +175,9 @@ const KEYS: &[&str] = &[
     "echo_auth",
     "degrade",
     "drift",
+    "family",
+    "bias",
+    "noise",
 ];
 
 fn prob(item: &str, v: &str) -> Result<f64, FaultSpecError> {
@@ -219,6 +230,23 @@ impl FaultSet {
             "echo_auth" => self.echo_auth = Some(prob(item, v)?),
             "degrade" => self.degrade = Some(Degrade::parse(item, v)?),
             "drift" => self.drift = Some(Degrade::parse_drift(item, v)?),
+            "family" => match v {
+                f if !f.is_empty()
+                    && f.chars().all(|c| c.is_alphanumeric() || "-_/.".contains(c)) =>
+                {
+                    self.family = Some(f.to_string())
+                }
+                _ => return Err(FaultSpecError(format!("`{item}`: expected family=NAME"))),
+            },
+            "bias" => match v.parse::<f64>() {
+                Ok(b) if b >= 0.0 && b.is_finite() => self.bias = Some(b),
+                _ => {
+                    return Err(FaultSpecError(format!(
+                        "`{item}`: expected bias=AMOUNT (AMOUNT ≥ 0)"
+                    )))
+                }
+            },
+            "noise" => self.noise = Some(prob(item, v)?),
             _ => {
                 return Err(FaultSpecError(format!(
                     "unknown key in `{item}` (known: {})",
@@ -251,6 +279,9 @@ impl FaultSet {
             echo_auth: self.echo_auth.or(base.echo_auth),
             degrade: self.degrade.clone().or_else(|| base.degrade.clone()),
             drift: self.drift.clone().or_else(|| base.drift.clone()),
+            family: self.family.clone().or_else(|| base.family.clone()),
+            bias: self.bias.or(base.bias),
+            noise: self.noise.or(base.noise),
         }
     }
 
@@ -285,6 +316,9 @@ impl FaultSet {
                 .map(|d| format!("{}:{}", d.dim, d.amount)),
         );
         push("drift", self.drift.as_ref().map(Degrade::drift_spec));
+        push("family", self.family.clone());
+        push("bias", self.bias.map(|v| v.to_string()));
+        push("noise", self.noise.map(|v| v.to_string()));
         out
     }
 }
@@ -293,6 +327,12 @@ impl Faults {
     /// No faults at all.
     pub fn none() -> Self {
         Faults::default()
+    }
+
+    /// Whether some judge leans toward its own family (`bias`): the server then remembers which
+    /// family gave each answer.
+    pub fn any_bias(&self) -> bool {
+        self.all.bias.is_some() || self.per_model.values().any(|f| f.bias.is_some())
     }
 
     /// The settings in force for one profile: its overrides over the global ones.

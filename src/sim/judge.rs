@@ -23,13 +23,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::faults::Degrade;
+use super::judge_lean::Lean;
 use super::rng::{chance, hash64, Rng};
 use super::text::{has_cjk, words};
 use super::tutor::{self, StudentLine};
 
-/// The judge profile's name.
-pub(crate) const NAME: &str = "judge";
+/// The judge profiles' names: `judge`, and two more for judge panels that grade alike but err
+/// independently (`judge_lean.rs`).
+pub(crate) const NAMES: [&str; 3] = ["judge", "judge-b", "judge-c"];
 
 /// Probability of a malformed reply to any one call.
 const MALFORMED: f64 = 0.04;
@@ -61,16 +62,17 @@ struct Grade {
 /// scores as numbers.
 #[cfg(test)]
 pub(crate) fn answer(prompt: &str, key: u64, garbage: f64, constrained: bool) -> String {
-    answer_with(prompt, key, garbage, constrained, None)
+    answer_with(prompt, key, garbage, constrained, &Lean::none())
 }
 
-/// [`answer`], with the `drift` fault: every grade shifted down (see [`degrade`]).
+/// [`answer`], as one judge profile leans: the `drift` fault (every grade shifted down, see
+/// [`degrade`]), a bias toward its own family and noise ([`Lean`]).
 pub(crate) fn answer_with(
     prompt: &str,
     key: u64,
     garbage: f64,
     constrained: bool,
-    drift: Option<&Degrade>,
+    lean: &Lean,
 ) -> String {
     let dims = dimensions(prompt);
     let conversation = nonce_of(prompt, "CONVERSATION")
@@ -85,7 +87,15 @@ pub(crate) fn answer_with(
         {
             return malformed_pair(&mut rng);
         }
-        return pair_reply(conversation, &dims, a, b, key, &mut rng, constrained);
+        return pair_reply(
+            conversation,
+            &dims,
+            (a, b),
+            key,
+            &mut rng,
+            constrained,
+            lean,
+        );
     }
     let Some(ans) = nonce_of(prompt, "ANSWER").and_then(|n| block(prompt, &format!("ANSWER {n}")))
     else {
@@ -101,13 +111,15 @@ pub(crate) fn answer_with(
     let mut obj = Map::new();
     for d in &dims {
         let mut g = grade(conversation, d, ans, answer_hash);
-        g.score = g.score.map(|s| misread(answer_hash, d, s));
-        let drift = drift
+        g.score = g.score.map(|s| misread(answer_hash, d, s, lean));
+        let drift = lean
+            .drift
             .filter(|f| f.applies_to(&d.id))
             .map_or(0.0, |f| f.amount);
-        g.score = g
-            .score
-            .map(|s| degrade::apply(ans, answer_hash, d, s, drift));
+        g.score = g.score.map(|s| {
+            let s = degrade::apply(ans, answer_hash, d, s, drift);
+            lean.lean(ans, answer_hash, key, &d.id, (d.lo, d.hi), s)
+        });
         let score = match g.score {
             None => Value::Null,
             Some(s) if constrained => json!(s),
@@ -129,9 +141,11 @@ pub(crate) fn answer_with(
     dress(json, &mut rng)
 }
 
-/// The judge's systematic error on one dimension of one answer ([`MISREAD`]).
-fn misread(answer_hash: u64, d: &Dim, score: i64) -> i64 {
-    if d.id == "adherence" || !chance(answer_hash, &format!("judge:misread:{}", d.id), MISREAD) {
+/// The judge's systematic error on one dimension of one answer ([`MISREAD`]); each judge profile
+/// misreads its own answers.
+fn misread(answer_hash: u64, d: &Dim, score: i64, lean: &Lean) -> i64 {
+    let name = lean.salt(&format!("judge:misread:{}", d.id));
+    if d.id == "adherence" || !chance(answer_hash, &name, MISREAD) {
         return score;
     }
     if score > d.lo {
@@ -308,7 +322,7 @@ pub(crate) fn tutor_score(tutor_prompt: &str, dim: &str, ans: &str) -> Option<i6
     };
     let answer_hash = hash64(&[b"grade", ans.as_bytes()]);
     let s = tutor_grade(&tp, dim, &read_answer(ans)).score?;
-    Some(misread(answer_hash, &d, s))
+    Some(misread(answer_hash, &d, s, &Lean::none()))
 }
 
 /// Whether the `garbage` fault at this share makes every call about this answer unusable.
@@ -536,23 +550,30 @@ fn points_out_errors(analysis: &str) -> bool {
 }
 
 /// The sum of an answer's grades over the dimensions that apply.
-fn total(conversation: &str, dims: &[Dim], ans: &str) -> i64 {
+/// An answer's total over the dimensions, its own family's answers raised by the judge's bias.
+fn total(conversation: &str, dims: &[Dim], ans: &str, lean: &Lean) -> i64 {
     let h = hash64(&[b"grade", ans.as_bytes()]);
     dims.iter()
-        .filter_map(|d| grade(conversation, d, ans, h).score.map(|s| s - d.lo))
+        .filter_map(|d| {
+            let s = grade(conversation, d, ans, h).score?;
+            Some((s + lean.bias_levels(ans, h, &d.id)).min(d.hi) - d.lo)
+        })
         .sum()
 }
 
 fn pair_reply(
     conversation: &str,
     dims: &[Dim],
-    a: &str,
-    b: &str,
+    (a, b): (&str, &str),
     key: u64,
     rng: &mut Rng,
     constrained: bool,
+    lean: &Lean,
 ) -> String {
-    let (ta, tb) = (total(conversation, dims, a), total(conversation, dims, b));
+    let (ta, tb) = (
+        total(conversation, dims, a, lean),
+        total(conversation, dims, b, lean),
+    );
     let diff = ta - tb;
     let u = Rng::for_key(key, "judge:position").unit();
     // A first-position bias that grows as the answers get closer.

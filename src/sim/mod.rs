@@ -62,6 +62,7 @@
 //! | `sft-lora-e3-lr6e-4` | `sft_lora_e3_lr6e4` | same | |
 //! | `sft-lora-e6-lr3e-4` | `sft_lora_e6_lr3e4` | same | |
 //! | `judge` | `ernie_judge` | `judge` | the judge: grades evalrun's judge prompts by the rubric's level texts and answers its GSB prompts (`judge.rs`); fast (0.4 s first token) |
+//! | `judge-b`, `judge-c` | `ernie_judge_b`, `ernie_judge_c` | same as profile | two more judges for judge panels: they grade as `judge` does but misread other answers (their hashes are salted with their name, `judge_lean.rs`); `bias`, `noise` and `family` make them lean |
 //!
 //! Further names (e.g. a real deployment's segment `rfthglwm_english0512`) can be mapped to a
 //! profile with [`SimConfig::aliases`] / `--alias NAME=PROFILE`.
@@ -117,6 +118,9 @@
 //! | `garbage` | probability | the `judge` profile replies unusably (no JSON, cut off, off the scale) on every call for this share of the answers it grades or compares, chosen by a hash of the answers; e.g. `judge:garbage=0.2` |
 //! | `degrade` | `DIM:AMOUNT` (per model) | the judge lowers this model's score on rubric dimension DIM by ⌊AMOUNT⌋ levels, plus one more with probability frac(AMOUNT) (hashed per answer), never below the bottom level: the expected score falls by AMOUNT where answers score above the bottom (the gate's power benchmark, `scripts/gate_power.sh`); e.g. `sft-full-e3-lr3e-5:degrade=reply:0.2` |
 //! | `drift` | `AMOUNT` or `DIM:AMOUNT` (the `judge` profile) | the judge lowers every grade on every dimension (or on DIM) as `degrade` does, whoever answered: a silently changed judge (`evalrun judge-check`); e.g. `judge:drift=0.3` |
+//! | `family` | `NAME` (per model) | the family the simulator takes a model to be, answering or judging (default `ERNIE` for every profile: ERNIE models, ERNIE-Speed fine-tunes, ERNIE-4.0-class judges); e.g. `sft-full-e6-lr3e-5:family=Qwen` |
+//! | `bias` | `AMOUNT` ≥ 0 (a judge profile) | the judge favours answers of its own `family`: each grade of such an answer rises by ⌊AMOUNT⌋ levels plus one more with probability frac(AMOUNT) (hashed per answer and dimension), never above the top, and its GSB totals rise alike; the server remembers which family gave each answer (in memory, so an answer from the cache or from another process is nobody's); e.g. `judge-b:bias=0.8` |
+//! | `noise` | probability (a judge profile) | each grade the judge gives moves one level, up or down alike (inward at the scale's ends), with this probability, drawn per request: a noisy judge; e.g. `judge-c:noise=0.3` |
 //!
 //! **Scripted faults** are keyed to a marker, a substring of the request's last user message (the
 //! legacy prompt): `@MARKER:KEY=VALUE` (MARKER without `,` `:` `=`; items with the same marker build
@@ -151,6 +155,7 @@ mod calibration;
 mod deliver;
 mod faults;
 mod judge;
+mod judge_lean;
 mod openai;
 mod openai_request;
 mod profiles;

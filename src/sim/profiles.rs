@@ -375,25 +375,39 @@ pub(crate) static PROFILES: &[Profile] = &[
         behaviour: SLOPPY_BASE,
         // Not in the seeds: a judge reply is short, and a judge that took ERNIE-4.0's 12 s per call
         // would make the demo crawl.
-        latency: Latency {
-            ttft_ms: 400.0,
-            per_token_ms: 15.0,
-            ttft_sigma: 0.25,
-            token_sigma: 0.35,
-        },
+        latency: JUDGE_LATENCY,
+    },
+    // Two more judges for judge panels: they grade as `judge` does but misread other answers
+    // (`judge_lean.rs`); `bias`, `noise` and `family` faults make them lean.
+    Profile {
+        name: "judge-b",
+        display_name: "Simulated judge B (ERNIE-4.0 class)",
+        v1_endpoints: &["ernie_judge_b"],
+        openai_names: &["judge-b"],
+        max_input_chars: 20000,
+        length_bias: 1.0,
+        behaviour: SLOPPY_BASE,
+        latency: JUDGE_LATENCY,
+    },
+    Profile {
+        name: "judge-c",
+        display_name: "Simulated judge C (ERNIE-4.0 class)",
+        v1_endpoints: &["ernie_judge_c"],
+        openai_names: &["judge-c"],
+        max_input_chars: 20000,
+        length_bias: 1.0,
+        behaviour: SLOPPY_BASE,
+        latency: JUDGE_LATENCY,
     },
 ];
 
-impl Profile {
-    /// The rates this profile answers with under simulator seed `seed`: seed 000's own draw at
-    /// seed 0 (`replay.rs`), the expected rates otherwise.
-    pub(crate) fn behaviour_at(&self, seed: u64) -> Behaviour {
-        match seed {
-            0 => super::replay::seed_draw(self.name).unwrap_or(self.behaviour),
-            _ => self.behaviour,
-        }
-    }
-}
+/// The simulated judges' latency.
+const JUDGE_LATENCY: Latency = Latency {
+    ttft_ms: 400.0,
+    per_token_ms: 15.0,
+    ttft_sigma: 0.25,
+    token_sigma: 0.35,
+};
 
 /// The profile behind a v1 endpoint segment (case-sensitive, as a URL path is).
 pub(crate) fn by_v1_endpoint(segment: &str) -> Option<&'static Profile> {
@@ -414,6 +428,15 @@ pub(crate) fn by_any_name(name: &str) -> Option<&'static Profile> {
 }
 
 impl Profile {
+    /// The rates this profile answers with under simulator seed `seed`: seed 000's own draw at
+    /// seed 0 (`replay.rs`), the expected rates otherwise.
+    pub(crate) fn behaviour_at(&self, seed: u64) -> Behaviour {
+        match seed {
+            0 => super::replay::seed_draw(self.name).unwrap_or(self.behaviour),
+            _ => self.behaviour,
+        }
+    }
+
     pub(crate) fn info(&self) -> ModelInfo {
         ModelInfo {
             name: self.name.to_string(),

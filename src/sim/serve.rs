@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::answer::{generate_with, Ask, Generation};
 use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
+use super::judge_lean::{Families, DEFAULT_FAMILY};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
 use super::script::{self, Script};
@@ -56,6 +57,8 @@ pub(crate) struct AppState {
     repeats: Mutex<HashMap<u64, u64>>,
     samples: Mutex<HashMap<u64, BTreeSet<u64>>>,
     ids: AtomicU64,
+    /// Which family gave which answer, while some judge has a `bias`.
+    families: Option<Families>,
 }
 
 /// The sample index a request holds until its answer is delivered whole (see
@@ -88,6 +91,7 @@ impl SampleSlot {
 
 impl AppState {
     pub(crate) fn new(cfg: SimConfig) -> Self {
+        let cfg_bias = cfg.faults.any_bias();
         AppState {
             cfg,
             stats: Arc::new(Mutex::new(SimStats::default())),
@@ -96,6 +100,7 @@ impl AppState {
             repeats: Mutex::new(HashMap::new()),
             samples: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
+            families: cfg_bias.then(Families::default),
         }
     }
 
@@ -329,10 +334,16 @@ pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Fa
 fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
     let p = ask.profile;
     let set = st.faults_for(p);
-    let gen = generate_with(ask, &set);
+    let gen = generate_with(ask, &set, st.families.as_ref());
     // The degrade fault (gate power): the judge will grade this model's answer lower.
     if let Some(d) = &set.degrade {
         super::judge::degrade::register(&gen.text(), d);
+    }
+    // A judge biased toward its own family needs to know whose answer it grades.
+    if let Some(f) = &st.families {
+        if !super::judge::NAMES.contains(&p.name) {
+            f.register(&gen.text(), set.family.as_deref().unwrap_or(DEFAULT_FAMILY));
+        }
     }
     if let Err(Refusal::Tokens(w) | Refusal::Requests(w)) =
         st.admit_tokens(p, gen.prompt_tokens + gen.completion_tokens())

@@ -184,6 +184,7 @@ pub fn synthetic_run(dir: &Path) -> anyhow::Result<StatsConfig> {
                 verdict: PairVerdict::combine(first, second),
                 first_order: Some(first),
                 second_order: Some(second),
+                panel: None,
             };
             if ii == 5 {
                 // The second order's judge reply could not be parsed: S by the conservative rule.
@@ -208,6 +209,7 @@ pub fn synthetic_run(dir: &Path) -> anyhow::Result<StatsConfig> {
             verdict: PairVerdict::B,
             first_order: Some(PairVerdict::B),
             second_order: Some(PairVerdict::B),
+            panel: None,
         };
         writeln!(pairs, "{}", serde_json::to_string(&line)?)?;
     }
@@ -219,6 +221,7 @@ pub fn synthetic_run(dir: &Path) -> anyhow::Result<StatsConfig> {
         verdict: PairVerdict::B,
         first_order: Some(PairVerdict::B),
         second_order: Some(PairVerdict::B),
+        panel: None,
     };
     writeln!(pairs, "{}", serde_json::to_string(&line)?)?;
 
@@ -381,5 +384,6 @@ fn score(
         reference_metrics: None,
         judge_error: judge_error.then(|| "judge reply did not parse".to_owned()),
         judge_samples: None,
+        panel: None,
     }
 }

@@ -416,6 +416,7 @@ mod tests {
                     .map(|(d, v)| (d.to_string(), v.to_vec()))
                     .collect(),
             ),
+            panel: None,
         }
     }
 
@@ -483,6 +484,7 @@ mod tests {
             verdict: PairVerdict::S,
             first_order: Some(PairVerdict::G),
             second_order: Some(PairVerdict::S),
+            panel: None,
         });
         let cfg = JudgeConfig {
             name: "j".into(),

@@ -19,6 +19,7 @@ pub mod holm;
 pub mod human;
 pub mod judge;
 pub mod mcnemar;
+pub mod panel;
 pub mod percentile;
 pub mod power;
 pub mod summary;

@@ -33,6 +33,10 @@ pub struct Summary {
     /// Judge vs people (extension): from `human.jsonl`, absent when the run has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub human: Option<crate::stats::human::HumanSummary>,
+    /// Judge panels (extension): each judge's own means, agreement between the judges, leave-one-out;
+    /// absent unless the run was judged by two or more judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<crate::stats::panel::PanelSummary>,
 }
 
 /// One reference metric of one model: item value = mean over the item's samples; then as §4.1.

@@ -1,10 +1,12 @@
 //! `report.md`: the pull-request-readable report. Sections, in order: header, decision, quality (with
-//! the paired differences), side by side (GSB), judge diagnostics, reference metrics, rule checks,
+//! the paired differences), side by side (GSB), judge diagnostics, judge panel, judge vs people,
+//! reference metrics, rule checks,
 //! latency, cost, errors, worst cases. A section without data is left out, never left empty; tables are
 //! padded so the raw file reads well.
 
 mod judge;
 mod operations;
+mod panel;
 mod people;
 mod quality;
 
@@ -21,6 +23,7 @@ use super::view::View;
 use super::{Exporter, ReportContext};
 use judge::{judge, reference};
 use operations::{cost, errors, latency, rules};
+use panel::panel;
 use people::people;
 use quality::{gsb, quality};
 
@@ -45,6 +48,7 @@ pub(crate) fn render(summary: &Summary, ctx: &ReportContext) -> String {
     quality(&mut out, &v, &charts);
     gsb(&mut out, &v);
     judge(&mut out, &v);
+    panel(&mut out, &v);
     people(&mut out, &v);
     reference(&mut out, &v);
     rules(&mut out, &v);

@@ -31,6 +31,7 @@ pub fn rule_score(rubric: &Rubric, item: &Item, resp: &ResponseRecord) -> ScoreR
         reference_metrics,
         judge_error: None,
         judge_samples: None,
+        panel: None,
     }
 }
 

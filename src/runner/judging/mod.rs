@@ -17,7 +17,8 @@
 //! in `judgements.jsonl`, so `--resume` reuses it and asks only for the rest.
 //!
 //! The phase in files: this module schedules the units and gathers their records; `grade` scores one
-//! answer, `pair` compares two, `ask` makes one judge call (or finds its reply already recorded).
+//! answer, `pair` compares two, `ask` makes one judge call (or finds its reply already recorded);
+//! `panel` runs a judge panel (`--judge a,b,c`) judge by judge and combines their records.
 //!
 //! Before a judge call is sent, two places may already hold its reply:
 //!
@@ -38,6 +39,7 @@
 mod ask;
 mod grade;
 mod pair;
+pub mod panel;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

@@ -97,6 +97,7 @@ pub(super) async fn pair(
         verdict: PairVerdict::combine(first, second),
         first_order: Some(first),
         second_order: Some(second),
+        panel: None,
     }))
 }
 

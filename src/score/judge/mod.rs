@@ -9,6 +9,7 @@
 //! the median of its valid sample scores; the rule cap then bounds it (`combine_with_judge`). A judged
 //! dimension no sample scored stays null and the answer's `judge_error` says why.
 
+pub mod panel;
 pub mod parse;
 pub mod prompt;
 pub mod schema;
@@ -92,6 +93,9 @@ pub fn grade_calls<'a>(
     }
 }
 
+/// How a dimension's justification begins when the judge said it does not apply.
+pub const NOT_APPLICABLE: &str = "the judge says this dimension does not apply";
+
 /// The median of the judge samples (the one definition lives in `stats::describe`).
 pub use crate::stats::describe::median;
 
@@ -155,7 +159,7 @@ pub fn finish_grade(
             combine_with_judge(d, Some(med), cap, why)
         } else if s.not_applicable > 0 {
             let why = format!(
-                "the judge says this dimension does not apply{}",
+                "{NOT_APPLICABLE}{}",
                 s.not_applicable_reason
                     .as_deref()
                     .map(|r| format!(": {r}"))

@@ -233,6 +233,7 @@ impl SummaryBuilder<'_> {
             judge: None, // filled by `summarize_dir` from judgements.jsonl
             reference_metrics,
             human: None, // filled by `report::derive` from human.jsonl
+            panel: None, // filled by `report::derive` for a judge panel
         }
     }
 

@@ -57,6 +57,7 @@ fn score(model: &str, item: &str, sample: u32, dims: &[(&str, Option<f64>)]) -> 
         reference_metrics: None,
         judge_error: None,
         judge_samples: None,
+        panel: None,
     }
 }
 
@@ -68,6 +69,7 @@ fn pair(item: &str, cand: &str, v: PairVerdict, f: PairVerdict, s: PairVerdict) 
         verdict: v,
         first_order: Some(f),
         second_order: Some(s),
+        panel: None,
     }
 }
 
