@@ -3,8 +3,11 @@
 //! answers every item with 32 streams in flight. Both clocks are monotonic on one machine, so the
 //! difference is the client's measuring error plus the loopback transit both ways.
 //!
-//! The test asserts only a loose bound (debug build, shared machine); the 2 ms median / 5 ms p99
-//! figures are measured by `bench_ttft_32_streams` (`scripts/bench_limits.sh`, release build).
+//! The test asserts only a loose bound (debug build, shared machine: a median of 12 ms was seen under
+//! a load of 8 on 2 cores), loose enough for load and tight enough for the bugs it guards against —
+//! a clock started before the request waited for a stream slot puts the second wave of 32 answers
+//! 70 ms or more late (the first wave's answers take 30–150 ms to start, then stream); the 2 ms median / 5 ms p99 figures are measured by `bench_ttft_32_streams`
+//! (`scripts/bench_limits.sh`, release build).
 
 mod common;
 
@@ -116,7 +119,7 @@ fn ttft_agrees_with_the_servers_clock() {
     let a = measure(64, 32);
     report(32, &a);
     assert!(
-        a.median < 10.0 && a.p99 < 50.0,
+        a.median < 25.0 && a.p99 < 100.0,
         "median {} p99 {}",
         a.median,
         a.p99
