@@ -6,8 +6,9 @@
 //! The test asserts only a loose bound (debug build, shared machine: a median of 12 ms was seen under
 //! a load of 8 on 2 cores), loose enough for load and tight enough for the bugs it guards against —
 //! a clock started before the request waited for a stream slot puts the second wave of 32 answers
-//! 70 ms or more late (the first wave's answers take 30–150 ms to start, then stream); the 2 ms median / 5 ms p99 figures are measured by `bench_ttft_32_streams`
-//! (`scripts/bench_limits.sh`, release build).
+//! 70 ms or more late (the first wave's answers take 30–150 ms to start, then stream). The 2 ms
+//! median / 5 ms p99 figures are measured by `bench_ttft_32_streams` (`scripts/bench_limits.sh`,
+//! release build).
 
 mod common;
 
