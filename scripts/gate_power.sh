@@ -112,6 +112,17 @@ for i in $(seq 1 "$eight_pairs"); do
   printf '\reight-model pairs: %d/%d' "$i" "$eight_pairs" >&2
 done
 echo >&2
+# Every pair of the unchanged one-model runs (the A and A/A runs, all independent seeds) gated A/A,
+# the same way (pairs share runs, so they are not independent trials; the estimate is unbiased).
+one_unchanged=()
+for i in $(seq 1 "$pairs"); do one_unchanged+=("$work/one-$i-a" "$work/one-$i-aa"); done
+for ((i = 0; i < ${#one_unchanged[@]}; i++)); do
+  for ((j = i + 1; j < ${#one_unchanged[@]}; j++)); do
+    gate one-aa-all "${one_unchanged[i]}" "${one_unchanged[j]}"
+  done
+  printf '\rall pairs of unchanged one-model runs: %d/%d' "$((i + 1))" "${#one_unchanged[@]}" >&2
+done
+echo >&2
 # Every pair of the unchanged eight-model runs (the A and A/A runs, all independent seeds) gated A/A:
 # an unbiased estimate of the same false-alarm rate from many more comparisons (the pairs share runs,
 # so they are not independent trials).
@@ -135,12 +146,13 @@ for name, rc, failing in rows:
 label = {
     "one-aa": f"A/A, {model} alone (false alarms)",
     "one-ab": f"A/B, {model} {dim} −{amount} (detections)",
+    "one-aa-all": f"A/A, {model} alone, every pair of the unchanged runs (false alarms)",
     "eight-aa": "A/A, all eight models gated (false alarms)",
     "eight-ab-models": f"A/B in the eight-model run, --models {model} (detections)",
     "eight-aa-all": "A/A, all eight models, every pair of the unchanged runs (false alarms)",
 }
 print(f"gate power: 100 items, 1 sample, --primary {dim}, independent simulator seeds")
-for name in ("one-aa", "one-ab", "eight-aa", "eight-ab-models", "eight-aa-all"):
+for name in ("one-aa", "one-ab", "one-aa-all", "eight-aa", "eight-ab-models", "eight-aa-all"):
     v = by.get(name, [])
     if not v:
         continue
