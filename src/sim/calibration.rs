@@ -440,45 +440,26 @@ fn with_rates(mut b: super::profiles::Behaviour, rates: &Value) -> super::profil
     b
 }
 
-/// A diagnostic for the gate's A/A false-alarm rate: whether a run's mean Reply score varies over
-/// seeds more than its items' own spread predicts (a run-level effect the paired t-test cannot see).
-/// Prints both standard deviations over 400 seeds of the shipped set, answered and graded in-process.
+/// For the gate's A/A rate without HTTP (`scripts/aa_inprocess.py`): every shipped item's final
+/// Reply score as `evalrun run` records it (the HTTP runs give the same scores item for item), for
+/// `sft-full-e3-lr3e-5` under seeds 20000–20399, written to `$EVALRUN_CALIBRATION_SCORES` as JSON
+/// `{seed: {item: score|null}}`.
 #[test]
-#[ignore = "a diagnostic, run by hand"]
-fn run_level_variance() {
-    let p = by_model_name("sft-full-e3-lr3e-5").unwrap();
-    let items = prompts();
-    let seeds = 1..401u64;
-    let mut per_item: Vec<Vec<f64>> = vec![Vec::new(); items.len()];
-    let mut run_means = Vec::new();
-    for seed in seeds {
-        let mut sum = 0.0;
-        let mut n = 0.0;
-        for (i, (_, category, prompt)) in items.iter().enumerate() {
-            let tp = tutor::parse(prompt).unwrap();
-            let ans = tutor::answer(&tp, &p.behaviour, tutor::key(seed, p.name, &tp, 0));
-            if let Some(s) = final_score(prompt, category, "reply", &ans) {
-                per_item[i].push(s as f64);
-                sum += s as f64;
-                n += 1.0;
-            }
-        }
-        run_means.push(sum / n);
-    }
-    let var = |v: &[f64]| {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)
+#[ignore = "a benchmark aid, run by scripts/aa_inprocess.py"]
+fn dump_reply_scores() {
+    let Ok(path) = std::env::var("EVALRUN_CALIBRATION_SCORES") else {
+        return;
     };
-    let n = per_item.iter().filter(|v| !v.is_empty()).count() as f64;
-    let expected: f64 = per_item
-        .iter()
-        .filter(|v| v.len() > 1)
-        .map(|v| var(v))
-        .sum::<f64>()
-        / (n * n);
-    println!(
-        "sd of run means {:.4}, expected if items independent {:.4}",
-        var(&run_means).sqrt(),
-        expected.sqrt()
-    );
+    let p = by_model_name("sft-full-e3-lr3e-5").unwrap();
+    let mut out = serde_json::Map::new();
+    for seed in 20_000..20_400u64 {
+        let mut m = serde_json::Map::new();
+        for (id, category, prompt) in prompts() {
+            let tp = tutor::parse(&prompt).unwrap();
+            let ans = tutor::answer(&tp, &p.behaviour, tutor::key(seed, p.name, &tp, 0));
+            m.insert(id, final_score(&prompt, &category, "reply", &ans).into());
+        }
+        out.insert(seed.to_string(), Value::Object(m));
+    }
+    std::fs::write(path, Value::Object(out).to_string()).unwrap();
 }
