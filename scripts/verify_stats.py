@@ -10,8 +10,8 @@ code), with scipy where it implements the method
 (t.ppf/sf, norm.ppf, binomtest, wilcoxon, spearmanr) and numpy percentiles (inverted_cdf).
 
 Taken from summary.json as inputs only: params.references.baseline, params.alpha, params.scales,
-params.margins, params.cluster_key, the prices (models.*.cost.price_*, judge.cost.price_*) and a
-configured flagship (checked against the list-price rule when it is not configured). Values agree when
+params.margins, params.cluster_key, the prices (models.*.cost.price_*, judge.cost.price_* of one judge;
+a judge panel's prices from manifest.json's judge_model and judge_panel entries) and a configured flagship (checked against the list-price rule when it is not configured). Values agree when
 |a - b| <= 1e-6 * max(1, |b|). Prints one verdict line per section and exits 1 on any mismatch.
 """
 
@@ -493,7 +493,7 @@ def spearman(x, y):
     return float(sps.spearmanr(x, y).statistic)
 
 
-def check_judge(S, responses, scores, pairs, judgements, sec):
+def check_judge(S, manifest, responses, scores, pairs, judgements, sec):
     J = S.get("judge")
     if J is None:
         sec.eq("judge present", None, "present" if judgements else None)
@@ -568,11 +568,62 @@ def check_judge(S, responses, scores, pairs, judgements, sec):
     ct = sum(j.get("completion_tokens") or 0 for j in judgements)
     sec.eq("judge.cost.prompt_tokens", C["prompt_tokens"], pt)
     sec.eq("judge.cost.completion_tokens", C["completion_tokens"], ct)
-    if C["price_input_per_1k"] is not None and C["price_output_per_1k"] is not None:
-        total = (pt * C["price_input_per_1k"] + ct * C["price_output_per_1k"]) / 1000
-        sec.eq("judge.cost.total", C["total"], total)
-        sec.eq("judge.cost.per_item", C["per_item"], ratio(total, graded_total))
-        sec.eq("judge.cost.per_1k_tokens", C["per_1k_tokens"], ratio(total * 1000, pt + ct))
+    entries = panel_entries(manifest)
+    if not entries:
+        if C["price_input_per_1k"] is not None and C["price_output_per_1k"] is not None:
+            total = (pt * C["price_input_per_1k"] + ct * C["price_output_per_1k"]) / 1000
+            sec.eq("judge.cost.total", C["total"], total)
+            sec.eq("judge.cost.per_item", C["per_item"], ratio(total, graded_total))
+            sec.eq("judge.cost.per_1k_tokens", C["per_1k_tokens"], ratio(total * 1000, pt + ct))
+        return
+    total, shown, noted = panel_judge_cost(entries, judgements)
+    for k, want in zip(("price_input_per_1k", "price_output_per_1k", "currency"), shown):
+        sec.eq(f"judge.cost.{k}", C.get(k), want)
+    sec.eq("judge.cost.total", C["total"], total)
+    sec.eq("judge.cost.per_item", C["per_item"], None if total is None else ratio(total, graded_total))
+    sec.eq("judge.cost.per_1k_tokens", C["per_1k_tokens"],
+           None if total is None else ratio(total * 1000, pt + ct))
+    sec.eq("judge.cost.note (present)", C.get("note") is not None, noted)
+
+
+def entry_prices(e):
+    """(input, output, currency) per 1k tokens of a manifest model entry; None when not configured."""
+    if e is None:
+        return (None, None, None)
+    return (e.get("price_input_per_1k"), e.get("price_output_per_1k"), e.get("currency"))
+
+
+def panel_entries(manifest):
+    """A judge panel's manifest entries in panel order (judge_model, then judge_panel); [] for one judge."""
+    if not manifest or not manifest.get("judge_panel"):
+        return []
+    return [manifest["judge_model"]] + list(manifest["judge_panel"])
+
+
+def panel_judge_cost(entries, judgements):
+    """README "Judge panels: statistics": each judge's tokens at its own prices, summed. Returns (total,
+    (price_input, price_output, currency) shown in judge.cost, whether a note explains a null total)."""
+    prices = {e["name"]: entry_prices(e) for e in entries}
+    tokens = defaultdict(lambda: [0, 0])
+    for j in judgements:
+        t = tokens[j["judge"]]
+        t[0] += j.get("prompt_tokens") or 0
+        t[1] += j.get("completion_tokens") or 0
+    called = {j: prices.get(j, (None, None, None)) for j in tokens}
+    first = entry_prices(entries[0])
+    if all(p == first for p in list(prices.values()) + list(called.values())):
+        if first[0] is None or first[1] is None:
+            return None, first, False
+        pt = sum(t[0] for t in tokens.values())
+        ct = sum(t[1] for t in tokens.values())
+        return (pt * first[0] + ct * first[1]) / 1000, first, False
+    currencies = {p[2] for p in list(prices.values()) + list(called.values())}
+    shown = (None, None, next(iter(currencies)) if len(currencies) == 1 else None)
+    priced = {j: p for j, p in called.items() if p[0] is not None and p[1] is not None}
+    if len({p[2] for p in priced.values()}) > 1 or len(priced) < len(called):
+        return None, shown, True
+    total = sum((tokens[j][0] * p[0] + tokens[j][1] * p[1]) / 1000 for j, p in priced.items())
+    return total, shown, False
 
 
 # ---------------------------------------------------------------- main
@@ -777,7 +828,7 @@ def means_of(values):
     return {k: dict(n_items=len(x), mean=float(np.mean(x)) if x else None) for k, x in acc.items()}
 
 
-def check_panel(S, scores, pairs, judgements, sec):
+def check_panel(S, manifest, scores, pairs, judgements, sec):
     P = S.get("panel")
     if P is None:
         sec.eq("panel (present)", any(r.get("panel") for r in scores.values()), False)
@@ -822,6 +873,14 @@ def check_panel(S, scores, pairs, judgements, sec):
             sec.eq(f"{p}.{task}_parse_failure_rate", got[f"{task}_parse_failure_rate"], ratio(len(fail), len(rep)))
         sec.eq(f"{p}.prompt_tokens", got["prompt_tokens"], sum(c.get("prompt_tokens") or 0 for c in calls))
         sec.eq(f"{p}.completion_tokens", got["completion_tokens"], sum(c.get("completion_tokens") or 0 for c in calls))
+        own = entry_prices(next((e for e in panel_entries(manifest) if e["name"] == j), None))
+        for k, want in zip(("price_input_per_1k", "price_output_per_1k", "currency"), own):
+            sec.eq(f"{p}.{k}", got.get(k), want)
+        cost = None
+        if own[0] is not None and own[1] is not None:
+            cost = (sum(c.get("prompt_tokens") or 0 for c in calls) * own[0]
+                    + sum(c.get("completion_tokens") or 0 for c in calls) * own[1]) / 1000
+        sec.eq(f"{p}.cost", got.get("cost"), cost)
         values = defaultdict(list)
         for (m, i, _r, dims) in units:
             for d, (vals, cap) in dims.items():
@@ -937,6 +996,8 @@ def main(argv):
     scores = last_by_key(load_jsonl(run / "scores.jsonl"), lambda r: (r["model"], r["item_id"], r["sample"]))
     pairs = last_by_key(load_jsonl(run / "pairwise.jsonl"), lambda r: (r["candidate"], r["baseline"], r["item_id"]))
     judgements = load_jsonl(run / "judgements.jsonl")
+    manifest_path = run / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else None
     clusters = cluster_labels(items, S["params"].get("cluster_key"))
     table = item_table(scores)
     dims = sorted({d for (_m, d) in table})
@@ -958,13 +1019,13 @@ def main(argv):
     check_gsb(S, pairs, clusters, sec)
     sections.append(sec)
     sec = Section("judge")
-    check_judge(S, responses, scores, pairs, judgements, sec)
+    check_judge(S, manifest, responses, scores, pairs, judgements, sec)
     sections.append(sec)
     sec = Section("human")
     check_human(S, run, scores, pairs, sec)
     sections.append(sec)
     sec = Section("panel")
-    check_panel(S, scores, pairs, judgements, sec)
+    check_panel(S, manifest, scores, pairs, judgements, sec)
     sections.append(sec)
     ok = all([s.report() for s in sections])
     print("every section agrees" if ok else "MISMATCHES found")

@@ -113,17 +113,35 @@ fn a_panel_with_a_same_family_judge_warns_and_shows_the_panel_without_it() {
     ));
     let dir = TestDir::new();
     let base_url = sim.openai_base_url();
+    // The judges at different prices (input, output per 1k; CNY): the panel's cost is each judge's
+    // tokens at its own prices.
+    let priced = |names: &[&str], extra: &str, (i, o): (f64, f64)| {
+        openai_config(&base_url, names, extra)
+            .replace(
+                "price_input_per_1k = 0.01",
+                &format!("price_input_per_1k = {i}"),
+            )
+            .replace(
+                "price_output_per_1k = 0.02",
+                &format!("price_output_per_1k = {o}"),
+            )
+    };
+    let prices: BTreeMap<&str, (f64, f64)> = [
+        ("judge", (0.01, 0.02)),
+        ("judge-b", (0.2, 0.6)),
+        ("judge-c", (0.05, 0.1)),
+    ]
+    .into();
     dir.write(
         "evalrun.toml",
-        &(openai_config(
-            &base_url,
-            &[BASE, CAND, "judge", "judge-c"],
-            "concurrency = 8",
-        ) + &openai_config(
-            &base_url,
-            &["judge-b"],
-            "concurrency = 8\nfamily = \"ERNIE\"",
-        )),
+        &(openai_config(&base_url, &[BASE, CAND], "concurrency = 8")
+            + &priced(&["judge"], "concurrency = 8", prices["judge"])
+            + &priced(&["judge-c"], "concurrency = 8", prices["judge-c"])
+            + &priced(
+                &["judge-b"],
+                "concurrency = 8\nfamily = \"ERNIE\"",
+                prices["judge-b"],
+            )),
     );
     let set = std::fs::read_to_string(repo_file("evalsets/oral_english.jsonl")).unwrap();
     let set: String = set.lines().take(ITEMS).map(|l| format!("{l}\n")).collect();
@@ -240,6 +258,56 @@ fn a_panel_with_a_same_family_judge_warns_and_shows_the_panel_without_it() {
         assert!(a > 0.2 && a < 0.95, "{d}: α {a}, noisy but related judges");
     }
 
+    // The judge cost: each judge's calls at its own prices, recomputed from judgements.jsonl; each
+    // judge's own cost in the panel section; the report shows the panel's total.
+    let mut want_total = 0.0;
+    for j in JUDGES {
+        let calls = judgements.iter().filter(|r| r["judge"] == j);
+        let tokens = |k: &str| {
+            calls
+                .clone()
+                .map(|r| r[k].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+        };
+        let (i, o) = prices[j];
+        let own = (tokens("prompt_tokens") * i + tokens("completion_tokens") * o) / 1000.0;
+        assert!(own > 0.0, "{j} spent tokens");
+        let got = panel["per_judge"][j]["cost"].as_f64().unwrap();
+        assert!(close(got, own), "{j}: own cost {got} vs {own}");
+        assert_eq!(
+            panel["per_judge"][j]["price_input_per_1k"].as_f64(),
+            Some(i)
+        );
+        want_total += own;
+    }
+    let cost = &summary["judge"]["cost"];
+    let total = cost["total"].as_f64().unwrap();
+    assert!(
+        close(total, want_total),
+        "judge.cost.total {total} vs {want_total}"
+    );
+    let all = |k: &str| {
+        judgements
+            .iter()
+            .map(|r| r[k].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    let first_judge_only = (all("prompt_tokens") * 0.01 + all("completion_tokens") * 0.02) / 1000.0;
+    assert!(
+        total > 2.0 * first_judge_only,
+        "not at the first judge's prices"
+    );
+    assert!(cost["price_input_per_1k"].is_null() && cost["price_output_per_1k"].is_null());
+    assert_eq!(cost["currency"], "CNY");
+    let graded: f64 = summary["judge"]["per_model"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| m["n_graded_answers"].as_f64().unwrap())
+        .sum();
+    let per_item = cost["per_item"].as_f64().unwrap();
+    assert!(close(per_item, total / graded), "per_item {per_item}");
+
     // The biased judge's own means: ernie-speed's answers well above the unbiased judge's, the
     // candidate's (another family to the simulator) about the same.
     let own = |j: &str, m: &str, d: &str| {
@@ -304,6 +372,15 @@ fn a_panel_with_a_same_family_judge_warns_and_shows_the_panel_without_it() {
         "{section}"
     );
     assert!(section.contains("grade parse failures"));
+    let judge_md = &md[md.find("## Judge\n").expect("the judge section")..];
+    let words = judge_md
+        .lines()
+        .find(|l| l.contains("Its own cost"))
+        .unwrap();
+    assert!(
+        words.contains("`judge-b` ") && !words.contains("no price"),
+        "{words}"
+    );
     let row = section
         .lines()
         .find(|l| l.contains(&format!("`{CAND}` − `{BASE}`")) && l.contains("Suggestion"))

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::inputs::evalset::Role;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ModelEntry};
 use crate::records::{files, stream_jsonl, ItemRecord};
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, RunFacts, SimNotice,
@@ -42,29 +42,30 @@ pub fn stats_config(m: &Manifest) -> StatsConfig {
         prices: m
             .models
             .iter()
-            .map(|e| {
-                (
-                    e.name.clone(),
-                    Prices {
-                        input_per_1k: e.price_input_per_1k,
-                        output_per_1k: e.price_output_per_1k,
-                        currency: e.currency.clone(),
-                    },
-                )
-            })
+            .map(|e| (e.name.clone(), prices(e)))
             .collect(),
         judge: m.judge.as_ref().map(|name| JudgeConfig {
             name: name.clone(),
-            prices: m
-                .judge_model
-                .as_ref()
-                .map(|e| Prices {
-                    input_per_1k: e.price_input_per_1k,
-                    output_per_1k: e.price_output_per_1k,
-                    currency: e.currency.clone(),
-                })
-                .unwrap_or_default(),
+            prices: m.judge_model.as_ref().map(prices).unwrap_or_default(),
+            // A panel's calls are priced judge by judge; one judge's all at its prices.
+            panel: if m.judge_panel.is_empty() {
+                Vec::new()
+            } else {
+                m.judges()
+                    .into_iter()
+                    .map(|e| (e.name.clone(), prices(e)))
+                    .collect()
+            },
         }),
+    }
+}
+
+/// A model's configured prices, as the manifest recorded them.
+fn prices(e: &ModelEntry) -> Prices {
+    Prices {
+        input_per_1k: e.price_input_per_1k,
+        output_per_1k: e.price_output_per_1k,
+        currency: e.currency.clone(),
     }
 }
 
@@ -77,6 +78,7 @@ fn panel_config(m: &Manifest) -> crate::stats::panel::PanelConfig {
             .iter()
             .map(|e| (e.name.clone(), e.family()))
             .collect(),
+        judge_prices: judges.iter().map(|e| (e.name.clone(), prices(e))).collect(),
         models: m
             .models
             .iter()

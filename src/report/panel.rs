@@ -3,7 +3,7 @@
 
 use crate::stats::panel::{PairedDiff, PanelSummary};
 
-use super::text::{num, pct, signed, NULL};
+use super::text::{money, num, pct, signed, NULL};
 use super::view::View;
 
 /// A table: its header and rows of cells.
@@ -30,7 +30,7 @@ fn rate(failures: usize, rate: Option<f64>) -> String {
     }
 }
 
-/// Per judge: family, answers graded, unjudged answers, parse failures.
+/// Per judge: family, answers graded, unjudged answers, parse failures, its own cost.
 pub(crate) fn judges(p: &PanelSummary, name: &dyn Fn(&str) -> String) -> Rows {
     let head = [
         "judge",
@@ -39,6 +39,7 @@ pub(crate) fn judges(p: &PanelSummary, name: &dyn Fn(&str) -> String) -> Rows {
         "unjudged answers",
         "grade parse failures",
         "pair parse failures",
+        "cost",
     ];
     let rows = p
         .judges
@@ -56,6 +57,10 @@ pub(crate) fn judges(p: &PanelSummary, name: &dyn Fn(&str) -> String) -> Rows {
                 o.n_unjudged_answers.to_string(),
                 rate(o.n_grade_parse_failures, o.grade_parse_failure_rate),
                 rate(o.n_pair_parse_failures, o.pair_parse_failure_rate),
+                match (o.cost, &o.currency) {
+                    (Some(_), Some(cur)) => format!("{} {cur}", money(o.cost)),
+                    _ => money(o.cost),
+                },
             ])
         })
         .collect();

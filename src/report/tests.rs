@@ -232,6 +232,7 @@ fn model(
             total: Some(cost.0),
             per_item: Some(cost.1),
             per_1k_tokens: Some(cost.2),
+            note: None,
         },
         output_tokens_per_s: Some(tps),
     }
@@ -492,6 +493,7 @@ pub(super) fn judge_diagnostics() -> JudgeDiagnostics {
             total: Some(42.09),
             per_item: Some(42.09 / 147.0),
             per_1k_tokens: Some(0.12),
+            note: None,
         },
         methods: JudgeMethods {
             parse_failure: "replies with parse_error / replies".into(),
@@ -1122,6 +1124,7 @@ fn a_bare_run_renders_without_empty_sections() {
         total: None,
         per_item: None,
         per_1k_tokens: None,
+        note: None,
     };
     m.output_tokens_per_s = None;
     m.errors = ErrorStats {

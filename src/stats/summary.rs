@@ -352,6 +352,10 @@ pub struct CostStats {
     pub per_item: Option<f64>,
     /// Cost per 1k tokens (prompt + completion), the blended rate.
     pub per_1k_tokens: Option<f64>,
+    /// Why `total` is null although tokens were spent (judge panels: judges priced in different
+    /// currencies, or a judge without prices); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `paired.<ref>.<cand>.<dim>` (STATS.md §4).

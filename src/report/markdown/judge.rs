@@ -7,7 +7,7 @@ use crate::report::text::{code, code_cell, int, num, pct, Align, Table, NULL};
 use crate::report::view::View;
 
 use super::model_cell;
-use super::operations::cost_words;
+use super::operations::judge_cost_words;
 
 fn pairs_asked(j: &crate::stats::summary::JudgeDiagnostics) -> usize {
     j.position.n_both_orders
@@ -62,7 +62,7 @@ pub(super) fn judge(out: &mut String, v: &View) {
         },
         int(j.cost.prompt_tokens),
         int(j.cost.completion_tokens),
-        cost_words(&j.cost)
+        judge_cost_words(v, &j.cost)
     );
     let mut t = Table::new([
         ("model", Align::Left),

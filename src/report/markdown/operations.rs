@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::report::text::{code_cell, esc, int, money, num, pct, secs, Align, Table, NULL};
+use crate::report::text::{code, code_cell, esc, int, money, num, pct, secs, Align, Table, NULL};
 use crate::report::view::View;
 
 use super::{chart_link, model_cell};
@@ -155,11 +155,23 @@ pub(super) fn cost(out: &mut String, v: &View) {
     }
     let _ = writeln!(out, "## Cost\n\n{}", t.render());
     let judge_cost = match v.summary.judge.as_ref().map(|j| &j.cost) {
-        Some(c) if c.prompt_tokens + c.completion_tokens > 0 => format!(
-            " The judge's own calls cost {} more ({} tokens; see Judge).",
-            cost_words(c),
-            int(c.prompt_tokens + c.completion_tokens)
-        ),
+        Some(c) if c.prompt_tokens + c.completion_tokens > 0 => {
+            let tokens = int(c.prompt_tokens + c.completion_tokens);
+            match panel_cost_parts(v, c) {
+                None => format!(
+                    " The judge's own calls cost {} more ({tokens} tokens; see Judge).",
+                    cost_words(c)
+                ),
+                Some((parts, None)) => format!(
+                    " The judge's own calls cost {} more ({parts}; {tokens} tokens; see Judge).",
+                    cost_words(c)
+                ),
+                Some((parts, Some(why))) => format!(
+                    " The judges' own calls have no total cost ({why}): {parts} ({tokens} tokens; see \
+                     Judge)."
+                ),
+            }
+        }
         _ => String::new(),
     };
     let _ = writeln!(
@@ -175,6 +187,50 @@ pub(super) fn cost_words(c: &crate::stats::summary::CostStats) -> String {
         (Some(t), Some(cur)) => format!("{} {}", money(Some(t)), esc(cur)),
         (Some(t), None) => money(Some(t)),
         (None, _) => format!("{NULL} (no price configured)"),
+    }
+}
+
+/// A panel's judge cost, judge by judge: each judge's part at its own prices (`` `a` 3.50 CNY ``), and
+/// why there is no total when there is none (different currencies, a judge without prices). `None`
+/// for one judge, or when no judge has prices.
+pub(super) fn panel_cost_parts(
+    v: &View,
+    c: &crate::stats::summary::CostStats,
+) -> Option<(String, Option<&'static str>)> {
+    let p = v.summary.panel.as_ref()?;
+    if c.total.is_none() && c.note.is_none() {
+        return None;
+    }
+    let parts: Vec<String> = (p.judges.iter())
+        .filter_map(|j| {
+            let o = p.per_judge.get(j)?;
+            let cur = match (o.cost, &o.currency) {
+                (Some(_), Some(c)) => format!(" {}", esc(c)),
+                _ => String::new(),
+            };
+            Some(format!("{} {}{cur}", code(j), money(o.cost)))
+        })
+        .collect();
+    let why = c.total.is_none().then(|| {
+        let currencies: BTreeSet<Option<&String>> = (p.per_judge.values())
+            .filter(|o| o.cost.is_some())
+            .map(|o| o.currency.as_ref())
+            .collect();
+        if currencies.len() > 1 {
+            "amounts in different currencies are not added"
+        } else {
+            "a judge has no price configured"
+        }
+    });
+    Some((parts.join(", "), why))
+}
+
+/// The judge's own cost in words; a panel's with each judge's part.
+pub(super) fn judge_cost_words(v: &View, c: &crate::stats::summary::CostStats) -> String {
+    match panel_cost_parts(v, c) {
+        None => cost_words(c),
+        Some((parts, None)) => format!("{} ({parts})", cost_words(c)),
+        Some((parts, Some(why))) => format!("no total ({why}): {parts}"),
     }
 }
 

@@ -363,6 +363,7 @@ impl SummaryBuilder<'_> {
             total,
             per_item: total.and_then(|t| ratio(t, items_answered as f64)),
             per_1k_tokens: total.and_then(|t| ratio(t * 1000.0, tokens)),
+            note: None,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::stats::describe::median;
 use crate::stats::human::agreement::{
     exact_agreement, kappa_quadratic, krippendorff_alpha_ordinal,
 };
+use crate::stats::Prices;
 
 pub use leave_one_out::{LeaveOneOut, PairedDiff};
 
@@ -29,6 +30,8 @@ pub struct PanelConfig {
     pub judges: Vec<String>,
     /// Each judge's family (configured or read off its name), when known.
     pub judge_families: BTreeMap<String, Option<String>>,
+    /// Each judge's configured prices.
+    pub judge_prices: BTreeMap<String, Prices>,
     /// The graded models in report order, with their families when known.
     pub models: Vec<(String, Option<String>)>,
     /// The GSB and paired reference.
@@ -122,6 +125,15 @@ pub struct JudgeOwn {
     pub prompt_tokens: u64,
     /// Completion tokens of its calls.
     pub completion_tokens: u64,
+    /// Its calls' cost at its own prices, (prompt × input + completion × output) / 1000; null
+    /// without both prices.
+    pub cost: Option<f64>,
+    /// Its configured currency.
+    pub currency: Option<String>,
+    /// Its configured price per 1k prompt tokens.
+    pub price_input_per_1k: Option<f64>,
+    /// Its configured price per 1k completion tokens.
+    pub price_output_per_1k: Option<f64>,
     /// `models.<m>.<d>`: its own means.
     pub models: BTreeMap<String, BTreeMap<String, ItemMean>>,
     /// `gsb.<reference>.<candidate>`: its own verdicts.
@@ -350,10 +362,15 @@ pub fn summarize_dir(dir: &Path, cfg: &PanelConfig) -> Result<Option<PanelSummar
         o.prompt_tokens += r.prompt_tokens.unwrap_or(0);
         o.completion_tokens += r.completion_tokens.unwrap_or(0);
     }
-    for o in own.values_mut() {
+    for (j, o) in own.iter_mut() {
         let rate = |f: usize, n: usize| (n > 0).then(|| f as f64 / n as f64);
         o.grade_parse_failure_rate = rate(o.n_grade_parse_failures, o.n_grade_replies);
         o.pair_parse_failure_rate = rate(o.n_pair_parse_failures, o.n_pair_replies);
+        let prices = cfg.judge_prices.get(j).cloned().unwrap_or_default();
+        o.cost = prices.cost(o.prompt_tokens, o.completion_tokens);
+        o.currency = prices.currency;
+        o.price_input_per_1k = prices.input_per_1k;
+        o.price_output_per_1k = prices.output_per_1k;
     }
 
     let same_family = judges
@@ -424,6 +441,13 @@ fn methods() -> BTreeMap<String, String> {
             "the panel's scores and verdicts recomputed without judge j; paired.<ref>.<cand>.<d>: \
              d_i = round(s_cand - s_ref, 9) over the items both have, mean, t-interval and two-sided \
              t-test of STATS.md §2 with every item its own cluster (the run's cluster key is not used)",
+        ),
+        (
+            "cost",
+            "per_judge.<j>.cost = (prompt_tokens x price_input_per_1k + completion_tokens x \
+             price_output_per_1k) / 1000 at the judge's own configured prices, null without both; \
+             judge.cost.total is their sum (null when the judges that made calls are priced in \
+             different currencies or one has no prices)",
         ),
         (
             "parse_failures",

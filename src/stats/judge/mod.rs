@@ -11,7 +11,10 @@
 //! - Length correlation: Spearman's ρ (Pearson correlation of average ranks, ties averaged) between an
 //!   answer's length in characters and its judge score — the mean over judged dimensions of the median
 //!   sample score, before rule caps, so that it measures the judge and not the rules.
-//! - Cost: the judge's prompt and completion tokens × the judge model's prices, apart from the answers.
+//! - Cost: the judge's prompt and completion tokens × the judge model's prices, apart from the answers;
+//!   a panel's judges each at their own prices ([`cost`]).
+
+mod cost;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,17 +23,21 @@ use crate::records::{JudgeTask, JudgementRecord, PairRecord, ResponseRecord, Sco
 use super::aggregate::Prices;
 use super::describe::{finite, mean, median};
 use super::estimate::sign_test;
+pub use cost::Tokens;
+
 use super::summary::{
-    CostStats, JudgeDiagnostics, JudgeMethods, JudgeModelStats, PositionStats, SelfAgreement,
+    JudgeDiagnostics, JudgeMethods, JudgeModelStats, PositionStats, SelfAgreement,
 };
 
 /// The judge of the run and its prices.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JudgeConfig {
-    /// Judge model name.
+    /// Judge model name (a panel's: "a,b,c").
     pub name: String,
-    /// The judge's configured prices.
+    /// The judge's configured prices (a panel's: the first judge's).
     pub prices: Prices,
+    /// A panel's judges with their own prices, in panel order; empty for one judge.
+    pub panel: Vec<(String, Prices)>,
 }
 
 /// (candidate, reference, item_id).
@@ -61,8 +68,8 @@ pub struct JudgeBuilder {
     n_call_errors: usize,
     decisive: usize,
     first_wins: usize,
-    prompt_tokens: u64,
-    completion_tokens: u64,
+    /// Per judge (`judgements.jsonl` field `judge`): its calls' tokens.
+    tokens: BTreeMap<String, Tokens>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,8 +121,9 @@ impl JudgeBuilder {
     /// Account for one judge call.
     pub fn add_judgement(&mut self, j: &JudgementRecord) {
         self.n_calls += 1;
-        self.prompt_tokens += j.prompt_tokens.unwrap_or(0);
-        self.completion_tokens += j.completion_tokens.unwrap_or(0);
+        let t = self.tokens.entry(j.judge.clone()).or_default();
+        t.prompt += j.prompt_tokens.unwrap_or(0);
+        t.completion += j.completion_tokens.unwrap_or(0);
         let replied = j.error.is_none();
         self.n_call_errors += usize::from(!replied);
         let failed = replied && j.parse_error.is_some();
@@ -231,10 +239,7 @@ impl JudgeBuilder {
             .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?)))
             .collect();
         let disagree = both.iter().filter(|(a, b)| a != b).count();
-        let prices = judge.map(|j| j.prices.clone()).unwrap_or_default();
-        let total = prices.cost(self.prompt_tokens, self.completion_tokens);
         let graded: usize = per_model.values().map(|s| s.n_graded_answers).sum();
-        let tokens = (self.prompt_tokens + self.completion_tokens) as f64;
         Some(JudgeDiagnostics {
             judge: judge.map(|j| j.name.clone()),
             n_calls: self.n_calls,
@@ -261,16 +266,7 @@ impl JudgeBuilder {
             },
             length_spearman_pooled: spearman(&pooled.0, &pooled.1),
             n_length_pooled: pooled.0.len(),
-            cost: CostStats {
-                currency: prices.currency.clone(),
-                price_input_per_1k: prices.input_per_1k,
-                price_output_per_1k: prices.output_per_1k,
-                prompt_tokens: self.prompt_tokens,
-                completion_tokens: self.completion_tokens,
-                total,
-                per_item: total.and_then(|t| super::describe::ratio(t, graded as f64)),
-                per_1k_tokens: total.and_then(|t| super::describe::ratio(t * 1000.0, tokens)),
-            },
+            cost: cost::judge_cost(judge, &self.tokens, graded),
             methods: methods(),
         })
     }
@@ -343,7 +339,10 @@ fn methods() -> JudgeMethods {
                              median judge-sample score, before rule caps; null for n < 3 or a constant side"
             .to_owned(),
         cost: "sum of prompt_tokens and completion_tokens over judgements.jsonl times the judge model's \
-               price_input_per_1k / price_output_per_1k; per_item = total / graded answers"
+               price_input_per_1k / price_output_per_1k; a panel: each judge's tokens (judgements.jsonl \
+               judge) times its own prices, summed (prices null unless every judge has the same; null total \
+               and a note when currencies differ or a judge that made calls has no prices); per_item = \
+               total / graded answers"
             .to_owned(),
     }
 }
@@ -493,6 +492,7 @@ mod tests {
                 output_per_1k: Some(0.2),
                 currency: Some("CNY".into()),
             },
+            panel: vec![],
         };
         let d = b.finish(Some(&cfg), &["m".to_string()]).unwrap();
         let m = &d.per_model["m"];
@@ -529,5 +529,42 @@ mod tests {
         assert!((d.cost.total.unwrap() - 0.96).abs() < 1e-12);
         assert!((d.cost.per_item.unwrap() - 0.24).abs() < 1e-12);
         assert!(JudgeBuilder::default().finish(None, &[]).is_none());
+    }
+
+    #[test]
+    fn a_panel_prices_each_judge_at_its_own_prices() {
+        let mut b = JudgeBuilder::default();
+        b.add_score(&score("m", "i1", &[("q", &[3.0])], false));
+        b.add_score(&score("m", "i2", &[("q", &[4.0])], false));
+        // Each call: 1000 prompt + 100 completion tokens. "cheap" makes 3 calls, "dear" 2.
+        for (judge, n) in [("cheap", 3), ("dear", 2)] {
+            for _ in 0..n {
+                let mut r = judgement(JudgeTask::Grade, "m", "i1", None, None, false);
+                r.judge = judge.into();
+                b.add_judgement(&r);
+            }
+        }
+        let prices = |i, o| Prices {
+            input_per_1k: Some(i),
+            output_per_1k: Some(o),
+            currency: Some("CNY".into()),
+        };
+        let cfg = JudgeConfig {
+            name: "cheap,dear".into(),
+            prices: prices(0.1, 0.2),
+            panel: vec![
+                ("cheap".into(), prices(0.1, 0.2)),
+                ("dear".into(), prices(2.0, 4.0)),
+            ],
+        };
+        let c = b.finish(Some(&cfg), &["m".to_string()]).unwrap().cost;
+        // cheap: 3 × (1.0 × 0.1 + 0.1 × 0.2) = 0.36; dear: 2 × (1.0 × 2.0 + 0.1 × 4.0) = 4.8.
+        // At the first judge's prices it would be 5 × 0.12 = 0.6.
+        assert!((c.total.unwrap() - 5.16).abs() < 1e-12, "{:?}", c.total);
+        assert_eq!((c.prompt_tokens, c.completion_tokens), (5000, 500));
+        assert!((c.per_item.unwrap() - 2.58).abs() < 1e-12);
+        assert!((c.per_1k_tokens.unwrap() - 5.16 / 5.5).abs() < 1e-12);
+        assert_eq!((c.price_input_per_1k, c.price_output_per_1k), (None, None));
+        assert_eq!((c.currency.as_deref(), c.note), (Some("CNY"), None));
     }
 }
