@@ -1,14 +1,15 @@
-//! Reading a record file for the summary, in two passes, so memory never holds a record per unit.
-//!
-//! A later line with the same key replaces an earlier one (STATS §1, input hygiene). The first pass
-//! ([`superseded`]) finds the lines that a later line replaces: it keeps a 64-bit hash of each line's
-//! key, and only when two hashes are equal (a repeated key, or rarely a collision) does it read those
-//! lines' keys again to decide exactly. The second pass ([`for_each_line`]) hands every line to the
-//! caller, which folds the lines that are not replaced into its aggregates.
+//! Reading record files line by line, and finding the lines a later line replaces.
 //!
 //! Lines are read as bytes into one buffer (no allocation per line) with `records::stream_jsonl`'s
 //! hygiene: blank lines are skipped, a torn (unparseable) last line is ignored, an unparseable line
-//! elsewhere is `FILE:LINE: invalid record: …`, and a file that is not UTF-8 cannot be read.
+//! elsewhere is `FILE:LINE: invalid record: …`, and a file that is not UTF-8 cannot be read
+//! ([`for_each_line`]; [`reread_lines`] for a later pass over a file already checked). The keys of
+//! evalrun's own lines are read from their first bytes ([`Line::unit_key`], [`Line::item_id`]).
+//!
+//! A later line with the same key replaces an earlier one (STATS §1, input hygiene).
+//! [`superseded_units`] and [`superseded_pairs`] find the lines a later line replaces: they keep a
+//! 64-bit hash of each line's key, and only for the lines whose hash repeats (a repeated key, or
+//! rarely a collision) read the keys again to decide exactly.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
