@@ -172,6 +172,9 @@ impl ItemFile {
     /// Copy the items to `path` (`items.jsonl` of the run directory, replaced) and read them from there
     /// from now on.
     pub fn save_as(&mut self, path: &Path) -> Result<()> {
+        if self.path.as_deref() == Some(path) {
+            return Ok(()); // already read from there (creating it would empty it)
+        }
         let file = self.file.get_mut().unwrap_or_else(|p| p.into_inner());
         let copy = |file: &mut File| -> std::io::Result<()> {
             let mut out = File::create(path)?;
@@ -229,8 +232,10 @@ mod tests {
             .map(|i| serde_json::to_string(&ItemRecord::from(i)).unwrap() + "\n")
             .collect();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
-        let reopened = ItemFile::open(&path).unwrap();
+        let mut reopened = ItemFile::open(&path).unwrap();
         assert_eq!(reopened.len(), 3);
         assert_eq!(reopened.get(1), items[1]);
+        reopened.save_as(&path).unwrap();
+        assert_eq!(reopened.get(2), items[2]);
     }
 }
