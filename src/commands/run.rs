@@ -14,7 +14,7 @@ use crate::runner::pipeline;
 
 // Kept at their old paths for callers outside this crate's commands.
 pub use crate::plan::{
-    cache_of, input_path, load_inputs, parse_shard, shard_of, Inputs, Plan, PlanParts,
+    cache_of, input_path, load_inputs, parse_shard, Inputs, Plan, PlanParts, Selection,
 };
 pub use crate::records::files::ITEMS as ITEMS_FILE;
 pub use crate::runner::dry_run::dry_run_report;

@@ -13,7 +13,7 @@ pub mod rescore;
 use crate::cli::RunArgs;
 use crate::error::{BadInput, PlanError, UsageError};
 use crate::inputs::config::{Config, ResolvedModel};
-use crate::inputs::evalset::{self, Item};
+use crate::inputs::evalset;
 use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
 use crate::manifest::{
@@ -21,6 +21,7 @@ use crate::manifest::{
 };
 use crate::records::files;
 use crate::runner::cache::{self, Cache};
+use crate::runner::items::{ItemFile, ItemSpool};
 use crate::score::judge::Prompts;
 
 /// A validated run: nothing left to check before sending.
@@ -31,8 +32,8 @@ pub struct Plan {
     pub evalset_ref: FileRef,
     /// Path and SHA-256 of the rubric file.
     pub rubric_ref: FileRef,
-    /// The evalset items this run covers (after `--limit` and `--shard`).
-    pub items: Vec<Item>,
+    /// The evalset items this run covers (after `--limit` and `--shard`), on disk.
+    pub items: ItemFile,
     /// The validated rubric.
     pub rubric: Rubric,
     /// The answering models, resolved from the config.
@@ -94,27 +95,73 @@ pub struct Inputs {
     pub evalset_path: PathBuf,
     /// Path of the rubric file.
     pub rubric_path: PathBuf,
-    /// The evalset items, loaded and validated.
-    pub items: Vec<Item>,
+    /// The evalset items the run covers (after `--limit` and `--shard`), validated and rendered, on
+    /// disk.
+    pub items: ItemFile,
     /// The rubric, loaded and validated.
     pub rubric: Rubric,
 }
 
-/// Load the eval set and the rubric and render every `vars` item through the rubric's templates.
-pub fn load_inputs(evalset_path: &Path, rubric_path: &Path) -> Result<Inputs, UsageError> {
+/// Load the rubric, then read the eval set line by line, rendering every `vars` item through the
+/// rubric's templates and spooling the items `--limit` and `--shard` keep ([`Selection`]) to disk.
+/// Every line is checked, kept or not; the first bad line is the error, and only then the first item
+/// that does not render.
+pub fn load_inputs(
+    evalset_path: &Path,
+    rubric_path: &Path,
+    selection: Selection,
+) -> Result<Inputs, PlanError> {
     let rubric = rubric::load(rubric_path)?;
-    let mut items = evalset::load(evalset_path)?;
-    for item in &mut items {
-        rubric
-            .render(item)
-            .map_err(|e| UsageError::at(evalset_path, item.line, e))?;
+    let mut spool = ItemSpool::new().map_err(BadInput)?;
+    let (mut bad_line, mut unrendered) = (None, None);
+    let mut n = 0;
+    for item in evalset::stream(evalset_path)? {
+        let mut item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                bad_line.get_or_insert(e);
+                continue;
+            }
+        };
+        if bad_line.is_some() {
+            continue;
+        }
+        if let Err(e) = rubric.render(&mut item) {
+            unrendered.get_or_insert_with(|| UsageError::at(evalset_path, item.line, e));
+        } else if unrendered.is_none() && selection.keeps(n) {
+            spool.push(&item).map_err(BadInput)?;
+        }
+        n += 1;
+    }
+    if let Some(e) = bad_line.or(unrendered) {
+        return Err(e.into());
+    }
+    if n == 0 {
+        return Err(UsageError::in_file(evalset_path, "the eval set has no items").into());
     }
     Ok(Inputs {
         evalset_path: evalset_path.to_path_buf(),
         rubric_path: rubric_path.to_path_buf(),
-        items,
+        items: spool.finish().map_err(BadInput)?,
         rubric,
     })
+}
+
+/// Which of the eval set's items a run covers: `--limit` first, then `--shard` (the shards of a
+/// limited run are the limited run, split).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection {
+    /// `--limit`: the first this many items.
+    pub limit: Option<usize>,
+    /// `--shard k/n` as `(k, n)`.
+    pub shard: Option<(usize, usize)>,
+}
+
+impl Selection {
+    /// Whether the item at index `i` (0-based, in eval-set order) is run.
+    pub fn keeps(&self, i: usize) -> bool {
+        self.limit.is_none_or(|l| i < l) && self.shard.is_none_or(|(k, n)| i % n == k - 1)
+    }
 }
 
 /// `--evalset` / `--rubric`, else the configuration's `[run]` entry (relative to the config's folder).
@@ -319,15 +366,12 @@ impl Plan {
                 p.model_names.join(", ")
             )).into());
         }
-        let inputs = load_inputs(&p.evalset_path, &p.rubric_path)?;
-        let mut items = inputs.items;
-        // `--limit` first, then `--shard`: the shards of a limited run are the limited run, split.
-        if let Some(limit) = p.limit {
-            items.truncate(limit);
-        }
-        if let Some((k, n)) = p.shard {
-            items = shard_of(items, k, n);
-        }
+        let selection = Selection {
+            limit: p.limit,
+            shard: p.shard,
+        };
+        let inputs = load_inputs(&p.evalset_path, &p.rubric_path, selection)?;
+        let items = inputs.items;
         if items.is_empty() {
             return Err(UsageError::in_file(
                 &p.evalset_path,
@@ -432,16 +476,6 @@ impl Plan {
             rescored: None,
         }
     }
-}
-
-/// Items whose index (0-based, in eval-set order) mod `n` is `k` − 1.
-pub fn shard_of<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
-    items
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| i % n == k - 1)
-        .map(|(_, it)| it)
-        .collect()
 }
 
 /// Whether `dir` already holds records of a run.

@@ -9,12 +9,12 @@ use anyhow::Result;
 use crate::cli::RescoreArgs;
 use crate::error::{BadInput, UsageError};
 use crate::inputs::config::{Config, ResolvedModel};
-use crate::inputs::evalset::Item;
 use crate::inputs::rubric::{self, Rubric};
 use crate::inputs::secret::Redactor;
 use crate::manifest::{FileRef, Manifest};
-use crate::records::{files, read_jsonl, ItemRecord};
+use crate::records::files;
 use crate::runner::cache::Cache;
+use crate::runner::items::ItemFile;
 use crate::score::judge::Prompts;
 
 use super::cache_of;
@@ -26,7 +26,7 @@ pub struct RescorePlan<'a> {
     /// Its manifest, as the run left it.
     pub manifest: Manifest,
     /// The prompts the answers replied to (`items.jsonl`).
-    pub items: Vec<Item>,
+    pub items: ItemFile,
     /// The rubric to score by, and its path and hash.
     pub rubric: Rubric,
     /// Path and SHA-256 of the rubric file.
@@ -68,11 +68,7 @@ impl<'a> RescorePlan<'a> {
             ))
             .into());
         }
-        let items: Vec<Item> = read_jsonl::<ItemRecord>(&items_path)
-            .map_err(BadInput)?
-            .into_iter()
-            .map(Item::from)
-            .collect();
+        let items = ItemFile::open(&items_path).map_err(BadInput)?;
 
         let rubric_path = args
             .rubric

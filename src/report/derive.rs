@@ -6,19 +6,15 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::inputs::evalset::Role;
 use crate::manifest::{Manifest, ModelEntry};
-use crate::records::{files, stream_jsonl, ItemRecord};
+use crate::records::files;
+use crate::report::worst::Worst;
 use crate::report::{
     self, DimensionInfo, Format, ModelLine, NamedFile, ReportContext, RunFacts, SimNotice,
-    WorstCase,
 };
 use crate::stats::judge::JudgeConfig;
 use crate::stats::summary::Summary;
-use crate::stats::{summarize_dir, Prices, StatsConfig};
-
-/// Worst cases shown per model.
-const WORST_PER_MODEL: usize = 3;
+use crate::stats::{summarize_dir_with, LineVisitor, Prices, ResponseLine, ScoreLine, StatsConfig};
 
 /// The statistics settings a run recorded in its manifest.
 pub fn stats_config(m: &Manifest) -> StatsConfig {
@@ -94,10 +90,14 @@ pub fn write_reports(
     manifest: &Manifest,
     formats: Option<&[Format]>,
 ) -> Result<(Summary, ReportContext)> {
-    let mut summary = summarize_dir(&stats_config(manifest), dir)?;
+    let mut lines = ReportLines {
+        worst: Worst::new(manifest),
+        cache: CacheLines::default(),
+    };
+    let mut summary = summarize_dir_with(&stats_config(manifest), dir, &mut lines)?;
     summary.human = crate::stats::human::summarize_dir(dir)?;
     summary.panel = crate::stats::panel::summarize_dir(dir, &panel_config(manifest))?;
-    let ctx = context(dir, manifest)?;
+    let ctx = context(dir, manifest, lines)?;
     match formats {
         None => report::write_all(dir, &summary, &ctx)?,
         Some(f) => report::write(dir, &summary, &ctx, f)?,
@@ -115,7 +115,29 @@ pub fn stdout_summary(dir: &Path, summary: &Summary, ctx: &ReportContext) -> Str
     )
 }
 
-fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
+/// What the report reads from the record lines the summary reads: the worst cases' candidates and the
+/// cache facts.
+struct ReportLines {
+    worst: Worst,
+    cache: CacheLines,
+}
+
+impl LineVisitor for ReportLines {
+    fn response(&mut self, r: &ResponseLine<'_>) {
+        self.cache.response(r);
+    }
+
+    fn score(&mut self, s: &ScoreLine<'_>) {
+        self.worst.score(s);
+    }
+
+    fn restart(&mut self) {
+        self.worst.restart();
+        self.cache = CacheLines::default();
+    }
+}
+
+fn context(dir: &Path, m: &Manifest, lines: ReportLines) -> Result<ReportContext> {
     let flagship = m.flagship.clone().or_else(|| {
         unique_most_expensive(m.models.iter().filter_map(|e| {
             Some((
@@ -163,7 +185,7 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
              with --resume to complete it"
         ));
     }
-    let run = run_facts(dir, m)?;
+    let run = run_facts(m, lines.cache);
     notices.insert(0, cache_notice(&run));
     Ok(ReportContext {
         run_id: m.run_id.clone(),
@@ -209,7 +231,7 @@ fn context(dir: &Path, m: &Manifest) -> Result<ReportContext> {
                 scale: (d.scale.0 as f64, d.scale.1 as f64),
             })
             .collect(),
-        worst_cases: worst_cases(dir, m)?,
+        worst_cases: lines.worst.finish(dir, m)?,
         notices,
         run,
     })
@@ -294,39 +316,39 @@ fn cache_notice(run: &RunFacts) -> String {
     }
 }
 
-/// Completeness, error budget, cache use and estimated tokens, from the manifest and `responses.jsonl`.
-fn run_facts(dir: &Path, m: &Manifest) -> Result<RunFacts> {
-    let mut cached = 0usize;
-    let mut recorded: Option<(String, String)> = None;
-    let mut estimated: BTreeMap<String, usize> = BTreeMap::new();
-    /// What the run facts read of a `responses.jsonl` line.
-    #[derive(serde::Deserialize)]
-    struct Line {
-        model: String,
-        #[serde(default)]
-        cached: bool,
-        #[serde(default)]
-        cached_utc: Option<String>,
-        #[serde(default)]
-        tokens_estimated: bool,
-    }
-    // The summary has read every line whole before: a line that breaks the record's shape failed there.
-    for line in stream_jsonl::<Line>(&dir.join(files::RESPONSES))? {
-        let r = line?.record;
+/// Cache use and estimated tokens, from every `responses.jsonl` line.
+#[derive(Default)]
+struct CacheLines {
+    cached: usize,
+    recorded: Option<(String, String)>,
+    estimated: BTreeMap<String, usize>,
+}
+
+impl CacheLines {
+    fn response(&mut self, r: &ResponseLine<'_>) {
         if r.cached {
-            cached += 1;
-            if let Some(at) = r.cached_utc.clone() {
-                recorded = Some(match recorded {
-                    None => (at.clone(), at),
-                    Some((lo, hi)) => (lo.min(at.clone()), hi.max(at)),
+            self.cached += 1;
+            if let Some(at) = r.cached_utc.as_deref() {
+                self.recorded = Some(match self.recorded.take() {
+                    None => (at.to_string(), at.to_string()),
+                    Some((lo, hi)) => (lo.min(at.to_string()), hi.max(at.to_string())),
                 });
             }
         }
         if r.tokens_estimated {
-            *estimated.entry(r.model).or_default() += 1;
+            *self.estimated.entry(r.model.to_string()).or_default() += 1;
         }
     }
-    Ok(RunFacts {
+}
+
+/// Completeness, error budget, cache use and estimated tokens, from the manifest and `responses.jsonl`.
+fn run_facts(m: &Manifest, lines: CacheLines) -> RunFacts {
+    let CacheLines {
+        cached,
+        recorded,
+        estimated,
+    } = lines;
+    RunFacts {
         // A rescored or merged run keeps the answers it has; a shard plans its own items.
         planned_per_model: Some(m.items * m.samples.max(1) as usize),
         samples: m.samples,
@@ -338,7 +360,7 @@ fn run_facts(dir: &Path, m: &Manifest) -> Result<RunFacts> {
         cached_recorded: recorded,
         cache_on: m.cache,
         tokens_estimated: estimated,
-    })
+    }
 }
 
 /// The model whose list price is strictly the highest: the flagship the report measures cost and latency
@@ -351,138 +373,6 @@ fn unique_most_expensive(prices: impl Iterator<Item = (String, f64)>) -> Option<
         [(top, _)] => Some(top.clone()),
         _ => None,
     }
-}
-
-/// The line of a prompt that tells a reader what was asked: the last non-empty line of the last user
-/// turn that is not a bare `[section]` heading (for the tutor prompts, the student's last reply).
-fn key_line(item: &ItemRecord) -> String {
-    let Some(last) = item.messages.iter().rev().find(|m| m.role == Role::User) else {
-        return String::new();
-    };
-    last.content
-        .lines()
-        .map(str::trim)
-        .rev()
-        .find(|l| !l.is_empty() && !is_heading(l))
-        .unwrap_or("")
-        .to_string()
-}
-
-/// A bare `[section]` heading such as the tutor prompts' `[开场白]`.
-fn is_heading(line: &str) -> bool {
-    line.starts_with('[') && line.ends_with(']')
-}
-
-/// A model's lowest score on one item: (score, dimension, sample, justification).
-type Lowest = (f64, String, u32, Option<String>);
-
-/// The lowest-scored answers per model (below the scale's top), lowest first, then by item id; at most
-/// one per item. The scores are streamed keeping each (model, item)'s lowest score, then the chosen
-/// answers are read from a second stream of `responses.jsonl`, so memory holds per-item scores only.
-fn worst_cases(dir: &Path, m: &Manifest) -> Result<Vec<WorstCase>> {
-    let top: BTreeMap<&str, f64> = m
-        .dimensions
-        .iter()
-        .map(|d| (d.id.as_str(), d.scale.1 as f64))
-        .collect();
-    let mut lowest: BTreeMap<(String, String), Lowest> = BTreeMap::new();
-    // Only the fields used; the summary has read every line whole before.
-    #[derive(serde::Deserialize)]
-    struct Dim {
-        score: Option<f64>,
-        #[serde(default)]
-        justification: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Score {
-        model: String,
-        item_id: String,
-        sample: u32,
-        #[serde(default)]
-        dimensions: BTreeMap<String, Dim>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        model: String,
-        item_id: String,
-        sample: u32,
-        #[serde(default)]
-        output: Option<String>,
-    }
-    for line in stream_jsonl::<Score>(&dir.join(files::SCORES))? {
-        let s = line?.record;
-        for (dim, d) in &s.dimensions {
-            let (Some(score), Some(max)) = (d.score, top.get(dim.as_str())) else {
-                continue;
-            };
-            if score >= *max {
-                continue;
-            }
-            let key = (s.model.clone(), s.item_id.clone());
-            // The first of equal candidates stays, as a stable sort of every candidate would keep it.
-            let lower = lowest.get(&key).is_none_or(|(low, low_dim, ..)| {
-                score.total_cmp(low).then_with(|| dim.cmp(low_dim)).is_lt()
-            });
-            if lower {
-                lowest.insert(key, (score, dim.clone(), s.sample, d.justification.clone()));
-            }
-        }
-    }
-    let mut chosen: Vec<(String, String, Lowest)> = Vec::new();
-    for model in m.models.iter().map(|e| &e.name) {
-        let mut cands: Vec<(&String, &Lowest)> = lowest
-            .iter()
-            .filter(|((mm, _), _)| mm == model)
-            .map(|((_, item), low)| (item, low))
-            .collect();
-        cands.sort_by(|a, b| {
-            a.1 .0
-                .total_cmp(&b.1 .0)
-                .then_with(|| a.0.cmp(b.0))
-                .then_with(|| a.1 .1.cmp(&b.1 .1))
-        });
-        for (item, low) in cands.into_iter().take(WORST_PER_MODEL) {
-            chosen.push((model.clone(), item.clone(), low.clone()));
-        }
-    }
-    let mut answers: BTreeMap<(String, String, u32), String> = chosen
-        .iter()
-        .map(|(model, item, low)| ((model.clone(), item.clone(), low.2), String::new()))
-        .collect();
-    for line in stream_jsonl::<Answer>(&dir.join(files::RESPONSES))? {
-        let r = line?.record;
-        if let (Some(answer), Some(output)) =
-            (answers.get_mut(&(r.model, r.item_id, r.sample)), r.output)
-        {
-            *answer = output; // the last answered line of a unit wins
-        }
-    }
-    let mut items: BTreeMap<String, String> = chosen
-        .iter()
-        .map(|(_, item, _)| (item.clone(), String::new()))
-        .collect();
-    for line in stream_jsonl::<ItemRecord>(&dir.join(files::ITEMS))? {
-        let item = line?.record;
-        if let Some(key) = items.get_mut(&item.id) {
-            *key = key_line(&item);
-        }
-    }
-    Ok(chosen
-        .into_iter()
-        .map(
-            |(model, item_id, (score, dimension, sample, justification))| WorstCase {
-                prompt_key_line: items.get(&item_id).cloned().unwrap_or_default(),
-                answer: answers
-                    .remove(&(model.clone(), item_id.clone(), sample))
-                    .unwrap_or_default(),
-                model,
-                item_id,
-                dimension,
-                score,
-                justification,
-            },
-        )
-        .collect())
 }
 
 #[cfg(test)]

@@ -30,6 +30,12 @@ pub(crate) struct HtmlExporter {
     pub dir: PathBuf,
 }
 
+/// The browser's status line counts the items it holds as the run's; on a page that holds only the
+/// first ones it counts them as what they are, against the run's total (kept in the status element).
+const RUN_COUNT: &str = "' in the run).'";
+const CAPPED_RUN_COUNT: &str =
+    "' embedded of ' + document.getElementById('status').dataset.inRun + ' in the run).'";
+
 /// Stands in for the browser's data while the page is rendered; the data is then written in its place.
 const DATA_MARK: &str = "evalrun-browser-data-4f1c9e27";
 
@@ -65,6 +71,8 @@ impl Exporter for HtmlExporter {
                 svg => Value::from_safe_string(strip_prolog(&svg).to_string()),
             });
         }
+        let data = html_data::BrowserData::index(&self.dir, html_data::BROWSER_CAP)?;
+        let capped = data.capped();
         let page = context! {
             run_id => &ctx.run_id,
             started => &ctx.started_utc,
@@ -76,7 +84,11 @@ impl Exporter for HtmlExporter {
             tables => Serde(tables(&v)),
             charts => chart_svgs,
             data => DATA_MARK,
-            script => SCRIPT,
+            browser_cap => capped.map(|(shown, total)| context! { shown, total }),
+            script => match capped {
+                Some(_) => SCRIPT.replace(RUN_COUNT, CAPPED_RUN_COUNT),
+                None => SCRIPT.to_string(),
+            },
         };
         let html = render(page)?;
         let mark = format!("\"{DATA_MARK}\"");
@@ -84,7 +96,7 @@ impl Exporter for HtmlExporter {
             .rsplit_once(&mark)
             .context("report.html template has no data element")?;
         out.write_all(head.as_bytes())?;
-        html_data::write(&self.dir, &v.models, v.baseline.as_deref(), &dims, out)?;
+        data.write(&v.models, v.baseline.as_deref(), &dims, out)?;
         out.write_all(tail.as_bytes())?;
         Ok(())
     }
@@ -368,5 +380,15 @@ fn operations(v: &View) -> Table {
             "errors".to_string(),
         ],
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_a_capped_page_rewrites_is_in_the_script_once() {
+        assert_eq!(SCRIPT.matches(RUN_COUNT).count(), 1);
     }
 }

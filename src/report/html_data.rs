@@ -8,6 +8,7 @@
 //! minijinja's `tojson` writes (`", "` and `": "` separators, `<`, `>`, `&` and `'`
 //! escaped for a `<script>` element): [`Json`] is that format for serde.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
@@ -16,9 +17,10 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::records::{
-    files, stream_jsonl, ItemRecord, LineAt, LineSpan, PairRecord, PairVerdict, ResponseRecord,
-    ScoreRecord,
+    files, ItemRecord, LineAt, LineSpan, PairRecord, PairVerdict, ResponseRecord, ScoreRecord,
+    UnitKey,
 };
+use crate::stats::{reread_lines, ItemIds};
 
 /// A dimension as the browser names it.
 #[derive(Debug, Serialize)]
@@ -72,26 +74,15 @@ struct Gsb {
     second_order: Option<PairVerdict>,
 }
 
-/// What the first pass reads of a `responses.jsonl` or `scores.jsonl` line.
-#[derive(Deserialize)]
-struct UnitLine {
-    model: String,
-    item_id: String,
-    sample: u32,
-}
-
 /// What the first pass reads of a `pairwise.jsonl` line.
 #[derive(Deserialize)]
-struct PairLine {
-    item_id: String,
-    candidate: String,
-    baseline: String,
-}
-
-/// What the first pass reads of an `items.jsonl` line.
-#[derive(Deserialize)]
-struct ItemLine {
-    id: String,
+struct PairLine<'a> {
+    #[serde(borrow)]
+    item_id: Cow<'a, str>,
+    #[serde(borrow)]
+    candidate: Cow<'a, str>,
+    #[serde(borrow)]
+    baseline: Cow<'a, str>,
 }
 
 /// Where a unit's last response and score lines are.
@@ -101,91 +92,147 @@ struct UnitLines {
     score: Option<LineSpan>,
 }
 
-/// Positions of every record the browser shows, by item (index in first-seen order).
-#[derive(Default)]
+/// Positions of every record the browser shows, by item (index in first-seen order); items past the
+/// cap are only counted.
 struct Index {
-    /// Item id → its index.
-    ids: HashMap<Box<str>, u32>,
-    /// Per item: its last `items.jsonl` line, if it has one.
+    /// Every item id seen → its index.
+    ids: ItemIds,
+    /// Per shown item: its last `items.jsonl` line, if it has one.
     items: Vec<Option<LineSpan>>,
-    /// Ids of the items that have no `items.jsonl` line.
-    extra: BTreeMap<u32, String>,
     models: Vec<String>,
     model_ids: HashMap<String, u32>,
     /// (item, model, sample) → its lines.
     units: BTreeMap<(u32, u32, u32), UnitLines>,
     /// (item, candidate, baseline) → (first seen, its last line).
     pairs: BTreeMap<(u32, u32, u32), (u32, LineSpan)>,
+    /// Items shown.
+    cap: usize,
 }
 
 impl Index {
-    fn item(&mut self, id: &str) -> u32 {
-        if let Some(&i) = self.ids.get(id) {
-            return i;
+    /// The item's index, and whether it is shown.
+    fn item(&mut self, id: &str) -> (u32, bool) {
+        let i = self.ids.id(id);
+        let shown = (i as usize) < self.cap;
+        if shown && i as usize == self.items.len() {
+            self.items.push(None);
         }
-        let i = self.items.len() as u32;
-        self.ids.insert(id.into(), i);
-        self.items.push(None);
-        self.extra.insert(i, id.to_string());
-        i
+        (i, shown)
     }
 
-    fn model(&mut self, name: String) -> u32 {
-        if let Some(&m) = self.model_ids.get(&name) {
+    fn model(&mut self, name: &str) -> u32 {
+        if let Some(&m) = self.model_ids.get(name) {
             return m;
         }
         let m = self.models.len() as u32;
-        self.models.push(name.clone());
-        self.model_ids.insert(name, m);
+        self.models.push(name.to_string());
+        self.model_ids.insert(name.to_string(), m);
         m
     }
 
-    fn read(dir: &Path) -> Result<Index> {
-        let mut ix = Index::default();
-        for line in stream_jsonl::<ItemLine>(&dir.join(files::ITEMS))? {
-            let line = line?;
-            let i = ix.item(&line.record.id);
-            ix.extra.remove(&i);
-            ix.items[i as usize] = Some(line.at);
-        }
-        for (name, score) in [(files::RESPONSES, false), (files::SCORES, true)] {
-            for line in stream_jsonl::<UnitLine>(&dir.join(name))? {
-                let line = line?;
-                let u = line.record;
-                let key = (ix.item(&u.item_id), ix.model(u.model), u.sample);
-                let lines = ix.units.entry(key).or_default();
-                match score {
-                    false => lines.response = Some(line.at),
-                    true => lines.score = Some(line.at),
-                }
+    fn read(dir: &Path, cap: usize) -> Result<Index> {
+        let mut ix = Index {
+            ids: ItemIds::default(),
+            items: Vec::new(),
+            models: Vec::new(),
+            model_ids: HashMap::new(),
+            units: BTreeMap::new(),
+            pairs: BTreeMap::new(),
+            cap,
+        };
+        reread_lines(&dir.join(files::ITEMS), |line| {
+            let Some(id) = line.item_id() else {
+                return line.parse::<ItemRecord>().map(drop); // reported, or a torn last line
+            };
+            if let (i, true) = ix.item(&id) {
+                ix.items[i as usize] = Some(line.span());
             }
+            Ok(())
+        })?;
+        for (name, score) in [(files::RESPONSES, false), (files::SCORES, true)] {
+            reread_lines(&dir.join(name), |line| {
+                let Some((model, item, sample)) = line.unit_key() else {
+                    return line.parse::<UnitKey>().map(drop);
+                };
+                let (i, shown) = ix.item(&item);
+                if shown {
+                    let key = (i, ix.model(&model), sample);
+                    let lines = ix.units.entry(key).or_default();
+                    match score {
+                        false => lines.response = Some(line.span()),
+                        true => lines.score = Some(line.span()),
+                    }
+                }
+                Ok(())
+            })?;
         }
-        for (seen, line) in stream_jsonl::<PairLine>(&dir.join(files::PAIRWISE))?.enumerate() {
-            let line = line?;
-            let p = line.record;
-            let key = (
-                ix.item(&p.item_id),
-                ix.model(p.candidate),
-                ix.model(p.baseline),
-            );
-            ix.pairs.entry(key).or_insert((seen as u32, line.at)).1 = line.at;
-        }
+        let mut seen = 0u32;
+        reread_lines(&dir.join(files::PAIRWISE), |line| {
+            let Some(p) = line.parse::<PairLine>()? else {
+                return Ok(());
+            };
+            let (i, shown) = ix.item(&p.item_id);
+            let key = (i, ix.model(&p.candidate), ix.model(&p.baseline));
+            if shown {
+                ix.pairs.entry(key).or_insert((seen, line.span())).1 = line.span();
+            }
+            seen += 1;
+            Ok(())
+        })?;
         Ok(ix)
+    }
+}
+
+/// Items the item browser embeds at most: a page holding more cannot be opened (500,000 items make a
+/// 2.5 GB page, past what a browser parses as one string) and takes longer to write than the rest of
+/// the report. A larger run's page says that it shows the first ones (README, "The HTML report").
+pub(crate) const BROWSER_CAP: usize = 20_000;
+
+/// The browser's data of a run directory, indexed: where each shown record is.
+pub(crate) struct BrowserData {
+    dir: std::path::PathBuf,
+    ix: Index,
+}
+
+impl BrowserData {
+    /// Index the records of `dir`, keeping the positions of the first `cap` items' records.
+    pub(crate) fn index(dir: &Path, cap: usize) -> Result<BrowserData> {
+        Ok(BrowserData {
+            dir: dir.to_path_buf(),
+            ix: Index::read(dir, cap)?,
+        })
+    }
+
+    /// (items shown, items in the run) when the run has more items than the browser shows.
+    pub(crate) fn capped(&self) -> Option<(usize, usize)> {
+        let total = self.ix.ids.len();
+        (total > self.ix.cap).then_some((self.ix.cap, total))
+    }
+
+    /// Write the data as JSON into `out` (see [`write`]).
+    pub(crate) fn write(
+        &self,
+        models: &[String],
+        baseline: Option<&str>,
+        dims: &[BrowserDim],
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        write(&self.dir, &self.ix, models, baseline, dims, out)
     }
 }
 
 /// Write the browser's data for the run directory `dir` as JSON into `out`. Items keep the order of
 /// `items.jsonl`; an answer or score whose item is not listed there gets an item of its own (so nothing
-/// received is hidden). The last line of a (model, item, sample) unit wins, as everywhere else; answers
-/// are in `models` order (any other model after them, by name), then by sample.
-pub(crate) fn write(
+/// received is hidden, up to the cap). The last line of a (model, item, sample) unit wins, as everywhere
+/// else; answers are in `models` order (any other model after them, by name), then by sample.
+fn write(
     dir: &Path,
+    ix: &Index,
     models: &[String],
     baseline: Option<&str>,
     dims: &[BrowserDim],
     out: &mut dyn Write,
 ) -> Result<()> {
-    let ix = Index::read(dir)?;
     // Each model's place among the answers of an item.
     let order: Vec<(usize, &str)> = ix.models.iter().map(|m| rank(models, m)).collect();
     let open = |name: &str| -> Result<Option<LineAt>> {
@@ -212,7 +259,7 @@ pub(crate) fn write(
         let mut item = match (line, items.as_mut()) {
             (Some(at), Some(f)) => browser_item(f.read::<ItemRecord>(*at)?),
             _ => BrowserItem {
-                id: ix.extra.get(&i).cloned().unwrap_or_default(),
+                id: ix.ids.name(i).to_string(),
                 ..BrowserItem::default()
             },
         };
@@ -450,5 +497,37 @@ mod tests {
         assert_eq!(ours(&dims), tojson(&dims));
         assert_eq!(ours(&Some("<b>")), tojson(&Some("<b>")));
         assert_eq!(ours(&None::<String>), tojson(&None::<String>));
+    }
+
+    #[test]
+    fn a_capped_browser_holds_the_first_items_and_counts_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let item = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","line":1,"system":null,"messages":[{{"role":"user","content":"q {id}"}}],"vars":null,"category":null,"reference":null,"meta":null}}"#
+            )
+        };
+        let answer = |id: &str| {
+            format!(
+                r#"{{"model":"m","item_id":"{id}","sample":0,"output":"a {id}","ttft_ms":1.0,"total_ms":2.0,"queue_ms":0.0,"prompt_tokens":1,"completion_tokens":1,"finish_reason":"stop","attempts":1,"error":null,"cached":false}}"#
+            )
+        };
+        let items = ["b", "a", "c"].map(item).join("\n") + "\n";
+        // An answer to an item that items.jsonl does not list comes after the listed ones.
+        let answers = ["c", "x", "a"].map(answer).join("\n") + "\n";
+        std::fs::write(dir.path().join(files::ITEMS), items).unwrap();
+        std::fs::write(dir.path().join(files::RESPONSES), answers).unwrap();
+        let blob = |cap: usize| {
+            let data = BrowserData::index(dir.path(), cap).unwrap();
+            let mut out = Vec::new();
+            data.write(&["m".to_string()], None, &[], &mut out).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let ids: Vec<String> = (v["items"].as_array().unwrap().iter())
+                .map(|it| format!("{}:{}", it["id"], it["answers"].as_array().unwrap().len()))
+                .collect();
+            (data.capped(), ids.join(" "))
+        };
+        assert_eq!(blob(4), (None, r#""b":0 "a":1 "c":1 "x":1"#.to_string()));
+        assert_eq!(blob(2), (Some((2, 4)), r#""b":0 "a":1"#.to_string()));
     }
 }

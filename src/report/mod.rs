@@ -33,6 +33,7 @@ mod people;
 mod terminal;
 pub(crate) mod text;
 mod view;
+mod worst;
 
 #[cfg(test)]
 mod tests;

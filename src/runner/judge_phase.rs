@@ -9,13 +9,13 @@ use anyhow::Result;
 
 use crate::error::BadInput;
 use crate::inputs::config::ResolvedModel;
-use crate::inputs::evalset::Item;
 use crate::inputs::rubric::Rubric;
 use crate::inputs::secret::Redactor;
 use crate::provider::Client;
 use crate::records::{files, read_jsonl, JudgementRecord, ResponseRecord};
 use crate::runner::cache::Cache;
 use crate::runner::interrupt::Interrupt;
+use crate::runner::items::ItemFile;
 use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
 use crate::runner::store::Store;
 use crate::runner::Endpoint;
@@ -51,7 +51,7 @@ pub struct JudgePhase<'a> {
     /// The judge's prompt templates.
     pub prompts: Arc<Prompts>,
     /// The run's items.
-    pub items: Arc<Vec<Item>>,
+    pub items: Arc<ItemFile>,
     /// Models in report order.
     pub models: Vec<String>,
     /// The GSB reference; no pairs without one.

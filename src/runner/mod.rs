@@ -5,7 +5,8 @@
 //! or paused model never holds another model's slots. A worker waits, in order, for the model's
 //! pause (after a rate-limit answer), its `rps` bucket, its `tpm` bucket and the global `--concurrency`
 //! permit; that wait is `queue_ms`. The permit is held only while the request is in flight. Memory holds
-//! the plan (items) and counters, never the answers.
+//! the plan (item ids; each item is read from disk when its unit starts, [`items`]) and counters, never
+//! the answers.
 //!
 //! Units already recorded (`--resume`, see [`resume`]) are skipped. Units the response [`cache`] can
 //! answer are recorded before any worker starts, with `cached: true`, their original latency fields,
@@ -17,6 +18,7 @@
 pub mod cache;
 pub mod dry_run;
 pub mod interrupt;
+pub mod items;
 pub mod judge_phase;
 pub mod judging;
 pub mod limits;
@@ -42,6 +44,7 @@ use crate::provider::{Attempt, Client, Failure, Prompt, RetryAdvice};
 use crate::records::{ErrorInfo, ErrorKind, ResponseRecord, ScoreRecord, UnitKey};
 use cache::{Cache, Use};
 use interrupt::Interrupt;
+use items::ItemFile;
 use limits::{estimate_tokens, Budget, ModelLimits, Prices, Used, DEFAULT_MAX_OUTPUT};
 use progress::Progress;
 use store::{RecordFile, RecordSink};
@@ -61,8 +64,8 @@ pub struct Endpoint {
 pub struct Job {
     /// The models to answer with.
     pub endpoints: Vec<Endpoint>,
-    /// The evalset items to ask.
-    pub items: Arc<Vec<Item>>,
+    /// The evalset items to ask, read from disk one at a time.
+    pub items: Arc<ItemFile>,
     /// Answer samples per item and model.
     pub samples: u32,
     /// Maximum requests in flight across all models.
@@ -110,16 +113,14 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
             let name = &e.model.name;
             let tally = tallies.get_mut(name).expect("tally per model");
             let pending = (0..units_per_model).filter(|&idx| {
-                let (item, sample) = (
-                    &job.items[idx / job.samples as usize],
-                    sample_of(idx, job.samples),
-                );
-                let key = UnitKey {
-                    model: name.clone(),
-                    item_id: item.id.clone(),
-                    sample,
-                };
-                !job.recorded.contains(&key) && !serve_cached(&job, &e.model, item, sample, tally)
+                let (item, sample) = (idx / job.samples as usize, sample_of(idx, job.samples));
+                let recorded = !job.recorded.is_empty()
+                    && job.recorded.contains(&UnitKey {
+                        model: name.clone(),
+                        item_id: job.items.id(item).to_string(),
+                        sample,
+                    });
+                !recorded && !serve_cached(&job, &e.model, item, sample, tally)
             });
             Arc::new(pending.collect())
         })
@@ -190,13 +191,14 @@ pub async fn answer_all(job: Job) -> BTreeMap<String, Tally> {
 fn serve_cached(
     job: &Job,
     model: &ResolvedModel,
-    item: &Item,
+    item: usize,
     sample: u32,
     tally: &mut Tally,
 ) -> bool {
     let Some(cache) = job.cache.as_ref().filter(|c| c.reads()) else {
         return false;
     };
+    let item = &job.items.get(item);
     let Some(entry) = cache.get(&Cache::key(model, prompt_of(item), Use::Answer { sample })) else {
         return false;
     };
@@ -238,7 +240,7 @@ impl ModelRun {
 }
 
 struct WorkerCtx {
-    items: Arc<Vec<Item>>,
+    items: Arc<ItemFile>,
     samples: u32,
     /// This model's unit indices still to do; `ModelRun::next` walks it.
     todo: Arc<Vec<usize>>,
@@ -276,7 +278,7 @@ async fn worker(run: Arc<ModelRun>, ctx: WorkerCtx) -> Tally {
         let Some(&idx) = ctx.todo.get(pos) else {
             return tally;
         };
-        let item = &ctx.items[idx / ctx.samples as usize];
+        let item = &ctx.items.get(idx / ctx.samples as usize);
         let sample = sample_of(idx, ctx.samples);
         let prompt = prompt_of(item);
         let called = tokio::select! {

@@ -16,10 +16,11 @@ use crate::inputs::evalset::Item;
 use crate::manifest::{utc_now, Manifest};
 use crate::plan::{holds_a_run, Plan};
 use crate::provider::Client;
-use crate::records::{files, stream_jsonl, ItemRecord, ResponseRecord};
+use crate::records::{files, stream_jsonl, ResponseRecord};
 use crate::report::derive;
 use crate::runner::dry_run::{dry_run_report, planned_mde_report};
 use crate::runner::interrupt::Interrupt;
+use crate::runner::items::ItemFile;
 use crate::runner::judge_phase::{judge_dead, judge_model, judge_phase, JudgePhase};
 use crate::runner::judging;
 use crate::runner::resume;
@@ -27,7 +28,7 @@ use crate::runner::store::{RecordFile, Store};
 use crate::runner::{self, Endpoint, Job};
 
 /// Send everything, score it, write summary and reports. Returns the exit code.
-pub async fn execute(plan: Plan) -> Result<u8> {
+pub async fn execute(mut plan: Plan) -> Result<u8> {
     if plan.dry_run {
         print!("{}", dry_run_report(&plan));
         if let Some(from) = &plan.from {
@@ -47,7 +48,8 @@ pub async fn execute(plan: Plan) -> Result<u8> {
         (manifest, done) = continue_run(&plan.out, manifest)?;
     }
     manifest.write(&plan.out)?;
-    write_items(&plan.out, &plan.items)?;
+    // From here on the run reads its items from its own `items.jsonl`.
+    plan.items.save_as(&plan.out.join(files::ITEMS))?;
 
     let mut endpoints = Vec::with_capacity(plan.models.len());
     for m in &plan.models {
@@ -229,7 +231,7 @@ fn continue_run(dir: &Path, manifest: Manifest) -> Result<(Manifest, resume::Don
 fn score_unscored(
     dir: &Path,
     done: &resume::Done,
-    items: &[Item],
+    items: &ItemFile,
     scorer: &runner::Scorer,
     store: &Store,
 ) -> Result<()> {
@@ -237,8 +239,8 @@ fn score_unscored(
     if missing == 0 {
         return Ok(());
     }
-    let by_id: std::collections::BTreeMap<&str, &Item> =
-        items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let by_id: std::collections::HashMap<&str, usize> =
+        items.ids().enumerate().map(|(i, id)| (id, i)).collect();
     let sink = store.sink();
     for line in stream_jsonl::<ResponseRecord>(&dir.join(files::RESPONSES))? {
         let r = line?.record;
@@ -250,19 +252,9 @@ fn score_unscored(
         if !done.answers.contains(&key) || done.scores.contains(&key) {
             continue;
         }
-        if let Some(item) = by_id.get(r.item_id.as_str()) {
-            sink.write(RecordFile::Scores, &scorer(&r, item));
+        if let Some(&i) = by_id.get(r.item_id.as_str()) {
+            sink.write(RecordFile::Scores, &scorer(&r, &items.get(i)));
         }
     }
     Ok(())
-}
-
-fn write_items(dir: &Path, items: &[Item]) -> Result<()> {
-    let mut text = String::new();
-    for it in items {
-        text.push_str(&serde_json::to_string(&ItemRecord::from(it))?);
-        text.push('\n');
-    }
-    let path = dir.join(files::ITEMS);
-    std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))
 }

@@ -25,7 +25,10 @@ pub mod power;
 pub mod summary;
 pub mod wilcoxon;
 
-pub use aggregate::{item_score, summarize, summarize_dir, Prices, StatsConfig, SummaryBuilder};
+pub use aggregate::{
+    for_each_line, item_score, reread_lines, summarize, summarize_dir, summarize_dir_with, ItemIds,
+    Line, LineVisitor, Prices, ResponseLine, ScoreLine, StatsConfig, SummaryBuilder,
+};
 pub use summary::Summary;
 
 /// `schema` of `summary.json`.

@@ -16,12 +16,14 @@
 //! field (a typo such as `"promt"`), a wrong type, an empty turn or a gap in a conversation is an error
 //! naming the line, because a silently skipped field changes what is measured.
 //!
-//! [`parse`] stops at the first bad line (what `run` needs); [`parse_lenient`] keeps going and returns
-//! every bad line with the items that did load (what `check` needs to show the whole picture).
+//! [`parse`] stops at the first bad line; [`parse_lenient`] keeps going and returns every bad line with
+//! the items that did load (what `check` needs to show the whole picture); [`stream`] reads a file line
+//! by line, as `parse_lenient` does, holding one line at a time (what `run` needs for a large set).
 
 mod fields;
 mod object;
 mod qianfan;
+mod stream;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,6 +33,7 @@ use serde_json::Value;
 use crate::error::UsageError;
 pub use crate::inputs::item::{Item, Message, Role};
 use fields::kind;
+pub use stream::{stream, Stream};
 
 /// What kind of fault made a line unusable; `check` groups them (seed 002 §四(一)2 asks for missing and
 /// empty turns apart from the rest).
@@ -99,36 +102,50 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Item>, UsageError> {
 /// A line whose id repeats an earlier one is reported and left out.
 pub fn parse_lenient(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut first_line_of: HashMap<String, usize> = HashMap::new();
+    let mut seen = Seen::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
+        match seen.read(raw, index + 1) {
+            Some(Ok(item)) => parsed.items.push(item),
+            Some(Err(e)) => parsed.errors.push(e),
+            None => {}
+        }
+    }
+    parsed
+}
+
+/// The ids read so far, with their lines: a later line repeating one is an error.
+#[derive(Default)]
+struct Seen {
+    first_line_of: HashMap<String, usize>,
+}
+
+impl Seen {
+    /// The item of line `line` (1-based) with text `raw`; `None` for a blank line.
+    fn read(&mut self, raw: &str, line: usize) -> Option<Result<Item, LineError>> {
         if raw.trim().is_empty() {
-            continue;
+            return None;
         }
         let item = match parse_line(raw, line) {
             Ok(item) => item,
             Err((kind, message)) => {
-                parsed.errors.push(LineError {
+                return Some(Err(LineError {
                     line,
                     kind,
                     message,
-                });
-                continue;
+                }))
             }
         };
-        if let Some(&first) = first_line_of.get(&item.id) {
-            parsed.errors.push(LineError {
+        if let Some(&first) = self.first_line_of.get(&item.id) {
+            return Some(Err(LineError {
                 line,
                 kind: LineErrorKind::DuplicateId,
                 message: format!("duplicate id \"{}\" (first used on line {first})", item.id),
-            });
-            continue;
+            }));
         }
-        first_line_of.insert(item.id.clone(), line);
-        parsed.items.push(item);
+        self.first_line_of.insert(item.id.clone(), line);
+        Some(Ok(item))
     }
-    parsed
 }
 
 type LineResult<T> = Result<T, (LineErrorKind, String)>;

@@ -52,7 +52,7 @@ pub(super) async fn grade(
     t: &mut UnitTally,
 ) -> Result<ScoreRecord, Stopped> {
     let resp = &ctx.responses[resp_idx];
-    let item = &ctx.items[item_idx];
+    let item = &ctx.items.get(item_idx);
     let mut rec = rule_score(&ctx.rubric, item, resp);
     let Some(output) = answered(resp) else {
         return Ok(rec);

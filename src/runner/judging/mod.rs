@@ -51,13 +51,13 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::inputs::evalset::Item;
 use crate::inputs::rubric::Rubric;
 use crate::records::{JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
 use crate::score::judge::Prompts;
 
 use super::cache::Cache;
 use super::interrupt::{self, Interrupt};
+use super::items::ItemFile;
 use super::progress::Progress;
 use super::store::RecordSink;
 use super::{Endpoint, ModelRun};
@@ -82,7 +82,7 @@ pub struct JudgeJob {
     /// The judge's prompt templates.
     pub prompts: Arc<Prompts>,
     /// The run's items, in run order.
-    pub items: Arc<Vec<Item>>,
+    pub items: Arc<ItemFile>,
     /// `responses.jsonl` as read (a repeated key: the last line wins).
     pub responses: Vec<ResponseRecord>,
     /// Models in report order; the order of the returned records.
@@ -150,7 +150,7 @@ enum Unit {
 struct Ctx {
     rubric: Arc<Rubric>,
     prompts: Arc<Prompts>,
-    items: Arc<Vec<Item>>,
+    items: Arc<ItemFile>,
     responses: Vec<ResponseRecord>,
     judge_name: String,
     samples: u32,
@@ -185,12 +185,8 @@ struct UnitTally {
 
 /// Run the judge phase. Without a judge, only rules and reference metrics are applied.
 pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
-    let item_index: HashMap<&str, usize> = job
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.id.as_str(), i))
-        .collect();
+    let item_index: HashMap<&str, usize> =
+        job.items.ids().enumerate().map(|(i, id)| (id, i)).collect();
     let model_rank = |m: &str| job.models.iter().position(|x| x == m).unwrap_or(usize::MAX);
     // The last line of a repeated key wins; then model, item, sample order.
     let mut by_key: BTreeMap<(usize, String, usize, u32), ResponseRecord> = BTreeMap::new();
@@ -207,7 +203,7 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         let scores = responses
             .iter()
             .zip(&keys)
-            .map(|(r, (_, i))| rule_score(&job.rubric, &job.items[*i], r))
+            .map(|(r, (_, i))| rule_score(&job.rubric, &job.items.get(*i), r))
             .collect();
         return JudgeOutcome {
             scores,
@@ -367,7 +363,7 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
     out.scores = scores
         .into_iter()
         .zip(ctx.responses.iter().zip(&keys))
-        .map(|(s, (r, (_, i)))| s.unwrap_or_else(|| rule_score(&ctx.rubric, &ctx.items[*i], r)))
+        .map(|(s, (r, (_, i)))| s.unwrap_or_else(|| rule_score(&ctx.rubric, &ctx.items.get(*i), r)))
         .collect();
     out
 }

@@ -27,7 +27,7 @@ pub(super) async fn pair(
     base_idx: usize,
     t: &mut UnitTally,
 ) -> Result<Option<PairRecord>, Stopped> {
-    let item = &ctx.items[item_idx];
+    let item = &ctx.items.get(item_idx);
     let (cand, base) = (&ctx.responses[cand_idx], &ctx.responses[base_idx]);
     let (Some(c_out), Some(b_out)) = (answered(cand), answered(base)) else {
         return Ok(None);

@@ -59,16 +59,12 @@ pub async fn judge_panel(job: JudgeJob, others: Vec<JudgeModel>) -> JudgeOutcome
         .iter()
         .map(|r| ((r.model.as_str(), r.item_id.as_str(), r.sample), r))
         .collect();
-    let item_of: HashMap<&str, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.id.as_str(), i))
-        .collect();
+    let item_of: HashMap<&str, usize> = items.ids().enumerate().map(|(i, id)| (id, i)).collect();
     let mut scores: Vec<ScoreRecord> = Vec::with_capacity(first.scores.len());
     for (k, s) in first.scores.iter().enumerate() {
         let key = (s.model.as_str(), s.item_id.as_str(), s.sample);
         let rules_only = match (by_key.get(&key), item_of.get(s.item_id.as_str())) {
-            (Some(r), Some(&i)) => rule_score(&rubric, &items[i], r),
+            (Some(r), Some(&i)) => rule_score(&rubric, &items.get(i), r),
             _ => s.clone(),
         };
         let each: Vec<(String, ScoreRecord)> = outcomes

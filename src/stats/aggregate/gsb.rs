@@ -8,6 +8,7 @@ use crate::stats::estimate::{estimate, holm, mde_multiplier, sign_test, Alternat
 use crate::stats::summary::GsbStats;
 
 use super::ingest::PairFacts;
+use super::model::sort_by_item;
 use super::{ratio, SummaryBuilder};
 
 impl SummaryBuilder<'_> {
@@ -15,17 +16,24 @@ impl SummaryBuilder<'_> {
     pub(super) fn gsb(
         &self,
         models: &[u32],
+        rank: &[u32],
         warnings: &mut Vec<String>,
     ) -> BTreeMap<String, BTreeMap<String, GsbStats>> {
-        // (reference, candidate) → (item, facts) in item order (the pair map is ordered so).
+        // (reference, candidate) → (item, facts) in item order.
         let mut lines: BTreeMap<(u32, u32), Vec<(&str, PairFacts)>> = BTreeMap::new();
         let mut self_pairs = 0usize;
-        for ((c, b, item), facts) in &self.pairs {
+        for (&(c, b), pairs) in &self.pairs {
             if c == b {
-                self_pairs += 1;
-            } else {
-                lines.entry((*b, *c)).or_default().push((&**item, *facts));
+                self_pairs += pairs.len();
+                continue;
             }
+            let mut pairs = pairs.clone();
+            sort_by_item(&mut pairs, rank, |p| (p.0, 0));
+            lines.entry((b, c)).or_default().extend(
+                pairs
+                    .into_iter()
+                    .map(|(item, facts)| (self.items.name(item), facts)),
+            );
         }
         if self_pairs > 0 {
             warnings.push(format!(

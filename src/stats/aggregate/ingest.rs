@@ -1,11 +1,13 @@
-//! Taking records one at a time: [`SummaryBuilder`] keeps, per (model, item, sample), only the facts the
-//! summary needs (a repeated key replaces the earlier line: the last line wins), and each item's cluster.
+//! Taking records one unit at a time: [`SummaryBuilder`] folds each (model, item, sample) unit into per
+//! model aggregates as it arrives — counters and token sums, and per item only the values a statistic
+//! needs in item order (dimension scores, rule outcomes, latencies) — never a record per unit. The
+//! caller passes each key once, the last line of a repeated key (`read::superseded` finds it).
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use crate::records::{ErrorKind, PairRecord, PairVerdict, ResponseRecord, ScoreRecord};
+use crate::records::{ErrorKind, PairVerdict};
 
+use super::read::hash_of;
 use super::StatsConfig;
 
 /// Strings stored once, referred to by index.
@@ -40,60 +42,185 @@ impl Interner {
     }
 }
 
-/// What the summary needs from one response record, packed (a summary holds one per unit): a
-/// missing time is NaN (a record cannot hold one), a missing prompt token count 0 (all it adds).
-#[derive(Debug, Clone)]
-pub(super) struct ResponseFacts {
-    ttft_ms: f64,
-    total_ms: f64,
-    pub(super) prompt_tokens: u64,
-    completion_tokens: u64,
-    has_completion_tokens: bool,
-    pub(super) error: Option<ErrorKind>,
-    pub(super) cached: bool,
-    pub(super) invalid_utf8: bool,
-    pub(super) attempts: u32,
+/// Item ids, stored once in one text buffer (a run may name a million items): id → text by its end
+/// offset, text → id by an open-addressing table of ids. Ids are numbered in first-seen order.
+#[derive(Debug, Default)]
+pub struct ItemIds {
+    text: String,
+    ends: Vec<usize>,
+    /// Ids by hash (linear probing), `u32::MAX` where empty; at most half full.
+    slots: Vec<u32>,
 }
 
-impl ResponseFacts {
-    pub(super) fn ttft_ms(&self) -> Option<f64> {
-        (!self.ttft_ms.is_nan()).then_some(self.ttft_ms)
+impl ItemIds {
+    /// The id of `name`, numbering it if it is new.
+    pub fn id(&mut self, name: &str) -> u32 {
+        if self.slots.len() < 2 * (self.ends.len() + 1) {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash_of(name) as usize & mask;
+        loop {
+            match self.slots[i] {
+                u32::MAX => break,
+                id if self.name(id) == name => return id,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        let id = u32::try_from(self.ends.len())
+            .ok()
+            .filter(|&id| id < u32::MAX)
+            .expect("fewer than 2^32 - 1 items");
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.slots[i] = id;
+        id
     }
 
-    pub(super) fn total_ms(&self) -> Option<f64> {
-        (!self.total_ms.is_nan()).then_some(self.total_ms)
+    fn grow(&mut self) {
+        let len = (self.slots.len() * 2).max(16);
+        self.slots = vec![u32::MAX; len];
+        for id in 0..self.ends.len() as u32 {
+            let mut i = hash_of(self.name(id)) as usize & (len - 1);
+            while self.slots[i] != u32::MAX {
+                i = (i + 1) & (len - 1);
+            }
+            self.slots[i] = id;
+        }
     }
 
-    pub(super) fn completion_tokens(&self) -> Option<u64> {
-        self.has_completion_tokens.then_some(self.completion_tokens)
+    /// The text of id `id`.
+    pub fn name(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    /// How many ids there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The ids in ascending byte order of their text.
+    pub(super) fn sorted(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        order
     }
 }
 
-/// What the summary needs from one score record, packed (a summary holds one per unit): (dimension
-/// id, score, NaN for null), rule id × 2 + pass, and (metric id, value) of `reference_metrics`.
-#[derive(Debug, Clone)]
-pub(super) struct ScoreFacts {
-    dimensions: Box<[(u32, f64)]>,
-    rules: Box<[u32]>,
-    pub(super) reference: Box<[(u32, f64)]>,
+/// Each id's place in `sorted` (ids in item order).
+pub(super) fn ranks(sorted: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0; sorted.len()];
+    for (r, &id) in sorted.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    rank
 }
 
-impl ScoreFacts {
-    /// (dimension id, score) in record order; `None` for a null (or non-finite) score.
-    pub(super) fn dimensions(&self) -> impl Iterator<Item = (u32, Option<f64>)> + '_ {
-        self.dimensions
-            .iter()
-            .map(|&(d, x)| (d, (!x.is_nan()).then_some(x)))
-    }
+/// One (model, rule)'s records, per item.
+#[derive(Debug)]
+pub(super) enum RuleTally {
+    /// No item has more than one record yet: which items have one (bit per item id), and which of
+    /// those passed.
+    Once { has: Vec<u64>, passed: Vec<u64> },
+    /// Some item has more: (records, passed) per item id.
+    Many(Vec<(u32, u32)>),
+}
 
-    /// (rule id, pass) in record order.
-    pub(super) fn rules(&self) -> impl Iterator<Item = (u32, bool)> + '_ {
-        self.rules.iter().map(|&r| (r >> 1, r & 1 == 1))
+impl Default for RuleTally {
+    fn default() -> Self {
+        RuleTally::Once {
+            has: Vec::new(),
+            passed: Vec::new(),
+        }
     }
 }
 
-/// An item id, stored once however many units name it.
-pub(super) type ItemId = Arc<str>;
+impl RuleTally {
+    fn add(&mut self, item: u32, pass: bool) {
+        let (word, bit) = (item as usize / 64, 1u64 << (item % 64));
+        if let RuleTally::Once { has, passed } = self {
+            if has.get(word).is_some_and(|w| w & bit != 0) {
+                let mut many = vec![(0, 0); has.len() * 64];
+                for (i, c) in many.iter_mut().enumerate() {
+                    let (w, b) = (i / 64, 1u64 << (i % 64));
+                    *c = (u32::from(has[w] & b != 0), u32::from(passed[w] & b != 0));
+                }
+                *self = RuleTally::Many(many);
+            } else {
+                if has.len() <= word {
+                    has.resize(word + 1, 0);
+                    passed.resize(word + 1, 0);
+                }
+                has[word] |= bit;
+                if pass {
+                    passed[word] |= bit;
+                }
+                return;
+            }
+        }
+        if let RuleTally::Many(per_item) = self {
+            if per_item.len() <= item as usize {
+                per_item.resize(item as usize + 1, (0, 0));
+            }
+            let c = &mut per_item[item as usize];
+            c.0 += 1;
+            c.1 += u32::from(pass);
+        }
+    }
+
+    /// (records, passed) of item `id`.
+    pub(super) fn of(&self, id: u32) -> (u32, u32) {
+        let id = id as usize;
+        match self {
+            RuleTally::Once { has, passed } => {
+                let (w, b) = (id / 64, 1u64 << (id % 64));
+                let bit = |v: &Vec<u64>| u32::from(v.get(w).is_some_and(|x| x & b != 0));
+                (bit(has), bit(passed))
+            }
+            RuleTally::Many(per_item) => per_item.get(id).copied().unwrap_or((0, 0)),
+        }
+    }
+}
+
+/// What the summary takes from one response record.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseFacts {
+    /// `ttft_ms`.
+    pub ttft_ms: Option<f64>,
+    /// `total_ms`.
+    pub total_ms: Option<f64>,
+    /// `prompt_tokens`.
+    pub prompt_tokens: Option<u64>,
+    /// `completion_tokens`.
+    pub completion_tokens: Option<u64>,
+    /// `error.kind`, when the request failed.
+    pub error: Option<ErrorKind>,
+    /// `cached`.
+    pub cached: bool,
+    /// `invalid_utf8`.
+    pub invalid_utf8: bool,
+    /// `attempts`.
+    pub attempts: u32,
+}
+
+/// What the summary takes from one score record: the dimensions, rules and reference metrics in
+/// record order.
+#[derive(Debug, Default)]
+pub struct ScoreFacts<'r> {
+    /// (dimension, score).
+    pub dimensions: Vec<(&'r str, Option<f64>)>,
+    /// (rule, pass).
+    pub rules: Vec<(&'r str, bool)>,
+    /// (metric, value).
+    pub reference: Vec<(&'r str, f64)>,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PairFacts {
@@ -102,10 +229,39 @@ pub(super) struct PairFacts {
     pub(super) second: Option<PairVerdict>,
 }
 
-/// (model id, item_id, sample). Ordered by model, then item in byte order, then sample.
-pub(super) type UnitKey = (u32, ItemId, u32);
+/// One model's aggregates.
+#[derive(Debug, Default)]
+pub(super) struct ModelFacts {
+    pub(super) has_responses: bool,
+    pub(super) has_scores: bool,
+    pub(super) n_responses: usize,
+    pub(super) n_errors: usize,
+    pub(super) n_cached: usize,
+    pub(super) n_retried: usize,
+    pub(super) n_invalid_utf8: usize,
+    pub(super) by_kind: BTreeMap<String, usize>,
+    pub(super) prompt_tokens: u64,
+    pub(super) completion_tokens: u64,
+    /// Items with a response, one bit per item id.
+    pub(super) answered: Vec<u64>,
+    /// Latency values (order does not matter: they are sorted).
+    pub(super) ttft: Vec<f64>,
+    pub(super) total: Vec<f64>,
+    /// (item, sample, total − ttft) of the answers with both times and a completion count: summed in
+    /// (item, sample) order, as the statistic always has been.
+    pub(super) gen: Vec<(u32, u32, f64)>,
+    pub(super) gen_tokens: u64,
+    /// Dimension → (non-null, null) sample scores.
+    pub(super) dim_counts: BTreeMap<u32, (usize, usize)>,
+    /// Dimension → (item, sample, score) of the non-null scores.
+    pub(super) dim_scores: BTreeMap<u32, Vec<(u32, u32, f64)>>,
+    /// Rule → its records per item.
+    pub(super) rules: BTreeMap<u32, RuleTally>,
+    /// Metric → (item, sample, value).
+    pub(super) reference: BTreeMap<u32, Vec<(u32, u32, f64)>>,
+}
 
-/// Streaming aggregation: add records in file order, then [`finish`](Self::finish).
+/// Streaming aggregation: add each unit once, then [`finish`](Self::finish).
 #[derive(Debug)]
 pub struct SummaryBuilder<'a> {
     pub(super) cfg: &'a StatsConfig,
@@ -113,12 +269,11 @@ pub struct SummaryBuilder<'a> {
     pub(super) dimensions: Interner,
     pub(super) rules: Interner,
     pub(super) metrics: Interner,
-    /// Every item id seen, so that the units of an item share one copy.
-    items: HashSet<ItemId>,
-    pub(super) responses: BTreeMap<UnitKey, ResponseFacts>,
-    pub(super) scores: BTreeMap<UnitKey, ScoreFacts>,
-    /// (candidate id, baseline id, item_id).
-    pub(super) pairs: BTreeMap<(u32, u32, ItemId), PairFacts>,
+    pub(super) items: ItemIds,
+    /// By model id.
+    pub(super) per_model: Vec<ModelFacts>,
+    /// (candidate id, baseline id) → (item, facts).
+    pub(super) pairs: BTreeMap<(u32, u32), Vec<(u32, PairFacts)>>,
     pub(super) repeated_responses: usize,
     pub(super) repeated_scores: usize,
     pub(super) repeated_pairs: usize,
@@ -129,101 +284,124 @@ pub struct SummaryBuilder<'a> {
 impl<'a> SummaryBuilder<'a> {
     /// An empty builder; the configured models are registered first, in report order.
     pub fn new(cfg: &'a StatsConfig) -> Self {
-        let mut models = Interner::default();
-        for m in &cfg.models {
-            models.id(m);
-        }
-        SummaryBuilder {
+        let mut b = SummaryBuilder {
             cfg,
-            models,
+            models: Interner::default(),
             dimensions: Interner::default(),
             rules: Interner::default(),
             metrics: Interner::default(),
-            items: HashSet::new(),
-            responses: BTreeMap::new(),
-            scores: BTreeMap::new(),
+            items: ItemIds::default(),
+            per_model: Vec::new(),
             pairs: BTreeMap::new(),
             repeated_responses: 0,
             repeated_scores: 0,
             repeated_pairs: 0,
             clusters: BTreeMap::new(),
-        }
-    }
-
-    /// One `responses.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
-    pub fn add_response(&mut self, r: ResponseRecord) {
-        let key = (self.models.id(&r.model), self.item(r.item_id), r.sample);
-        let facts = ResponseFacts {
-            ttft_ms: r.ttft_ms.unwrap_or(f64::NAN),
-            total_ms: r.total_ms.unwrap_or(f64::NAN),
-            prompt_tokens: r.prompt_tokens.unwrap_or(0),
-            completion_tokens: r.completion_tokens.unwrap_or(0),
-            has_completion_tokens: r.completion_tokens.is_some(),
-            error: r.error.map(|e| e.kind),
-            cached: r.cached,
-            attempts: r.attempts,
-            invalid_utf8: r.invalid_utf8,
         };
-        if self.responses.insert(key, facts).is_some() {
-            self.repeated_responses += 1;
+        for m in &cfg.models {
+            b.model(m);
+        }
+        b
+    }
+
+    fn model(&mut self, name: &str) -> u32 {
+        let id = self.models.id(name);
+        if self.per_model.len() <= id as usize {
+            self.per_model
+                .resize_with(id as usize + 1, ModelFacts::default);
+        }
+        id
+    }
+
+    /// How many lines of each record file repeated an earlier key (responses, scores, pairs).
+    pub fn set_repeated(&mut self, responses: usize, scores: usize, pairs: usize) {
+        self.repeated_responses = responses;
+        self.repeated_scores = scores;
+        self.repeated_pairs = pairs;
+    }
+
+    /// One `responses.jsonl` unit (the last line of its key).
+    pub fn add_response(&mut self, model: &str, item_id: &str, sample: u32, r: ResponseFacts) {
+        let m = self.model(model);
+        let item = self.items.id(item_id);
+        let f = &mut self.per_model[m as usize];
+        f.has_responses = true;
+        let word = item as usize / 64;
+        if f.answered.len() <= word {
+            f.answered.resize(word + 1, 0);
+        }
+        f.answered[word] |= 1 << (item % 64);
+        f.n_responses += 1;
+        f.n_cached += usize::from(r.cached);
+        f.n_retried += usize::from(!r.cached && r.attempts > 1);
+        f.n_invalid_utf8 += usize::from(r.invalid_utf8);
+        f.prompt_tokens += r.prompt_tokens.unwrap_or(0);
+        f.completion_tokens += r.completion_tokens.unwrap_or(0);
+        if let Some(kind) = r.error {
+            f.n_errors += 1;
+            *f.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+            return;
+        }
+        if r.cached {
+            return;
+        }
+        f.ttft.extend(r.ttft_ms.filter(|x| x.is_finite()));
+        f.total.extend(r.total_ms.filter(|x| x.is_finite()));
+        if let (Some(a), Some(b), Some(tok)) = (r.ttft_ms, r.total_ms, r.completion_tokens) {
+            f.gen_tokens += tok;
+            f.gen.push((item, sample, b - a));
         }
     }
 
-    /// One `scores.jsonl` line; a repeated (model, item_id, sample) replaces the earlier one.
-    pub fn add_score(&mut self, s: ScoreRecord) {
-        let key = (self.models.id(&s.model), self.item(s.item_id), s.sample);
-        let facts = ScoreFacts {
-            dimensions: s
-                .dimensions
-                .iter()
-                .map(|(d, v)| {
-                    let score = v.score.filter(|x| x.is_finite()).unwrap_or(f64::NAN);
-                    (self.dimensions.id(d), score)
-                })
-                .collect(),
-            rules: s
-                .rules
-                .iter()
-                .map(|(r, o)| self.rules.id(r) << 1 | u32::from(o.pass))
-                .collect(),
-            reference: s
-                .reference_metrics
-                .iter()
-                .flatten()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(k, v)| (self.metrics.id(k), *v))
-                .collect(),
-        };
-        if self.scores.insert(key, facts).is_some() {
-            self.repeated_scores += 1;
+    /// One `scores.jsonl` unit (the last line of its key).
+    pub fn add_score(&mut self, model: &str, item_id: &str, sample: u32, s: &ScoreFacts<'_>) {
+        let m = self.model(model) as usize;
+        let item = self.items.id(item_id);
+        for &(dim, score) in &s.dimensions {
+            let d = self.dimensions.id(dim);
+            let f = &mut self.per_model[m];
+            let c = f.dim_counts.entry(d).or_default();
+            match score.filter(|x| x.is_finite()) {
+                Some(x) => {
+                    c.0 += 1;
+                    f.dim_scores.entry(d).or_default().push((item, sample, x));
+                }
+                None => c.1 += 1,
+            }
         }
+        for &(rule, pass) in &s.rules {
+            let r = self.rules.id(rule);
+            let f = &mut self.per_model[m];
+            f.rules.entry(r).or_default().add(item, pass);
+        }
+        for &(metric, v) in s.reference.iter().filter(|(_, v)| v.is_finite()) {
+            let k = self.metrics.id(metric);
+            let f = &mut self.per_model[m];
+            f.reference.entry(k).or_default().push((item, sample, v));
+        }
+        self.per_model[m].has_scores = true;
     }
 
-    /// One `pairwise.jsonl` line; a repeated (candidate, baseline, item_id) replaces the earlier one.
-    pub fn add_pair(&mut self, p: PairRecord) {
-        let key = (
-            self.models.id(&p.candidate),
-            self.models.id(&p.baseline),
-            self.item(p.item_id),
-        );
-        let facts = PairFacts {
-            verdict: p.verdict,
-            first: p.first_order,
-            second: p.second_order,
-        };
-        if self.pairs.insert(key, facts).is_some() {
-            self.repeated_pairs += 1;
-        }
-    }
-
-    /// The shared copy of an item id.
-    fn item(&mut self, id: String) -> ItemId {
-        if let Some(item) = self.items.get(id.as_str()) {
-            return item.clone();
-        }
-        let item: ItemId = id.into();
-        self.items.insert(item.clone());
-        item
+    /// One `pairwise.jsonl` unit (the last line of its key).
+    pub fn add_pair(
+        &mut self,
+        candidate: &str,
+        baseline: &str,
+        item_id: &str,
+        verdict: PairVerdict,
+        first: Option<PairVerdict>,
+        second: Option<PairVerdict>,
+    ) {
+        let key = (self.model(candidate), self.model(baseline));
+        let item = self.items.id(item_id);
+        self.pairs.entry(key).or_default().push((
+            item,
+            PairFacts {
+                verdict,
+                first,
+                second,
+            },
+        ));
     }
 
     /// One `items.jsonl` object: with a cluster key, records the item's cluster value (STATS §2). An

@@ -1,29 +1,35 @@
 //! From run records to [`Summary`] v2 (STATS.md, SPEC §6).
 //!
-//! [`SummaryBuilder`] ([`ingest`]) takes records one at a time and keeps only the facts the summary
-//! needs; [`SummaryBuilder::finish`] then computes, in ascending byte order of `item_id`: per model
+//! [`SummaryBuilder`] ([`ingest`]) takes each unit once and folds it into per-model aggregates;
+//! [`summarize_dir`] reads the record files for it in two passes ([`read`]) through views that borrow
+//! from each line ([`lines`]). [`SummaryBuilder::finish`] then computes, in ascending byte order of `item_id`: per model
 //! ([`model`]), the references, paired comparisons and ranking ([`paired`]), GSB ([`gsb`]); cost is
 //! in [`cost`].
 
 mod cost;
+mod dir;
 mod gsb;
 mod ingest;
+mod lines;
 mod model;
 mod paired;
+mod read;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-use crate::records::{self, JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
+use crate::records::{self, PairRecord, ResponseRecord, ScoreRecord};
 
 use super::describe::ratio;
-use super::judge::{JudgeBuilder, JudgeConfig};
+use super::judge::JudgeConfig;
 use super::summary::{Params, References, Summary};
 use super::{ALPHA, CONFIDENCE, POWER, SCHEMA};
 
 pub use cost::{cost, most_expensive, Prices};
-pub use ingest::{cluster_value, SummaryBuilder};
+pub use dir::{summarize_dir, summarize_dir_with, LineVisitor};
+pub use ingest::{cluster_value, ItemIds, ResponseFacts, ScoreFacts, SummaryBuilder};
+pub use lines::{ResponseLine, ScoreLine};
 pub use model::item_score;
+pub use read::{for_each_line, reread_lines, Line};
 
 /// What the statistics need from the configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,58 +94,55 @@ pub fn summarize(
     pairs: Vec<PairRecord>,
 ) -> Summary {
     let mut b = SummaryBuilder::new(cfg);
-    responses.into_iter().for_each(|r| b.add_response(r));
-    scores.into_iter().for_each(|s| b.add_score(s));
-    pairs.into_iter().for_each(|p| b.add_pair(p));
+    let (responses, n_responses) = last_of_each(responses, |r| {
+        (r.model.clone(), r.item_id.clone(), r.sample.to_string())
+    });
+    let (scores, n_scores) = last_of_each(scores, |s| {
+        (s.model.clone(), s.item_id.clone(), s.sample.to_string())
+    });
+    let (pairs, n_pairs) = last_of_each(pairs, |p| {
+        (p.candidate.clone(), p.baseline.clone(), p.item_id.clone())
+    });
+    b.set_repeated(n_responses, n_scores, n_pairs);
+    for r in &responses {
+        b.add_response(&r.model, &r.item_id, r.sample, lines::response_facts(r));
+    }
+    for s in &scores {
+        b.add_score(&s.model, &s.item_id, s.sample, &lines::score_facts(s));
+    }
+    for p in &pairs {
+        b.add_pair(
+            &p.candidate,
+            &p.baseline,
+            &p.item_id,
+            p.verdict,
+            p.first_order,
+            p.second_order,
+        );
+    }
     b.finish()
 }
 
-/// Read `items.jsonl` (for the cluster key), `responses.jsonl`, `scores.jsonl`, `pairwise.jsonl` and
-/// `judgements.jsonl` of a run directory (a missing file reads as empty; a torn last line is ignored)
-/// and summarise them.
-pub fn summarize_dir(cfg: &StatsConfig, run_dir: &Path) -> anyhow::Result<Summary> {
-    let mut b = SummaryBuilder::new(cfg);
-    let mut j = JudgeBuilder::default();
-    let path = |name: &str| run_dir.join(name);
-    // Judgements first: without a judge and without judge records there are no diagnostics, and the
-    // judge builder need not keep anything per answer.
-    for r in records::stream_jsonl::<JudgementRecord>(&path(records::files::JUDGEMENTS))? {
-        j.add_judgement(&r?.record);
+/// The last record of each key, and how many records an later one replaced.
+fn last_of_each<T>(
+    records: Vec<T>,
+    key: impl Fn(&T) -> (String, String, String),
+) -> (Vec<T>, usize) {
+    let n = records.len();
+    let mut last: std::collections::HashMap<(String, String, String), usize> = Default::default();
+    for (i, r) in records.iter().enumerate() {
+        last.insert(key(r), i);
     }
-    let diagnose = cfg.judge.is_some() || j.has_calls();
-    if cfg.cluster_key.is_some() {
-        for item in records::stream_jsonl::<serde_json::Value>(&path(ITEMS))? {
-            b.add_item(&item?.record);
-        }
-    }
-    for r in records::stream_jsonl::<ResponseRecord>(&path(records::files::RESPONSES))? {
-        let r = r?.record;
-        if diagnose {
-            j.add_response(&r);
-        }
-        b.add_response(r);
-    }
-    for s in records::stream_jsonl::<ScoreRecord>(&path(records::files::SCORES))? {
-        let s = s?.record;
-        if diagnose {
-            j.add_score(&s);
-        }
-        b.add_score(s);
-    }
-    for p in records::stream_jsonl::<PairRecord>(&path(records::files::PAIRWISE))? {
-        let p = p?.record;
-        if diagnose {
-            j.add_pair(&p);
-        }
-        b.add_pair(p);
-    }
-    let mut summary = b.finish();
-    summary.judge = j.finish(cfg.judge.as_ref(), &cfg.models);
-    Ok(summary)
+    let keep: BTreeSet<usize> = last.into_values().collect();
+    let kept: Vec<T> = records
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, r)| r)
+        .collect();
+    let repeated = n - kept.len();
+    (kept, repeated)
 }
-
-/// The run's item file (the items the run asked, one JSON object a line).
-const ITEMS: &str = "items.jsonl";
 
 impl SummaryBuilder<'_> {
     /// Compute every statistic of STATS.md into a [`Summary`].
@@ -156,8 +159,9 @@ impl SummaryBuilder<'_> {
                 order.push(id);
             }
         }
-        let with_records: BTreeSet<u32> = (self.responses.keys().map(|k| k.0))
-            .chain(self.scores.keys().map(|k| k.0))
+        let with_records: BTreeSet<u32> = (self.per_model.iter().enumerate())
+            .filter(|(_, f)| f.has_responses || f.has_scores)
+            .map(|(m, _)| m as u32)
             .collect();
         let mut extra: Vec<&str> = with_records
             .iter()
@@ -187,7 +191,9 @@ impl SummaryBuilder<'_> {
         }
         self.repeat_warnings(&mut warnings);
 
-        let item_scores = self.item_scores();
+        let sorted = self.items.sorted();
+        let rank = ingest::ranks(&sorted);
+        let item_scores = self.item_scores(&rank);
         let all_dims: Vec<u32> = {
             let mut d: Vec<u32> = (0..self.dimensions.names.len() as u32).collect();
             d.sort_by(|a, b| self.dimensions.name(*a).cmp(self.dimensions.name(*b)));
@@ -196,7 +202,8 @@ impl SummaryBuilder<'_> {
         let mut models = BTreeMap::new();
         for &m in &order {
             let name = self.models.name(m).to_owned();
-            let stats = self.model_stats(m, &name, &item_scores, &all_dims, &mut warnings);
+            let by_item = (sorted.as_slice(), rank.as_slice());
+            let stats = self.model_stats(m, &name, by_item, &item_scores, &all_dims, &mut warnings);
             models.insert(name, stats);
         }
         model::fill_overall(&mut models, &cfg.scales);
@@ -217,9 +224,9 @@ impl SummaryBuilder<'_> {
         };
         let paired = self.paired(&references, &order, &item_scores, &all_dims);
         let ranking = paired::ranking(ranking_order, &names, &paired, cfg.alpha);
-        let gsb = self.gsb(&order, &mut warnings);
+        let gsb = self.gsb(&order, &rank, &mut warnings);
         fold_small_sample_warnings(&mut warnings);
-        let reference_metrics = self.reference_stats(&order);
+        let reference_metrics = self.reference_stats(&order, &rank);
 
         let dims: Vec<&str> = all_dims.iter().map(|&d| self.dimensions.name(d)).collect();
         Summary {

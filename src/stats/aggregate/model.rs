@@ -11,7 +11,6 @@ use crate::stats::summary::{
     RuleStats,
 };
 
-use super::ingest::ItemId;
 use super::{ratio, SummaryBuilder};
 
 /// The item score s_{m,i,d} (STATS.md §2): the mean of the non-null sample scores; `None` when every
@@ -39,24 +38,20 @@ pub(super) struct ItemScore<'s> {
 pub(super) type ItemScores<'s> = BTreeMap<(u32, u32), Vec<ItemScore<'s>>>;
 
 impl SummaryBuilder<'_> {
-    /// Item scores per (model, dimension), items without a non-null sample left out.
-    pub(super) fn item_scores(&self) -> ItemScores<'_> {
+    /// Item scores per (model, dimension), items without a non-null sample left out. `rank` orders the
+    /// item ids by their bytes ([`super::ingest::ItemIds::ranks`]).
+    pub(super) fn item_scores(&self, rank: &[u32]) -> ItemScores<'_> {
         let mut out: ItemScores = BTreeMap::new();
-        // (model, dimension) → (current item, its non-null sample scores); flushed when the item changes.
-        let mut open: BTreeMap<(u32, u32), (&str, Vec<f64>)> = BTreeMap::new();
-        for ((m, item, _sample), facts) in &self.scores {
-            for (d, score) in facts.dimensions() {
-                let key = (*m, d);
-                let acc = open.entry(key).or_insert((&**item, Vec::new()));
-                if acc.0 != &**item {
-                    let done = std::mem::replace(acc, (&**item, Vec::new()));
-                    push_item(&mut out, key, done);
+        for (m, f) in self.per_model.iter().enumerate() {
+            for (&d, scores) in &f.dim_scores {
+                let mut scores: Vec<(u32, u32, f64)> = scores.clone();
+                sort_by_item(&mut scores, rank, |s| (s.0, s.1));
+                let key = (m as u32, d);
+                for same in scores.chunk_by(|a, b| a.0 == b.0) {
+                    let samples: Vec<f64> = same.iter().map(|s| s.2).collect();
+                    push_item(&mut out, key, (self.items.name(same[0].0), samples));
                 }
-                acc.1.extend(score);
             }
-        }
-        for (key, acc) in open {
-            push_item(&mut out, key, acc);
         }
         out
     }
@@ -126,37 +121,23 @@ impl SummaryBuilder<'_> {
         &self,
         m: u32,
         name: &str,
+        (sorted, rank): (&[u32], &[u32]),
         item_scores: &ItemScores,
         all_dims: &[u32],
         warnings: &mut Vec<String>,
     ) -> ModelStats {
+        let f = &self.per_model[m as usize];
         // Dimensions: counts of non-null and null sample scores, and the item-score statistics.
-        let mut counts: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
-        // rule → (item, records, passed) per item, items in byte order (as the score map is).
-        let mut rule_counts: BTreeMap<u32, Vec<(&str, u32, u32)>> = BTreeMap::new();
-        for ((_, item, _), facts) in self
-            .scores
-            .range((m, ItemId::from(""), 0)..)
-            .take_while(|(k, _)| k.0 == m)
-        {
-            for (d, score) in facts.dimensions() {
-                let c = counts.entry(d).or_default();
-                if score.is_some() {
-                    c.0 += 1;
-                } else {
-                    c.1 += 1;
-                }
-            }
-            for (r, pass) in facts.rules() {
-                let per_item = rule_counts.entry(r).or_default();
-                match per_item.last_mut() {
-                    Some(c) if c.0 == &**item => {
-                        c.1 += 1;
-                        c.2 += u32::from(pass);
-                    }
-                    _ => per_item.push((&**item, 1, u32::from(pass))),
-                }
-            }
+        let counts = &f.dim_counts;
+        // Per rule, one at a time: (item, records, passed) per item, items in byte order.
+        let mut rules = BTreeMap::new();
+        for (&r, tally) in &f.rules {
+            let per_item: Vec<(&str, u32, u32)> = (sorted.iter())
+                .map(|&id| (id, tally.of(id)))
+                .filter(|(_, (records, _))| *records > 0)
+                .map(|(id, (records, passed))| (self.items.name(id), records, passed))
+                .collect();
+            rules.insert(self.rules.name(r).to_owned(), self.rule_stats(&per_item));
         }
         let mut dimensions = BTreeMap::new();
         for &d in all_dims {
@@ -172,59 +153,24 @@ impl SummaryBuilder<'_> {
                 self.dimension_stats(items, n_scores, n_null, bounds),
             );
         }
-        let rules = rule_counts
-            .into_iter()
-            .map(|(r, per_item)| (self.rules.name(r).to_owned(), self.rule_stats(&per_item)))
-            .collect();
 
         // Responses: errors, latency population, tokens.
         let mut errors = ErrorStats {
-            n_responses: 0,
-            n_errors: 0,
+            n_responses: f.n_responses,
+            n_errors: f.n_errors,
             error_rate: None,
-            n_cached: 0,
-            by_kind: BTreeMap::new(),
-            n_retried: 0,
-            n_invalid_utf8: 0,
+            n_cached: f.n_cached,
+            by_kind: f.by_kind.clone(),
+            n_retried: f.n_retried,
+            n_invalid_utf8: f.n_invalid_utf8,
         };
-        let (mut ttft, mut total) = (Vec::new(), Vec::new());
-        let (mut prompt_tokens, mut completion_tokens) = (0u64, 0u64);
-        let (mut gen_tokens, mut gen_ms, mut gen_n) = (0u64, 0.0f64, 0usize);
-        let mut items_answered = 0usize;
-        let mut last_item: Option<&str> = None;
-        for ((_, item, _), r) in self
-            .responses
-            .range((m, ItemId::from(""), 0)..)
-            .take_while(|(k, _)| k.0 == m)
-        {
-            if last_item != Some(&**item) {
-                items_answered += 1;
-                last_item = Some(&**item);
-            }
-            errors.n_responses += 1;
-            errors.n_cached += usize::from(r.cached);
-            errors.n_retried += usize::from(!r.cached && r.attempts > 1);
-            errors.n_invalid_utf8 += usize::from(r.invalid_utf8);
-            prompt_tokens += r.prompt_tokens;
-            completion_tokens += r.completion_tokens().unwrap_or(0);
-            if let Some(kind) = r.error {
-                errors.n_errors += 1;
-                *errors.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
-                continue;
-            }
-            if r.cached {
-                continue;
-            }
-            ttft.extend(r.ttft_ms().filter(|x| x.is_finite()));
-            total.extend(r.total_ms().filter(|x| x.is_finite()));
-            if let (Some(a), Some(b), Some(tok)) =
-                (r.ttft_ms(), r.total_ms(), r.completion_tokens())
-            {
-                gen_tokens += tok;
-                gen_ms += b - a;
-                gen_n += 1;
-            }
-        }
+        let (ttft, total) = (&f.ttft, &f.total);
+        let (prompt_tokens, completion_tokens) = (f.prompt_tokens, f.completion_tokens);
+        let mut gen = f.gen.clone();
+        sort_by_item(&mut gen, rank, |g| (g.0, g.1));
+        let gen_ms = gen.iter().fold(0.0f64, |acc, g| acc + g.2);
+        let (gen_tokens, gen_n) = (f.gen_tokens, gen.len());
+        let items_answered: usize = f.answered.iter().map(|w| w.count_ones() as usize).sum();
         errors.error_rate = ratio(errors.n_errors as f64, errors.n_responses as f64);
         if errors.n_responses > 0 && errors.n_errors == errors.n_responses {
             warnings.push(format!(
@@ -233,8 +179,8 @@ impl SummaryBuilder<'_> {
             ));
         }
         let latency = LatencyStats {
-            ttft_ms: distribution(&ttft),
-            total_ms: distribution(&total),
+            ttft_ms: distribution(ttft),
+            total_ms: distribution(total),
         };
         let small: Vec<String> = [("ttft_ms", ttft.len()), ("total_ms", total.len())]
             .iter()
@@ -278,22 +224,18 @@ impl SummaryBuilder<'_> {
     pub(super) fn reference_stats(
         &self,
         order: &[u32],
+        rank: &[u32],
     ) -> BTreeMap<String, BTreeMap<String, ReferenceStats>> {
         let mut out = BTreeMap::new();
         for &m in order {
-            // metric → item → (Σ, n); items in byte order because the score map is.
+            // metric → item → (Σ, n), items in byte order, each Σ in sample order.
             let mut per_metric: BTreeMap<&str, BTreeMap<&str, (f64, usize)>> = BTreeMap::new();
-            for ((_, item, _), facts) in self
-                .scores
-                .range((m, ItemId::from(""), 0)..)
-                .take_while(|(k, _)| k.0 == m)
-            {
-                for &(k, v) in &facts.reference {
-                    let e = per_metric
-                        .entry(self.metrics.name(k))
-                        .or_default()
-                        .entry(&**item)
-                        .or_default();
+            for (&k, values) in &self.per_model[m as usize].reference {
+                let mut values = values.clone();
+                sort_by_item(&mut values, rank, |v| (v.0, v.1));
+                let items = per_metric.entry(self.metrics.name(k)).or_default();
+                for &(item, _, v) in &values {
+                    let e = items.entry(self.items.name(item)).or_default();
                     e.0 += v;
                     e.1 += 1;
                 }
@@ -366,6 +308,15 @@ impl SummaryBuilder<'_> {
             note: None,
         }
     }
+}
+
+/// Sort values by their (item, sample): items in ascending byte order of their ids (`rank`), then
+/// samples; values of one (item, sample) keep their order.
+pub(super) fn sort_by_item<T>(v: &mut [T], rank: &[u32], key: impl Fn(&T) -> (u32, u32)) {
+    v.sort_by_key(|x| {
+        let (item, sample) = key(x);
+        (rank[item as usize], sample)
+    });
 }
 
 /// Close one (model, dimension, item) accumulator: an item score when some sample is non-null.

@@ -448,8 +448,10 @@ fn cluster_key_groups_items_from_items_jsonl() {
         let item = format!("i{i}");
         let value = serde_json::json!({"id": item, "meta": {"persona": {"z": 1, "a": persona[i]}}});
         b.add_item(&value);
-        b.add_score(score("base", &item, 0, &[("reply", Some(2.0))]));
-        b.add_score(score("cand", &item, 0, &[("reply", Some(2.0 + di))]));
+        for (m, x) in [("base", 2.0), ("cand", 2.0 + di)] {
+            let s = score(m, &item, 0, &[("reply", Some(x))]);
+            b.add_score(m, &item, 0, &lines::score_facts(&s));
+        }
     }
     let s = b.finish();
     let p = &s.paired["base"]["cand"]["reply"];
@@ -463,4 +465,31 @@ fn cluster_key_groups_items_from_items_jsonl() {
         Some(r#"{"a":[2],"b":1}"#.to_string())
     );
     assert_eq!(cluster_value(&serde_json::json!({"m": null}), "m"), None);
+}
+
+#[test]
+fn rules_with_samples_take_the_items_pass_shares_whenever_the_second_sample_comes() {
+    // i0 passes 2 of 2, i1 1 of 2, i2 0 of 1: q = 1, ½, 0 → the t-method over the items. The second
+    // sample of i0 arrives after i1 and i2 have one record each.
+    let outcomes = [
+        ("i0", 0, true),
+        ("i1", 0, true),
+        ("i2", 0, false),
+        ("i0", 1, true),
+        ("i1", 1, false),
+    ];
+    let scores: Vec<ScoreRecord> = outcomes
+        .iter()
+        .map(|&(item, sample, pass)| {
+            let mut s = score("m", item, sample, &[]);
+            let detail = String::new();
+            s.rules.insert("r".into(), RuleOutcome { pass, detail });
+            s
+        })
+        .collect();
+    let s = summarize(&cfg(&["m"]), vec![], scores, vec![]);
+    let r = &s.models["m"].rules["r"];
+    assert_eq!((r.n, r.passed, r.n_items), (5, 3, 3));
+    assert_eq!(r.ci_method, "t");
+    assert_eq!(r.pass_rate, Some(0.5));
 }
