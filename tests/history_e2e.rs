@@ -1,7 +1,7 @@
 //! `evalrun history` end to end: fifteen simulated nightly runs of one model, each against a fresh
 //! `evalrun sim` process with its own seed (the nights differ as real nights do), added to a history
 //! file with `history add`. In the drifting series the judge scores the model's Reply lower by
-//! 0.03 × (night − 1) levels (`degrade=reply:AMOUNT`): no single night falls far, but the last five
+//! 0.04 × (night − 1) levels (`degrade=reply:AMOUNT`): no single night falls far, but the last five
 //! sit clearly below the release baseline (night 1), and `history show` flags it. The steady series
 //! is not flagged. Bad history lines are named by file and line.
 
@@ -87,9 +87,10 @@ fn a_slow_drift_over_fifteen_nights_is_flagged() {
     let dir = TestDir::new();
     evalset(&dir);
     for i in 1..=NIGHTS {
-        night(&dir, "drift", i, 0.03);
+        night(&dir, "drift", i, 0.04);
     }
     let row = reply_row(dir.path(), "drift.jsonl");
+    println!("drifting series, Reply: {row}");
     assert_eq!(row["status"], "drift", "{row:#}");
     assert!(row["change"].as_f64().unwrap() <= -0.05, "{row:#}");
 
@@ -137,6 +138,7 @@ fn fifteen_steady_nights_are_not_flagged() {
         night(&dir, "steady", i, 0.0);
     }
     let row = reply_row(dir.path(), "steady.jsonl");
+    println!("steady series, Reply: {row}");
     assert_eq!(row["status"], "stable", "{row:#}");
     let o = show(
         dir.path(),
