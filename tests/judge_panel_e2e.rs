@@ -381,6 +381,11 @@ fn a_panel_with_a_same_family_judge_warns_and_shows_the_panel_without_it() {
         words.contains("`judge-b` ") && !words.contains("no price"),
         "{words}"
     );
+    // Every pairwise line is a pair the panel was asked to compare.
+    assert!(
+        words.contains(&format!("to compare {} pairs of answers", pairs.len())),
+        "{words}"
+    );
     let row = section
         .lines()
         .find(|l| l.contains(&format!("`{CAND}` − `{BASE}`")) && l.contains("Suggestion"))

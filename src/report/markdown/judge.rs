@@ -9,8 +9,15 @@ use crate::report::view::View;
 use super::model_cell;
 use super::operations::judge_cost_words;
 
-fn pairs_asked(j: &crate::stats::summary::JudgeDiagnostics) -> usize {
-    j.position.n_both_orders
+/// Pairs the judge was asked to compare: those with both orders recorded (a panel's records carry
+/// the judges' orders inside `panel`, so for a panel: those with a combined verdict), plus the
+/// unjudged ones.
+fn pairs_asked(v: &View, j: &crate::stats::summary::JudgeDiagnostics) -> usize {
+    let judged = match v.summary.panel {
+        Some(_) => v.summary.gsb.values().flat_map(|c| c.values()).map(|g| g.N).sum(),
+        None => j.position.n_both_orders,
+    };
+    judged
         + j.per_model
             .values()
             .map(|m| m.n_unjudged_pairs)
@@ -53,7 +60,7 @@ pub(super) fn judge(out: &mut String, v: &View) {
          {samples}); {} failed in \
          transport. Its own cost: {} prompt + {} completion tokens, {} — apart from the answers' cost.\n",
         j.n_grade_calls,
-        pairs_asked(j),
+        pairs_asked(v, j),
         j.n_pair_calls,
         match j.n_call_errors {
             0 => "no call".to_string(),
