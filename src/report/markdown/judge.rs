@@ -14,7 +14,13 @@ use super::operations::judge_cost_words;
 /// unjudged ones.
 fn pairs_asked(v: &View, j: &crate::stats::summary::JudgeDiagnostics) -> usize {
     let judged = match v.summary.panel {
-        Some(_) => v.summary.gsb.values().flat_map(|c| c.values()).map(|g| g.N).sum(),
+        Some(_) => v
+            .summary
+            .gsb
+            .values()
+            .flat_map(|c| c.values())
+            .map(|g| g.N)
+            .sum(),
         None => j.position.n_both_orders,
     };
     judged
