@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::faults::FaultSet;
+use super::judge::degrade::Degraded;
 use super::judge_lean::{Families, Lean, DEFAULT_FAMILY};
 use super::profiles::Profile;
 use super::rng::Rng;
@@ -80,18 +81,28 @@ impl Generation {
     }
 }
 
+/// What the server remembers of the answers its models gave, for its judges: who gave which answer
+/// (while some judge has a `bias`) and which were given under a `degrade` fault.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Memory<'a> {
+    /// Which family gave which answer.
+    pub families: Option<&'a Families>,
+    /// The answers given under a `degrade` fault.
+    pub degraded: Option<&'a Degraded>,
+}
+
 #[cfg(test)]
 pub(crate) fn generate(ask: &Ask) -> Generation {
-    generate_with(ask, &FaultSet::default(), None)
+    generate_with(ask, &FaultSet::default(), Memory::default())
 }
 
 /// [`generate`], with a judge profile's faults in `set`: `garbage` (the share of answers it cannot
 /// grade), `drift` (its grades shifted down), `bias` toward its own `family` (who gave which answer:
-/// `families`) and `noise`.
-pub(crate) fn generate_with(ask: &Ask, set: &FaultSet, families: Option<&Families>) -> Generation {
+/// `memory.families`) and `noise`; a model's `degrade` is graded from `memory.degraded`.
+pub(crate) fn generate_with(ask: &Ask, set: &FaultSet, memory: Memory) -> Generation {
     let full = match ask.script.and_then(|s| s.reply.as_deref()) {
         Some(reply) => reply.to_string(),
-        None => full_text(ask, set, families),
+        None => full_text(ask, set, memory),
     };
     let (text, mut finish) = apply_stop(&full, ask.stop);
     let mut ps = pieces(&text);
@@ -137,7 +148,7 @@ fn apply_stop(text: &str, stop: &[String]) -> (String, Finish) {
     }
 }
 
-fn full_text(ask: &Ask, set: &FaultSet, families: Option<&Families>) -> String {
+fn full_text(ask: &Ask, set: &FaultSet, memory: Memory) -> String {
     if judge::NAMES.contains(&ask.profile.name) {
         let garbage = set.garbage.unwrap_or(0.0);
         let lean = Lean {
@@ -146,7 +157,8 @@ fn full_text(ask: &Ask, set: &FaultSet, families: Option<&Families>) -> String {
             drift: set.drift.as_ref(),
             bias: set.bias,
             noise: set.noise,
-            families,
+            families: memory.families,
+            degraded: memory.degraded,
         };
         return judge::answer_with(ask.prompt, ask.content_key, garbage, ask.json_reply, &lean);
     }

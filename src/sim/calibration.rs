@@ -1,6 +1,6 @@
 //! The simulator against seed 000's result table, without HTTP: every shipped eval-set item is
 //! rendered as evalrun renders it, answered by each profile (sample 0, seed 0, as `evalrun demo`
-//! asks) and graded by the simulated judge before its per-call noise. `tests/demo_calibration.rs`
+//! asks) and graded by the simulated judge before its per-call noise. `tests/e2e/demo_calibration.rs`
 //! checks the real demo; this is the fast loop for tuning `profiles.rs`
 //! (`cargo test sim::calibration -- --nocapture` prints the table and the behaviour counts).
 

@@ -117,7 +117,7 @@ pub(crate) fn answer_with(
             .filter(|f| f.applies_to(&d.id))
             .map_or(0.0, |f| f.amount);
         g.score = g.score.map(|s| {
-            let s = degrade::apply(ans, answer_hash, d, s, drift);
+            let s = degrade::apply(lean.degraded, ans, answer_hash, d, s, drift);
             lean.lean(ans, answer_hash, key, &d.id, (d.lo, d.hi), s)
         });
         let score = match g.score {
@@ -600,47 +600,58 @@ fn pair_reply(
 
 // ---- degrade fault (gate power) ----------------------------------------------------------------
 
-/// The `degrade` fault: the simulator remembers the answers a degraded model gave (by a hash of the
-/// text, the same text the judge later sees in its ANSWER block) and the judge lowers their score on
-/// the named dimension. Kept in process memory because a judge prompt does not say which model
-/// answered; an identical text given by another model in the same process is degraded too. The
-/// `drift` fault (the judge itself changed) adds its amount to the same shift, for every answer.
+/// The `degrade` fault: a simulator server remembers the answers a degraded model gave (by a hash of
+/// the text, the same text the judge later sees in its ANSWER block) and its judge lowers their score
+/// on the named dimension. Kept by the server ([`Degraded`]) because a judge prompt does not say which
+/// model answered; an identical text given by another model of the same server is degraded too. Two
+/// servers in one process (tests) never see each other's. The `drift` fault (the judge itself
+/// changed) adds its amount to the same shift, for every answer.
 pub(crate) mod degrade {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::Mutex;
 
     use super::super::faults::Degrade;
     use super::super::rng::{chance, hash64};
     use super::Dim;
 
-    fn registry() -> &'static Mutex<HashMap<u64, Vec<Degrade>>> {
-        static R: OnceLock<Mutex<HashMap<u64, Vec<Degrade>>>> = OnceLock::new();
-        R.get_or_init(Default::default)
-    }
+    /// The answers given under a `degrade` fault, by a hash of their text, with the faults.
+    #[derive(Debug, Default)]
+    pub(crate) struct Degraded(Mutex<HashMap<u64, Vec<Degrade>>>);
 
-    fn key(answer: &str) -> u64 {
-        hash64(&[b"degrade", answer.as_bytes()])
-    }
+    impl Degraded {
+        fn key(answer: &str) -> u64 {
+            hash64(&[b"degrade", answer.as_bytes()])
+        }
 
-    /// Remember that a model under `degrade` gave this answer.
-    pub(crate) fn register(answer: &str, d: &Degrade) {
-        let mut r = registry().lock().unwrap_or_else(|e| e.into_inner());
-        let v = r.entry(key(answer)).or_default();
-        if !v.contains(d) {
-            v.push(d.clone());
+        /// Remember that a model under `degrade` gave this answer.
+        pub(crate) fn register(&self, answer: &str, d: &Degrade) {
+            let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let v = r.entry(Self::key(answer)).or_default();
+            if !v.contains(d) {
+                v.push(d.clone());
+            }
+        }
+
+        /// The degrade amounts registered for this answer on dimension `dim`, summed.
+        fn amount(&self, answer: &str, dim: &str) -> f64 {
+            let r = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            r.get(&Self::key(answer)).map_or(0.0, |v| {
+                v.iter().filter(|g| g.dim == dim).map(|g| g.amount).sum()
+            })
         }
     }
 
     /// `score` lowered by ⌊A⌋ levels, plus one with probability frac(A) (a hash of the answer), not
-    /// below the scale's bottom; A is the registered degrade amounts plus `drift`.
-    pub(super) fn apply(answer: &str, answer_hash: u64, d: &Dim, score: i64, drift: f64) -> i64 {
-        let amount: f64 = {
-            let r = registry().lock().unwrap_or_else(|e| e.into_inner());
-            let degraded: f64 = r.get(&key(answer)).map_or(0.0, |v| {
-                v.iter().filter(|g| g.dim == d.id).map(|g| g.amount).sum()
-            });
-            degraded + drift
-        };
+    /// below the scale's bottom; A is the amounts `degraded` holds for the answer plus `drift`.
+    pub(super) fn apply(
+        degraded: Option<&Degraded>,
+        answer: &str,
+        answer_hash: u64,
+        d: &Dim,
+        score: i64,
+        drift: f64,
+    ) -> i64 {
+        let amount = degraded.map_or(0.0, |r| r.amount(answer, &d.id)) + drift;
         levels(answer_hash, &d.id, amount).map_or(score, |k| (score - k).max(d.lo))
     }
 
@@ -664,8 +675,7 @@ pub(crate) mod degrade {
         use super::*;
 
         /// 1,000 answers of a fine-tune (50 items × 20 seeds) graded on Reply, with and without the
-        /// fault: the mean falls by the amount asked, ±0.03. (A dimension name of its own keeps this
-        /// test's registrations away from the other tests' judge calls in the same process.)
+        /// fault: the mean falls by the amount asked, ±0.03.
         #[test]
         fn degrade_lowers_the_mean_judged_score_by_the_amount() {
             let p = by_model_name("sft-full-e3-lr3e-5").unwrap();
@@ -689,14 +699,14 @@ pub(crate) mod degrade {
                             continue;
                         };
                         let h = hash64(&[b"grade", ans.as_bytes()]);
-                        assert_eq!(apply(&ans, h, &dim, s, 0.0), s, "not yet registered");
-                        register(&ans, &fault);
+                        // A server of its own per answer: one that repeats is counted afresh.
+                        let degraded = Degraded::default();
+                        let reg = Some(&degraded);
+                        assert_eq!(apply(reg, &ans, h, &dim, s, 0.0), s, "not yet registered");
+                        degraded.register(&ans, &fault);
                         before += s;
-                        after += apply(&ans, h, &dim, s, 0.0);
+                        after += apply(reg, &ans, h, &dim, s, 0.0);
                         n += 1;
-                        // Registered under another amount for the next round: forget this one.
-                        let mut r = registry().lock().unwrap();
-                        r.remove(&key(&ans));
                     }
                 }
                 assert!(n >= 990, "{n} graded answers");
@@ -733,7 +743,7 @@ pub(crate) mod degrade {
                         };
                         let h = hash64(&[b"grade", ans.as_bytes()]);
                         before += s;
-                        after += apply(&ans, h, &dim, s, amount);
+                        after += apply(None, &ans, h, &dim, s, amount);
                         n += 1;
                     }
                 }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::faults::Degrade;
+use super::judge::degrade::Degraded;
 use super::rng::{chance, hash64, Rng};
 
 /// The family of every built-in profile unless `family=NAME` says otherwise: they are ERNIE models,
@@ -59,6 +60,8 @@ pub(crate) struct Lean<'a> {
     pub noise: Option<f64>,
     /// Who gave which answer; `None`: nobody is favoured.
     pub families: Option<&'a Families>,
+    /// The answers given under a `degrade` fault; `None`: none are.
+    pub degraded: Option<&'a Degraded>,
 }
 
 impl Lean<'static> {
@@ -72,6 +75,7 @@ impl Lean<'static> {
             bias: None,
             noise: None,
             families: None,
+            degraded: None,
         }
     }
 }
@@ -150,6 +154,7 @@ mod tests {
             bias,
             noise,
             families: Some(fam),
+            degraded: None,
         }
     }
 

@@ -75,7 +75,7 @@
 //! Reply that moves the talk on, three student-voiced Suggestions (one about the topic), a Chinese
 //! Analysis that corrects errors, "Please try to use English in your response." for Chinese. The
 //! seed line-up's rates are calibrated so that `evalrun demo` reproduces seed 000 §3.3.2's table
-//! (`calibration.rs` is the fast loop, `tests/demo_calibration.rs` the end-to-end check). Tutor prompts are
+//! (`calibration.rs` is the fast loop, `tests/e2e/demo_calibration.rs` the end-to-end check). Tutor prompts are
 //! recognised by "你是一位英文口语老师" (`tutor.rs`). Prompts that ask for "N字" get Chinese text of
 //! about that length (times the profile's `length_bias`); legacy prompts ending in `->` get a
 //! Chinese story of sentences ending in "。"; anything else gets generic text.

@@ -115,7 +115,7 @@ const SPEED_LATENCY: Latency = Latency {
 };
 
 /// The line-up. Seed 000's eight models are calibrated against §3.3.2's table through the rubric and
-/// the simulated judge (`calibration.rs`, `tests/demo_calibration.rs`): ERNIE-Speed breaks the
+/// the simulated judge (`calibration.rs`, `tests/e2e/demo_calibration.rs`): ERNIE-Speed breaks the
 /// format, voices half its Suggestions as the teacher and never reminds an off-topic or Chinese
 /// student; ERNIE-4.0 keeps the format but leaves most short answers uncorrected and explains its
 /// own Reply in a quarter of its Analyses; the fine-tunes are clean, full update a little ahead of

@@ -5,7 +5,7 @@
 //! seed 0 the seed line-up answers with these thresholds instead: each sits just above the k-th
 //! smallest hashed draw of the shipped 50-item set, so that exactly the seed's k items show the
 //! behaviour (the counts in the comments) and the demo reproduces the seed's table cell by cell with
-//! no sampling noise (`tests/demo_calibration.rs`). Every other seed is an independent draw of the
+//! no sampling noise (`tests/e2e/demo_calibration.rs`). Every other seed is an independent draw of the
 //! same models, which is what the benchmarks (`scripts/gate_power.sh`, `headline_stability.sh`)
 //! need: a truth to measure the verdicts against.
 

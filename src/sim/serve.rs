@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::answer::{generate_with, Ask, Generation};
+use super::answer::{generate_with, Ask, Generation, Memory};
 use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
+use super::judge::degrade::Degraded;
 use super::judge_lean::{Families, DEFAULT_FAMILY};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
@@ -59,6 +60,8 @@ pub(crate) struct AppState {
     ids: AtomicU64,
     /// Which family gave which answer, while some judge has a `bias`.
     families: Option<Families>,
+    /// The answers given under a `degrade` fault (this server's only).
+    degraded: Degraded,
 }
 
 /// The sample index a request holds until its answer is delivered whole (see
@@ -101,6 +104,7 @@ impl AppState {
             samples: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
             families: cfg_bias.then(Families::default),
+            degraded: Degraded::default(),
         }
     }
 
@@ -334,10 +338,14 @@ pub(crate) fn plan(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Fa
 fn plan_faults(st: &AppState, ask: &Ask, stream: bool) -> Result<Planned, Failure> {
     let p = ask.profile;
     let set = st.faults_for(p);
-    let gen = generate_with(ask, &set, st.families.as_ref());
+    let memory = Memory {
+        families: st.families.as_ref(),
+        degraded: Some(&st.degraded),
+    };
+    let gen = generate_with(ask, &set, memory);
     // The degrade fault (gate power): the judge will grade this model's answer lower.
     if let Some(d) = &set.degrade {
-        super::judge::degrade::register(&gen.text(), d);
+        st.degraded.register(&gen.text(), d);
     }
     // A judge biased toward its own family needs to know whose answer it grades.
     if let Some(f) = &st.families {
