@@ -4,7 +4,7 @@
 //! another sample, other params or another cache folder miss; a damaged entry is asked again; judge
 //! calls are cached like answers.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! seed 000 §4.3 without a clock (`sim::calibration::latency_on_the_eval_set_matches_the_seed`):
 //! wall-clock ratios measured here depend on the machine's load, and speed is never asserted in a test.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use serde_json::Value;

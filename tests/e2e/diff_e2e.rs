@@ -5,7 +5,7 @@
 //! headless Chromium with a planted `<script>` as text; runs of other inputs are refused naming the
 //! files, and a clear subset is accepted.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

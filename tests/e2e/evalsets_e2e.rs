@@ -2,7 +2,7 @@
 //! set's make-up and names every problem of a broken copy; each set runs against the simulator; and the
 //! role-play and length rules catch what they exist for, against replies scripted on the simulator.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

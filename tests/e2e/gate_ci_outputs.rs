@@ -3,7 +3,7 @@
 //! checked for the shape GitHub's and GitLab's test reporters read; the step summary gets the gate's
 //! markdown appended after what an earlier step wrote.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

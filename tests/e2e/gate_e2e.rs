@@ -1,7 +1,7 @@
 //! `evalrun gate` end to end (SPEC §7, STATS.md §7): the real binary, runs recorded against
 //! `evalrun sim` (the shipped line-up's fine-tune, the simulator's judge, 40 shipped items).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,7 +79,7 @@ fn runs() -> &'static Runs {
     static RUNS: OnceLock<Runs> = OnceLock::new();
     RUNS.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let items: Vec<&str> = include_str!("../evalsets/oral_english.jsonl")
+        let items: Vec<&str> = include_str!("../../evalsets/oral_english.jsonl")
             .lines()
             .take(40)
             .collect();

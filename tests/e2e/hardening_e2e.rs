@@ -2,7 +2,7 @@
 //! for a file named as `--out` and for a corrupt record line, and `--resume` dropping derived lines
 //! whose answer is gone.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;

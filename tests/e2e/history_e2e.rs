@@ -5,7 +5,7 @@
 //! sit clearly below the release baseline (night 1), and `history show` flags it. The steady series
 //! is not flagged. Bad history lines are named by file and line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 //! Without Chromium the test skips with a message, unless `EVALRUN_REQUIRE_BROWSER` is set (CI sets it
 //! after installing Debian's `chromium`), where a missing browser fails.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

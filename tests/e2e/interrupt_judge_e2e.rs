@@ -3,7 +3,7 @@
 //! exits 130 without `finished_utc`; `--resume` judges the rest without asking a recorded call again.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! simulator is frozen; its answers are re-graded by the simulator's judge, unchanged or under the
 //! `judge:drift` fault, and `gate --judge-check` words the result apart from a regression.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -17,7 +17,7 @@ const ITEMS: usize = 40;
 /// against `sim`.
 fn frozen(sim: &Sim) -> TestDir {
     let dir = TestDir::new();
-    let items: Vec<&str> = include_str!("../evalsets/oral_english.jsonl")
+    let items: Vec<&str> = include_str!("../../evalsets/oral_english.jsonl")
         .lines()
         .take(ITEMS)
         .collect();

@@ -2,7 +2,7 @@
 //! grades the tutor answers and compares them, and — with the `garbage` fault — cannot grade some of
 //! them on any call.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! between the judges against an independent computation, and the report's warning and leave-one-out
 //! against the records. A rescore with one judge gives back today's records, without panel fields.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

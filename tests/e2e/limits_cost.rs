@@ -1,7 +1,7 @@
 //! `--dry-run` (sends nothing, prints requests, tokens, cost and the minimum wall time) and
 //! `--max-cost` (stops sending before the spend would pass X, keeps what arrived, exits 1).
 
-mod common;
+use crate::common;
 
 use common::{openai_config, reply, repo_file, Out, Sim, TestDir};
 

@@ -1,6 +1,6 @@
 //! `--shard K/N` + `evalrun merge`: the merged directory has the content of the unsharded run.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Power planning end to end (STATS §8): `evalrun plan --from RUN` and `run --dry-run --from RUN`
 //! over a real demo run, their figures recomputed here from that run's `summary.json`.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! body echoing the `Authorization` headers, credentials in `base_url`, a long `Retry-After` — and
 //! the extra routes the SDKs call.
 
-mod common;
+use crate::common;
 
 use common::sim_bg::BgSim;
 use common::{jsonl, TestDir};

@@ -2,7 +2,7 @@
 //! limits answered with error 18, torn streams, 500s) and with scripted faults (awkward SSE, errors
 //! in HTTP 200 bodies, blocked content, slow streams). Secrets are searched for in every output.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

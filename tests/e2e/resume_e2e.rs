@@ -1,7 +1,7 @@
 //! `--resume` and Ctrl-C, end to end: the real binary, killed at random moments, against the
 //! simulator, which counts how often each answer was asked for.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! idempotently, and a sheet with an off-scale score, a missing row or an edited label is rejected with
 //! the row named and human.jsonl unchanged.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! End to end: the real binary against the simulator on loopback, asserting on the run directory.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! budget, a run stopped by `--max-cost`, and candidates tied with the best each get the headline the
 //! decision rules call for.
 
-mod common;
+use crate::common;
 
 use common::{openai_config, repo_file, shipped_items, Sim, TestDir};
 use serde_json::Value;
