@@ -49,29 +49,42 @@ impl SseDecoder {
 
     /// Feed the next bytes of the body; returns the events completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
-        self.buf.extend_from_slice(bytes);
-        // The buffer is taken out while its lines are read, so a line is a slice of it, not a copy.
-        let buf = std::mem::take(&mut self.buf);
         let mut events = Vec::new();
+        if self.buf.is_empty() {
+            // The usual case: no partial line is held, so the lines are read from `bytes` itself and
+            // only an unfinished tail is copied.
+            let used = self.lines(bytes, &mut events);
+            self.buf.extend_from_slice(&bytes[used..]);
+        } else {
+            // The buffer is taken out while its lines are read, so a line is a slice of it, not a copy.
+            self.buf.extend_from_slice(bytes);
+            let buf = std::mem::take(&mut self.buf);
+            let used = self.lines(&buf, &mut events);
+            self.buf = buf;
+            self.buf.drain(..used);
+        }
+        events
+    }
+
+    /// Read the complete lines at the start of `buf`; returns how many bytes they took.
+    fn lines(&mut self, buf: &[u8], events: &mut Vec<SseEvent>) -> usize {
         let mut start = 0;
         let mut i = 0;
-        while let Some(p) = buf[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(p) = memchr::memchr2(b'\n', b'\r', &buf[i..]) {
             i += p;
             if buf[i] == b'\r' {
                 if i + 1 == buf.len() {
                     break; // wait: this CR may be the first half of a CRLF
                 }
-                self.line(&buf[start..i], &mut events);
+                self.line(&buf[start..i], events);
                 i += if buf[i + 1] == b'\n' { 2 } else { 1 };
             } else {
-                self.line(&buf[start..i], &mut events);
+                self.line(&buf[start..i], events);
                 i += 1;
             }
             start = i;
         }
-        self.buf = buf;
-        self.buf.drain(..start);
-        events
+        start
     }
 
     /// Some complete line was not valid UTF-8 (it was decoded with U+FFFD in place of the bad bytes).

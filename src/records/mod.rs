@@ -435,8 +435,8 @@ mod stream;
 
 pub use keys::{JudgementKey, PairKey, UnitKey};
 pub use stream::{
-    copy_lines, read_jsonl, read_jsonl_lines, stream_jsonl, JsonlLine, JsonlStream, LineAt,
-    LineSpan,
+    copy_lines, read_exact_at, read_jsonl, read_jsonl_lines, stream_jsonl, JsonlLine, JsonlStream,
+    LineAt, LineSpan,
 };
 
 #[cfg(test)]

@@ -125,6 +125,22 @@ pub struct LineAt {
     buf: Vec<u8>,
 }
 
+/// Fill `buf` from `file` at byte `offset`: one positioned read (`pread`) on Unix, a seek and a read
+/// elsewhere (where callers that share the file must hold it exclusively, as `ItemFile` does).
+pub fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
+}
+
 impl LineAt {
     /// Open `path` for reading lines by position.
     pub fn open(path: &std::path::Path) -> anyhow::Result<LineAt> {
@@ -141,11 +157,8 @@ impl LineAt {
     /// The bytes of the line at `at`, without its line end.
     pub fn bytes(&mut self, at: LineSpan) -> anyhow::Result<&[u8]> {
         use anyhow::Context;
-        use std::io::{Read, Seek, SeekFrom};
         self.buf.resize(at.len as usize, 0);
-        self.file
-            .seek(SeekFrom::Start(at.offset))
-            .and_then(|_| self.file.read_exact(&mut self.buf))
+        read_exact_at(&self.file, &mut self.buf, at.offset)
             .with_context(|| format!("cannot read {}", self.path.display()))?;
         Ok(&self.buf)
     }

@@ -7,14 +7,14 @@
 //! ([`ItemFile::open`]).
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
 use crate::inputs::evalset::Item;
-use crate::records::{files, stream_jsonl, ItemRecord};
+use crate::records::{files, read_exact_at, stream_jsonl, ItemRecord};
 
 /// Where one item is: its id, and its line's first byte and length (without the line end).
 struct Entry {
@@ -27,7 +27,8 @@ struct Entry {
 pub struct ItemFile {
     /// The file read from; `None` while it is the plan's anonymous spool.
     path: Option<PathBuf>,
-    /// One reader at a time: a seek and a read of one line.
+    /// Read by position (`records::read_exact_at`); the lock keeps readers one at a time where that
+    /// is a seek and a read.
     file: Mutex<File>,
     index: Vec<Entry>,
 }
@@ -145,9 +146,8 @@ impl ItemFile {
         let e = &self.index[i];
         let mut buf = vec![0; e.len as usize];
         let read = {
-            let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-            file.seek(SeekFrom::Start(e.offset))
-                .and_then(|_| file.read_exact(&mut buf))
+            let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            read_exact_at(&file, &mut buf, e.offset)
         };
         let record = read
             .map_err(anyhow::Error::from)

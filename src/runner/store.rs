@@ -113,6 +113,12 @@ impl Store {
 /// Most lines gathered into one write per file: bounds the writer's buffers.
 const BATCH: usize = 256;
 
+/// How long the writer lets lines gather after the first one wakes it. Waking the writer costs a
+/// futex call on each side and two context switches; without the pause every line of a fast run paid
+/// that (about four futex calls per request). Lines wait at most this long in memory, where a kill
+/// loses them exactly as it loses a line still queued.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Append each record line to its file. The lines that are already queued when the writer wakes
 /// (up to [`BATCH`]) go out in one `write_all` per file rather than one per line: the same bytes in
 /// the same order, so a kill still leaves whole lines plus at most one torn last line, with far fewer
@@ -124,6 +130,7 @@ fn write_loop(
     let mut first_error = None;
     let mut pending: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
     while let Ok(first) = rx.recv() {
+        std::thread::sleep(LINGER);
         let mut next = Some(first);
         let mut gathered = 0;
         while let Some((which, line)) = next.take() {
