@@ -6,22 +6,23 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod from_args;
 pub mod gate;
+mod inputs;
 pub mod judges;
 pub mod rescore;
 
-use crate::cli::RunArgs;
+pub use from_args::cache_of;
+pub use inputs::{input_path, load_inputs, parse_shard, Inputs, Selection};
+
 use crate::error::{BadInput, PlanError, UsageError};
 use crate::inputs::config::{Config, ResolvedModel};
-use crate::inputs::evalset;
-use crate::inputs::rubric::{self, Rubric};
+use crate::inputs::rubric::Rubric;
 use crate::inputs::secret::Redactor;
-use crate::manifest::{
-    self, utc_now, FileRef, Manifest, ModelEntry, Simulated, DEFAULT_MAX_ERROR_RATE,
-};
+use crate::manifest::{self, FileRef, Manifest, ModelEntry, Simulated, DEFAULT_MAX_ERROR_RATE};
 use crate::records::files;
-use crate::runner::cache::{self, Cache};
-use crate::runner::items::{ItemFile, ItemSpool};
+use crate::runner::cache::Cache;
+use crate::runner::items::ItemFile;
 use crate::score::judge::Prompts;
 
 /// A validated run: nothing left to check before sending.
@@ -89,246 +90,7 @@ pub struct Plan {
     pub from: Option<PathBuf>,
 }
 
-/// Eval set and rubric, loaded, validated and rendered.
-pub struct Inputs {
-    /// Path of the evalset file.
-    pub evalset_path: PathBuf,
-    /// Path of the rubric file.
-    pub rubric_path: PathBuf,
-    /// The evalset items the run covers (after `--limit` and `--shard`), validated and rendered, on
-    /// disk.
-    pub items: ItemFile,
-    /// The rubric, loaded and validated.
-    pub rubric: Rubric,
-}
-
-/// Load the rubric, then read the eval set line by line, rendering every `vars` item through the
-/// rubric's templates and spooling the items `--limit` and `--shard` keep ([`Selection`]) to disk.
-/// Every line is checked, kept or not; the first bad line is the error, and only then the first item
-/// that does not render.
-pub fn load_inputs(
-    evalset_path: &Path,
-    rubric_path: &Path,
-    selection: Selection,
-) -> Result<Inputs, PlanError> {
-    let rubric = rubric::load(rubric_path)?;
-    let mut spool = ItemSpool::new().map_err(BadInput)?;
-    let (mut bad_line, mut unrendered) = (None, None);
-    let mut n = 0;
-    for item in evalset::stream(evalset_path)? {
-        let mut item = match item {
-            Ok(item) => item,
-            Err(e) => {
-                bad_line.get_or_insert(e);
-                continue;
-            }
-        };
-        if bad_line.is_some() {
-            continue;
-        }
-        if let Err(e) = rubric.render(&mut item) {
-            unrendered.get_or_insert_with(|| UsageError::at(evalset_path, item.line, e));
-        } else if unrendered.is_none() && selection.keeps(n) {
-            spool.push(&item).map_err(BadInput)?;
-        }
-        n += 1;
-    }
-    if let Some(e) = bad_line.or(unrendered) {
-        return Err(e.into());
-    }
-    if n == 0 {
-        return Err(UsageError::in_file(evalset_path, "the eval set has no items").into());
-    }
-    Ok(Inputs {
-        evalset_path: evalset_path.to_path_buf(),
-        rubric_path: rubric_path.to_path_buf(),
-        items: spool.finish().map_err(BadInput)?,
-        rubric,
-    })
-}
-
-/// Which of the eval set's items a run covers: `--limit` first, then `--shard` (the shards of a
-/// limited run are the limited run, split).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Selection {
-    /// `--limit`: the first this many items.
-    pub limit: Option<usize>,
-    /// `--shard k/n` as `(k, n)`.
-    pub shard: Option<(usize, usize)>,
-}
-
-impl Selection {
-    /// Whether the item at index `i` (0-based, in eval-set order) is run.
-    pub fn keeps(&self, i: usize) -> bool {
-        self.limit.is_none_or(|l| i < l) && self.shard.is_none_or(|(k, n)| i % n == k - 1)
-    }
-}
-
-/// `--evalset` / `--rubric`, else the configuration's `[run]` entry (relative to the config's folder).
-pub fn input_path(
-    flag: Option<&PathBuf>,
-    from_config: Option<&PathBuf>,
-    config: &Config,
-    what: &str,
-) -> Result<PathBuf, UsageError> {
-    match (flag, from_config) {
-        (Some(p), _) => Ok(p.clone()),
-        (None, Some(p)) if p.is_absolute() => Ok(p.clone()),
-        (None, Some(p)) => Ok(config.base_dir().join(p)),
-        (None, None) => Err(UsageError::new(format!(
-            "no {what}: pass --{what} FILE or set [run].{what} in {}",
-            config.path.display()
-        ))),
-    }
-}
-
-/// The response cache of `--cache-dir`, else `.evalrun-cache/` beside the configuration file, when
-/// `--cache` turns it on (`None`: no cache file is read or written); read unless `--no-cache`.
-pub fn cache_of(
-    on: bool,
-    cache_dir: Option<&PathBuf>,
-    config: &Config,
-    no_cache: bool,
-) -> Option<Arc<Cache>> {
-    if !on {
-        return None;
-    }
-    let dir = cache_dir
-        .cloned()
-        .unwrap_or_else(|| config.base_dir().join(cache::DEFAULT_DIR));
-    Some(Arc::new(Cache::new(dir, !no_cache)))
-}
-
-/// Parse `K/N` (1 ≤ K ≤ N).
-pub fn parse_shard(s: &str) -> Result<(usize, usize), UsageError> {
-    let bad = || {
-        UsageError::new(format!(
-            "--shard {s}: expected K/N with 1 ≤ K ≤ N, e.g. 1/4"
-        ))
-    };
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (
-        k.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if n == 0 || k == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
-
 impl Plan {
-    /// Build the plan from command-line flags; `env` reads environment variables (tests pass their own).
-    pub fn from_args(
-        args: &RunArgs,
-        env: &dyn Fn(&str) -> Option<String>,
-        command_line: String,
-    ) -> Result<Plan, PlanError> {
-        if args.resume && args.out.is_none() {
-            return Err(UsageError::new(
-                "--resume continues the run in --out DIR: name the run directory",
-            )
-            .into());
-        }
-        let config = Config::load(&args.config)?;
-        let evalset_path = input_path(
-            args.evalset.as_ref(),
-            config.run.evalset.as_ref(),
-            &config,
-            "evalset",
-        )?;
-        let rubric_path = input_path(
-            args.rubric.as_ref(),
-            config.run.rubric.as_ref(),
-            &config,
-            "rubric",
-        )?;
-        let judge = args
-            .judge
-            .clone()
-            .or_else(|| config.run.judge.clone())
-            .filter(|j| j != "none");
-        let config_ref = FileRef::of(&args.config).map_err(BadInput)?;
-        let out = args.out.clone().unwrap_or_else(default_out_dir);
-        let cache_on = args.cache || config.run.cache == Some(true);
-        let cache = cache_of(cache_on, args.cache_dir.as_ref(), &config, args.no_cache);
-        let baseline = args
-            .baseline
-            .clone()
-            .or_else(|| config.run.baseline.clone());
-        let flagship = args
-            .flagship
-            .clone()
-            .or_else(|| config.run.flagship.clone());
-        let cluster = args.cluster.clone().or_else(|| config.run.cluster.clone());
-        let max_error_rate = args
-            .max_error_rate
-            .or(config.run.max_error_rate)
-            .unwrap_or(DEFAULT_MAX_ERROR_RATE);
-        if !(0.0..=1.0).contains(&max_error_rate) {
-            return Err(UsageError::new(format!(
-                "--max-error-rate must be between 0 and 1, got {max_error_rate}"
-            ))
-            .into());
-        }
-        if let Some(c) = &cluster {
-            if c.is_empty() || c.split('.').any(str::is_empty) {
-                return Err(UsageError::new(format!(
-                    "--cluster `{c}`: expected a dotted path into the item, e.g. meta.persona"
-                ))
-                .into());
-            }
-        }
-        if !args.resume && holds_a_run(&out) {
-            return Err(UsageError::new(format!(
-                "{} already holds a run; choose a new --out, or pass --resume to continue it",
-                out.display()
-            ))
-            .into());
-        }
-        let mut plan = Plan::build(PlanParts {
-            config,
-            config_ref,
-            evalset_path,
-            rubric_path,
-            model_names: args.models.clone(),
-            baseline,
-            judge,
-            judge_samples: args.judge_samples,
-            out,
-            samples: args.samples,
-            concurrency: args.concurrency,
-            margin: args.margin,
-            limit: args.limit,
-            shard: args.shard.as_deref().map(parse_shard).transpose()?,
-            quiet: args.quiet,
-            simulated: None,
-            command_line,
-            env,
-        })?;
-        if let Some(f) = &flagship {
-            if !plan.models.iter().any(|m| &m.name == f) {
-                return Err(UsageError::new(format!(
-                    "flagship `{f}` is not one of --models ({}); add it or pick another with --flagship",
-                    args.models.join(", ")
-                ))
-                .into());
-            }
-        }
-        plan.flagship = flagship;
-        plan.cluster = cluster;
-        plan.max_error_rate = max_error_rate;
-        plan.resume = args.resume;
-        plan.dry_run = args.dry_run;
-        plan.from = args.from.clone();
-        plan.cache = cache;
-        if let Some(x) = args.max_cost {
-            check_max_cost(x, &plan.models)?;
-            plan.max_cost = Some(x);
-        }
-        Ok(plan)
-    }
-
     /// Validates the parts and builds the plan; input errors come back as `PlanError`.
     pub fn build(p: PlanParts<'_>) -> Result<Plan, PlanError> {
         if p.model_names.is_empty() {
@@ -524,40 +286,4 @@ pub struct PlanParts<'a> {
     pub command_line: String,
     /// Looks up environment variables (for secrets); injectable for tests.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-}
-
-fn default_out_dir() -> PathBuf {
-    // RFC 3339 with ':' replaced, so the folder name is valid on every file system.
-    PathBuf::from("reports/runs").join(utc_now().replace(':', "-"))
-}
-
-/// `--max-cost X` needs a number ≥ 0 and every model's prices (0 is a price; unknown is not).
-fn check_max_cost(x: f64, models: &[ResolvedModel]) -> Result<(), UsageError> {
-    if !(x.is_finite() && x >= 0.0) {
-        return Err(UsageError::new(format!(
-            "--max-cost must be a number ≥ 0, got {x}"
-        )));
-    }
-    for m in models {
-        if m.config.price_input_per_1k.is_none() || m.config.price_output_per_1k.is_none() {
-            return Err(UsageError::new(format!(
-                "--max-cost needs prices for model `{}`: set price_input_per_1k and price_output_per_1k in [models.\"{}\"] (0 for a free endpoint)",
-                m.name, m.name
-            )));
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shard_syntax() {
-        assert_eq!(parse_shard("1/2").unwrap(), (1, 2));
-        assert!(parse_shard("0/2").is_err());
-        assert!(parse_shard("3/2").is_err());
-        assert!(parse_shard("x").is_err());
-    }
 }

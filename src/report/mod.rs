@@ -1,10 +1,10 @@
 //! Report formats, all rendered from one [`Summary`] plus a [`ReportContext`] (as hyperfine's `export/`).
 //!
 //! One file per format behind the private [`Exporter`] trait: `markdown.rs` (`report.md`), `csv.rs`
-//! (`summary.csv`), `json.rs` (`summary.json`), `charts.rs` (`charts/*.svg`), and `terminal.rs` for the
-//! table printed at the end of a run. `view.rs` derives what several formats share (model order, overall
-//! quality, best model, flagship); `decision.rs` words the verdict; `text.rs` holds escaping and number
-//! formatting.
+//! (`summary.csv`), `json.rs` (`summary.json`), `charts/` (`charts/*.svg`, a file per chart), and
+//! `terminal.rs` for the table printed at the end of a run. `view.rs` derives what several formats
+//! share (model order, overall quality, best model, flagship); `decision.rs` words the verdict;
+//! `text.rs` holds escaping and number formatting.
 //!
 //! Every output is a pure function of its inputs, so `evalrun report DIR` reproduces the same bytes.
 //! Charts use only the summary's mean/p50/p90/p99 (no raw latency vectors): the summary is the one

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::answer::Generation;
-use super::faults::RateInfo;
+use super::limiter::RateInfo;
 use super::rng::Rng;
 use super::script;
 use super::serve::{lock, AppState, FaultPlan, Planned};

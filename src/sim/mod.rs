@@ -156,6 +156,7 @@ mod deliver;
 mod faults;
 mod judge;
 mod judge_lean;
+mod limiter;
 mod openai;
 mod openai_request;
 mod profiles;

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::answer::{Ask, Finish};
-use super::faults::{FaultSet, Refusal};
+use super::faults::FaultSet;
+use super::limiter::Refusal;
 use super::openai_request::{parse, text_of, Request};
 use super::profiles::Profile;
 use super::script::Script;

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::answer::{generate_with, Ask, Generation, Memory};
-use super::faults::{FaultSet, Limiter, RateInfo, Refusal, DEFAULT_STALL_MS};
+use super::faults::{FaultSet, DEFAULT_STALL_MS};
 use super::judge::degrade::Degraded;
 use super::judge_lean::{Families, DEFAULT_FAMILY};
+use super::limiter::{Limiter, RateInfo, Refusal};
 use super::profiles::Profile;
 use super::rng::{chance, hash64, hex_digest, Rng};
 use super::script::{self, Script};
