@@ -8,8 +8,9 @@
 //! grade unit (one answer: every judge sample, every call, its bounded retries) and each pair unit (one
 //! candidate, one item, both orders) is taken by one of the judge model's `concurrency` workers. Every
 //! call is appended to `judgements.jsonl` the moment it returns, parsed or not; the score and pair
-//! records are returned to the caller, which replaces `scores.jsonl` and `pairwise.jsonl` with them in
-//! one step, so those files hold either the rules-only scores of the answering phase or the judged ones.
+//! records are returned to the caller ([`Judged`]), which replaces `scores.jsonl` and `pairwise.jsonl`
+//! with them in one step each, so those files hold either the rules-only scores of the answering phase
+//! or the judged ones.
 //!
 //! After Ctrl-C ([`Interrupt`]) no worker takes a new unit and no unit sends another call; a call in
 //! flight may finish for the grace period, then its unit is abandoned. An answer whose grade unit did

@@ -53,7 +53,7 @@ struct CallCounts {
 }
 
 /// Collects what the diagnostics need; records in file order (the last of a repeated key wins). Per
-/// answer, score and pair it keeps a few numbers under interned keys ([`facts`]), not the records.
+/// answer, score and pair it keeps a few numbers under interned keys (`facts`), not the records.
 #[derive(Debug, Default)]
 pub struct JudgeBuilder {
     keys: Keys,
