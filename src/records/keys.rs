@@ -1,6 +1,17 @@
 //! The identities of record lines, for readers that only need to know which records exist.
 
+use std::hash::{Hash, Hasher};
+
 use serde::{Deserialize, Serialize};
+
+/// A 64-bit hash of a key (SipHash with fixed keys: the same in every run and process), for readers
+/// that keep a compact hash per record instead of its key. Collisions are possible, so a reader that
+/// must be exact compares the keys of records whose hashes are equal.
+pub fn hash_of<T: Hash + ?Sized>(v: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
 
 /// The identity of a line of `responses.jsonl` or `scores.jsonl`: one (model, item, sample) unit.
 /// Deserialises from a whole record (other fields are ignored), so readers that only need to know

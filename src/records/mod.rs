@@ -433,7 +433,7 @@ pub mod files;
 mod keys;
 mod stream;
 
-pub use keys::{JudgementKey, PairKey, UnitKey};
+pub use keys::{hash_of, JudgementKey, PairKey, UnitKey};
 pub use stream::{
     copy_lines, read_exact_at, read_jsonl, read_jsonl_lines, stream_jsonl, JsonlLine, JsonlStream,
     LineAt, LineSpan,

@@ -147,11 +147,17 @@ impl LineAt {
         use anyhow::Context;
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(LineAt {
-            path: path.to_path_buf(),
+        Ok(LineAt::from_file(file, path))
+    }
+
+    /// Read lines by position from `file`, already open; `shown` names it in error messages (an
+    /// anonymous temporary file has no path of its own).
+    pub fn from_file(file: std::fs::File, shown: &std::path::Path) -> LineAt {
+        LineAt {
+            path: shown.to_path_buf(),
             file,
             buf: Vec::new(),
-        })
+        }
     }
 
     /// The bytes of the line at `at`, without its line end.

@@ -12,11 +12,11 @@ use crate::inputs::config::ResolvedModel;
 use crate::inputs::rubric::Rubric;
 use crate::inputs::secret::Redactor;
 use crate::provider::Client;
-use crate::records::{files, read_jsonl, JudgementRecord, ResponseRecord};
+use crate::records::files;
 use crate::runner::cache::Cache;
 use crate::runner::interrupt::Interrupt;
 use crate::runner::items::ItemFile;
-use crate::runner::judging::{self, JudgeJob, JudgeModel, JudgeTally};
+use crate::runner::judging::{self, Answers, JudgeJob, JudgeModel, JudgeTally, Recorded};
 use crate::runner::store::Store;
 use crate::runner::Endpoint;
 use crate::score::judge::Prompts;
@@ -74,39 +74,42 @@ pub struct JudgePhase<'a> {
 
 /// Score every recorded response again (rules, reference metrics, judge) and compare candidates with
 /// the baseline: judgements are appended as they return, then `scores.jsonl` and `pairwise.jsonl` are
-/// replaced by the new records in one step each. Used by `run` (after answering) and `rescore`. With
+/// replaced by the new records in one step each. The answers are read from `responses.jsonl` by
+/// position as they are judged, and the new records are spooled to a temporary file until then, so
+/// memory does not grow with the run. Used by `run` (after answering) and `rescore`. With
 /// `resume`, a judge phase that was cut short continues: recorded replies are reused, only missing or
 /// failed calls are sent.
 pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
-    let responses: Vec<ResponseRecord> = read_jsonl(&p.dir.join(files::RESPONSES))?;
-    let recorded: Vec<JudgementRecord> = if p.resume {
-        read_jsonl(&p.dir.join(files::JUDGEMENTS))?
+    let answers = Answers::read(&p.dir.join(files::RESPONSES), &p.items, &p.models)?;
+    let recorded = if p.resume {
+        Recorded::read(&p.dir.join(files::JUDGEMENTS))?
     } else {
-        Vec::new()
+        Recorded::none()
     };
     let store = Store::open(p.dir)?;
     let job = JudgeJob {
         rubric: p.rubric,
         prompts: p.prompts,
         items: p.items,
-        responses,
+        answers: Arc::new(answers),
         models: p.models,
         baseline: p.baseline,
         judge: p.judge,
         global_concurrency: p.concurrency,
         sink: store.sink(),
         quiet: p.quiet,
-        recorded,
+        recorded: Arc::new(recorded),
         cache: p.cache,
         interrupt: p.interrupt,
     };
-    let outcome = if p.panel.is_empty() {
+    let judged = if p.panel.is_empty() {
         judging::judge_all(job).await
     } else {
         judging::panel::judge_panel(job, p.panel).await
     };
     store.close()?;
-    let t = &outcome.tally;
+    let judged = judged?;
+    let t = judged.calls();
     if t.reused + t.cached > 0 {
         eprintln!(
             "evalrun: judge: {} repl{} reused from {}, {} from the response cache, {} call(s) sent",
@@ -117,7 +120,5 @@ pub async fn judge_phase(p: JudgePhase<'_>) -> Result<JudgeTally> {
             t.calls
         );
     }
-    judging::replace_jsonl(&p.dir.join(files::SCORES), &outcome.scores)?;
-    judging::replace_jsonl(&p.dir.join(files::PAIRWISE), &outcome.pairs)?;
-    Ok(outcome.tally)
+    judged.write(p.dir)
 }

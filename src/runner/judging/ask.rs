@@ -56,11 +56,15 @@ pub(super) async fn ask(
     use_: Use,
     t: &mut UnitTally,
 ) -> Result<Asked, Stopped> {
-    if let Some(old) = ctx.recorded.get(&call_id(&record)) {
+    let old = match ctx.recorded.is_empty() {
+        true => None,
+        false => ctx.recorded.get(&ctx.judge_name, &call_id(&record)),
+    };
+    if let Some(old) = old {
         t.reused += 1;
         return Ok(Asked {
             reply: Some(old.raw.clone().unwrap_or_default()),
-            record: old.clone(),
+            record: old,
             fresh: false,
         });
     }

@@ -11,6 +11,7 @@ use crate::score::judge::parse::{self, DimReply};
 use crate::score::judge::{self, prompt, schema, DimSamples, MAX_ATTEMPTS};
 use crate::score::{reference, score_answer};
 
+use super::answers::answered;
 use super::ask::{ask, blank_record, call_failure, keep, Asked};
 use super::{Ctx, Stopped, UnitTally};
 
@@ -35,24 +36,10 @@ pub fn rule_score(rubric: &Rubric, item: &Item, resp: &ResponseRecord) -> ScoreR
     }
 }
 
-/// The answer text of a successful response.
-pub(super) fn answered(resp: &ResponseRecord) -> Option<&str> {
-    if resp.error.is_none() {
-        resp.output.as_deref()
-    } else {
-        None
-    }
-}
-
-/// Grade one answer: rules first, then every judge sample of every call, retrying unusable replies.
-pub(super) async fn grade(
-    ctx: &Ctx,
-    resp_idx: usize,
-    item_idx: usize,
-    t: &mut UnitTally,
-) -> Result<ScoreRecord, Stopped> {
-    let resp = &ctx.responses[resp_idx];
-    let item = &ctx.items.get(item_idx);
+/// Grade answer `k`: rules first, then every judge sample of every call, retrying unusable replies.
+pub(super) async fn grade(ctx: &Ctx, k: usize, t: &mut UnitTally) -> Result<ScoreRecord, Stopped> {
+    let resp = &ctx.answers.get(k);
+    let item = &ctx.items.get(ctx.answers.item(k));
     let mut rec = rule_score(&ctx.rubric, item, resp);
     let Some(output) = answered(resp) else {
         return Ok(rec);

@@ -8,21 +8,26 @@
 //! grade unit (one answer: every judge sample, every call, its bounded retries) and each pair unit (one
 //! candidate, one item, both orders) is taken by one of the judge model's `concurrency` workers. Every
 //! call is appended to `judgements.jsonl` the moment it returns, parsed or not; the score and pair
-//! records are returned to the caller, which replaces `scores.jsonl` and `pairwise.jsonl` with them in
-//! one step, so those files hold either the rules-only scores of the answering phase or the judged ones.
+//! records are returned to the caller ([`Judged`]), which replaces `scores.jsonl` and `pairwise.jsonl`
+//! with them in one step each, so those files hold either the rules-only scores of the answering phase
+//! or the judged ones.
 //!
 //! After Ctrl-C ([`Interrupt`]) no worker takes a new unit and no unit sends another call; a call in
 //! flight may finish for the grace period, then its unit is abandoned. An answer whose grade unit did
 //! not finish keeps its rules-only score, an unfinished pair gets no line; every call that returned is
 //! in `judgements.jsonl`, so `--resume` reuses it and asks only for the rest.
 //!
-//! The phase in files: this module schedules the units and gathers their records; `grade` scores one
-//! answer, `pair` compares two, `ask` makes one judge call (or finds its reply already recorded);
-//! `panel` runs a judge panel (`--judge a,b,c`) judge by judge and combines their records.
+//! The phase in files: this module schedules the units; `answers` indexes the recorded answers and reads
+//! each back by position when its unit starts; `grade` scores one answer, `pair` compares two, `ask`
+//! makes one judge call (or finds its reply already recorded, `recorded`); `spool` keeps each unit's
+//! record in a temporary file as it finishes; `output` writes `scores.jsonl` and `pairwise.jsonl` from
+//! there in unit order; `panel` runs a judge panel (`--judge a,b,c`) judge by judge and combines their
+//! records as it writes them. Memory holds a few dozen bytes per answer and per unit, never the
+//! answers or the records.
 //!
 //! Before a judge call is sent, two places may already hold its reply:
 //!
-//! - `judgements.jsonl` itself (`--resume`, [`JudgeJob::recorded`]): a call whose last line there got a
+//! - `judgements.jsonl` itself (`--resume`, [`Recorded`]): a call whose last line there got a
 //!   reply (`error` null) is not sent again and not written again; its recorded reply is parsed and used
 //!   as if it had just arrived. That includes an unparseable reply, because the bounded retries that
 //!   followed it are recorded too (`attempt` 2, 3) and replaying the sequence rebuilds exactly the score
@@ -36,23 +41,23 @@
 //! Pairs compare sample 0 of each model; a pair whose answers are missing, or for which an order got no
 //! usable verdict, gets no `pairwise.jsonl` line (a verdict is never made up) and is counted instead.
 
+mod answers;
 mod ask;
 mod grade;
+mod output;
 mod pair;
 pub mod panel;
+mod recorded;
+mod spool;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
-use serde::Serialize;
+use anyhow::Result;
 use tokio::sync::Semaphore;
 
 use crate::inputs::rubric::Rubric;
-use crate::records::{JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
+use crate::records::{PairRecord, ScoreRecord};
 use crate::score::judge::Prompts;
 
 use super::cache::Cache;
@@ -61,11 +66,14 @@ use super::items::ItemFile;
 use super::progress::Progress;
 use super::store::RecordSink;
 use super::{Endpoint, ModelRun};
-use ask::{call_id, CallId};
-use grade::{answered, grade};
+use grade::grade;
 use pair::pair;
+use spool::Spool;
 
+pub use answers::Answers;
 pub use grade::rule_score;
+pub use output::{JudgeOutcome, Judged};
+pub use recorded::Recorded;
 
 /// The judge model and how many samples it gives per answer.
 pub struct JudgeModel {
@@ -83,8 +91,8 @@ pub struct JudgeJob {
     pub prompts: Arc<Prompts>,
     /// The run's items, in run order.
     pub items: Arc<ItemFile>,
-    /// `responses.jsonl` as read (a repeated key: the last line wins).
-    pub responses: Vec<ResponseRecord>,
+    /// `responses.jsonl`'s answers (a repeated key: the last line wins), in the order of the records.
+    pub answers: Arc<Answers>,
     /// Models in report order; the order of the returned records.
     pub models: Vec<String>,
     /// The GSB reference; no pairs without one.
@@ -97,23 +105,12 @@ pub struct JudgeJob {
     pub sink: RecordSink,
     /// `--quiet`: no progress output.
     pub quiet: bool,
-    /// `judgements.jsonl` as read (`--resume`): calls with a reply there are not asked again.
-    pub recorded: Vec<JudgementRecord>,
+    /// `judgements.jsonl` as it was (`--resume`): calls with a reply there are not asked again.
+    pub recorded: Arc<Recorded>,
     /// The response cache, shared with the answers.
     pub cache: Option<Arc<Cache>>,
     /// Raised by Ctrl-C: no new call is sent, calls in flight get [`interrupt::GRACE`] to finish.
     pub interrupt: Interrupt,
-}
-
-/// What the judge phase produced.
-#[derive(Debug, Default)]
-pub struct JudgeOutcome {
-    /// One per response, in model, item, sample order.
-    pub scores: Vec<ScoreRecord>,
-    /// One per (candidate, item) with a verdict in both orders, in candidate, item order.
-    pub pairs: Vec<PairRecord>,
-    /// Counts for the end-of-run message and the exit code.
-    pub tally: JudgeTally,
 }
 
 /// Counts for the end-of-run message and the exit code.
@@ -136,10 +133,8 @@ pub struct JudgeTally {
 }
 
 enum Unit {
-    Grade {
-        resp: usize,
-        item: usize,
-    },
+    /// Grade answer `k` (slot `k`).
+    Grade(usize),
     Pair {
         item: usize,
         candidate: usize,
@@ -151,14 +146,14 @@ struct Ctx {
     rubric: Arc<Rubric>,
     prompts: Arc<Prompts>,
     items: Arc<ItemFile>,
-    responses: Vec<ResponseRecord>,
+    answers: Arc<Answers>,
     judge_name: String,
     samples: u32,
     run: ModelRun,
     global: Semaphore,
     sink: RecordSink,
-    /// Calls with a reply in `judgements.jsonl`, by [`CallId`] (the key's last line).
-    recorded: HashMap<CallId, JudgementRecord>,
+    /// Calls with a reply in `judgements.jsonl`.
+    recorded: Arc<Recorded>,
     cache: Option<Arc<Cache>>,
     interrupt: Interrupt,
 }
@@ -183,57 +178,34 @@ struct UnitTally {
     unusable: usize,
 }
 
-/// Run the judge phase. Without a judge, only rules and reference metrics are applied.
-pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
-    let item_index: HashMap<&str, usize> =
-        job.items.ids().enumerate().map(|(i, id)| (id, i)).collect();
-    let model_rank = |m: &str| job.models.iter().position(|x| x == m).unwrap_or(usize::MAX);
-    // The last line of a repeated key wins; then model, item, sample order.
-    let mut by_key: BTreeMap<(usize, String, usize, u32), ResponseRecord> = BTreeMap::new();
-    for r in job.responses {
-        let Some(&i) = item_index.get(r.item_id.as_str()) else {
-            continue;
-        };
-        by_key.insert((model_rank(&r.model), r.model.clone(), i, r.sample), r);
-    }
-    let keys: Vec<(usize, usize)> = by_key.keys().map(|k| (k.0, k.2)).collect();
-    let responses: Vec<ResponseRecord> = by_key.into_values().collect();
+/// Run the judge phase with one judge. Without a judge, only rules and reference metrics are applied.
+pub async fn judge_all(job: JudgeJob) -> Result<Judged> {
+    let (rubric, items, answers) = (job.rubric.clone(), job.items.clone(), job.answers.clone());
+    let judge = job.judge.as_ref().map(|j| j.endpoint.model.name.clone());
+    let outcome = judge_one(job).await?;
+    Ok(Judged::new(
+        rubric,
+        items,
+        answers,
+        vec![(judge.unwrap_or_default(), outcome)],
+        false,
+    ))
+}
 
-    let Some(judge) = job.judge else {
-        let scores = responses
-            .iter()
-            .zip(&keys)
-            .map(|(r, (_, i))| rule_score(&job.rubric, &job.items.get(*i), r))
-            .collect();
-        return JudgeOutcome {
-            scores,
-            ..Default::default()
-        };
-    };
-
-    let mut units: Vec<Unit> = (0..responses.len())
-        .map(|resp| Unit::Grade {
-            resp,
-            item: keys[resp].1,
-        })
-        .collect();
+/// The units of the phase: one grade unit per answer (slot `k` for answer `k`), then one pair unit per
+/// (candidate, item) whose two answers are answers; and how many pairs have no unit because an answer
+/// is missing or failed.
+fn units(job: &JudgeJob) -> (Vec<Unit>, usize) {
+    let answers = &job.answers;
+    let mut units: Vec<Unit> = (0..answers.len()).map(Unit::Grade).collect();
     let mut skipped_pairs = 0;
     if let Some(base) = &job.baseline {
-        let sample0: HashMap<(&str, usize), usize> = responses
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.sample == 0)
-            .map(|(k, r)| ((r.model.as_str(), keys[k].1), k))
-            .collect();
         for cand in job.models.iter().filter(|m| *m != base) {
             for item in 0..job.items.len() {
-                let c = sample0.get(&(cand.as_str(), item)).copied();
-                let b = sample0.get(&(base.as_str(), item)).copied();
+                let c = answers.find(cand, item, 0);
+                let b = answers.find(base, item, 0);
                 match (c, b) {
-                    (Some(c), Some(b))
-                        if answered(&responses[c]).is_some()
-                            && answered(&responses[b]).is_some() =>
-                    {
+                    (Some(c), Some(b)) if answers.answered(c) && answers.answered(b) => {
                         units.push(Unit::Pair {
                             item,
                             candidate: c,
@@ -246,13 +218,17 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
             }
         }
     }
+    (units, skipped_pairs)
+}
 
-    let judge_name = judge.endpoint.model.name.clone();
-    let mut recorded = HashMap::new();
-    for r in job.recorded.into_iter().filter(|r| r.judge == judge_name) {
-        recorded.insert(call_id(&r), r); // the last line of a call wins
+/// Run the judge phase with `job.judge`, each unit's record spooled as it finishes.
+async fn judge_one(job: JudgeJob) -> Result<JudgeOutcome> {
+    if job.judge.is_none() {
+        return Ok(JudgeOutcome::rules_only());
     }
-    recorded.retain(|_, r| r.error.is_none());
+    let (units, skipped_pairs) = units(&job);
+    let judge = job.judge.expect("a judge");
+    let n_answers = job.answers.len();
     let workers = judge
         .endpoint
         .model
@@ -264,29 +240,29 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         rubric: job.rubric,
         prompts: job.prompts,
         items: job.items,
-        responses,
-        judge_name,
+        answers: job.answers,
+        judge_name: judge.endpoint.model.name.clone(),
         samples: judge.samples.max(1),
         run: ModelRun::new(judge.endpoint),
         global: Semaphore::new(job.global_concurrency.max(1)),
         sink: job.sink,
-        recorded,
+        recorded: job.recorded,
         cache: job.cache,
         interrupt: job.interrupt,
     });
+    let spool = Arc::new(Spool::new(units.len())?);
     let units = Arc::new(units);
     let next = Arc::new(AtomicUsize::new(0));
     let progress = Arc::new(Progress::new(units.len() as u64, "judge", job.quiet));
-    let results: Arc<Mutex<Vec<(usize, Done)>>> = Arc::new(Mutex::new(Vec::new()));
     let tally = Arc::new(Mutex::new(JudgeTally::default()));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..workers {
-        let (ctx, units, next, progress, results, tally) = (
+        let (ctx, units, next, progress, spool, tally) = (
             ctx.clone(),
             units.clone(),
             next.clone(),
             progress.clone(),
-            results.clone(),
+            spool.clone(),
             tally.clone(),
         );
         set.spawn(async move {
@@ -299,9 +275,7 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
                 let mut t = UnitTally::default();
                 let work = async {
                     Ok(match unit {
-                        Unit::Grade { resp, item } => {
-                            Done::Score(grade(&ctx, *resp, *item, &mut t).await?)
-                        }
+                        Unit::Grade(k) => Done::Score(grade(&ctx, *k, &mut t).await?),
                         Unit::Pair {
                             item,
                             candidate,
@@ -334,7 +308,11 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
                         _ => {}
                     }
                 }
-                results.lock().expect("results lock").push((idx, done));
+                match &done {
+                    Done::Score(s) => spool.put(idx, s),
+                    Done::Pair(Some(p)) => spool.put(idx, p),
+                    Done::Pair(None) => {}
+                }
             }
         });
     }
@@ -342,47 +320,8 @@ pub async fn judge_all(job: JudgeJob) -> JudgeOutcome {
         res.expect("judge worker panicked");
     }
     progress.finish();
-
-    let mut done = std::mem::take(&mut *results.lock().expect("results lock"));
-    done.sort_by_key(|(idx, _)| *idx);
-    let mut out = JudgeOutcome {
-        tally: tally.lock().expect("tally lock").clone(),
-        ..Default::default()
-    };
-    out.tally.unjudged_pairs += skipped_pairs;
-    // Grade units come first, one per response: an answer whose unit was stopped keeps its
-    // rules-only score.
-    let mut scores: Vec<Option<ScoreRecord>> = vec![None; ctx.responses.len()];
-    for (idx, d) in done {
-        match d {
-            Done::Score(s) => scores[idx] = Some(s),
-            Done::Pair(Some(p)) => out.pairs.push(p),
-            Done::Pair(None) => {}
-        }
-    }
-    out.scores = scores
-        .into_iter()
-        .zip(ctx.responses.iter().zip(&keys))
-        .map(|(s, (r, (_, i)))| s.unwrap_or_else(|| rule_score(&ctx.rubric, &ctx.items.get(*i), r)))
-        .collect();
-    out
-}
-
-/// Replace a record file with `records` in one step (write a temporary file, then rename), so a reader
-/// never sees half of the new content.
-pub fn replace_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<()> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let f = std::fs::File::create(&tmp)
-        .with_context(|| format!("could not write {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(f);
-    for r in records {
-        serde_json::to_writer(&mut out, r)?;
-        out.write_all(b"\n")
-            .with_context(|| format!("could not write {}", tmp.display()))?;
-    }
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("could not write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
+    let mut tally = tally.lock().expect("tally lock").clone();
+    tally.unjudged_pairs += skipped_pairs;
+    let spool = Arc::into_inner(spool).expect("the workers are done");
+    Ok(JudgeOutcome::judged(spool.finish()?, n_answers, tally))
 }

@@ -6,8 +6,8 @@ use crate::runner::cache::Use;
 use crate::score::judge::parse::{self, Winner};
 use crate::score::judge::{prompt, schema, MAX_ATTEMPTS};
 
+use super::answers::answered;
 use super::ask::{ask, blank_record, keep, Asked};
-use super::grade::answered;
 use super::{Ctx, Stopped, UnitTally};
 
 /// The verdict of one presentation order, from the candidate's side.
@@ -19,7 +19,8 @@ fn verdict(order: u32, w: Winner) -> PairVerdict {
     }
 }
 
-/// Compare a candidate's answer with the baseline's in both orders (blind labels A and B).
+/// Compare a candidate's answer (answer `cand_idx`) with the baseline's (`base_idx`) in both orders
+/// (blind labels A and B).
 pub(super) async fn pair(
     ctx: &Ctx,
     item_idx: usize,
@@ -28,7 +29,7 @@ pub(super) async fn pair(
     t: &mut UnitTally,
 ) -> Result<Option<PairRecord>, Stopped> {
     let item = &ctx.items.get(item_idx);
-    let (cand, base) = (&ctx.responses[cand_idx], &ctx.responses[base_idx]);
+    let (cand, base) = (&ctx.answers.get(cand_idx), &ctx.answers.get(base_idx));
     let (Some(c_out), Some(b_out)) = (answered(cand), answered(base)) else {
         return Ok(None);
     };

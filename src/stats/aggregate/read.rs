@@ -13,7 +13,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -21,6 +20,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::error::UsageError;
+pub(super) use crate::records::hash_of;
 use crate::records::LineSpan;
 
 /// One line of a record file, borrowed from the reader's buffer until the next line is read.
@@ -293,14 +293,6 @@ fn superseded(
         lines: lines.into_iter().filter(|n| !keep.contains(n)).collect(),
         next: 0,
     })
-}
-
-/// A 64-bit hash of a key (SipHash with fixed keys: the same in every run; collisions are resolved
-/// exactly anyway).
-pub(super) fn hash_of<T: Hash + ?Sized>(v: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@
 //!   a panel's judges each at their own prices ([`cost`]).
 
 mod cost;
+mod facts;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::records::{JudgeTask, JudgementRecord, PairRecord, ResponseRecord, ScoreRecord};
 
@@ -24,6 +25,7 @@ use super::aggregate::Prices;
 use super::describe::{finite, mean, median};
 use super::estimate::sign_test;
 pub use cost::Tokens;
+use facts::{last_of_each, Keys, Length, PairFacts, PairUnit, ScoreFacts, Unit};
 
 use super::summary::{
     JudgeDiagnostics, JudgeMethods, JudgeModelStats, PositionStats, SelfAgreement,
@@ -40,9 +42,6 @@ pub struct JudgeConfig {
     pub panel: Vec<(String, Prices)>,
 }
 
-/// (candidate, reference, item_id).
-type PairKey = (String, String, String);
-
 #[derive(Debug, Default, Clone)]
 struct CallCounts {
     grade_calls: usize,
@@ -53,17 +52,22 @@ struct CallCounts {
     pair_failures: usize,
 }
 
-/// Collects what the diagnostics need; records in file order (the last of a repeated key wins).
+/// Collects what the diagnostics need; records in file order (the last of a repeated key wins). Per
+/// answer, score and pair it keeps a few numbers under interned keys (`facts`), not the records.
 #[derive(Debug, Default)]
 pub struct JudgeBuilder {
-    lengths: BTreeMap<(String, String, u32), usize>,
-    /// (model, item, sample) → (judge score before caps, Some if judged; judge_error set; samples).
-    scores: BTreeMap<(String, String, u32), ScoreFacts>,
-    /// (candidate, reference, item) with a pairwise line, and (first, second) of each.
-    pairs: BTreeMap<PairKey, (Option<String>, Option<String>)>,
+    keys: Keys,
+    /// Each response line's answer length.
+    lengths: Vec<Length>,
+    /// Each score line's facts.
+    scores: Vec<ScoreFacts>,
+    /// The self-agreement ranges of the score lines ([`ScoreFacts::ranges_at`]).
+    ranges: Vec<f64>,
+    /// Each pairwise line's raw verdicts.
+    pairs: Vec<PairFacts>,
     calls: BTreeMap<String, CallCounts>,
-    /// (candidate, reference, item) with a pair call.
-    pair_items_asked: BTreeSet<PairKey>,
+    /// (candidate, reference, item) of each pair call.
+    pair_items_asked: Vec<PairUnit>,
     n_calls: usize,
     n_call_errors: usize,
     decisive: usize,
@@ -72,45 +76,71 @@ pub struct JudgeBuilder {
     tokens: BTreeMap<String, Tokens>,
 }
 
-#[derive(Debug, Clone)]
-struct ScoreFacts {
-    judged: bool,
-    error: bool,
-    samples: BTreeMap<String, Vec<f64>>,
-}
-
 impl JudgeBuilder {
+    fn unit(&mut self, model: &str, item: &str, sample: u32) -> Unit {
+        Unit {
+            model: self.keys.model(model),
+            item: self.keys.item(item),
+            sample,
+        }
+    }
+
+    fn pair_unit(&mut self, candidate: &str, baseline: &str, item: &str) -> PairUnit {
+        PairUnit {
+            candidate: self.keys.model(candidate),
+            baseline: self.keys.model(baseline),
+            item: self.keys.item(item),
+        }
+    }
+
     /// Account for one response record.
     pub fn add_response(&mut self, r: &ResponseRecord) {
-        let key = (r.model.clone(), r.item_id.clone(), r.sample);
-        match (&r.error, &r.output) {
-            (None, Some(out)) => {
-                self.lengths.insert(key, out.chars().count());
-            }
-            _ => {
-                self.lengths.remove(&key);
-            }
-        }
+        let unit = self.unit(&r.model, &r.item_id, r.sample);
+        let chars = match (&r.error, &r.output) {
+            (None, Some(out)) => Some(out.chars().count() as u64),
+            _ => None,
+        };
+        self.lengths.push(Length { unit, chars });
     }
 
     /// Account for one score record.
     pub fn add_score(&mut self, s: &ScoreRecord) {
-        let facts = ScoreFacts {
+        let unit = self.unit(&s.model, &s.item_id, s.sample);
+        let samples = s.judge_samples.as_ref();
+        let ranges_at = self.ranges.len();
+        let (mut max_samples, mut agree) = (0, 0);
+        for v in samples.into_iter().flat_map(|m| m.values()) {
+            max_samples = max_samples.max(v.len());
+            if v.len() >= 2 {
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                agree += u32::from(lo == hi);
+                self.ranges.push(hi - lo);
+            }
+        }
+        let medians: Vec<f64> = (samples.into_iter().flat_map(|m| m.values()))
+            .filter_map(|v| median(v))
+            .collect();
+        self.scores.push(ScoreFacts {
+            unit,
             judged: s.judge_samples.is_some() || s.judge_error.is_some(),
             error: s.judge_error.is_some(),
-            samples: s.judge_samples.clone().unwrap_or_default(),
-        };
-        self.scores
-            .insert((s.model.clone(), s.item_id.clone(), s.sample), facts);
+            score: mean(&medians),
+            max_samples,
+            agree,
+            n_ranges: (self.ranges.len() - ranges_at) as u32,
+            ranges_at,
+        });
     }
 
     /// Account for one pairwise record.
     pub fn add_pair(&mut self, p: &PairRecord) {
-        let v = |x: Option<crate::records::PairVerdict>| x.map(|v| format!("{v:?}"));
-        self.pairs.insert(
-            (p.candidate.clone(), p.baseline.clone(), p.item_id.clone()),
-            (v(p.first_order), v(p.second_order)),
-        );
+        let unit = self.pair_unit(&p.candidate, &p.baseline, &p.item_id);
+        self.pairs.push(PairFacts {
+            unit,
+            first: p.first_order,
+            second: p.second_order,
+        });
     }
 
     /// Whether any judge call was accounted for.
@@ -138,11 +168,12 @@ impl JudgeBuilder {
                 c.pair_calls += 1;
                 c.pair_replies += usize::from(replied);
                 c.pair_failures += usize::from(failed);
-                self.pair_items_asked.insert((
-                    j.model.clone(),
-                    j.baseline.clone().unwrap_or_default(),
-                    j.item_id.clone(),
-                ));
+                let asked = self.pair_unit(
+                    &j.model,
+                    j.baseline.as_deref().unwrap_or_default(),
+                    &j.item_id,
+                );
+                self.pair_items_asked.push(asked);
                 if let Some(w) = j
                     .parsed
                     .as_ref()
@@ -160,24 +191,34 @@ impl JudgeBuilder {
 
     /// The diagnostics, or `None` when the run has no judge and no judge records.
     pub fn finish(
-        self,
+        mut self,
         judge: Option<&JudgeConfig>,
         models: &[String],
     ) -> Option<JudgeDiagnostics> {
         if judge.is_none() && self.n_calls == 0 {
             return None;
         }
+        // Scores and lengths in (model, item id, sample) order, pairs in any: the last line of a key.
+        let ranks = self.keys.ranks();
+        last_of_each(&mut self.scores, |f| f.unit.order(&ranks));
+        last_of_each(&mut self.lengths, |l| l.unit.order(&ranks));
+        last_of_each(&mut self.pairs, |p| p.unit);
+        self.pair_items_asked.sort_unstable();
+        self.pair_items_asked.dedup();
+        let keys = &self.keys;
         let mut per_model: BTreeMap<String, JudgeModelStats> = BTreeMap::new();
         let mut names: Vec<String> = models.to_vec();
-        for m in self.calls.keys().chain(self.scores.keys().map(|k| &k.0)) {
-            if !names.contains(m) {
-                names.push(m.clone());
+        let scored = self.scores.iter().map(|f| keys.model_name(f.unit.model));
+        for m in self.calls.keys().map(String::as_str).chain(scored) {
+            if !names.iter().any(|n| n == m) {
+                names.push(m.to_owned());
             }
         }
         let mut pooled: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
         let (mut units, mut agree, mut ranges, mut max_samples) =
             (0usize, 0usize, Vec::new(), 0usize);
         for m in &names {
+            let id = keys.model_id(m);
             let c = self.calls.get(m).cloned().unwrap_or_default();
             let mut st = JudgeModelStats {
                 n_graded_answers: 0,
@@ -193,34 +234,30 @@ impl JudgeBuilder {
                 n_unjudged_pairs: self
                     .pair_items_asked
                     .iter()
-                    .filter(|&key| &key.0 == m && !self.pairs.contains_key(key))
+                    .filter(|&key| Some(key.candidate) == id)
+                    .filter(|&key| self.pairs.binary_search_by_key(key, |p| p.unit).is_err())
                     .count(),
                 length_spearman: None,
                 n_length: 0,
             };
             let (mut lx, mut ly) = (Vec::new(), Vec::new());
-            for ((model, item, sample), f) in &self.scores {
-                if model != m || !f.judged {
+            for f in &self.scores {
+                if Some(f.unit.model) != id || !f.judged {
                     continue;
                 }
                 st.n_graded_answers += 1;
                 st.n_unjudged_answers += usize::from(f.error);
-                for v in f.samples.values() {
-                    max_samples = max_samples.max(v.len());
-                    if v.len() >= 2 {
-                        units += 1;
-                        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        agree += usize::from(lo == hi);
-                        ranges.push(hi - lo);
-                    }
-                }
-                let medians: Vec<f64> = f.samples.values().filter_map(|v| median(v)).collect();
-                if let (Some(score), Some(len)) = (
-                    mean(&medians),
-                    self.lengths.get(&(model.clone(), item.clone(), *sample)),
-                ) {
-                    lx.push(*len as f64);
+                max_samples = max_samples.max(f.max_samples);
+                units += f.n_ranges as usize;
+                agree += f.agree as usize;
+                ranges.extend_from_slice(&self.ranges[f.ranges_at..][..f.n_ranges as usize]);
+                let order = f.unit.order(&ranks);
+                let len = (self.lengths)
+                    .binary_search_by_key(&order, |l| l.unit.order(&ranks))
+                    .ok()
+                    .and_then(|i| self.lengths[i].chars);
+                if let (Some(score), Some(len)) = (f.score, len) {
+                    lx.push(len as f64);
                     ly.push(score);
                 }
             }
@@ -235,8 +272,8 @@ impl JudgeBuilder {
         }
         let both: Vec<_> = self
             .pairs
-            .values()
-            .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?)))
+            .iter()
+            .filter_map(|p| Some((p.first?, p.second?)))
             .collect();
         let disagree = both.iter().filter(|(a, b)| a != b).count();
         let graded: usize = per_model.values().map(|s| s.n_graded_answers).sum();
