@@ -549,10 +549,14 @@ impl Client {
             let arrived = Instant::now();
             last_arrival = arrived;
             let started = attempt.ttft_ms.is_some();
-            for event in decoder.push(&chunk) {
-                if let Some(done) = self.apply(&mut attempt, &event.data, arrived, ms) {
-                    return done;
+            let flow = decoder.push_each(&chunk, |_, data| {
+                match self.apply(&mut attempt, data, arrived, ms) {
+                    Some(done) => std::ops::ControlFlow::Break(done),
+                    None => std::ops::ControlFlow::Continue(()),
                 }
+            });
+            if let std::ops::ControlFlow::Break(done) = flow {
+                return done;
             }
             if !started && attempt.ttft_ms.is_some() {
                 // From the first token on, the (possibly earlier) idle limit applies.

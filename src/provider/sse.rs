@@ -9,6 +9,8 @@
 //! event that lacks its blank line (accepted, as the OpenAI SDK does) from a body torn mid-line (an
 //! answer that is `truncated`) — the crate drops the first and cannot report the second.
 
+use std::ops::ControlFlow;
+
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
@@ -50,41 +52,73 @@ impl SseDecoder {
     /// Feed the next bytes of the body; returns the events completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut events = Vec::new();
+        let _ = self.push_each(bytes, |event, data| {
+            events.push(SseEvent {
+                event: event.to_string(),
+                data: data.to_string(),
+            });
+            ControlFlow::<()>::Continue(())
+        });
+        events
+    }
+
+    /// Feed the next bytes of the body and hand each completed event's name and data to `f`, in
+    /// order, without building an [`SseEvent`]: the decoder's buffers serve every event, so a stream
+    /// of many small events allocates nothing per event. Stops at the first `Break` and returns it;
+    /// the bytes after that event are kept, as if they had not been read yet.
+    pub fn push_each<B>(
+        &mut self,
+        bytes: &[u8],
+        mut f: impl FnMut(&str, &str) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
         if self.buf.is_empty() {
             // The usual case: no partial line is held, so the lines are read from `bytes` itself and
             // only an unfinished tail is copied.
-            let used = self.lines(bytes, &mut events);
+            let (used, flow) = self.lines(bytes, &mut f);
             self.buf.extend_from_slice(&bytes[used..]);
+            flow
         } else {
             // The buffer is taken out while its lines are read, so a line is a slice of it, not a copy.
             self.buf.extend_from_slice(bytes);
             let buf = std::mem::take(&mut self.buf);
-            let used = self.lines(&buf, &mut events);
+            let (used, flow) = self.lines(&buf, &mut f);
             self.buf = buf;
             self.buf.drain(..used);
+            flow
         }
-        events
     }
 
-    /// Read the complete lines at the start of `buf`; returns how many bytes they took.
-    fn lines(&mut self, buf: &[u8], events: &mut Vec<SseEvent>) -> usize {
+    /// Read the complete lines at the start of `buf`, dispatching the events they complete; returns
+    /// how many bytes were read.
+    fn lines<B>(
+        &mut self,
+        buf: &[u8],
+        f: &mut impl FnMut(&str, &str) -> ControlFlow<B>,
+    ) -> (usize, ControlFlow<B>) {
         let mut start = 0;
-        let mut i = 0;
-        while let Some(p) = memchr::memchr2(b'\n', b'\r', &buf[i..]) {
-            i += p;
-            if buf[i] == b'\r' {
-                if i + 1 == buf.len() {
+        while let Some(p) = memchr::memchr2(b'\n', b'\r', &buf[start..]) {
+            let end = start + p;
+            let next = if buf[end] == b'\r' {
+                if end + 1 == buf.len() {
                     break; // wait: this CR may be the first half of a CRLF
                 }
-                self.line(&buf[start..i], events);
-                i += if buf[i + 1] == b'\n' { 2 } else { 1 };
+                end + if buf[end + 1] == b'\n' { 2 } else { 1 }
             } else {
-                self.line(&buf[start..i], events);
-                i += 1;
+                end + 1
+            };
+            let dispatch = self.line(&buf[start..end]);
+            start = next;
+            if dispatch {
+                let flow = f(&self.event, &self.data);
+                self.event.clear();
+                self.data.clear();
+                self.has_data = false;
+                if flow.is_break() {
+                    return (start, flow);
+                }
             }
-            start = i;
         }
-        start
+        (start, ControlFlow::Continue(()))
     }
 
     /// Some complete line was not valid UTF-8 (it was decoded with U+FFFD in place of the bad bytes).
@@ -100,15 +134,15 @@ impl SseDecoder {
 
     /// The body has ended: report a complete-but-undispatched event and any torn partial line.
     pub fn finish(mut self) -> SseEnd {
-        let mut events = Vec::new();
         let mut torn_line = None;
         if self.buf.last() == Some(&b'\r') {
             let buf = std::mem::take(&mut self.buf);
-            self.line(&buf[..buf.len() - 1], &mut events);
+            // Whether or not this last line ends the event, what is gathered is the pending event.
+            self.line(&buf[..buf.len() - 1]);
         } else if !self.buf.is_empty() {
             torn_line = Some(String::from_utf8_lossy(&self.buf).into_owned());
         }
-        let pending = events.pop().or_else(|| self.take_event());
+        let pending = self.take_event();
         SseEnd {
             pending,
             torn_line,
@@ -116,7 +150,9 @@ impl SseDecoder {
         }
     }
 
-    fn line(&mut self, raw: &[u8], events: &mut Vec<SseEvent>) {
+    /// Take in one complete line; `true` when it is the blank line that ends an event with data
+    /// (the caller dispatches the event and clears it).
+    fn line(&mut self, raw: &[u8]) -> bool {
         // Checked, not copied: only a line with bad bytes is rebuilt (with U+FFFD).
         let line = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -127,17 +163,17 @@ impl SseDecoder {
         };
         let line = line.strip_prefix('\u{feff}').unwrap_or(&line);
         if line.is_empty() {
-            if let Some(e) = self.take_event() {
-                events.push(e);
+            if !self.has_data {
+                self.event.clear(); // an event without data is dropped, name and all
             }
-            return;
+            return self.has_data;
         }
         if line.starts_with(':') {
-            return; // comment / keep-alive
+            return false; // comment / keep-alive
         }
         if line.starts_with('{') {
             self.stray_json.get_or_insert_with(|| line.to_string());
-            return;
+            return false;
         }
         let (field, value) = match line.find(':') {
             Some(p) => {
@@ -154,9 +190,13 @@ impl SseDecoder {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            "event" => self.event = value.to_string(),
+            "event" => {
+                self.event.clear();
+                self.event.push_str(value);
+            }
             _ => {} // id, retry and unknown fields do not affect the payload
         }
+        false
     }
 
     fn take_event(&mut self) -> Option<SseEvent> {
@@ -204,6 +244,30 @@ mod tests {
         assert_eq!(events[0].event, "message");
         assert_eq!(end.pending.map(|e| e.data), Some("[DONE]".to_string()));
         assert_eq!(end.torn_line, None);
+    }
+
+    #[test]
+    fn push_each_stops_at_a_break_and_keeps_what_follows() {
+        let mut d = SseDecoder::new();
+        let mut seen = Vec::new();
+        let flow = d.push_each(
+            b"event: a\ndata: 1\n\ndata: 2\n\ndata: 3\n\n",
+            |event, data| {
+                seen.push((event.to_string(), data.to_string()));
+                if data == "2" {
+                    ControlFlow::Break(data.len())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(flow, ControlFlow::Break(1));
+        assert_eq!(
+            seen,
+            [("a".into(), "1".into()), (String::new(), "2".into())]
+        );
+        // The third event was not read: it comes out of the next push.
+        assert_eq!(data(&d.push(b"")), ["3"]);
     }
 
     #[test]
