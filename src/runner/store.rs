@@ -1,7 +1,7 @@
 //! The run directory's record files, owned by one writer thread. Every record is serialised to one
-//! line and written with a single `write_all` of the whole line (newline included) as soon as it
-//! arrives, so a kill at any moment leaves complete lines plus at most one torn last line, which the
-//! readers ignore (`records::read_jsonl`).
+//! line; the lines that arrive within a couple of milliseconds of each other are appended with one
+//! `write_all` per file (whole lines, newlines included), so a kill at any moment leaves complete lines
+//! plus at most one torn last line, which the readers ignore (`records::read_jsonl`).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
