@@ -116,7 +116,9 @@ const BATCH: usize = 256;
 /// How long the writer lets lines gather after the first one wakes it. Waking the writer costs a
 /// futex call on each side and two context switches; without the pause every line of a fast run paid
 /// that (about four futex calls per request). Lines wait at most this long in memory, where a kill
-/// loses them exactly as it loses a line still queued.
+/// loses them exactly as it loses a line still queued. Only a writer that has caught up pauses: while
+/// batches come out full, the next is written at once, so a burst (a rescore, the judge phase's
+/// output) is never slowed to [`BATCH`] lines per pause.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Append each record line to its file. The lines that are already queued when the writer wakes
@@ -129,8 +131,11 @@ fn write_loop(
 ) -> Result<()> {
     let mut first_error = None;
     let mut pending: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
+    let mut caught_up = true;
     while let Ok(first) = rx.recv() {
-        std::thread::sleep(LINGER);
+        if caught_up {
+            std::thread::sleep(LINGER);
+        }
         let mut next = Some(first);
         let mut gathered = 0;
         while let Some((which, line)) = next.take() {
@@ -144,6 +149,7 @@ fn write_loop(
                 next = rx.try_recv().ok();
             }
         }
+        caught_up = gathered < BATCH;
         for ((_, path, file), buf) in files.iter_mut().zip(&mut pending) {
             if buf.is_empty() {
                 continue;
