@@ -283,9 +283,7 @@ impl Manifest {
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
         // Write-then-rename, so a kill never leaves a half manifest.
-        let tmp = dir.join(format!("{}.tmp", files::MANIFEST));
-        std::fs::write(&tmp, text).with_context(|| format!("could not write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("could not write {}", path.display()))
+        files::replace(&path, |out| Ok(out.write_all(text.as_bytes())?))
     }
 
     /// Reads and parses `manifest.json` from `dir`.

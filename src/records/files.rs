@@ -32,6 +32,26 @@ pub const HUMAN: &str = "human.jsonl";
 /// Review sheets' unblinding keys (`review/key-<sheet>.json`), never in a sheet.
 pub const REVIEW_DIR: &str = "review";
 
+/// Replace `path` whole: `fill` writes the new content to `<name>.tmp` beside it, which is synced and
+/// renamed over `path`, so a kill leaves the old file or the new one, never half of either.
+pub fn replace(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
+    let f = std::fs::File::create(&tmp)
+        .with_context(|| format!("could not write {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(f);
+    fill(&mut out).with_context(|| format!("could not write {}", tmp.display()))?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("could not write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
+}
+
 /// Removes what a previous run wrote in `dir` (records, reports, charts), and nothing else.
 pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {
     for f in [

@@ -119,11 +119,7 @@ pub fn import(dir: &Path, sheets: &[PathBuf], rater: Option<&str>) -> Result<Imp
         text.push('\n');
     }
     if before.as_deref() != Some(text.as_bytes()) {
-        let tmp = dir.join(format!("{}.tmp", files::HUMAN));
-        std::fs::write(&tmp, &text)
-            .with_context(|| format!("could not write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("could not write {}", path.display()))?;
+        files::replace(&path, |out| Ok(out.write_all(text.as_bytes())?))?;
     }
     out.added = added;
     out.changed = changed;

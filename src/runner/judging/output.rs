@@ -15,7 +15,7 @@ use crate::runner::items::ItemFile;
 
 use super::answers::Answers;
 use super::grade::rule_score;
-use super::spool::{replace_file, write_line, Spooled};
+use super::spool::{write_line, Spooled};
 use super::{panel, JudgeTally};
 
 /// One judge's records: a score per answer (slot `k` for answer `k`), then a pair verdict per pair
@@ -153,7 +153,7 @@ impl Judged {
             return panel::write(&rules, outcomes, calls, &scores, &pairs);
         }
         let (_, o) = outcomes.first_mut().expect("one judge's outcome");
-        replace_file(&scores, |out| {
+        crate::records::files::replace(&scores, |out| {
             for k in 0..rules.len() {
                 match o.score_bytes(k)? {
                     Some(line) => copy_line(out, line)?,
@@ -162,7 +162,7 @@ impl Judged {
             }
             Ok(())
         })?;
-        replace_file(&pairs, |out| {
+        crate::records::files::replace(&pairs, |out| {
             for p in 0..o.n_pairs() {
                 if let Some(line) = o.pair_bytes(p)? {
                     copy_line(out, line)?;

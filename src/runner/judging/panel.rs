@@ -11,7 +11,7 @@ use crate::records::{PairRecord, ScoreRecord};
 use crate::score::judge::panel::{combine_grades, combine_pairs};
 
 use super::output::{JudgeOutcome, Judged, RulesOnly};
-use super::spool::{replace_file, write_line};
+use super::spool::write_line;
 use super::{judge_one, JudgeJob, JudgeModel, JudgeTally};
 
 /// Run the judge phase with `job.judge` and then each of `others`.
@@ -67,13 +67,13 @@ pub(super) fn write(
 ) -> Result<JudgeTally> {
     let mut tally = calls;
     if outcomes.is_empty() {
-        replace_file(scores, |_| Ok(()))?;
-        replace_file(pairs, |_| Ok(()))?;
+        crate::records::files::replace(scores, |_| Ok(()))?;
+        crate::records::files::replace(pairs, |_| Ok(()))?;
         return Ok(tally);
     }
 
     // Scores: every judge has one per answer (its rules-only score where its unit did not finish).
-    replace_file(scores, |out| {
+    crate::records::files::replace(scores, |out| {
         for k in 0..rules.len() {
             let rules_only = rules.score(k);
             let mut each: Vec<(String, ScoreRecord)> = Vec::with_capacity(outcomes.len());
@@ -92,7 +92,7 @@ pub(super) fn write(
     // any judge gets the combined one.
     let n_pairs = outcomes[0].1.n_pairs();
     let (mut first_judged, mut written) = (0, 0);
-    replace_file(pairs, |out| {
+    crate::records::files::replace(pairs, |out| {
         for p in 0..n_pairs {
             let mut each: Vec<(String, Option<PairRecord>)> = Vec::with_capacity(outcomes.len());
             for (j, o) in &mut outcomes {

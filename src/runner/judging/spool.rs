@@ -127,23 +127,6 @@ impl Spooled {
     }
 }
 
-/// Replace a record file with the lines `fill` writes, in one step (write a temporary file, then
-/// rename), so a reader never sees half of the new content.
-pub(super) fn replace_file(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let f = File::create(&tmp).with_context(|| format!("could not write {}", tmp.display()))?;
-    let mut out = BufWriter::new(f);
-    fill(&mut out).with_context(|| format!("could not write {}", tmp.display()))?;
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("could not write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("could not replace {}", path.display()))
-}
-
 /// Write `record` as one line of a record file.
 pub(super) fn write_line<T: Serialize>(out: &mut dyn Write, record: &T) -> Result<()> {
     serde_json::to_writer(&mut *out, record)?;
