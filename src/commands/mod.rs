@@ -38,10 +38,12 @@ pub fn process_env(key: &str) -> Option<String> {
 /// Runs one subcommand and returns its exit code.
 pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     match command {
-        Command::Run(args) => runtime()?.block_on(run::run(&args, &process_env, command_line)),
-        Command::Demo(args) => runtime()?.block_on(demo::run(args, command_line)),
+        Command::Run(args) => {
+            client_runtime()?.block_on(run::run(&args, &process_env, command_line))
+        }
+        Command::Demo(args) => server_runtime()?.block_on(demo::run(args, command_line)),
         Command::Sim(args) => {
-            runtime()?.block_on(crate::sim::run_foreground(args))?;
+            server_runtime()?.block_on(crate::sim::run_foreground(args))?;
             Ok(exit::SUCCESS)
         }
         Command::Report(args) => {
@@ -49,10 +51,10 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
             Ok(exit::SUCCESS)
         }
         Command::Rescore(args) => {
-            runtime()?.block_on(rescore::run(args, &process_env, command_line))
+            client_runtime()?.block_on(rescore::run(args, &process_env, command_line))
         }
         Command::JudgeCheck(args) => {
-            runtime()?.block_on(judge_check::run(args, &process_env, command_line))
+            client_runtime()?.block_on(judge_check::run(args, &process_env, command_line))
         }
         Command::Check(args) => check::run(&args),
         Command::Models(args) => {
@@ -72,7 +74,21 @@ pub fn dispatch(command: Command, command_line: String) -> Result<u8> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// The runtime of a command that only calls endpoints (`run`, `rescore`, `judge-check`): one thread.
+/// Such a command waits on the network almost all the time (a rules-only run at full speed against
+/// `evalrun sim --time-scale 0` uses about half a core), so a second worker buys no throughput, while
+/// handing every stream event between two workers costs wake-ups and context switches: on the 2-core
+/// bench machine one thread takes 10–28 % off the CPU per request and about 90 % of the context
+/// switches (README, Performance). Records are written by the store's own thread either way.
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The runtime of a command that serves (`sim`, and `demo`, which runs the simulator in-process next to
+/// its client): a worker per core, so the simulator's timing does not wait on the client's work.
+fn server_runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
