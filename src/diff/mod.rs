@@ -3,10 +3,10 @@
 //! per dimension summed up.
 //!
 //! [`read`] streams each run's records into per-(model, item) facts, [`inputs`] refuses runs of other
-//! inputs, [`compare`] is pure over the two runs' facts, and `render_md`, `render_json`, `render_html`
-//! write the result. The size of a change puts every kind on one scale: a score's change divided by
-//! its scale's range, a rule's pass share change, half the change of a GSB verdict (B = −1, S = 0,
-//! G = 1), and the negated change of the error share — each in [−1, 1], negative = worse.
+//! inputs, [`compare`](mod@compare) is pure over the two runs' facts, and `render_md`, `render_json`,
+//! `render_html` write the result. The size of a change puts every kind on one scale: a score's change
+//! divided by its scale's range, a rule's pass share change, half the change of a GSB verdict (B = −1,
+//! S = 0, G = 1), and the negated change of the error share — each in [−1, 1], negative = worse.
 
 pub mod compare;
 pub mod inputs;
